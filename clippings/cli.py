@@ -1,0 +1,476 @@
+"""The command line: parse arguments, call one function of the package, render the result.
+
+Heavy modules are imported inside the commands that need them, so `clippings --help`
+and the single-entry commands start fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import ClippingsError, UsageError
+
+
+class ClippingsGroup(click.Group):
+    """Turns ClippingsError into one line on stderr and its exit code (no traceback)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ClippingsError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"clippings: error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("clippings: interrupted", err=True)
+            ctx.exit(130)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except OSError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"clippings: error: {exc.strerror or exc}: "
+                       f"{exc.filename or ''}".rstrip(": "), err=True)
+            ctx.exit(1)
+        except Exception as exc:  # a bug: say so in one line, details with --debug
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"clippings: error: internal error: {type(exc).__name__}: {exc} "
+                       "(run with --debug for details)", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=ClippingsGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="clippings")
+@click.option("--library", "library", metavar="PATH", envvar="CLIPPINGS_LIBRARY",
+              help="The library folder or its library.bib (default: the nearest "
+                   "library.bib here or above; env CLIPPINGS_LIBRARY).")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.pass_context
+def main(ctx: click.Context, library: str | None, debug: bool) -> None:
+    """clippings: a BibTeX library of press clippings, with snapshots, link checks,
+    German/Russian full-text search and citation export.
+
+    \b
+    Example:
+      clippings list --year 2016..2017
+      clippings add --no-fetch --set title="Michendorfer Entspannungspolitik" \\
+                    --set date=2015-04-20 --type article
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["library_option"] = library
+    ctx.obj["debug"] = debug
+
+
+def library_path(ctx: click.Context) -> Path:
+    from .library import find_library
+    return find_library(ctx.obj.get("library_option"))
+
+
+def settings_for(path: Path, **overrides):
+    from .config import load_settings
+    return load_settings(path.parent, overrides)
+
+
+def echo_json(data) -> None:
+    from .manage import dumps
+    click.echo(dumps(data))
+
+
+# -- init ---------------------------------------------------------------------------
+
+@main.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False))
+def init(directory: str) -> None:
+    """Create an empty library in DIRECTORY (default: here).
+
+    \b
+    Example:
+      clippings init ~/clippings && cd ~/clippings && clippings list
+    """
+    from .library import LIBRARY_FILE
+    folder = Path(directory)
+    bib = folder / LIBRARY_FILE
+    if bib.exists():
+        raise ClippingsError(f"{bib} already exists")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "snapshots").mkdir(exist_ok=True)
+    bib.write_text("% clippings library: the bibliography (BibTeX/biblatex, UTF-8).\n"
+                   "% Edit by hand or with `clippings`; see `clippings --help`.\n\n",
+                   encoding="utf-8")
+    gitignore = folder / ".gitignore"
+    lines = gitignore.read_text(encoding="utf-8").splitlines() if gitignore.exists() else []
+    if "index/" not in lines:
+        gitignore.write_text("\n".join(lines + ["index/"]) + "\n", encoding="utf-8")
+    click.echo(f"created {bib}")
+
+
+# -- add ----------------------------------------------------------------------------
+
+@main.command()
+@click.argument("sources", nargs=-1)
+@click.option("--type", "entry_type", metavar="T", help="Entry type (article, online, "
+              "report, book, ...).")
+@click.option("--key", metavar="K", help="Citation key (default: generated).")
+@click.option("--tag", "tags", multiple=True, metavar="T", help="Add a keyword (repeatable).")
+@click.option("--set", "assignments", multiple=True, metavar="FIELD=VALUE",
+              help="Set a field (repeatable). Names: 'Family, Given and {Org}'.")
+@click.option("--no-fetch", is_flag=True, help="Do not fetch; build the entry from --set.")
+@click.option("--no-snapshot", is_flag=True, help="Fetch metadata but save no snapshot.")
+@click.option("--force", is_flag=True, help="Add even when it looks like a duplicate.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def add(ctx, sources, entry_type, key, tags, assignments, no_fetch, no_snapshot, force,
+        as_json):
+    """Add an entry from a URL, DOI, ISBN or PDF, or by hand with --no-fetch.
+
+    \b
+    Examples:
+      clippings add --no-fetch --type article --set title="Michendorfer Entspannungspolitik" \\
+          --set journaltitle="Märkische Allgemeine" --set date=2015-04-20
+      clippings add https://www.example.org/article.html --tag presse
+    """
+    from .fields import parse_assignment
+    from .manage import add_record, record_from_assignments, record_json
+    path = library_path(ctx)
+    settings = settings_for(path)
+    pairs = [parse_assignment(a) for a in assignments]
+    if no_fetch or not sources:
+        if sources:
+            pairs = _source_assignments(sources) + pairs
+        if not pairs:
+            raise UsageError("nothing to add: give a SOURCE, or --no-fetch with --set")
+        default_type = "online" if any(n == "url" for n, _ in pairs) else "misc"
+        record = record_from_assignments(entry_type or default_type, pairs, tags)
+        result = add_record(path, record, key=key, force=force, settings=settings)
+        results = [result]
+    else:
+        try:
+            from .adding import add_sources
+        except ImportError:
+            raise UsageError("fetching metadata is not available in this version; "
+                             "use --no-fetch with --set") from None
+        results = add_sources(path, list(sources), settings=settings, entry_type=entry_type,
+                              key=key, tags=tags, assignments=pairs, force=force,
+                              snapshot=not no_snapshot, progress=not as_json)
+    for result in results:
+        if as_json:
+            echo_json({"key": result.key, "entry": record_json(result.record),
+                       "snapshot": result.snapshot,
+                       "duplicates": [k for k, _ in result.duplicates]})
+        else:
+            click.echo(result.key)
+
+
+def _source_assignments(sources) -> list[tuple[str, str]]:
+    """With --no-fetch, a URL/DOI/ISBN given as SOURCE still goes into its field."""
+    from .dedupe import normalize_doi, normalize_isbn
+    pairs = []
+    for source in sources:
+        if source.startswith(("http://", "https://")):
+            pairs.append(("url", source))
+        elif normalize_doi(source):
+            pairs.append(("doi", normalize_doi(source)))
+        elif normalize_isbn(source):
+            pairs.append(("isbn", normalize_isbn(source)))
+        else:
+            raise UsageError(f"not a URL, DOI or ISBN: {source!r}")
+    return pairs
+
+
+# -- list / show ----------------------------------------------------------------------
+
+@main.command("list")
+@click.option("--type", "entry_type", metavar="T", help="Only entries of this type.")
+@click.option("--tag", metavar="T", help="Only entries with this keyword.")
+@click.option("--year", metavar="Y[..Y]", help="Only entries from this year or range.")
+@click.option("--json", "as_json", is_flag=True, help="Print entries as JSON.")
+@click.pass_context
+def list_(ctx, entry_type, tag, year, as_json):
+    """List entries: key, type, date, first author, title.
+
+    \b
+    Examples:
+      clippings list --type article --year 2016..2017
+      clippings list --tag konferenz --json
+    """
+    from .library import Library
+    from .manage import display_date, first_author, record_json
+    path = library_path(ctx)
+    lib = Library.load(path, settings_for(path))
+    lo, hi = _year_range(year)
+    rows = []
+    for rec in lib.records():
+        if entry_type and rec.type != entry_type.lower():
+            continue
+        if tag and tag.casefold() not in {t.strip().casefold()
+                                          for t in rec.fields.get("keywords", "").split(",")}:
+            continue
+        if year and not (rec.year and lo <= int(rec.year) <= hi):
+            continue
+        rows.append(rec)
+    if as_json:
+        echo_json([record_json(r) for r in rows])
+        return
+    width = _terminal_width()
+    for rec in rows:
+        title = rec.fields.get("title", "")
+        line = f"{rec.key:<24} {rec.type:<10} {display_date(rec):<10} " \
+               f"{first_author(rec)[:20]:<20} {title}"
+        click.echo(line[:width] if sys.stdout.isatty() else line)
+
+
+def _terminal_width() -> int:
+    try:
+        return os.get_terminal_size().columns
+    except OSError:
+        return 10**6
+
+
+def _year_range(text: str | None) -> tuple[int, int]:
+    if not text:
+        return 0, 9999
+    lo, sep, hi = text.partition("..")
+    try:
+        return (int(lo) if lo else 0), (int(hi) if hi else 9999) if sep else int(lo)
+    except ValueError:
+        raise UsageError(f"--year expects Y or Y..Y, got {text!r}") from None
+
+
+@main.command()
+@click.argument("key")
+@click.option("--json", "as_json", is_flag=True, help="Print the entry as JSON.")
+@click.option("--bibtex", "as_bibtex", is_flag=True, help="Print the entry's BibTeX text.")
+@click.pass_context
+def show(ctx, key, as_json, as_bibtex):
+    """Show one entry, with its snapshot and link status if known.
+
+    \b
+    Example:
+      clippings show lohse2017dossier
+    """
+    from . import snapshots
+    from .library import Library
+    from .manage import record_json
+    path = library_path(ctx)
+    lib = Library.load(path, settings_for(path))
+    key = lib.resolve_key(key)
+    if as_bibtex:
+        click.echo(lib.entry_text(key))
+        return
+    rec = lib.record(key)
+    snap = snapshots.info(path.parent, key)
+    status = _link_status(path, key)
+    if as_json:
+        data = record_json(rec)
+        data["snapshot"] = snap
+        data["link"] = status
+        echo_json(data)
+        return
+    data = record_json(rec)
+    click.echo(click.style(f"{data.pop('key')}", bold=True) + f"  @{data.pop('type')}")
+    for name, value in data.items():
+        click.echo(f"  {name:<12} {value}")
+    if snap:
+        meta = snap["meta"]
+        when = meta.get("fetched_at", "")
+        click.echo(f"  {'snapshot':<12} {snap['path']} ({', '.join(snap['files'])}) {when}")
+    if status:
+        click.echo(f"  {'link':<12} {status.get('status')} "
+                   f"({status.get('checked_at', '')}) {status.get('message', '')}".rstrip())
+
+
+def _link_status(path: Path, key: str) -> dict | None:
+    try:
+        from .links_cache import last_status
+    except ImportError:
+        return None
+    return last_status(path.parent, key)
+
+
+# -- set / unset / edit / rename / rm --------------------------------------------------
+
+@main.command("set")
+@click.argument("key")
+@click.argument("assignments", nargs=-1, required=True, metavar="FIELD=VALUE...")
+@click.option("--latex", "raw_latex", is_flag=True,
+              help="Values are LaTeX, written as given (braces must balance).")
+@click.pass_context
+def set_(ctx, key, assignments, raw_latex):
+    """Set fields of one entry; only that entry's text changes.
+
+    \b
+    Examples:
+      clippings set lohse2017dossier urldate=2024-05-01 "note=Dossier mit Karte"
+      clippings set lohse2017dossier "author=Lohse, Peggy and {Redaktion RBTH}"
+    """
+    from .fields import parse_assignment
+    from .manage import set_fields
+    path = library_path(ctx)
+    pairs = [parse_assignment(a) for a in assignments]
+    key = set_fields(path, key, pairs, raw_latex, settings_for(path))
+    click.echo(f"{key}: set {', '.join(n for n, _ in pairs)}")
+
+
+@main.command()
+@click.argument("key")
+@click.argument("fields", nargs=-1, required=True, metavar="FIELD...")
+@click.pass_context
+def unset(ctx, key, fields):
+    """Remove fields from one entry.
+
+    \b
+    Example:
+      clippings unset lohse2017dossier note abstract
+    """
+    from .manage import unset_fields
+    path = library_path(ctx)
+    key, missing = unset_fields(path, key, [f.lower() for f in fields], settings_for(path))
+    removed = [f for f in fields if f.lower() not in missing]
+    if removed:
+        click.echo(f"{key}: removed {', '.join(removed)}")
+    if missing:
+        click.echo(f"{key}: not set: {', '.join(missing)}", err=True)
+
+
+@main.command()
+@click.argument("key")
+@click.pass_context
+def edit(ctx, key):
+    """Open one entry in $EDITOR; it is validated before it is saved.
+
+    \b
+    Example:
+      EDITOR=nano clippings edit lohse2017dossier
+    """
+    from .library import Library
+    from .manage import edit_entry
+    path = library_path(ctx)
+    settings = settings_for(path)
+    lib = Library.load(path, settings)
+    key = lib.resolve_key(key)
+    original = lib.entry_text(key)
+    text = original
+    while True:
+        edited = click.edit(text, extension=".bib", require_save=False)
+        if edited is None:
+            click.echo("no changes")
+            return
+        try:
+            lib._reparse(edited)
+        except ClippingsError as exc:
+            click.echo(f"clippings: invalid entry: {exc}", err=True)
+            if sys.stdin.isatty() and click.confirm("Edit again?", default=True):
+                text = edited
+                continue
+            raise UsageError("entry not saved: the edited text is not a valid entry") \
+                from None
+        break
+    new_key = edit_entry(path, key, original, edited, settings)
+    click.echo("no changes" if new_key is None else f"saved {new_key}")
+    if new_key and new_key != key:
+        from . import snapshots
+        snapshots.move(path.parent, key, new_key)
+
+
+@main.command()
+@click.argument("old")
+@click.argument("new")
+@click.pass_context
+def rename(ctx, old, new):
+    """Give an entry a new citation key (its snapshot moves along).
+
+    \b
+    Example:
+      clippings rename lohse2017dossier lohse2017staedte
+    """
+    from .manage import rename as do_rename
+    path = library_path(ctx)
+    old, moved = do_rename(path, old, new, settings_for(path))
+    click.echo(f"{old} -> {new}" + (" (snapshot moved)" if moved else ""))
+
+
+@main.command("rm")
+@click.argument("keys", nargs=-1, required=True)
+@click.option("--keep-snapshot", is_flag=True, help="Keep snapshots/KEY/.")
+@click.pass_context
+def rm(ctx, keys, keep_snapshot):
+    """Remove entries (and their snapshots).
+
+    \b
+    Example:
+      clippings rm roters2016staedtepartnerschaften
+    """
+    from .manage import remove
+    path = library_path(ctx)
+    for key, snap in remove(path, list(keys), keep_snapshot, settings_for(path)):
+        click.echo(f"removed {key}" + (" and its snapshot" if snap else ""))
+
+
+# -- import / lint ---------------------------------------------------------------------
+
+@main.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True,
+                                                                  dir_okay=False))
+@click.option("--force", is_flag=True, help="Import likely duplicates too.")
+@click.pass_context
+def import_(ctx, files, force):
+    """Merge entries from .bib, .ris or CSL-JSON files.
+
+    Likely duplicates are skipped (exit 1) unless --force; colliding keys get a suffix.
+
+    \b
+    Example:
+      clippings import zotero-export.ris more.bib
+    """
+    from .manage import import_files
+    path = library_path(ctx)
+    result = import_files(path, [Path(f) for f in files], force, settings_for(path))
+    for key in result.added:
+        click.echo(f"added {key}")
+    for wanted, given in result.renamed:
+        click.echo(f"key {wanted} was taken: added as {given}")
+    for key, existing, why in result.skipped:
+        click.echo(f"skipped {key}: likely duplicate of {existing} ({why})", err=True)
+    if result.skipped:
+        ctx.exit(1)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print findings as JSON.")
+@click.pass_context
+def lint(ctx, as_json):
+    """Check the library: required fields, dates, URLs, keys, duplicates, encoding.
+
+    Exit 1 when anything is found.
+
+    \b
+    Example:
+      clippings lint --json
+    """
+    from . import lint as linting
+    from .library import Library
+    path = library_path(ctx)
+    lib = Library.load(path, settings_for(path))
+    findings = linting.run(lib)
+    if as_json:
+        echo_json([f.as_dict() for f in findings])
+    else:
+        for f in findings:
+            where = f"{path.name}:{f.line}"
+            field = f" {f.field}" if f.field else ""
+            click.echo(f"{where}: {f.severity}: {f.key}{field}: {f.message}")
+        if not findings:
+            click.echo(f"{path}: {len(lib)} entries, no findings")
+    if findings:
+        ctx.exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

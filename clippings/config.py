@@ -1,0 +1,63 @@
+"""Settings: `clippings.toml` beside library.bib, overridden by CLIPPINGS_<NAME> variables.
+
+Flags win over both; the CLI passes them as `overrides`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from .errors import UsageError
+
+
+@dataclass
+class Settings:
+    user_agent: str = ""
+    email: str = ""
+    concurrency: int = 16
+    per_host: int = 2
+    timeout: float = 20.0
+    max_download_mb: float = 25.0
+    key_pattern: str = "{auth}{year}{title}"
+    style: str = "din-1505-2"
+    locale: str = "de-DE"
+    crossref_url: str = "https://api.crossref.org"
+    openlibrary_url: str = "https://openlibrary.org"
+    wayback_url: str = "https://archive.org"
+    wayback_save_url: str = "https://web.archive.org"
+    encoding: str = ""          # of library.bib when it is not UTF-8 and has no coding line
+    old_url_field: str = "origurl"
+
+
+def load_settings(folder: Path | None, overrides: dict | None = None,
+                  environ: dict | None = None) -> Settings:
+    environ = os.environ if environ is None else environ
+    values: dict = {}
+    if folder is not None:
+        path = Path(folder) / "clippings.toml"
+        if path.is_file():
+            try:
+                values.update(tomllib.loads(path.read_text(encoding="utf-8")))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise UsageError(f"{path}: {exc}") from None
+    known = {f.name: f for f in fields(Settings)}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise UsageError(f"{folder}/clippings.toml: unknown setting(s): {', '.join(unknown)}")
+    for name in known:
+        env = environ.get("CLIPPINGS_" + name.upper())
+        if env is not None:
+            values[name] = env
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    settings = Settings()
+    for name, value in values.items():
+        kind = type(getattr(settings, name))
+        try:
+            setattr(settings, name, kind(value))
+        except (TypeError, ValueError):
+            raise UsageError(f"setting {name}: {value!r} is not a valid {kind.__name__}") \
+                from None
+    return settings

@@ -1,0 +1,78 @@
+"""Field-level rules shared by `add`, `set` and `lint`: names, URLs, dates."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from .errors import UsageError
+from .model import NAME_FIELDS
+
+FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_:.+-]*$")
+URL_FIELDS = ("url", "archiveurl", "origurl")
+DATE_FIELDS = ("date", "urldate", "origdate", "eventdate", "archivedate")
+
+# biblatex dates: ISO 8601 / EDTF level 1 subset: YYYY, YYYY-MM, YYYY-MM-DD, optional time,
+# uncertainty markers ?, ~, %, unspecified digits X, ranges with "/" (open ends allowed).
+_DAY = r"[+-]?\d{4}(?:-(?:0[1-9]|1[0-2]|2[1-4])(?:-(?:0[1-9]|[12]\d|3[01]))?)?"
+_TIME = r"(?:T\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?"
+_POINT = rf"(?:{_DAY}{_TIME}[?~%]?|\d{{2}}XX|\d{{3}}X|\d{{4}}-XX(?:-XX)?|\d{{4}}-\d{{2}}-XX)"
+_DATE = re.compile(rf"^(?:{_POINT}|{_POINT}/(?:{_POINT}|\.\.)?|(?:\.\.)?/{_POINT})$")
+
+
+def is_valid_date(value: str) -> bool:
+    value = value.strip()
+    if not _DATE.match(value):
+        return False
+    for part in value.split("/"):
+        m = re.match(r"^[+-]?(\d{4})-(\d{2})-(\d{2})", part)
+        if m:
+            import datetime
+            try:
+                datetime.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError:
+                return False
+    return True
+
+
+def url_problem(value: str) -> str | None:
+    """Why `value` is not a usable web address, or None."""
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError as exc:
+        return str(exc)
+    if parts.scheme.lower() not in ("http", "https", "ftp"):
+        return "it does not start with http:// or https://"
+    if not parts.hostname or "." not in parts.hostname and parts.hostname != "localhost":
+        return "it has no valid host name"
+    if any(c.isspace() for c in value.strip()):
+        return "it contains spaces"
+    return None
+
+
+def check_value(name: str, value: str) -> None:
+    """Raise UsageError when a value given on the command line is unusable."""
+    if not FIELD_NAME.match(name):
+        raise UsageError(f"invalid field name {name!r}")
+    lname = name.lower()
+    if lname in URL_FIELDS:
+        problem = url_problem(value)
+        if problem:
+            raise UsageError(f"invalid URL {value!r} for {lname}: {problem}")
+    if lname in DATE_FIELDS and not is_valid_date(value):
+        raise UsageError(f"invalid date {value!r} for {lname}: use ISO 8601 like "
+                         "2017-06-26, 2017-06 or 2017")
+
+
+def parse_assignment(text: str) -> tuple[str, str]:
+    """FIELD=VALUE from the command line."""
+    name, sep, value = text.partition("=")
+    name = name.strip()
+    if not sep or not name:
+        raise UsageError(f"expected FIELD=VALUE, got {text!r}")
+    check_value(name, value)
+    return name.lower(), value
+
+
+def is_name_field(name: str) -> bool:
+    return name.lower() in NAME_FIELDS

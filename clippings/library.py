@@ -1,0 +1,415 @@
+"""The library: find library.bib, load it, look entries up, change them, save atomically.
+
+Changes are kept as replacements of whole blocks (or appended entries) against the text
+that was read, so a save rewrites only the blocks that changed; every other byte of the
+file stays as the user wrote it. Saves happen under a lock (`filelock`), write a temporary
+file beside library.bib, fsync it and rename it over the original, after checking that the
+file on disk is still the one that was read.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+from . import bibfile
+from .config import Settings, load_settings
+from .errors import BibSyntaxError, ConflictError, UsageError
+from .model import Record
+
+LIBRARY_FILE = "library.bib"
+_COOKIE = re.compile(rb"^[^\n]*-\*-.*?coding:\s*([A-Za-z0-9_.-]+)")
+_NEWLINE_ONLY = re.compile(r"(?<!\r)\n")
+
+
+def find_library(option: str | os.PathLike | None = None, cwd: Path | None = None,
+                 environ: dict | None = None) -> Path:
+    """The library.bib to use: --library, else $CLIPPINGS_LIBRARY, else walk up from cwd."""
+    environ = os.environ if environ is None else environ
+    given = option or environ.get("CLIPPINGS_LIBRARY")
+    if given:
+        path = Path(given).expanduser()
+        if path.is_dir() or path.suffix.lower() != ".bib":
+            path = path / LIBRARY_FILE
+        if not path.is_file():
+            raise UsageError(f"no library at {path} (create one with `clippings init`)")
+        return path
+    here = (cwd or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / LIBRARY_FILE
+        if candidate.is_file():
+            return candidate
+    raise UsageError("no library.bib here or in any parent folder; run `clippings init` "
+                     "or pass --library PATH")
+
+
+def decode_bib(raw: bytes, path: str, configured: str = "") -> tuple[str, str]:
+    """Text and encoding of a .bib file: BOM, an Emacs coding line, the setting, UTF-8."""
+    if raw.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    else:
+        head = b"\n".join(raw.split(b"\n", 2)[:2])
+        match = next((m for m in (_COOKIE.match(line) for line in head.split(b"\n")) if m),
+                     None)
+        encoding = _codec(match.group(1).decode("ascii"), path) if match else \
+            (_codec(configured, path) if configured else "utf-8")
+    try:
+        return raw.decode(encoding), encoding
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise BibSyntaxError(
+            path, line, col,
+            f"byte 0x{raw[exc.start]:02x} is not valid {encoding}; if the file is in another "
+            f"encoding, name it in a first line like '% -*- coding: latin-1 -*-' or as "
+            f"encoding = \"latin-1\" in clippings.toml") from None
+
+
+def _codec(name: str, path: str) -> str:
+    name = re.sub(r"-(unix|dos|mac)$", "", name.strip().lower())
+    for candidate in (name, name.replace("-", ""), name.replace("-", "_")):
+        try:
+            return codecs.lookup(candidate).name
+        except LookupError:
+            continue
+    raise BibSyntaxError(path, 1, 1, f"unknown encoding {name!r}")
+
+
+class Library:
+    """One library.bib, loaded; edits are collected and written by `save()`."""
+
+    def __init__(self, path: Path, raw: bytes, settings: Settings):
+        self.path = Path(path)
+        self.folder = self.path.parent
+        self.settings = settings
+        self.raw = raw
+        self.text, self.encoding = decode_bib(raw, str(self.path), settings.encoding)
+        self.newline = "\r\n" if "\r\n" in self.text[:10000] else "\n"
+        self.blocks, self.macros = bibfile.parse(self.text, str(self.path))
+        self._index: dict[str, int] = {}
+        for i, block in enumerate(self.blocks):
+            if block.kind != "entry":
+                continue
+            first = self._index.get(block.key)
+            if first is not None:
+                raise BibSyntaxError(
+                    self.path, block.line, 1,
+                    f"repeated citation key '{block.key}' (first at line "
+                    f"{self.blocks[first].line}); rename one of them")
+            self._index[block.key] = i
+        self._folded = {k.casefold(): k for k in self._index}
+        self._pending: dict[int, str] = {}
+        self._appended: dict[str, str] = {}
+        self.changed_keys: list[str] = []
+
+    # -- loading ------------------------------------------------------------------
+    @classmethod
+    def load(cls, path: str | os.PathLike, settings: Settings | None = None) -> "Library":
+        path = Path(path)
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise UsageError(f"no library at {path}") from None
+        except OSError as exc:
+            raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+        return cls(path, raw, settings or load_settings(path.parent))
+
+    @classmethod
+    @contextlib.contextmanager
+    def update(cls, path: str | os.PathLike, settings: Settings | None = None
+               ) -> Iterator["Library"]:
+        """Load under the library's lock, let the caller edit, save if anything changed."""
+        path = Path(path)
+        with lock(path):
+            lib = cls.load(path, settings)
+            yield lib
+            if lib.dirty:
+                lib.save(_locked=True)
+
+    # -- looking up ---------------------------------------------------------------
+    def keys(self) -> list[str]:
+        """Current keys in file order (renamed, removed and appended entries included)."""
+        if not self._pending:
+            return list(self._index) + list(self._appended)
+        live = sorted((i, k) for k, i in self._index.items() if self._pending.get(i) != "")
+        return [k for _, k in live] + list(self._appended)
+
+    def __contains__(self, key: str) -> bool:
+        return self.resolve_key(key, required=False) is not None
+
+    def __len__(self) -> int:
+        return len(self.keys())
+
+    def resolve_key(self, key: str, required: bool = True) -> str | None:
+        """The key as written in the file (BibTeX keys match case-insensitively)."""
+        if key in self._appended or (key in self._index and
+                                     self._pending.get(self._index[key]) != ""):
+            return key
+        exact = self._folded.get(key.casefold())
+        if exact is not None and self._pending.get(self._index[exact]) != "":
+            return exact
+        if required:
+            raise UsageError(f"unknown key '{key}'" + _suggest(key, self.keys()))
+        return None
+
+    def block(self, key: str) -> bibfile.Block:
+        key = self.resolve_key(key)
+        if key in self._appended:
+            return self._reparse(self._appended[key])
+        i = self._index[key]
+        if i in self._pending:
+            return self._reparse(self._pending[i])
+        return self.blocks[i]
+
+    def entry_text(self, key: str) -> str:
+        key = self.resolve_key(key)
+        if key in self._appended:
+            return self._appended[key]
+        i = self._index[key]
+        return self._pending.get(i, self.text[self.blocks[i].start:self.blocks[i].end])
+
+    def entry_line(self, key: str) -> int:
+        key = self.resolve_key(key)
+        return self.blocks[self._index[key]].line if key in self._index else 0
+
+    def record(self, key: str, resolve: bool = True) -> Record:
+        """The entry as a decoded `Record`; crossref/xdata parents fill missing fields."""
+        block = self.block(key)
+        rec = bibfile.block_record(block)
+        rec.key = block.key
+        if resolve:
+            self._inherit(rec, seen={block.key.casefold()})
+        return rec
+
+    def records(self, resolve: bool = True) -> Iterator[Record]:
+        for key in self.keys():
+            yield self.record(key, resolve)
+
+    def _inherit(self, rec: Record, seen: set[str]) -> None:
+        parents = []
+        if rec.fields.get("crossref"):
+            parents.append(rec.fields["crossref"])
+        parents += [p.strip() for p in rec.fields.get("xdata", "").split(",") if p.strip()]
+        for parent_key in parents:
+            if parent_key.casefold() in seen or parent_key not in self:
+                continue
+            seen.add(parent_key.casefold())
+            parent = self.record(parent_key, resolve=False)
+            self._inherit(parent, seen)
+            if parent.type in ("book", "mvbook", "collection", "proceedings",
+                               "mvcollection", "mvproceedings") and "title" in parent.fields:
+                rec.fields.setdefault("booktitle", parent.fields["title"])
+                if "subtitle" in parent.fields:
+                    rec.fields.setdefault("booksubtitle", parent.fields["subtitle"])
+            for name, value in parent.fields.items():
+                if name not in ("ids", "crossref", "xdata", "xref", "entryset", "shorthand",
+                                "label"):
+                    rec.fields.setdefault(name, value)
+            for name, persons in parent.names.items():
+                rec.names.setdefault(name, persons)
+                if name == "author" and rec.type in ("inbook", "bookinbook"):
+                    rec.names.setdefault("bookauthor", persons)
+
+    # -- changing -----------------------------------------------------------------
+    @property
+    def dirty(self) -> bool:
+        return bool(self._pending or self._appended)
+
+    def _current(self, key: str) -> tuple[str, bibfile.Block]:
+        text = self.entry_text(key)
+        return text, self._reparse(text)
+
+    def _reparse(self, text: str) -> bibfile.Block:
+        blocks, _ = bibfile.parse(text, str(self.path), self.macros)
+        entries = [b for b in blocks if b.kind == "entry"]
+        if len(entries) != 1:
+            raise UsageError(f"expected exactly one entry, found {len(entries)}")
+        return entries[0]
+
+    def _put(self, key: str, text: str) -> None:
+        if self.newline == "\r\n":
+            text = _NEWLINE_ONLY.sub("\r\n", text)
+        if key in self._appended:
+            self._appended[key] = text
+        else:
+            self._pending[self._index[key]] = text
+        if key not in self.changed_keys:
+            self.changed_keys.append(key)
+
+    def set_fields(self, key: str, values: dict[str, str | None]) -> None:
+        """Set (value) or remove (None) fields; values are BibTeX text with braces."""
+        key = self.resolve_key(key)
+        text, block = self._current(key)
+        for name, value in values.items():
+            if value is None:
+                text = bibfile.remove_field(text, block, name)
+            else:
+                text = bibfile.set_field(text, block, name, value)
+            block = self._reparse(text)
+        self._put(key, text)
+
+    def replace_entry(self, key: str, new_text: str) -> str:
+        """Replace an entry's whole text (from `edit`); returns the (maybe new) key."""
+        key = self.resolve_key(key)
+        block = self._reparse(new_text)
+        if block.key != key and self.resolve_key(block.key, required=False) not in (None, key):
+            raise ConflictError(f"key '{block.key}' is already used by another entry")
+        self._put(key, new_text)
+        if block.key != key:
+            self._rekey(key, block.key)
+        return block.key
+
+    def _rekey(self, old: str, new: str) -> None:
+        if old in self._appended:
+            self._appended[new] = self._appended.pop(old)
+        else:
+            self._index[new] = self._index.pop(old)
+            self._folded = {k.casefold(): k for k in self._index}
+
+    def add(self, record: Record, key: str) -> str:
+        if key in self:
+            raise ConflictError(f"key '{key}' is already used")
+        self._appended[key] = bibfile.format_entry(record, key)
+        self.changed_keys.append(key)
+        return key
+
+    def add_text(self, key: str, text: str) -> str:
+        """Append an entry given as BibTeX text (kept as it is)."""
+        if key in self:
+            raise ConflictError(f"key '{key}' is already used")
+        self._appended[key] = text if text.endswith("\n") else text + "\n"
+        self.changed_keys.append(key)
+        return key
+
+    def remove(self, key: str) -> None:
+        key = self.resolve_key(key)
+        if key in self._appended:
+            del self._appended[key]
+            return
+        i = self._index[key]
+        self._pending[i] = ""
+        self.changed_keys.append(key)
+
+    def rename(self, old: str, new: str) -> str:
+        old = self.resolve_key(old)
+        if new in self and self.resolve_key(new) != old:
+            raise ConflictError(f"key '{new}' is already used")
+        text, block = self._current(old)
+        self._put(old, bibfile.rename_entry(text, block, new))
+        self._rekey(old, new)
+        # Entries that point at it by crossref follow the rename.
+        for other in self.keys():
+            rec_text = self.entry_text(other)
+            if "crossref" in rec_text.lower():
+                blk = self._reparse(rec_text)
+                f = blk.get("crossref")
+                if f is not None and f.value.casefold() == old.casefold():
+                    self.set_fields(other, {"crossref": "{" + new + "}"})
+        return new
+
+    def new_text(self) -> str:
+        """The whole file text with every pending change applied."""
+        parts: list[str] = []
+        pos = 0
+        for i in sorted(self._pending):
+            block = self.blocks[i]
+            parts.append(self.text[pos:block.start])
+            replacement = self._pending[i]
+            if replacement == "":
+                # A removed entry takes its trailing line break and one blank line along.
+                end = block.end
+                m = re.compile(r"[ \t]*\r?\n(?:[ \t]*\r?\n)?").match(self.text, end)
+                pos = m.end() if m else end
+                continue
+            parts.append(replacement)
+            pos = block.end
+        parts.append(self.text[pos:])
+        text = "".join(parts)
+        if self._appended:
+            nl = self.newline
+            if text and not text.endswith("\n"):
+                text += nl
+            if text.strip() and not text.endswith(nl + nl):
+                text += nl
+            text += nl.join(t.replace("\n", nl) if nl != "\n" else t
+                            for t in self._appended.values())
+        return text
+
+    def save(self, _locked: bool = False) -> None:
+        """Write all changes atomically; refuse if library.bib changed since it was read."""
+        if not self.dirty:
+            return
+        new = self.new_text()
+        try:
+            data = new.encode(self.encoding)
+        except UnicodeEncodeError as exc:
+            raise UsageError(f"{self.path}: {new[exc.start]!r} cannot be written in this "
+                             f"file's encoding ({self.encoding}); convert it to UTF-8") \
+                from None
+        # Validate what we are about to write: a save never produces a broken file.
+        Library(self.path, data, self.settings)
+        ctx = contextlib.nullcontext() if _locked else lock(self.path)
+        with ctx:
+            current = self.path.read_bytes() if self.path.exists() else b""
+            if current != self.raw:
+                raise ConflictError(f"{self.path} changed on disk since it was read; "
+                                    "nothing was written, run the command again")
+            atomic_write(self.path, data)
+        self.raw = data
+
+
+def lock(path: Path):
+    """The library's lock (a file in index/, which git ignores)."""
+    from filelock import FileLock, Timeout
+    index = Path(path).parent / "index"
+    try:
+        index.mkdir(exist_ok=True)
+        lock_path = index / "library.lock"
+    except OSError:
+        lock_path = Path(tempfile.gettempdir()) / f"clippings-{abs(hash(str(path)))}.lock"
+    file_lock = FileLock(str(lock_path), timeout=60)
+
+    @contextlib.contextmanager
+    def held():
+        try:
+            with file_lock:
+                yield
+        except Timeout:
+            raise ConflictError(f"{path} is locked by another clippings process "
+                                f"({lock_path}); try again") from None
+    return held()
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that readers see the old or the new file, never a mix."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def _suggest(key: str, keys: list[str]) -> str:
+    import difflib
+    close = difflib.get_close_matches(key, keys, n=3, cutoff=0.6)
+    return f" (did you mean {', '.join(close)}?)" if close else ""

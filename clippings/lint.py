@@ -1,0 +1,183 @@
+"""`clippings lint`: everything in library.bib a careful editor would want to know about.
+
+Each check is a small function over one entry (or the whole library for duplicates) that
+yields `Finding`s; `run` collects them in file order.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import asdict, dataclass
+from typing import Iterator
+
+from . import latex
+from .bibfile import Block
+from .fields import DATE_FIELDS, URL_FIELDS, is_valid_date, url_problem
+from .library import Library
+
+# biblatex's entry types (and the BibTeX ones biber maps onto them).
+KNOWN_TYPES = {
+    "article", "book", "mvbook", "inbook", "bookinbook", "suppbook", "booklet",
+    "collection", "mvcollection", "incollection", "suppcollection", "dataset", "manual",
+    "misc", "online", "patent", "periodical", "suppperiodical", "proceedings",
+    "mvproceedings", "inproceedings", "reference", "mvreference", "inreference", "report",
+    "set", "software", "thesis", "unpublished", "xdata", "customa", "customb", "customc",
+    "customd", "custome", "customf", "artwork", "audio", "bibnote", "commentary", "image",
+    "jurisdiction", "legislation", "legal", "letter", "movie", "music", "performance",
+    "review", "standard", "video", "electronic", "www", "conference", "mastersthesis",
+    "phdthesis", "techreport",
+}
+
+# Required fields per type, after biblatex's manual (section 2.1.1). A tuple is "one of".
+# The author/editor requirement is met by an organisation or institution too, and an
+# unsigned newspaper or magazine article needs none (see `_needs_author`).
+_NAMES = ("author", "editor", "organization", "institution")
+REQUIRED = {
+    "article": [_NAMES, ("title",), ("journaltitle", "journal")],
+    "book": [_NAMES, ("title",)],
+    "mvbook": [_NAMES, ("title",)],
+    "inbook": [("author",), ("title",), ("booktitle",)],
+    "bookinbook": [("author",), ("title",), ("booktitle",)],
+    "booklet": [_NAMES, ("title",)],
+    "collection": [("editor", "organization"), ("title",)],
+    "incollection": [("author",), ("title",), ("booktitle",)],
+    "manual": [_NAMES, ("title",)],
+    "misc": [_NAMES, ("title",)],
+    "online": [_NAMES, ("title",), ("url", "doi", "eprint")],
+    "patent": [("author",), ("title",), ("number",)],
+    "periodical": [("editor", "organization", "publisher"), ("title",)],
+    "proceedings": [("title",)],
+    "inproceedings": [("author",), ("title",), ("booktitle",)],
+    "report": [_NAMES, ("title",), ("type",), ("institution",)],
+    "techreport": [_NAMES, ("title",), ("institution",)],
+    "thesis": [("author",), ("title",), ("type",), ("institution", "school")],
+    "phdthesis": [("author",), ("title",), ("institution", "school")],
+    "mastersthesis": [("author",), ("title",), ("institution", "school")],
+    "unpublished": [("author",), ("title",)],
+    "dataset": [_NAMES, ("title",)],
+    "software": [_NAMES, ("title",)],
+}
+_NO_DATE_NEEDED = {"set", "xdata"}
+
+
+@dataclass
+class Finding:
+    key: str
+    field: str
+    severity: str   # "error" | "warning"
+    message: str
+    line: int
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def run(lib: Library) -> list[Finding]:
+    findings: list[Finding] = []
+    for block in (b for b in lib.blocks if b.kind == "entry"):
+        findings.extend(check_entry(block, lib))
+    findings.extend(check_keys(lib))
+    findings.extend(check_duplicates(lib))
+    findings.sort(key=lambda f: (f.line, f.key, f.field))
+    return findings
+
+
+def _field_line(block: Block, name: str, lib: Library) -> int:
+    f = block.get(name)
+    if f is None:
+        return block.line
+    return block.line + lib.text.count("\n", block.start, f.start)
+
+
+def _has(block: Block, name: str) -> bool:
+    f = block.get(name)
+    return f is not None and f.value.strip() != ""
+
+
+def _needs_author(block: Block) -> bool:
+    subtype = (block.get("entrysubtype").value.lower() if block.get("entrysubtype") else "")
+    return not (block.type_lower == "article" and subtype in ("newspaper", "magazine"))
+
+
+def check_entry(block: Block, lib: Library) -> Iterator[Finding]:
+    key, kind = block.key, block.type_lower
+
+    def finding(field_name: str, severity: str, message: str) -> Finding:
+        return Finding(key, field_name, severity, message, _field_line(block, field_name, lib))
+
+    if kind not in KNOWN_TYPES:
+        yield finding("", "error", f"unknown entry type @{block.type}")
+    crossref = block.get("crossref") or block.get("xdata")
+    for group in REQUIRED.get(kind, []) if not crossref else []:
+        if group is _NAMES and not _needs_author(block):
+            continue
+        if not any(_has(block, name) for name in group):
+            yield finding(group[0], "error", f"@{kind} needs {' or '.join(group)}")
+    if kind not in _NO_DATE_NEEDED and not crossref and not (_has(block, "date") or
+                                                             _has(block, "year")):
+        yield finding("date", "error", f"@{kind} needs a date (or year)")
+    for f in block.fields:
+        value = f.value
+        if value.strip() == "":
+            yield finding(f.key, "warning", f"field {f.name} is empty")
+            continue
+        decoded = latex.decode(value)
+        if f.key in DATE_FIELDS and not is_valid_date(decoded):
+            yield finding(f.key, "error", f"invalid date {decoded!r} (use ISO 8601: "
+                          "2017-06-26, 2017-06, 2017)")
+        if f.key == "year" and not _year_ok(decoded):
+            yield finding(f.key, "error", f"invalid year {decoded!r}")
+        if f.key in URL_FIELDS:
+            problem = url_problem(decoded)
+            if problem:
+                yield finding(f.key, "error", f"invalid URL {decoded!r}: {problem}")
+            else:
+                from .dedupe import has_tracking, strip_tracking
+                if has_tracking(decoded):
+                    yield finding(f.key, "warning", "URL carries tracking parameters; "
+                                  f"clean form: {strip_tracking(decoded)}")
+        if unicodedata.normalize("NFC", value) != value:
+            yield finding(f.key, "warning", f"field {f.name} is not in Unicode NFC form "
+                          "(decomposed accents): search and sorting may miss it")
+        if not _escaped_braces_pair(value):
+            yield finding(f.key, "error", f"unbalanced escaped braces in {f.name}: "
+                          "biber and BibTeX will disagree on where the value ends")
+        if any(ord(c) < 32 and c not in "\n\r\t" for c in value):
+            yield finding(f.key, "warning", f"field {f.name} contains control characters")
+
+
+def _year_ok(value: str) -> bool:
+    return value.strip().lstrip("-").isdigit()
+
+
+def _escaped_braces_pair(value: str) -> bool:
+    return value.count("\\{") == value.count("\\}")
+
+
+def check_keys(lib: Library) -> Iterator[Finding]:
+    """Keys that differ only by case: BibTeX treats them as the same entry."""
+    seen: dict[str, Block] = {}
+    for block in (b for b in lib.blocks if b.kind == "entry"):
+        folded = block.key.casefold()
+        if folded in seen:
+            first = seen[folded]
+            yield Finding(block.key, "", "error",
+                          f"key '{block.key}' differs from '{first.key}' (line {first.line}) "
+                          "only by case; BibTeX treats them as one", block.line)
+        else:
+            seen[folded] = block
+        if any(c in block.key for c in ' ,{}()"#%~\'\\'):
+            yield Finding(block.key, "", "error", "key contains characters BibTeX/biber "
+                          "cannot handle", block.line)
+
+
+def check_duplicates(lib: Library) -> Iterator[Finding]:
+    from .dedupe import find_duplicate_groups
+    records = [(rec.key, rec) for rec in lib.records(resolve=False)]
+    for group in find_duplicate_groups(records):
+        first = group.keys[0]
+        why = {b: reason for a, b, reason in group.reasons}
+        for other in group.keys[1:]:
+            reason = f" ({why[other]})" if other in why else ""
+            yield Finding(other, "", "warning", f"likely duplicate of '{first}'{reason}",
+                          lib.entry_line(other))

@@ -1,0 +1,276 @@
+"""What the editing commands do: add, set, unset, rename, remove, import, edit.
+
+Each function takes the path of library.bib, does its whole job under the library's lock
+(load fresh, check, change, save atomically) and returns a small result for the CLI to show.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import bibfile, latex, snapshots
+from .config import Settings
+from .errors import ConflictError, UsageError
+from .fields import check_value, is_name_field
+from .library import Library
+from .model import Name, Record
+from .names import parse_names
+
+
+@dataclass
+class AddResult:
+    key: str
+    record: Record
+    duplicates: list[tuple[str, str]] = field(default_factory=list)
+    snapshot: str | None = None
+
+
+def record_from_assignments(entry_type: str, assignments: list[tuple[str, str]],
+                            tags: tuple[str, ...] = ()) -> Record:
+    """A Record from FIELD=VALUE pairs; name fields use BibTeX name syntax."""
+    from .dedupe import strip_tracking
+    rec = Record(type=entry_type.lower())
+    for name, value in assignments:
+        check_value(name, value)
+        value = value.strip()
+        if is_name_field(name):
+            rec.names[name.lower()] = parse_names(value)
+        elif name.lower() == "url":
+            rec.fields["url"] = strip_tracking(value)
+        else:
+            rec.fields[name.lower()] = value
+    if tags:
+        rec.fields["keywords"] = merge_keywords(rec.fields.get("keywords", ""), tags)
+    return rec
+
+
+def merge_keywords(existing: str, tags) -> str:
+    words = [w.strip() for w in existing.split(",") if w.strip()]
+    for tag in tags:
+        if tag.strip() and tag.strip().casefold() not in {w.casefold() for w in words}:
+            words.append(tag.strip())
+    return ", ".join(words)
+
+
+def duplicate_index(lib: Library):
+    from .dedupe import DuplicateIndex
+    return DuplicateIndex((rec.key, rec) for rec in lib.records(resolve=False))
+
+
+def add_record(path: Path, record: Record, *, key: str | None = None, force: bool = False,
+               settings: Settings | None = None) -> AddResult:
+    """Append one entry under the lock; a likely duplicate is refused unless `force`."""
+    from .keys import is_valid_key, make_key
+    if not record.fields.get("title") and not record.names:
+        raise UsageError("an entry needs at least a title (use --set title=...)")
+    with Library.update(path, settings) as lib:
+        duplicates = duplicate_index(lib).find(record)
+        if duplicates and not force:
+            keys = ", ".join(k for k, _ in duplicates)
+            raise ConflictError(f"likely duplicate of {keys} ({duplicates[0][1]}); "
+                                "use --force to add it anyway")
+        if key:
+            if not is_valid_key(key):
+                raise UsageError(f"invalid key {key!r}: use letters, digits and _:.-")
+            if key in lib:
+                raise ConflictError(f"key '{key}' is already used")
+        else:
+            key = make_key(record, lib.keys(), lib.settings.key_pattern)
+        record.key = key
+        lib.add(record, key)
+    return AddResult(key, record, duplicates)
+
+
+def set_fields(path: Path, key: str, assignments: list[tuple[str, str]],
+               raw_latex: bool = False, settings: Settings | None = None) -> str:
+    values: dict[str, str | None] = {}
+    for name, value in assignments:
+        check_value(name, value)
+        if raw_latex:
+            if not latex.braces_balanced(value):
+                raise UsageError(f"unbalanced braces in the LaTeX value of {name}")
+            values[name] = "{" + value + "}"
+        elif is_name_field(name):
+            values[name] = "{" + bibfile.format_names(parse_names(value)) + "}"
+        else:
+            values[name] = bibfile.format_value(value)
+    with Library.update(path, settings) as lib:
+        key = lib.resolve_key(key)
+        lib.set_fields(key, values)
+    return key
+
+
+def unset_fields(path: Path, key: str, names: list[str],
+                 settings: Settings | None = None) -> tuple[str, list[str]]:
+    """Remove fields; returns the key and the fields that were not there."""
+    with Library.update(path, settings) as lib:
+        key = lib.resolve_key(key)
+        block = lib.block(key)
+        missing = [n for n in names if block.get(n) is None]
+        lib.set_fields(key, {n: None for n in names if n not in missing})
+    return key, missing
+
+
+def rename(path: Path, old: str, new: str, settings: Settings | None = None) -> tuple[str, bool]:
+    from .keys import is_valid_key
+    if not is_valid_key(new):
+        raise UsageError(f"invalid key {new!r}: use letters, digits and _:.-")
+    folder = Path(path).parent
+    with Library.update(path, settings) as lib:
+        old = lib.resolve_key(old)
+        if snapshots.folder(folder, new).exists() and old != new:
+            raise ConflictError(f"snapshots/{new} already exists")
+        lib.rename(old, new)
+        lib.save(_locked=True)
+        moved = snapshots.move(folder, old, new) if old != new else False
+    return old, moved
+
+
+def remove(path: Path, keys: list[str], keep_snapshot: bool = False,
+           settings: Settings | None = None) -> list[tuple[str, bool]]:
+    folder = Path(path).parent
+    done = []
+    with Library.update(path, settings) as lib:
+        resolved = [lib.resolve_key(k) for k in keys]
+        for key in dict.fromkeys(resolved):
+            lib.remove(key)
+        lib.save(_locked=True)
+        for key in dict.fromkeys(resolved):
+            removed = False if keep_snapshot else snapshots.remove(folder, key)
+            done.append((key, removed))
+    return done
+
+
+def edit_entry(path: Path, key: str, original: str, new_text: str,
+               settings: Settings | None = None) -> str | None:
+    """Replace an entry with edited text, unless someone changed it meanwhile."""
+    if new_text.strip() == original.strip():
+        return None
+    with Library.update(path, settings) as lib:
+        key = lib.resolve_key(key)
+        if lib.entry_text(key) != original:
+            raise ConflictError(f"entry '{key}' changed in {path} while it was being "
+                                "edited; nothing was written")
+        return lib.replace_entry(key, new_text.strip("\n"))
+
+
+# -- import ------------------------------------------------------------------------
+
+@dataclass
+class ImportResult:
+    added: list[str] = field(default_factory=list)
+    renamed: list[tuple[str, str]] = field(default_factory=list)     # (wanted, given)
+    skipped: list[tuple[str, str, str]] = field(default_factory=list)  # (key, existing, why)
+
+
+def read_records(path: Path) -> list[Record]:
+    """Records from a .bib, .ris or CSL-JSON file (by extension, then by content)."""
+    raw = Path(path).read_bytes()
+    suffix = Path(path).suffix.lower()
+    if suffix == ".bib":
+        return _bib_records(raw, path)
+    text = raw.decode("utf-8-sig", errors="replace")
+    if suffix == ".ris" or (suffix not in (".json", ".csljson") and
+                            text.lstrip().startswith("TY  -")):
+        from .formats import ris
+        return ris.parse(text, str(path))
+    if suffix in (".json", ".csljson") or text.lstrip()[:1] in "[{":
+        from .formats import csljson
+        return csljson.parse(text, str(path))
+    raise UsageError(f"{path}: unknown format (expected .bib, .ris or CSL-JSON .json)")
+
+
+def _bib_records(raw: bytes, path: Path) -> list[Record]:
+    from .library import decode_bib
+    text, _ = decode_bib(raw, str(path))
+    blocks, _ = bibfile.parse(text, str(path))
+    seen: dict[str, int] = {}
+    records = []
+    for b in blocks:
+        if b.kind != "entry":
+            continue
+        if b.key in seen:
+            from .errors import BibSyntaxError
+            raise BibSyntaxError(path, b.line, 1, f"repeated citation key '{b.key}' "
+                                 f"(first at line {seen[b.key]})")
+        seen[b.key] = b.line
+        records.append(bibfile.block_record(b))
+    return records
+
+
+def import_files(path: Path, files: list[Path], force: bool = False,
+                 settings: Settings | None = None) -> ImportResult:
+    from .dedupe import strip_tracking
+    from .keys import is_valid_key, make_key
+    incoming = [(f, rec) for f in files for rec in read_records(f)]
+    result = ImportResult()
+    with Library.update(path, settings) as lib:
+        index = duplicate_index(lib)
+        for _, rec in incoming:
+            if rec.fields.get("url"):
+                rec.fields["url"] = strip_tracking(rec.fields["url"])
+            dups = index.find(rec)
+            if dups and not force:
+                result.skipped.append((rec.key or rec.fields.get("title", "?"),
+                                       dups[0][0], dups[0][1]))
+                continue
+            wanted = rec.key if rec.key and is_valid_key(rec.key) else None
+            if wanted and wanted not in lib:
+                key = wanted
+            else:
+                key = make_key(rec, lib.keys(), lib.settings.key_pattern) if not wanted \
+                    else _suffixed(wanted, lib)
+                if wanted:
+                    result.renamed.append((wanted, key))
+            rec.key = key
+            lib.add(rec, key)
+            index.add(key, rec)
+            result.added.append(key)
+    return result
+
+
+def _suffixed(key: str, lib: Library) -> str:
+    from .keys import _suffixes
+    for suffix in _suffixes():
+        if key + suffix not in lib:
+            return key + suffix
+    raise AssertionError("unreachable")
+
+
+# -- output helpers ------------------------------------------------------------------
+
+def record_json(rec: Record) -> dict:
+    """`{"key", "type", field: value, ...}` with name lists as "Family, Given and ..."."""
+    out: dict = {"key": rec.key, "type": rec.type}
+    for name, persons in rec.names.items():
+        out[name] = " and ".join(str(p) for p in persons)
+    out.update(rec.fields)
+    return out
+
+
+def dumps(data) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def first_author(rec: Record) -> str:
+    for name in ("author", "editor", "bookauthor"):
+        persons = rec.names.get(name)
+        if persons:
+            return persons[0].family + (" et al." if len(persons) > 1 else "")
+    return rec.fields.get("organization") or rec.fields.get("institution") or ""
+
+
+def display_date(rec: Record) -> str:
+    if rec.fields.get("date"):
+        return rec.fields["date"]
+    year = rec.fields.get("year", "")
+    month = rec.fields.get("month", "")
+    if year and month.isdigit():
+        return f"{year}-{int(month):02d}"
+    return year
+
+
+__all__ = ["add_record", "set_fields", "unset_fields", "rename", "remove", "edit_entry",
+           "import_files", "read_records", "record_json", "record_from_assignments", "Name"]

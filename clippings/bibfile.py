@@ -173,6 +173,8 @@ class Scanner:
                 return pos
             if not (single and first):
                 if not text.startswith(",", pos):
+                    if not first:
+                        self._blame_swallowing_value(block.fields[-1], block)
                     what = "the citation key" if first else f"field '{block.fields[-1].name}'"
                     raise self.error(pos, f"expected ',' or '{closer}' after {what} "
                                      f"in entry '{block.key or block.type}'")
@@ -195,6 +197,14 @@ class Scanner:
             pos = _WS.match(text, pos + 1).end()
             pos = self._value(f, pos, block)
             block.fields.append(f)
+
+    def _blame_swallowing_value(self, f: Field, block: Block) -> None:
+        """A value that runs over later `name = ...` lines lost its closing delimiter."""
+        raw = self.text[f.value_start:f.value_end]
+        if re.search(r"\n\s*[A-Za-z][\w-]*\s*=", raw):
+            raise self.error(f.value_start, f"value of field '{f.name}' in entry "
+                             f"'{block.key}' runs into the next fields: its closing "
+                             f"'{'}' if raw.startswith('{') else chr(34)}' is missing")
 
     def _value(self, f: Field, pos: int, block: Block) -> int:
         text = self.text
@@ -247,12 +257,11 @@ class Scanner:
             elif c == "}":
                 depth -= 1
                 if depth < 0:
-                    raise self.error(m.start(), f"unbalanced '}}' in quoted value of "
-                                     f"field '{f.name}' in entry '{block.key}'")
+                    break
             elif depth == 0:
                 return m.end()
         raise self.error(pos, f"quoted value of field '{f.name}' in entry '{block.key}' "
-                         f"never closes (missing '\"')")
+                         f"is never closed: its closing '\"' is missing")
 
 
 def expand(f: Field, macros: dict[str, str], undefined: list[str] | None = None) -> str:
@@ -298,7 +307,7 @@ def parse(text: str, path: str = "library.bib", macros: dict[str, str] | None = 
 FIELD_ORDER = (
     "author", "editor", "translator", "bookauthor", "title", "subtitle", "titleaddon",
     "shorttitle", "origtitle", "booktitle", "booksubtitle", "maintitle", "journaltitle",
-    "journal", "issuetitle", "entrysubtype", "type", "series", "volume", "number",
+    "journal", "issuetitle", "issuesubtitle", "entrysubtype", "type", "series", "volume", "number",
     "issue", "edition", "pages", "pagetotal", "date", "year", "month", "origdate",
     "eventdate", "location", "address", "publisher", "institution", "organization",
     "howpublished", "isbn", "issn", "doi", "eprint", "eprinttype", "url", "urldate",

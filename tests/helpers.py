@@ -1,0 +1,29 @@
+"""Small helpers shared by the tests: run the CLI in-process or as a real process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from clippings.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+REALBIBS = REPO.parent / "shared" / "realbibs"
+
+
+def run(*args: str, library: Path | None = None, input: str | None = None, env=None):
+    """Invoke `clippings ARGS` in-process; returns click's Result."""
+    argv = (["--library", str(library)] if library else []) + list(args)
+    return CliRunner().invoke(main, argv, input=input, env=env, catch_exceptions=False)
+
+
+def run_process(*args: str, cwd: Path | None = None, env: dict | None = None,
+                timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run `python -m clippings ARGS` as a separate process."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "clippings", *args], cwd=cwd, env=full_env,
+                          capture_output=True, text=True, timeout=timeout)

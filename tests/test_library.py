@@ -1,0 +1,102 @@
+"""Saving: round-trips of any value, atomic writes, locking, refusing stale writes."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from clippings import bibfile
+from clippings.errors import ConflictError
+from clippings.library import Library
+from clippings.model import Name, Record
+
+HOSTILE = st.sampled_from(["{", "}", "}{", "\\input{x}", "%", "#", "@comment{", "\\",
+                           "\"", "$", "~", "\\end{document}", ")", "@book{x,"])
+VALUES = st.one_of(st.text(), st.lists(st.one_of(st.text(max_size=5), HOSTILE),
+                                       max_size=6).map("".join))
+
+
+@given(title=VALUES, note=VALUES, family=VALUES)
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_value_comes_back_identical(tmp_path, title, note, family):
+    path = tmp_path / "library.bib"
+    path.write_text("% lib\n@misc{old, title = {Alt}, date = {2000}}\n", encoding="utf-8")
+    lib = Library.load(path)
+    rec = Record("misc", {"title": title, "note": note, "date": "2020"},
+                 {"author": [Name(family=family.strip() or "X", literal=True)]})
+    lib.add(rec, "new")
+    lib.set_fields("old", {"note": bibfile.format_value(note),
+                           "title": bibfile.format_value(title)})
+    lib.save()
+    again = Library.load(path)
+    assert again.keys() == ["old", "new"]
+    new = again.record("new")
+    old = again.record("old")
+    # A new entry leaves out empty fields; an edited one keeps them as {}.
+    assert new.get("title") == title and new.get("note") == note
+    assert old.fields["title"] == title and old.fields["note"] == note
+    assert new.names["author"][0].family == (family.strip() or "X")
+
+
+def test_refuses_to_overwrite_a_file_changed_on_disk(library):
+    lib = Library.load(library)
+    lib.add(Record("misc", {"title": "A", "date": "2020"}), "a")
+    library.write_text(library.read_text() + "% edited meanwhile\n", encoding="utf-8")
+    with pytest.raises(ConflictError, match="changed on disk"):
+        lib.save()
+    assert library.read_text().endswith("% edited meanwhile\n")
+
+
+def test_twenty_concurrent_adds_all_land(library):
+    procs = [subprocess.Popen(
+        [sys.executable, "-m", "clippings", "--library", str(library), "add", "--no-fetch",
+         "--set", f"title=Artikel Nummer {i} über Städtepartnerschaften",
+         "--set", f"date={2000 + i}", "--set", f"url=https://example.org/{i}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(20)]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outputs
+    lib = Library.load(library)
+    assert len(lib) == 20
+    assert {lib.record(k).fields["url"] for k in lib.keys()} == \
+        {f"https://example.org/{i}" for i in range(20)}
+
+
+SAVE_LOOP = r"""
+import sys
+from clippings import bibfile
+from clippings.library import Library
+path = sys.argv[1]
+i = 0
+while True:
+    i += 1
+    with Library.update(path) as lib:
+        lib.set_fields("a", {"note": bibfile.format_value("x" * (i % 5000) + str(i))})
+        lib.add(bibfile_record := __import__("clippings.model", fromlist=["Record"]).Record(
+            "misc", {"title": f"T {i}", "date": "2020"}), f"k{i}")
+"""
+
+
+def test_sigkill_during_saves_never_leaves_a_broken_file(library):
+    library.write_text("@misc{a, title = {A}, date = {2020}}\n", encoding="utf-8")
+    rng = random.Random(7)
+    for _ in range(12):
+        proc = subprocess.Popen([sys.executable, "-c", SAVE_LOOP, str(library)],
+                                stderr=subprocess.PIPE)
+        time.sleep(rng.uniform(0.3, 0.9))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        lib = Library.load(library)          # parses: never truncated or half-written
+        assert "a" in lib
+        keys = lib.keys()
+        assert len(keys) == len(set(keys))
+    leftovers = [p for p in library.parent.iterdir() if p.name.endswith(".tmp")]
+    assert len(leftovers) <= 12  # a kill between write and rename may leave a temp file

@@ -10,6 +10,7 @@ file on disk is still the one that was read.
 from __future__ import annotations
 
 import codecs
+import copy
 import contextlib
 import os
 import re
@@ -81,18 +82,41 @@ def _codec(name: str, path: str) -> str:
 
 
 class Library:
-    """One library.bib, loaded; edits are collected and written by `save()`."""
+    """One library.bib, loaded; edits are collected and written by `save()`.
 
-    def __init__(self, path: Path, raw: bytes, settings: Settings):
+    Entries are located through a table of spans (key -> start, end, line) that is kept in
+    `index/` (see `bibcache`), so commands about one entry parse only that entry. The full
+    parse (`blocks`) happens when the cache is missing or stale, or a command needs it.
+    """
+
+    def __init__(self, path: Path, raw: bytes, settings: Settings, use_cache: bool = True):
+        from . import bibcache
         self.path = Path(path)
         self.folder = self.path.parent
         self.settings = settings
         self.raw = raw
         self.text, self.encoding = decode_bib(raw, str(self.path), settings.encoding)
         self.newline = "\r\n" if "\r\n" in self.text[:10000] else "\n"
-        self.blocks, self.macros = bibfile.parse(self.text, str(self.path))
-        self._index: dict[str, int] = {}
-        for i, block in enumerate(self.blocks):
+        self.signature = bibcache.signature(raw)
+        self._blocks: list[bibfile.Block] | None = None
+        cached = bibcache.load_structure(self.folder, self.signature) if use_cache else None
+        if cached is not None:
+            keys, self._spans, self.macros = cached
+            self._index = dict(zip(keys, range(len(keys))))
+        else:
+            self._parse_all()
+            if use_cache:
+                bibcache.save_structure(self.folder, self.signature, list(self._index),
+                                        self._spans, self.macros)
+        self._folded = {k.casefold(): k for k in self._index}
+        self._pending: dict[int, str] = {}
+        self._appended: dict[str, str] = {}
+        self.changed_keys: list[str] = []
+
+    def _parse_all(self) -> None:
+        self._blocks, self.macros = bibfile.parse(self.text, str(self.path))
+        self._index, self._spans = {}, []
+        for block in self._blocks:
             if block.kind != "entry":
                 continue
             first = self._index.get(block.key)
@@ -100,14 +124,17 @@ class Library:
                 raise BibSyntaxError(
                     self.path, block.line, 1,
                     f"repeated citation key '{block.key}' (first at line "
-                    f"{self.blocks[first].line}); rename one of them")
-            self._index[block.key] = i
-        self._folded = {k.casefold(): k for k in self._index}
-        self._pending: dict[int, str] = {}
-        self._appended: dict[str, str] = {}
-        self.changed_keys: list[str] = []
+                    f"{self._spans[first][2]}); rename one of them")
+            self._index[block.key] = len(self._spans)
+            self._spans.append((block.start, block.end, block.line))
 
-    # -- loading ------------------------------------------------------------------
+    @property
+    def blocks(self) -> list[bibfile.Block]:
+        """Every block of the file, fully parsed (absolute offsets)."""
+        if self._blocks is None:
+            self._parse_all()
+        return self._blocks
+
     @classmethod
     def load(cls, path: str | os.PathLike, settings: Settings | None = None) -> "Library":
         path = Path(path)
@@ -158,24 +185,25 @@ class Library:
         return None
 
     def block(self, key: str) -> bibfile.Block:
-        key = self.resolve_key(key)
-        if key in self._appended:
-            return self._reparse(self._appended[key])
-        i = self._index[key]
-        if i in self._pending:
-            return self._reparse(self._pending[i])
-        return self.blocks[i]
+        """The entry parsed on its own (offsets relative to `entry_text(key)`)."""
+        return self._reparse(self.entry_text(key))
 
     def entry_text(self, key: str) -> str:
         key = self.resolve_key(key)
         if key in self._appended:
             return self._appended[key]
         i = self._index[key]
-        return self._pending.get(i, self.text[self.blocks[i].start:self.blocks[i].end])
+        start, end, _ = self._spans[i]
+        return self._pending.get(i, self.text[start:end])
+
+    def entry_span(self, key: str) -> tuple[int, int]:
+        """Character offsets of an entry in the text as read."""
+        start, end, _ = self._spans[self._index[self.resolve_key(key)]]
+        return start, end
 
     def entry_line(self, key: str) -> int:
         key = self.resolve_key(key)
-        return self.blocks[self._index[key]].line if key in self._index else 0
+        return self._spans[self._index[key]][2] if key in self._index else 0
 
     def record(self, key: str, resolve: bool = True) -> Record:
         """The entry as a decoded `Record`; crossref/xdata parents fill missing fields."""
@@ -187,10 +215,21 @@ class Library:
         return rec
 
     def records(self, resolve: bool = True) -> Iterator[Record]:
-        for key in self.keys():
-            yield self.record(key, resolve)
+        """Every entry as a Record, in file order (decoded entries are cached in index/)."""
+        from . import bibcache
+        keys = self.keys()
+        texts = [self.entry_text(k) for k in keys]
+        records = bibcache.records(self.folder, texts, self._reparse)
+        if not resolve:
+            yield from records
+            return
+        by_key = {r.key: r for r in records}
+        for rec in records:
+            if rec.fields.get("crossref") or rec.fields.get("xdata"):
+                self._inherit(rec, {rec.key.casefold()}, by_key)
+            yield rec
 
-    def _inherit(self, rec: Record, seen: set[str]) -> None:
+    def _inherit(self, rec: Record, seen: set[str], known: dict | None = None) -> None:
         parents = []
         if rec.fields.get("crossref"):
             parents.append(rec.fields["crossref"])
@@ -199,8 +238,10 @@ class Library:
             if parent_key.casefold() in seen or parent_key not in self:
                 continue
             seen.add(parent_key.casefold())
-            parent = self.record(parent_key, resolve=False)
-            self._inherit(parent, seen)
+            parent_key = self.resolve_key(parent_key)
+            parent = copy.deepcopy(known[parent_key]) if known and parent_key in known \
+                else self.record(parent_key, resolve=False)
+            self._inherit(parent, seen, known)
             if parent.type in ("book", "mvbook", "collection", "proceedings",
                                "mvcollection", "mvproceedings") and "title" in parent.fields:
                 rec.fields.setdefault("booktitle", parent.fields["title"])
@@ -291,8 +332,7 @@ class Library:
         if key in self._appended:
             del self._appended[key]
             return
-        i = self._index[key]
-        self._pending[i] = ""
+        self._pending[self._index[key]] = ""
         self.changed_keys.append(key)
 
     def rename(self, old: str, new: str) -> str:
@@ -312,22 +352,36 @@ class Library:
                     self.set_fields(other, {"crossref": "{" + new + "}"})
         return new
 
-    def new_text(self) -> str:
-        """The whole file text with every pending change applied."""
+    def new_text(self) -> tuple[str, list[str], list[tuple[int, int, int]]]:
+        """The whole file with every pending change applied, and its new span table."""
         parts: list[str] = []
-        pos = 0
-        for i in sorted(self._pending):
-            block = self.blocks[i]
-            parts.append(self.text[pos:block.start])
-            replacement = self._pending[i]
+        keys: list[str] = []
+        spans: list[tuple[int, int, int]] = []
+        key_of = {i: k for k, i in self._index.items()}
+        pos = 0          # in the old text
+        out_len = 0      # length of the new text so far
+        line_shift = 0   # new line number minus old line number
+        removal_tail = re.compile(r"[ \t]*\r?\n(?:[ \t]*\r?\n)?")
+        for i, (start, end, line) in enumerate(self._spans):
+            gap = self.text[pos:start]
+            parts.append(gap)
+            out_len += len(gap)
+            replacement = self._pending.get(i)
             if replacement == "":
-                # A removed entry takes its trailing line break and one blank line along.
-                end = block.end
-                m = re.compile(r"[ \t]*\r?\n(?:[ \t]*\r?\n)?").match(self.text, end)
-                pos = m.end() if m else end
+                # A removed entry takes its line break and one blank line along.
+                m = removal_tail.match(self.text, end)
+                tail_end = m.end() if m else end
+                line_shift -= self.text.count("\n", start, tail_end)
+                pos = tail_end
                 continue
-            parts.append(replacement)
-            pos = block.end
+            block_text = self.text[start:end] if replacement is None else replacement
+            keys.append(key_of[i])
+            spans.append((out_len, out_len + len(block_text), line + line_shift))
+            parts.append(block_text)
+            out_len += len(block_text)
+            if replacement is not None:
+                line_shift += replacement.count("\n") - self.text.count("\n", start, end)
+            pos = end
         parts.append(self.text[pos:])
         text = "".join(parts)
         if self._appended:
@@ -336,23 +390,31 @@ class Library:
                 text += nl
             if text.strip() and not text.endswith(nl + nl):
                 text += nl
-            text += nl.join(t.replace("\n", nl) if nl != "\n" else t
-                            for t in self._appended.values())
-        return text
+            for key, entry in self._appended.items():
+                entry = entry.replace("\n", nl) if nl != "\n" else entry
+                body = entry.rstrip("\r\n")
+                spans.append((len(text), len(text) + len(body), text.count("\n") + 1))
+                keys.append(key)
+                text += entry if entry.endswith("\n") else entry + nl
+        return text, keys, spans
 
     def save(self, _locked: bool = False) -> None:
         """Write all changes atomically; refuse if library.bib changed since it was read."""
+        from . import bibcache
         if not self.dirty:
             return
-        new = self.new_text()
+        new, keys, spans = self.new_text()
         try:
             data = new.encode(self.encoding)
         except UnicodeEncodeError as exc:
             raise UsageError(f"{self.path}: {new[exc.start]!r} cannot be written in this "
                              f"file's encoding ({self.encoding}); convert it to UTF-8") \
                 from None
-        # Validate what we are about to write: a save never produces a broken file.
-        Library(self.path, data, self.settings)
+        # Every changed or new entry was parsed on its own when it was made; check that
+        # each still parses in place, so a save never produces a broken file.
+        for key, (start, end, _) in zip(keys, spans):
+            if key in self._appended or key in self.changed_keys:
+                self._reparse(new[start:end])
         ctx = contextlib.nullcontext() if _locked else lock(self.path)
         with ctx:
             current = self.path.read_bytes() if self.path.exists() else b""
@@ -360,7 +422,13 @@ class Library:
                 raise ConflictError(f"{self.path} changed on disk since it was read; "
                                     "nothing was written, run the command again")
             atomic_write(self.path, data)
-        self.raw = data
+        bibcache.save_structure(self.folder, bibcache.signature(data), keys, spans,
+                                self.macros)
+        self.raw, self.text = data, new
+        self._spans, self._index = spans, dict(zip(keys, range(len(keys))))
+        self._folded = {k.casefold(): k for k in self._index}
+        self._pending, self._appended, self._blocks = {}, {}, None
+        self.signature = bibcache.signature(data)
 
 
 def lock(path: Path):

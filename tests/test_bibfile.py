@@ -112,11 +112,11 @@ def test_set_and_unset_touch_only_one_entry(path, tmp_path):
 
 def _span(raw: bytes, lib: Library, key: str) -> tuple[int, int]:
     """Byte offsets of an entry (the library works in characters)."""
-    block = lib.block(key)
+    b_start, b_end = lib.entry_span(key)
     text = lib.text
     enc = lib.encoding
-    start = len(text[:block.start].encode(enc))
-    end = start + len(text[block.start:block.end].encode(enc))
+    start = len(text[:b_start].encode(enc))
+    end = start + len(text[b_start:b_end].encode(enc))
     if raw.startswith(b"\xef\xbb\xbf"):
         start, end = start + 3, end + 3
     return start, end

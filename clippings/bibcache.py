@@ -106,3 +106,36 @@ def records(folder: Path, texts: list[str], parse: Callable[[str], object]) -> l
             len(fresh) < len(cache) // 2:
         _write(path, {"version": VERSION, "entries": fresh})
     return out
+
+
+def load_derived(folder: Path, name: str, sig: tuple[int, int]):
+    """A pickled result derived from the whole file (lint findings, duplicate index)."""
+    import pickle
+    try:
+        with open(_index(folder) / f"{name}.pickle", "rb") as handle:
+            data = pickle.load(handle)
+    except Exception:  # missing, damaged or from another version: recompute
+        return None
+    if not isinstance(data, dict) or data.get("version") != _derived_version() or \
+            tuple(data.get("signature", ())) != tuple(sig):
+        return None
+    return data["value"]
+
+
+def _derived_version() -> str:
+    # Derived results change with the code that derives them, not only with the file.
+    from . import __version__
+    return f"{VERSION}-{__version__}"
+
+
+def save_derived(folder: Path, name: str, sig: tuple[int, int], value) -> None:
+    import pickle
+    with contextlib.suppress(OSError):
+        path = _index(folder) / f"{name}.pickle"
+        path.parent.mkdir(exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            pickle.dump({"version": _derived_version(), "signature": list(sig),
+                         "value": value},
+                        handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)

@@ -75,6 +75,18 @@ class Finding:
 
 
 def run(lib: Library) -> list[Finding]:
+    """All findings, in file order (cached in index/ for an unchanged file)."""
+    from . import bibcache
+    cached = bibcache.load_derived(lib.folder, "lint", lib.signature)
+    if cached is not None:
+        return [Finding(*f) for f in cached]
+    findings = _run(lib)
+    bibcache.save_derived(lib.folder, "lint", lib.signature,
+                          [tuple(f.as_dict().values()) for f in findings])
+    return findings
+
+
+def _run(lib: Library) -> list[Finding]:
     findings: list[Finding] = []
     for block in (b for b in lib.blocks if b.kind == "entry"):
         findings.extend(check_entry(block, lib))

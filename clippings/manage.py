@@ -55,8 +55,19 @@ def merge_keywords(existing: str, tags) -> str:
 
 
 def duplicate_index(lib: Library):
+    """The library's DuplicateIndex, from index/ when the file is unchanged."""
+    from . import bibcache
     from .dedupe import DuplicateIndex
-    return DuplicateIndex((rec.key, rec) for rec in lib.records(resolve=False))
+    index = bibcache.load_derived(lib.folder, "duplicates", lib.signature)
+    if index is None:
+        index = DuplicateIndex((rec.key, rec) for rec in lib.records(resolve=False))
+    return index
+
+
+def save_duplicate_index(lib: Library, index) -> None:
+    """Keep the index for the next command (after `lib` was saved with new entries)."""
+    from . import bibcache
+    bibcache.save_derived(lib.folder, "duplicates", lib.signature, index)
 
 
 def add_record(path: Path, record: Record, *, key: str | None = None, force: bool = False,
@@ -66,7 +77,8 @@ def add_record(path: Path, record: Record, *, key: str | None = None, force: boo
     if not record.fields.get("title") and not record.names:
         raise UsageError("an entry needs at least a title (use --set title=...)")
     with Library.update(path, settings) as lib:
-        duplicates = duplicate_index(lib).find(record)
+        index = duplicate_index(lib)
+        duplicates = index.find(record)
         if duplicates and not force:
             keys = ", ".join(k for k, _ in duplicates)
             raise ConflictError(f"likely duplicate of {keys} ({duplicates[0][1]}); "
@@ -80,6 +92,9 @@ def add_record(path: Path, record: Record, *, key: str | None = None, force: boo
             key = make_key(record, lib.keys(), lib.settings.key_pattern)
         record.key = key
         lib.add(record, key)
+        lib.save(_locked=True)
+        index.add(key, record)
+        save_duplicate_index(lib, index)
     return AddResult(key, record, duplicates)
 
 
@@ -228,6 +243,8 @@ def import_files(path: Path, files: list[Path], force: bool = False,
             lib.add(rec, key)
             index.add(key, rec)
             result.added.append(key)
+        lib.save(_locked=True)
+        save_duplicate_index(lib, index)
     return result
 
 

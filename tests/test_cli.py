@@ -193,3 +193,17 @@ def test_lint_reports_findings_with_lines(library):
     assert ("w", "") in got                   # unknown type
     assert all(set(f) >= {"key", "field", "severity", "message", "line"} for f in findings)
     assert next(f for f in findings if f["field"] == "date")["line"] == 3
+
+
+def test_import_ris_and_csljson_files(library):
+    fixtures = Path(__file__).parent / "fixtures" / "formats"
+    result = run("import", str(fixtures / "zotero.ris"), str(fixtures / "zotero.json"),
+                 library=library)
+    assert result.exit_code in (0, 1), result.output
+    lib = Library.load(library)
+    assert len(lib) >= 2
+    assert all(rec.fields.get("title") for rec in lib.records())
+    # A second import of the same files adds nothing: every item is a likely duplicate.
+    again = run("import", str(fixtures / "zotero.ris"), library=library)
+    assert again.exit_code == 1 and "likely duplicate" in again.stderr
+    assert len(Library.load(library)) == len(lib)

@@ -275,6 +275,7 @@ class _Signals:
     titles: frozenset[str]  # normalised: with subtitle, and the main title alone
     year: int | None
     families: frozenset[str]
+    shorts: frozenset[str] = frozenset()   # short title + year + author, for short titles
 
 
 _ISBN_LIST_RE = re.compile(r"[,;]|\s+(?=(?:ISBN|\d{3}))")   # "isbn = {978..., 3-...}"
@@ -307,8 +308,13 @@ def _signals(record: Record) -> _Signals:
     year = int(record.year) if record.year else None
     persons = record.names.get("author") or record.names.get("editor") or []
     families = frozenset(f for f in (normalize_title(n.family) for n in persons) if f)
+    # A title too short to count alone ("Gorod i mir") still counts with the same year
+    # and a shared author.
+    short = normalize_title(record.get("title"))
+    shorts = frozenset(f"{short}|{year}|{family}" for family in families) \
+        if short and year and not titles else frozenset()
     return _Signals(frozenset(urls), frozenset(dois), frozenset(isbns), frozenset(titles),
-                    year, families)
+                    year, families, shorts)
 
 
 def _title_reason(a: _Signals, b: _Signals) -> str | None:
@@ -338,7 +344,8 @@ class DuplicateIndex:
         self._keys: dict[str, str] = {}          # folded key -> key as written
         self._order: dict[str, int] = {}        # folded key -> when it was added
         self._added = 0
-        self._by = {kind: defaultdict(list) for kind in ("doi", "isbn", "url", "title")}
+        self._by = {kind: defaultdict(list)
+                    for kind in ("doi", "isbn", "url", "title", "short")}
         for key, record in pairs:
             self.add(key, record)
 
@@ -349,6 +356,7 @@ class DuplicateIndex:
         entries = [("doi", v) for v in sig.dois] + [("isbn", v) for v in sig.isbns]
         entries += [("url", v) for v in sig.urls]
         entries += [("title", t) for t in sorted(sig.titles)]
+        entries += [("short", t) for t in sorted(sig.shorts)]
         return entries
 
     def add(self, key: str, record: Record) -> None:
@@ -391,7 +399,8 @@ class DuplicateIndex:
         excluded = exclude_key.lower() if exclude_key else None
         reasons: dict[str, list[str]] = {}
         rank: dict[str, int] = {}
-        labels = {"doi": "same DOI", "isbn": "same ISBN", "url": "same URL"}
+        labels = {"doi": "same DOI", "isbn": "same ISBN", "url": "same URL",
+                  "short": "same title, author and year"}
         for kind, value in self._entries(sig):
             for other in self._by[kind].get(value, ()):
                 if other == excluded:
@@ -403,7 +412,7 @@ class DuplicateIndex:
                 else:
                     reason = labels[kind]
                 found = reasons.setdefault(other, [])
-                rank.setdefault(other, ("doi", "isbn", "url", "title").index(kind))
+                rank.setdefault(other, ("doi", "isbn", "url", "title", "short").index(kind))
                 if reason not in found:
                     found.append(reason)
         ordered = sorted(reasons, key=lambda k: (rank[k], self._order[k]))

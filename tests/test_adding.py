@@ -1,0 +1,119 @@
+"""`clippings add URL/DOI/ISBN`: fetched from real local servers, written with a snapshot."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from clippings.library import Library
+
+from helpers import run
+from servers import TestServer, redirect, send
+
+PAGES = Path(__file__).parent / "fixtures" / "pages"
+
+
+def _settings(library: Path, server: TestServer) -> None:
+    (library.parent / "clippings.toml").write_text(
+        f'crossref_url = "{server.url("/crossref")}"\n'
+        f'openlibrary_url = "{server.url("/ol")}"\ntimeout = 5\n', encoding="utf-8")
+
+
+def test_add_url_writes_entry_and_snapshot(library):
+    body = (PAGES / "de_news_jsonld.html").read_bytes()
+    with TestServer() as server:
+        server.route("/artikel", send(200, body))
+        server.route("/kurz", redirect(server.url("/artikel"), 301))
+        result = run("add", server.url("/kurz"), "--json", "--tag", "presse", library=library)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    entry = data["entry"]
+    assert entry["title"] == "Stadtrat beschließt neues Radwegenetz"
+    assert entry["type"] == "article" and entry["journaltitle"] == "Musterstädter Anzeiger"
+    assert "Muster, Anna" in entry["author"] and "dpa" not in entry["author"]
+    assert entry["keywords"] == "presse"
+    snap = Path(data["snapshot"])
+    assert (snap / "page.html").read_bytes() == body
+    meta = json.loads((snap / "meta.json").read_text())
+    assert meta["status"] == 200 and meta["redirects"][0][1] == 301
+    assert meta["final_url"].endswith("/artikel")
+    assert "Radwegenetz" in (snap / "text.txt").read_text()
+    shown = json.loads(run("show", data["key"], "--json", library=library).output)
+    assert shown["snapshot"]["path"] == str(snap)
+    assert run("lint", library=library).exit_code in (0, 1)
+
+
+def test_russian_cp1251_page_decodes(library):
+    body = (PAGES / "ru_cp1251.html").read_bytes()
+    with TestServer() as server:
+        server.route("/ru", send(200, body, "text/html"))
+        result = run("add", server.url("/ru"), "--json", library=library)
+    assert result.exit_code == 0, result.output
+    entry = json.loads(result.output)["entry"]
+    assert any("\u0400" <= c <= "\u04ff" for c in entry["title"])
+    assert entry.get("langid") == "russian"
+
+
+def test_hostile_page_becomes_plain_data(library):
+    body = (PAGES / "hostile.html").read_bytes()
+    with TestServer() as server:
+        server.route("/evil", send(200, body))
+        result = run("add", server.url("/evil"), "--json", library=library)
+    assert result.exit_code == 0, result.output
+    key = json.loads(result.output)["key"]
+    rec = Library.load(library).record(key)
+    assert "\\input{/etc/passwd}" in rec.fields["title"]
+    assert "\\input{" not in library.read_text().replace("\\textbackslash{}input", "")
+
+
+def test_duplicate_url_refused_with_exit_1(library):
+    body = (PAGES / "opengraph_only.html").read_bytes()
+    with TestServer() as server:
+        server.route("/a", send(200, body))
+        assert run("add", server.url("/a"), library=library).exit_code == 0
+        before = library.read_bytes()
+        again = run("add", server.url("/a"), library=library)
+    assert again.exit_code == 1 and "likely duplicate" in again.stderr
+    assert library.read_bytes() == before
+
+
+def test_network_failures_exit_3_and_bad_input_exit_2(library):
+    before = library.read_bytes()
+    with TestServer() as server:
+        server.route("/gone", send(404, b"not here"))
+        server.route("/bin", send(200, b"\x00\x01" * 100, "application/octet-stream"))
+        missing = run("add", server.url("/gone"), library=library)
+        binary = run("add", server.url("/bin"), library=library)
+        refused = run("add", "http://127.0.0.1:9/", library=library)
+    assert missing.exit_code == 3 and "404" in missing.stderr
+    assert binary.exit_code == 2
+    assert refused.exit_code == 3
+    assert run("add", "not a source", library=library).exit_code == 2
+    assert run("add", "ftp://example.org/x", library=library).exit_code == 2
+    assert library.read_bytes() == before
+
+
+def test_doi_and_isbn_from_local_stand_ins(library):
+    crossref = {"status": "ok", "message": {
+        "DOI": "10.1234/abc", "type": "journal-article", "title": ["Twinning Towns"],
+        "author": [{"family": "Smith", "given": "Jane"}],
+        "container-title": ["Journal of Urban Studies"],
+        "issued": {"date-parts": [[2018, 5]]}}}
+    ol = {"ISBN:9783161484100": {"title": "Zwischen Annäherung und Distanz",
+                                 "authors": [{"name": "Gabriele Gorzka"}],
+                                 "publish_date": "2018",
+                                 "publishers": [{"name": "Kassel University Press"}]}}
+    with TestServer() as server:
+        server.route("/crossref/works/10.1234/abc",
+                     send(200, json.dumps(crossref).encode(), "application/json"))
+        server.route("/ol/api/books", send(200, json.dumps(ol).encode(), "application/json"))
+        _settings(library, server)
+        doi = run("add", "10.1234/abc", "--json", library=library)
+        isbn = run("add", "978-3-16-148410-0", "--json", library=library)
+    assert doi.exit_code == 0, doi.output
+    assert json.loads(doi.output)["entry"]["title"] == "Twinning Towns"
+    assert json.loads(doi.output)["entry"]["doi"] == "10.1234/abc"
+    assert isbn.exit_code == 0, isbn.output
+    entry = json.loads(isbn.output)["entry"]
+    assert entry["title"] == "Zwischen Annäherung und Distanz"
+    assert entry["author"].startswith("Gorzka")

@@ -472,5 +472,15 @@ def lint(ctx, as_json):
         ctx.exit(1)
 
 
+def _register_commands() -> None:
+    """Commands that live in clippings/commands/ (each imports its heavy parts lazily)."""
+    from .commands.export import cite, export, styles
+    for command in (export, cite, styles):
+        main.add_command(command)
+
+
+_register_commands()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

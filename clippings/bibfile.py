@@ -334,8 +334,17 @@ _ORDER_INDEX = {name: i for i, name in enumerate(FIELD_ORDER)}
 _AND = re.compile(r"\band\b", re.I)
 
 
-def format_value(value: str) -> str:
-    """A plain-text value as a braced BibTeX value."""
+# Fields biber reads verbatim (no LaTeX): written as they are, never escaped or decoded.
+VERBATIM_FIELDS = frozenset({"url", "archiveurl", "origurl", "urlraw", "doi", "eprint",
+                             "file", "pdf", "verba", "verbb", "verbc"})
+_VERBATIM_UNSAFE = {"{": "%7B", "}": "%7D", "\\": "%5C"}
+
+
+def format_value(value: str, field: str = "") -> str:
+    """A plain-text value as a braced BibTeX value (verbatim fields stay as they are)."""
+    if field.lower() in VERBATIM_FIELDS:
+        # A URL cannot contain raw braces or backslashes; percent-encode the odd one.
+        return "{" + re.sub(r"[{}\\]", lambda m: _VERBATIM_UNSAFE[m.group()], value) + "}"
     return "{" + latex.encode(value) + "}"
 
 
@@ -373,7 +382,7 @@ def record_values(record: Record) -> dict[str, str]:
             values[name] = "{" + format_names(persons) + "}"
     for name, value in record.fields.items():
         if value is not None and value != "":
-            values[name] = format_value(value)
+            values[name] = format_value(value, name)
     ordered = sorted(values, key=lambda n: (_ORDER_INDEX.get(n, len(FIELD_ORDER)),))
     return {n: values[n] for n in ordered}
 
@@ -496,6 +505,8 @@ def block_record(block: Block) -> Record:
         k = f.key
         if k in NAME_FIELDS:
             rec.names[k] = names_of(f.value)
+        elif k in VERBATIM_FIELDS:
+            rec.fields[k] = f.value
         else:
             rec.fields[k] = latex.decode(f.value)
     return rec

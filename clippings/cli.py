@@ -474,8 +474,9 @@ def lint(ctx, as_json):
 
 def _register_commands() -> None:
     """Commands that live in clippings/commands/ (each imports its heavy parts lazily)."""
+    from .commands.check import check
     from .commands.export import cite, export, styles
-    for command in (export, cite, styles):
+    for command in (check, export, cite, styles):
         main.add_command(command)
 
 

@@ -110,7 +110,7 @@ def set_fields(path: Path, key: str, assignments: list[tuple[str, str]],
         elif is_name_field(name):
             values[name] = "{" + bibfile.format_names(parse_names(value)) + "}"
         else:
-            values[name] = bibfile.format_value(value)
+            values[name] = bibfile.format_value(value, name)
     with Library.update(path, settings) as lib:
         key = lib.resolve_key(key)
         lib.set_fields(key, values)

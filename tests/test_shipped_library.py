@@ -84,7 +84,7 @@ ITEMS = {
         {"date": "2016", "location": "Düsseldorf"}),
     7: ("erlanger2016erklaerung", "misc", [], {"date": "2016-08"}),
     8: ("roters2016staedtepartnerschaften", "misc", ["Roters, Jürgen"],
-        {"date": "2016-06", "organization": "russlandkontrovers.de"}),
+        {"date": "2016-06", "howpublished": "russlandkontrovers.de"}),
     9: ("kreis2016dueren", "article", [],
         {"journaltitle": "Aachener Zeitung", "entrysubtype": "newspaper",
          "date": "2016-06-21"}),

@@ -1,0 +1,213 @@
+"""`clippings check`: check every link of the library (or of some entries)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+@click.command("check")
+@click.argument("keys", nargs=-1)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]),
+              default="table", show_default=True, help="Output format.")
+@click.option("--fix", is_flag=True,
+              help="Write new URLs of permanent redirects into url (the old one goes to "
+                   "the field named by the old_url_field setting, default origurl) and "
+                   "found archive copies into archiveurl/archivedate.")
+@click.option("--archive", is_flag=True,
+              help="Ask the Wayback Machine to archive live links that have no copy yet.")
+@click.option("--concurrency", type=click.IntRange(1, 512), metavar="N",
+              help="Requests in flight at once (setting concurrency, default 16).")
+@click.option("--per-host", type=click.IntRange(1, 64), metavar="N",
+              help="Requests in flight per host (setting per_host, default 2).")
+@click.option("--timeout", type=click.FloatRange(0.1, 600), metavar="SECONDS",
+              help="Per-request timeout (setting timeout, default 20).")
+@click.option("--max-age", metavar="DURATION",
+              help="Reuse results younger than this from index/links.json (e.g. 7d, 12h).")
+@click.pass_context
+def check(ctx, keys, fmt, fix, archive, concurrency, per_host, timeout, max_age):
+    """Check links: find broken, moved, blocked and silently changed pages.
+
+    Every url and archiveurl is checked. Statuses: ok, redirected (permanent: the URL
+    should be updated), broken, gone, blocked, timeout, tls_error, soft_404 (an error page
+    answering 200, or a deep link sent to the home page), drifted (the text no longer
+    matches the snapshot), error. Broken, gone, soft-404 and drifted links get the
+    closest copy from the Wayback Machine. Exit 1 when a link is broken, gone or soft_404.
+
+    \b
+    Examples:
+      clippings check
+      clippings check --max-age 7d --format markdown > links.md
+      clippings check lohse2017dossier --fix
+    """
+    from .. import links as L
+    from .. import links_cache, snapshots
+    from ..cli import echo_json, library_path, settings_for
+    from ..http import HttpClient
+    from ..library import Library
+
+    path = library_path(ctx)
+    settings = settings_for(path, concurrency=concurrency, per_host=per_host,
+                            timeout=timeout)
+    age = links_cache.parse_duration(max_age) if max_age else None
+    folder = path.parent
+    lib = Library.load(path, settings)
+    all_links = L.collect(lib, keys, snapshot_text=lambda k: snapshots.text(folder, k))
+
+    results: list[L.Result] = []
+    todo = all_links
+    if age is not None:
+        cached = links_cache.load(folder)
+        todo = []
+        for link in all_links:
+            hit = links_cache.fresh(cached, link.key, link.field, link.url, age)
+            if hit:
+                result = L.Result.from_dict(hit)
+                result.cached = True
+                results.append(result)
+            else:
+                todo.append(link)
+
+    options = L.CheckOptions(concurrency=settings.concurrency, per_host=settings.per_host,
+                             timeout=settings.timeout, archive=archive)
+    checked: list[L.Result] = []
+    interrupted = False
+    progress = _Progress(len(todo), enabled=sys.stderr.isatty() and len(todo) > 0)
+    with HttpClient(L.http_settings(settings, options)) as client:
+        wayback = L.Wayback(client, settings.wayback_url, settings.wayback_save_url)
+        run = L.check_all(todo, client, options, wayback)
+        try:
+            for result in run:
+                checked.append(result)
+                progress.step(result)
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            run.close()
+            progress.done()
+
+    if checked:
+        links_cache.save(folder, [r.as_dict() for r in checked])
+    results += checked
+    order = {(link.key, link.field, link.url): i for i, link in enumerate(all_links)}
+    results.sort(key=lambda r: order.get((r.key, r.field, r.url), len(order)))
+
+    fixed: dict[str, dict[str, str]] = {}
+    if fix and not interrupted:
+        fixed = L.apply_fixes(path, results, settings)   # cached verdicts count too
+
+    if fmt == "json":
+        data = []
+        for r in results:
+            item = r.as_dict()
+            item["fixed"] = sorted(fixed.get(r.key, {})) if r.field == "url" else []
+            data.append(item)
+        echo_json(data)
+    elif fmt == "markdown":
+        click.echo(render_markdown(results))
+    else:
+        click.echo(render_table(results, color=sys.stdout.isatty()), nl=False)
+    for key, values in fixed.items():
+        names = ", ".join(f"{k}={v}" for k, v in values.items())
+        click.echo(f"fixed {key}: {names}", err=True)
+    if interrupted:
+        click.echo(f"clippings: interrupted: checked {len(checked)} of {len(todo)} links"
+                   + (" (nothing written to library.bib)" if fix else ""), err=True)
+        ctx.exit(130)
+    if any(r.status in L.FAILING for r in results):
+        ctx.exit(1)
+
+
+class _Progress:
+    """One self-updating line on stderr, only on a terminal."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.total, self.enabled, self.n, self.bad = total, enabled, 0, 0
+
+    def step(self, result) -> None:
+        from ..links import FAILING
+        self.n += 1
+        self.bad += result.status in FAILING
+        if self.enabled:
+            width = 30
+            filled = width * self.n // max(1, self.total)
+            sys.stderr.write(f"\rchecking [{'#' * filled}{'.' * (width - filled)}] "
+                             f"{self.n}/{self.total}  {self.bad} failing ")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.enabled and self.n:
+            sys.stderr.write("\r" + " " * 70 + "\r")
+            sys.stderr.flush()
+
+
+_COLORS = {"ok": "green", "redirected": "cyan", "broken": "red", "gone": "red",
+           "soft_404": "red", "drifted": "magenta", "blocked": "yellow",
+           "timeout": "yellow", "tls_error": "yellow", "error": "yellow"}
+
+
+def _groups(results):
+    from ..links import ORDER
+    for status in ORDER:
+        members = [r for r in results if r.status is status]
+        if members:
+            yield status, members
+
+
+def _details(r) -> list[str]:
+    lines = []
+    if r.message:
+        lines.append(r.message)
+    if r.final_url and r.final_url != r.url and r.status.value not in ("redirected",):
+        lines.append(f"final URL: {r.final_url}")
+    if r.archive_url:
+        lines.append(f"archived: {r.archive_url}"
+                     + (f" ({r.archive_date})" if r.archive_date else ""))
+    if r.cached:
+        lines.append(f"cached result from {r.checked_at}")
+    return lines
+
+
+def render_table(results, color: bool = False) -> str:
+    """Results grouped by status (problems first), then a one-line summary."""
+    out: list[str] = []
+    for status, members in _groups(results):
+        head = f"{status.value} ({len(members)})"
+        out.append(click.style(head, fg=_COLORS[status.value], bold=True) if color else head)
+        for r in members:
+            code = str(r.http_status) if r.http_status else "-"
+            where = "" if r.field == "url" else f" [{r.field}]"
+            out.append(f"  {r.key}{where}  {code}  {r.url}")
+            out += [f"      {line}" for line in _details(r)]
+        out.append("")
+    out.append(summary(results))
+    return "\n".join(out) + "\n"
+
+
+def summary(results) -> str:
+    from ..links import ORDER
+    counts = [f"{sum(r.status is s for r in results)} {s.value}" for s in ORDER
+              if any(r.status is s for r in results)]
+    n = len(results)
+    return f"{n} link{'s' if n != 1 else ''} checked" + (": " + ", ".join(counts)
+                                                           if counts else "")
+
+
+def _md(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(results) -> str:
+    """A report for issues, wikis and CI logs: one table per status."""
+    out = ["# Link check", "", summary(results), ""]
+    for status, members in _groups(results):
+        out += [f"## {status.value} ({len(members)})", "",
+                "| key | URL | HTTP | details |", "|---|---|---|---|"]
+        for r in members:
+            code = str(r.http_status) if r.http_status else ""
+            where = "" if r.field == "url" else f" ({r.field})"
+            details = "; ".join(_details(r))
+            out.append(f"| {_md(r.key + where)} | <{_md(r.url)}> | {code} | {_md(details)} |")
+        out.append("")
+    return "\n".join(out)

@@ -32,7 +32,8 @@ _NEWLINE = re.compile(r"\n")
 # `, name = {value}` or `, name = "value"` or `, name = 2017`, with no inner braces and no
 # `#` after it: most fields of most files, parsed in one regex step.
 _FAST_FIELD = re.compile(r'[ \t\r\n]*(,)[ \t\r\n]*([^\s=,{}()"#%]+)[ \t\r\n]*=[ \t\r\n]*'
-                         r'(\{[^{}]*\})(?=[ \t\r\n]*[,})])')
+                         r'(\{[^{}]*\}|"[^"{}]*"|[0-9]+)(?=[ \t\r\n]*[,})])')
+_FAST_KIND = {"{": "brace", '"': "quote"}
 
 
 @dataclass
@@ -177,10 +178,11 @@ class Scanner:
                 # Fast path for the common `, name = {plain value}` (no inner braces, no #).
                 m = fast(text, pos)
                 if m is not None:
-                    vs = m.start(3)
-                    value = m.group(3)[1:-1]
-                    block.fields.append(Field(m.group(2), [("brace", value)], m.start(2), vs,
-                                              m.end(3), value))
+                    raw = m.group(3)
+                    kind = _FAST_KIND.get(raw[0], "number")
+                    value = raw if kind == "number" else raw[1:-1]
+                    block.fields.append(Field(m.group(2), [(kind, value)], m.start(2),
+                                              m.start(3), m.end(3), value))
                     first = False
                     pos = m.end()
                     continue

@@ -79,8 +79,9 @@ def settings_for(path: Path, **overrides):
 
 
 def echo_json(data) -> None:
+    """JSON on stdout: indented for a person, compact (and much faster) for a program."""
     from .manage import dumps
-    click.echo(dumps(data))
+    click.echo(dumps(data, indent=2 if sys.stdout.isatty() else None))
 
 
 # -- init ---------------------------------------------------------------------------
@@ -476,7 +477,8 @@ def _register_commands() -> None:
     """Commands that live in clippings/commands/ (each imports its heavy parts lazily)."""
     from .commands.check import check
     from .commands.export import cite, export, styles
-    for command in (check, export, cite, styles):
+    from .commands.search import index, search
+    for command in (check, index, search, export, cite, styles):
         main.add_command(command)
 
 

@@ -402,11 +402,11 @@ class DuplicateIndex:
         labels = {"doi": "same DOI", "isbn": "same ISBN", "url": "same URL",
                   "short": "same title, author and year"}
         for kind, value in self._entries(sig):
-            for other in self._by[kind].get(value, ()):
+            for other in self._lookup(kind, value):
                 if other == excluded:
                     continue
                 if kind == "title":
-                    reason = _title_reason(sig, self._signals[other])
+                    reason = _title_reason(sig, self._signals_of(other))
                     if reason is None:
                         continue
                 else:
@@ -415,8 +415,21 @@ class DuplicateIndex:
                 rank.setdefault(other, ("doi", "isbn", "url", "title", "short").index(kind))
                 if reason not in found:
                     found.append(reason)
-        ordered = sorted(reasons, key=lambda k: (rank[k], self._order[k]))
-        return [(self._keys[k], "; ".join(reasons[k])) for k in ordered]
+        ordered = sorted(reasons, key=lambda k: (rank[k], self._position(k)))
+        return [(self._key_as_written(k), "; ".join(reasons[k])) for k in ordered]
+
+    # Storage accessors: a subclass may keep the tables elsewhere (see clippings.dupstore).
+    def _lookup(self, kind: str, value: str):
+        return self._by[kind].get(value, ())
+
+    def _signals_of(self, folded: str) -> _Signals:
+        return self._signals[folded]
+
+    def _position(self, folded: str) -> int:
+        return self._order[folded]
+
+    def _key_as_written(self, folded: str) -> str:
+        return self._keys[folded]
 
 
 @dataclass

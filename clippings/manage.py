@@ -267,8 +267,8 @@ def record_json(rec: Record) -> dict:
     return out
 
 
-def dumps(data) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2)
+def dumps(data, indent: int | None = 2) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=indent)
 
 
 def first_author(rec: Record) -> str:

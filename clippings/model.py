@@ -9,6 +9,7 @@ to library.bib (`bibfile.format_entry`) or exported.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 # Fields holding lists of persons (biblatex "name lists").
 NAME_FIELDS = ("author", "editor", "translator", "bookauthor", "editora", "editorb",
@@ -20,9 +21,12 @@ LIST_FIELDS = ("publisher", "location", "address", "institution", "organization"
                "language", "origlocation", "origpublisher")
 
 
-@dataclass(frozen=True)
-class Name:
-    """One person, or an organisation (`literal=True`, whole name in `family`)."""
+class Name(NamedTuple):
+    """One person, or an organisation (`literal=True`, whole name in `family`).
+
+    A NamedTuple rather than a dataclass: libraries hold hundreds of thousands of names,
+    and tuples are created (e.g. from the cache in index/) several times faster.
+    """
 
     family: str
     given: str = ""
@@ -63,4 +67,4 @@ class Record:
     def year(self) -> str:
         """The four-digit year from `date` (or a legacy `year` field), or ""."""
         date = self.fields.get("date") or self.fields.get("year") or ""
-        return date[:4] if date[:4].isdigit() else ""
+        return date[:4] if date[:4].isascii() and date[:4].isdigit() else ""

@@ -1,0 +1,147 @@
+"""`clippings index` and `clippings search`: the full-text index and queries over it.
+
+Only click is imported at module level; the search package (and Whoosh) load when one of
+these commands runs, so other commands start as fast as before.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+import click
+
+# Builds with fewer documents than this finish too fast to need a progress bar.
+PROGRESS_FROM = 200
+
+
+@click.command("index")
+@click.option("--rebuild", is_flag=True, help="Throw the index away and build it anew.")
+@click.pass_context
+def index(ctx: click.Context, rebuild: bool) -> None:
+    """Bring the search index up to date (only changed entries are re-indexed).
+
+    `clippings search` does this by itself when the index is missing or stale; run it
+    after large imports, or with --rebuild when the index seems wrong.
+
+    \b
+    Examples:
+      clippings index
+      clippings index --rebuild
+    """
+    from ..cli import library_path, settings_for
+    from ..search import index as search_index
+    path = library_path(ctx)
+    with _progress("indexing") as progress:
+        report = search_index.update(path, rebuild=rebuild, progress=progress,
+                                     settings=settings_for(path))
+    if report.rebuilt:
+        click.echo(f"built the index: {report.total} entries ({report.rebuilt})")
+    elif report.changed:
+        click.echo(f"updated the index: {len(report.added)} added, "
+                   f"{len(report.updated)} changed, {len(report.removed)} removed "
+                   f"({report.total} entries)")
+    else:
+        click.echo(f"the index is up to date ({report.total} entries)")
+
+
+@click.command("search")
+@click.argument("query", nargs=-1, required=True)
+@click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(min=0),
+              help="Show at most N hits (0 = all).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print hits as JSON (matched words in the snippet as **word**).")
+@click.option("--keys", "keys_only", is_flag=True, help="Print only the keys, one a line.")
+@click.pass_context
+def search(ctx: click.Context, query: tuple[str, ...], limit: int, as_json: bool,
+           keys_only: bool) -> None:
+    """Search titles, authors, abstracts, notes and snapshot texts, best match first.
+
+    \b
+    Words must all match; also "phrases", AND / OR / NOT, (groups),
+    field:word with author, title, journal, type, tag, lang, abstract, note, text, key,
+    year:2015..2017, date:2016-04..2016-06, year:>2015, wildcards Städte* and
+    fuzzy words Wolgogard~. German and Russian forms, compounds, umlaut spellings
+    (Städte, Staedte, Stadte) and transliterations (Wolgograd, Volgograd, Волгоград)
+    find each other.
+
+    \b
+    Examples:
+      clippings search Partnerschaft
+      clippings search 'author:Lohse year:2016..2017'
+      clippings search '"Rothenburg ob der Tauber" OR Wolgograd' --json
+    """
+    from ..cli import echo_json, library_path, settings_for
+    from ..search import index as search_index
+    from ..search import query as search_query
+    path = library_path(ctx)
+    text = " ".join(query)
+    search_query.prepare(text)   # a bad query is reported before any indexing
+    with _progress("updating the search index") as progress:
+        search_index.ensure_current(path, progress=progress, settings=settings_for(path))
+    hits = _run(path, text, limit or None)
+    if keys_only:
+        for hit in hits:
+            click.echo(hit.key)
+    elif as_json:
+        echo_json([hit.as_json() for hit in hits])
+    else:
+        _print(hits)
+
+
+def _run(path, text: str, limit: int | None):
+    """Search; an index that fails to open or read is rebuilt once, then searched."""
+    from ..search import index as search_index
+    from ..search import query as search_query
+    try:
+        return search_query.search(search_index.open_index(path.parent), text, path.parent,
+                                   limit)
+    except search_index.read_errors():  # damaged in a way the manifest could not tell
+        with _progress("rebuilding the search index") as progress:
+            search_index.update(path, rebuild=True, progress=progress)
+        return search_query.search(search_index.open_index(path.parent), text,
+                                   path.parent, limit)
+
+
+def _print(hits) -> None:
+    if not hits:
+        click.echo("no hits", err=True)
+        return
+    tty = sys.stdout.isatty()
+    for hit in hits:
+        who = hit.authors[0].split(",")[0] if hit.authors else ""
+        head = "  ".join(p for p in (hit.date[:10], who, hit.title) if p)
+        click.echo(click.style(hit.key, bold=True) + f"  {hit.score:.2f}  {head}")
+        if hit.snippet:
+            click.echo("    " + _bold(hit.snippet, tty))
+
+
+def _bold(snippet: str, tty: bool) -> str:
+    """**word** -> bold on a terminal; plain word in a pipe."""
+    if tty:
+        return re.sub(r"\*\*(.+?)\*\*", lambda m: click.style(m.group(1), bold=True),
+                      snippet)
+    return snippet.replace("**", "")
+
+
+class _progress:
+    """A progress bar on stderr for long builds on a terminal; quiet otherwise."""
+
+    def __init__(self, label: str):
+        self.label, self.bar = label, None
+
+    def __enter__(self):
+        return self.update
+
+    def update(self, done: int, total: int) -> None:
+        if self.bar is None:
+            if total < PROGRESS_FROM or not sys.stderr.isatty():
+                return
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.bar.pos)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+        return False

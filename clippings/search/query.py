@@ -1,0 +1,407 @@
+"""Queries: parse the user's text, run it (BM25F), and cut snippets around the matches.
+
+Syntax: words (all must match), "phrases", AND / OR / NOT and parentheses, field:term
+for author, title, journal, type, tag, lang, abstract, note, key and text (everything
+but the title: persons, journal, tags, abstract, note and the snapshot's text),
+year:2015..2017 and date:2016-04..2016-06 (also year:>2015, date:<=2017-06), wildcards
+(Städtepartner*, Wol?ograd) and fuzzy words (Wolgogard~, Wolgogard~2).
+A query that cannot be understood raises UsageError with one clear sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import UsageError
+from .schema import DEFAULT_FIELDS, FIELD_WEIGHTS, PHONETIC_FIELDS, QUERY_FIELDS, TEXT_FIELDS
+
+# Other names people type for a field.
+FIELD_ALIASES = {
+    "authors": "author", "editor": "author", "person": "author", "autor": "author",
+    "site": "journal", "journaltitle": "journal", "newspaper": "journal",
+    "publisher": "journal", "zeitung": "journal",
+    "tags": "tag", "keyword": "tag", "keywords": "tag",
+    "language": "lang", "langid": "lang", "sprache": "lang",
+    "entrytype": "type", "jahr": "year", "titel": "title",
+    "content": "text", "fulltext": "text", "snapshot": "text",
+}
+_FIELD = re.compile(r"(?<![\w\-.])([A-Za-z_]\w*):(?=\S)")
+# year:/date: values in our syntax; Whoosh's own year:[2015 TO 2017] passes as it is.
+_RANGE_VALUE = re.compile(r"(?<![\w\-.])(year|date):(?![\[{])(<=|>=|<|>)?([^\s()\[\]{}\"]*)")
+_BARE_FIELD = re.compile(r"(?<![\w\-.])([A-Za-z_]\w*):(?=\s|\)|$)")
+_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
+_EXAMPLES = {"year": "2015..2017", "date": "2016-04..2016-06", "lang": "ru",
+             "type": "article", "tag": "presse", "author": "Lohse"}
+SNIPPET_CHARS = 220
+FUZZY_PREFIX = 2
+MIN_PART = 4   # shortest query term highlighted inside a longer word
+
+
+@dataclass
+class Hit:
+    key: str
+    score: float
+    type: str
+    title: str
+    authors: list[str]
+    date: str
+    snippet: str
+    journal: str = ""
+
+    def as_json(self) -> dict:
+        return {"key": self.key, "score": round(self.score, 4), "type": self.type,
+                "title": self.title, "authors": self.authors, "date": self.date,
+                "snippet": self.snippet, "journal": self.journal}
+
+
+# -- parsing ------------------------------------------------------------------------------
+
+def _outside_quotes(text: str) -> list[tuple[int, int]]:
+    """Spans of `text` that are not inside "double quotes"; raises on an odd quote."""
+    if text.count('"') % 2:
+        raise UsageError('the query has an unbalanced " (phrases need a closing quote)')
+    spans, pos = [], 0
+    for match in re.finditer(r'"[^"]*"', text):
+        spans.append((pos, match.start()))
+        pos = match.end()
+    spans.append((pos, len(text)))
+    return spans
+
+
+def _bounds(fieldname: str, value: str) -> tuple[int, int]:
+    """The smallest and largest number a year or date value stands for."""
+    if fieldname == "year":
+        if not re.fullmatch(r"\d{1,4}", value):
+            raise UsageError(f"year:{value} is not a year (use e.g. year:2016 or "
+                             "year:2015..2017)")
+        return int(value), int(value)
+    match = _DATE.match(value)
+    if not match:
+        raise UsageError(f"date:{value} is not a date (use YYYY, YYYY-MM or YYYY-MM-DD, "
+                         "e.g. date:2016-04..2016-06)")
+    year, month, day = match.group(1), match.group(2), match.group(3)
+    if month and not 1 <= int(month) <= 12 or day and not 1 <= int(day) <= 31:
+        raise UsageError(f"date:{value} is not a valid date")
+    base = int(year) * 10000
+    if not month:
+        return base, base + 9999
+    base += int(month) * 100
+    if not day:
+        return base, base + 99
+    return base + int(day), base + int(day)
+
+
+def _range(fieldname: str, op: str, value: str) -> str:
+    """year:/date: value in our syntax -> a Whoosh range over the numeric field."""
+    if value.startswith(("[", "{")):
+        return f"{fieldname}:{op}{value}"
+    if not value:
+        raise UsageError(f"{fieldname}: needs a value, e.g. {fieldname}:2016")
+    if ".." in value:
+        if op:
+            raise UsageError(f"{fieldname}:{op}{value} mixes {op} with a range")
+        lo_text, _, hi_text = value.partition("..")
+        if not lo_text and not hi_text:
+            raise UsageError(f"{fieldname}:.. needs at least one end")
+        lo = _bounds(fieldname, lo_text)[0] if lo_text else None
+        hi = _bounds(fieldname, hi_text)[1] if hi_text else None
+        if lo is not None and hi is not None and lo > hi:
+            raise UsageError(f"{fieldname}:{value} is an empty range (the start is after "
+                             "the end)")
+        return f"{fieldname}:[{'' if lo is None else lo} TO {'' if hi is None else hi}]"
+    lo, hi = _bounds(fieldname, value)
+    if op == ">":
+        return f"{fieldname}:{{{hi} TO]"
+    if op == ">=":
+        return f"{fieldname}:[{lo} TO]"
+    if op == "<":
+        return f"{fieldname}:[TO {lo}}}"
+    if op == "<=":
+        return f"{fieldname}:[TO {hi}]"
+    return f"{fieldname}:[{lo} TO {hi}]"
+
+
+def _field_name(typed: str) -> str:
+    name = typed.lower()
+    return FIELD_ALIASES.get(name, name)
+
+
+def _rewrite(segment: str) -> str:
+    """Field names checked and normalised, year/date values turned into ranges."""
+    def fieldname(match: re.Match) -> str:
+        name = _field_name(match.group(1))
+        if name not in QUERY_FIELDS:
+            raise UsageError(f"unknown field '{match.group(1)}:' (fields: "
+                             f"{', '.join(QUERY_FIELDS)}); put the text in quotes to "
+                             "search for it as it is")
+        return f"{name}:"
+    segment = _FIELD.sub(fieldname, segment)
+    return _RANGE_VALUE.sub(lambda m: _range(m.group(1), m.group(2) or "", m.group(3)),
+                           segment)
+
+
+def prepare(text: str) -> str:
+    """The user's query in Whoosh's syntax, or UsageError for what cannot be parsed."""
+    if not text.strip():
+        raise UsageError("the query is empty")
+    parts, depth, pos = [], 0, 0
+    for start, end in _outside_quotes(text):
+        parts.append(text[pos:start])          # a quoted phrase, as it is
+        segment = text[start:end]
+        for char in segment:
+            depth += (char == "(") - (char == ")")
+            if depth < 0:
+                raise UsageError("the query has a ')' without a matching '('")
+        bare = _BARE_FIELD.search(segment)
+        if bare and _field_name(bare.group(1)) in QUERY_FIELDS and \
+                (start + bare.end() >= len(text) or text[start + bare.end()] != '"'):
+            name = _field_name(bare.group(1))
+            raise UsageError(f"{bare.group(1)}: needs a value after it, e.g. "
+                             f"{name}:{_EXAMPLES.get(name, 'word')}")
+        parts.append(_rewrite(segment))
+        pos = end
+    if depth:
+        raise UsageError("the query has a '(' without a matching ')'")
+    prepared = "".join(parts)
+    words = re.findall(r'"[^"]*"|\S+', prepared.replace("(", " ").replace(")", " "))
+    if words and (words[0] in ("AND", "OR", "ANDNOT", "ANDMAYBE")
+                  or words[-1] in ("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE")):
+        op = words[0] if words[0] in ("AND", "OR", "ANDNOT", "ANDMAYBE") else words[-1]
+        raise UsageError(f"{op} needs a word on both sides (write it in lowercase to "
+                         "search for the word itself)")
+    return prepared
+
+
+def make_parser(schema):
+    from whoosh import qparser
+    parser = qparser.MultifieldParser(list(DEFAULT_FIELDS), schema, fieldboosts=FIELD_WEIGHTS,
+                                      group=qparser.AndGroup)
+    parser.add_plugin(qparser.FuzzyTermPlugin())
+    parser.add_plugin(qparser.GtLtPlugin())
+    return parser
+
+
+def parse(text: str, schema):
+    """The Whoosh query for the user's text; UsageError when it cannot be understood."""
+    prepared = prepare(text)
+    try:
+        q = make_parser(schema).parse(prepared)
+    except Exception as exc:  # the parser's own errors carry no user-facing message
+        raise UsageError(f"cannot understand the query {text!r}: {exc}") from None
+    for node in _nodes(q):
+        error = getattr(node, "error", None)
+        if error:
+            raise UsageError(f"cannot understand the query {text!r}: {error}")
+    return q.accept(_adjust).normalize()
+
+
+def _adjust(node):
+    """Phrases are matched in the word fields only: the transliteration-key field keeps
+    no positions (and its keys are too coarse for word order). Fuzzy words keep their
+    first two letters (typos there are rare), which spares scanning the whole term
+    list; the transliteration keys, already a fuzzy spelling, are not made fuzzier."""
+    from whoosh import query as wq
+    if isinstance(node, wq.Phrase) and node.fieldname in PHONETIC_FIELDS:
+        return wq.NullQuery
+    if isinstance(node, wq.FuzzyTerm):
+        if node.fieldname in PHONETIC_FIELDS:
+            return wq.NullQuery
+        node.prefixlength = max(node.prefixlength, FUZZY_PREFIX)
+    return node
+
+
+def _nodes(q):
+    yield q
+    for child in q.children():
+        yield from _nodes(child)
+
+
+# -- running ------------------------------------------------------------------------------
+
+def search(ix, text: str, library_folder: Path, limit: int | None = 10) -> list[Hit]:
+    """The best `limit` hits for `text` (None = all), best first, each with a snippet."""
+    from whoosh import scoring
+    q = parse(text, ix.schema)
+    marker = Marker(ix.schema, q)
+    with ix.searcher(weighting=scoring.BM25F()) as searcher:
+        results = searcher.search(q, limit=limit)
+        return [_hit(h, marker, library_folder) for h in results]
+
+
+def _hit(result, marker: "Marker", library_folder: Path) -> Hit:
+    from .. import snapshots
+    stored = result.fields()
+    meta = stored.get("meta") or {}
+    key = stored["key"]
+    sources = [lambda: snapshots.text(library_folder, key), lambda: meta.get("abstract"),
+               lambda: meta.get("note")]
+    text_snippet, first = "", ""
+    for source in sources:
+        text = source()
+        if not text:
+            continue
+        first = first or text
+        text_snippet = snippet(text, marker)
+        if text_snippet:
+            break
+    if not text_snippet and first:
+        text_snippet = _cut(first, 0, 0, SNIPPET_CHARS)
+    return Hit(key=key, score=float(result.score), type=meta.get("type", ""),
+               title=meta.get("title", ""), authors=list(meta.get("authors", [])),
+               date=meta.get("date", ""), snippet=text_snippet,
+               journal=meta.get("journal", ""))
+
+
+# -- snippets -----------------------------------------------------------------------------
+
+class Marker:
+    """Tells which words of a text the query matched, for highlighting.
+
+    Each distinct word is analysed once per process, the way a query is (no compound
+    splitting: its dictionary takes a tenth of a second to load, too much for a
+    one-shot `search`), and its terms compared with the query's: exact terms by set
+    lookup or, for compounds, as a part inside the word's term (`partnerschaft` in
+    `stadtepartnerschaft`); wildcards and fuzzy words by pattern; transliteration
+    keys by the phonetic analyzer. Words under NOT are not highlighted.
+    """
+
+    _forms: dict[str, tuple[frozenset, frozenset]] = {}
+
+    def __init__(self, schema, q):
+        from .analysis import TOKEN_PATTERN
+        self.word = re.compile(TOKEN_PATTERN)
+        self.analyzers = (schema["text"].analyzer, schema["translit"].analyzer)
+        self.exact: tuple[set, set] = (set(), set())
+        self.tests: tuple[list, list] = ([], [])
+        self._collect(q)
+        # Terms long enough to be recognised inside a compound.
+        self.parts = [t for t in self.exact[0] if len(t) >= MIN_PART]
+        self.empty = not any(self.exact) and not any(self.tests)
+
+    def _collect(self, node) -> None:
+        from whoosh import query as wq
+        if isinstance(node, wq.Not):
+            return
+        if isinstance(node, wq.AndNot):
+            self._collect(node.a)
+            return
+        if not node.is_leaf():
+            for child in node.children():
+                self._collect(child)
+            return
+        fieldname = getattr(node, "fieldname", None)
+        kind = 0 if fieldname in TEXT_FIELDS else 1 if fieldname in PHONETIC_FIELDS \
+            else None
+        if kind is None:
+            return
+        test = _term_test(node)
+        if test is not None:
+            self.tests[kind].append(test)
+        else:
+            self.exact[kind].update(t for _, t in node.terms() if isinstance(t, str))
+
+    def forms(self, word: str) -> tuple[frozenset, frozenset]:
+        forms = self._forms.get(word)
+        if forms is None:
+            if len(self._forms) > 200_000:
+                self._forms.clear()
+            forms = self._forms[word] = tuple(
+                frozenset(t.text for t in analyzer(word, mode="query", removestops=False)
+                          if not t.stopped)
+                for analyzer in self.analyzers)
+        return forms
+
+    def matches(self, word: str) -> bool:
+        for kind, terms in enumerate(self.forms(word)):
+            if terms & self.exact[kind]:
+                return True
+            if kind == 0 and any(part in term for term in terms for part in self.parts):
+                return True
+            if self.tests[kind] and any(test(t) for t in terms for test in self.tests[kind]):
+                return True
+        return False
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Character spans of the matched words of `text`."""
+        if self.empty:
+            return []
+        return [m.span() for m in self.word.finditer(text) if self.matches(m.group())]
+
+
+def _term_test(node):
+    """A predicate on indexed terms for a wildcard/prefix/regex/fuzzy leaf, else None."""
+    from whoosh import query as wq
+    if isinstance(node, wq.FuzzyTerm):
+        text, dist, prefix = node.text, node.maxdist, node.prefixlength
+        return lambda term: term[:prefix] == text[:prefix] and \
+            _within(term, text, dist)
+    if isinstance(node, wq.PatternQuery):
+        try:
+            pattern = re.compile(node._get_pattern())
+        except (AttributeError, NotImplementedError, re.error):
+            return None
+        return lambda term: pattern.match(term) is not None
+    return None
+
+
+def _within(a: str, b: str, limit: int) -> bool:
+    """Levenshtein distance of a and b is at most `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return False
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1,
+                               previous[j - 1] + (ca != cb)))
+        if min(current) > limit:
+            return False
+        previous = current
+    return previous[-1] <= limit
+
+
+def snippet(text: str, marker: Marker, width: int = SNIPPET_CHARS) -> str:
+    """About `width` characters of `text` around its densest cluster of matched words,
+    each matched word wrapped in ** **; "" when no word matches."""
+    spans = marker.spans(text)
+    if not spans:
+        return ""
+    best, best_count, j = 0, 0, 0
+    for i, (start, _) in enumerate(spans):
+        while j < len(spans) and spans[j][1] - start <= width:
+            j += 1
+        if j - i > best_count:
+            best, best_count = i, j - i
+    start = spans[best][0]
+    inside = [(s, e) for s, e in spans[best:] if e - start <= width]
+    # Centre the window on the matched words.
+    slack = max(0, width - (inside[-1][1] - start))
+    lo = max(0, start - slack // 2)
+    hi = min(len(text), lo + width)
+    lo = max(0, min(lo, hi - width))
+    return _cut(text, lo, hi, width, inside)
+
+
+def _cut(text: str, lo: int, hi: int, width: int,
+         spans: list[tuple[int, int]] = ()) -> str:
+    """text[lo:hi] widened/narrowed to word boundaries, spans marked, whitespace squeezed,
+    with … where the text goes on."""
+    hi = hi or min(len(text), lo + width)
+    if lo > 0:
+        space = text.rfind(" ", max(0, lo - 20), lo + 1)
+        lo = space + 1 if space >= 0 and (not spans or space < spans[0][0]) else lo
+    if hi < len(text):
+        space = text.find(" ", hi - 20 if hi - 20 > lo else hi, hi + 20)
+        if space > 0 and (not spans or space >= spans[-1][1]):
+            hi = space
+    pieces, pos = [], lo
+    for s, e in spans:
+        if s < lo or e > hi:
+            continue
+        pieces += [text[pos:s], "**", text[s:e], "**"]
+        pos = e
+    pieces.append(text[pos:hi])
+    body = re.sub(r"\s+", " ", "".join(pieces)).strip()
+    return ("…" if lo > 0 else "") + body + ("…" if hi < len(text) else "")

@@ -128,8 +128,11 @@ def _unpack(data: tuple) -> Record:
     return Record(kind, fields, {k: list(map(make, v)) for k, v in names.items()}, key)
 
 
-def records(folder: Path, texts: list[str], parse: Callable[[str], object]) -> list[Record]:
-    """Decoded records for entry texts, from the cache where the text is unchanged."""
+def records(folder: Path, texts: list[str], parse: Callable[[int], object]) -> list[Record]:
+    """Decoded records for entry texts, from the cache where the text is unchanged.
+
+    `parse(i)` gives the parsed block of `texts[i]` (called only on a cache miss).
+    """
     path = _index(folder) / RECORDS
     data = _read(path)
     cache = data["entries"] if isinstance(data, dict) and data.get("version") == VERSION \
@@ -146,11 +149,11 @@ def records(folder: Path, texts: list[str], parse: Callable[[str], object]) -> l
 
 def _decode_all(texts, cache, parse, out, fresh) -> None:
     from .bibfile import block_record
-    for text in texts:
+    for i, text in enumerate(texts):
         crc = zlib.crc32(text.encode("utf-8", "surrogatepass"))
         packed = cache.get(crc)
         if packed is None:
-            packed = _pack(block_record(parse(text)))
+            packed = _pack(block_record(parse(i)))
         fresh[crc] = packed
         out.append(_unpack(packed))
 

@@ -9,6 +9,7 @@ New entries get one canonical layout (`format_entry`).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field as dc_field
 
@@ -47,7 +48,7 @@ class Field:
     value_end: int         # end of the value (after its last piece)
     value: str = ""        # macros expanded, `#` concatenated, LaTeX not yet decoded
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
         return self.name.lower()
 

@@ -131,6 +131,12 @@ class Library:
             self._index[block.key] = len(self._spans)
             self._spans.append((block.start, block.end, block.line))
 
+    def _parsed_entries(self) -> dict[str, bibfile.Block] | None:
+        """Entry blocks of the full parse by key, if it was made and nothing changed."""
+        if self._blocks is None or self._pending:
+            return None
+        return {b.key: b for b in self._blocks if b.kind == "entry"}
+
     @property
     def _folded(self) -> dict[str, str]:
         """Keys by their case-folded form (built only when an exact look-up misses)."""
@@ -229,7 +235,13 @@ class Library:
         from . import bibcache
         keys = self.keys()
         texts = [self.entry_text(k) for k in keys]
-        records = bibcache.records(self.folder, texts, self._reparse)
+        parsed = self._parsed_entries()
+
+        def parse(i: int) -> bibfile.Block:
+            # Reuse the full parse when there is one (a cold start made it anyway).
+            block = parsed.get(keys[i]) if parsed else None
+            return block if block is not None else self._reparse(texts[i])
+        records = bibcache.records(self.folder, texts, parse)
         if not resolve:
             yield from records
             return

@@ -6,6 +6,7 @@ yields `Finding`s; `run` collects them in file order.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import asdict, dataclass
 from typing import Iterator
@@ -156,8 +157,11 @@ def check_entry(block: Block, lib: Library) -> Iterator[Finding]:
         if not _escaped_braces_pair(value):
             yield finding(f.key, "error", f"unbalanced escaped braces in {f.name}: "
                           "biber and BibTeX will disagree on where the value ends")
-        if any(ord(c) < 32 and c not in "\n\r\t" for c in value):
+        if _CONTROL.search(value):
             yield finding(f.key, "warning", f"field {f.name} contains control characters")
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _year_ok(value: str) -> bool:

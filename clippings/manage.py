@@ -55,19 +55,14 @@ def merge_keywords(existing: str, tags) -> str:
 
 
 def duplicate_index(lib: Library):
-    """The library's DuplicateIndex, from index/ when the file is unchanged."""
-    from . import bibcache
-    from .dedupe import DuplicateIndex
-    index = bibcache.load_derived(lib.folder, "duplicates", lib.signature)
-    if index is None:
-        index = DuplicateIndex((rec.key, rec) for rec in lib.records(resolve=False))
-    return index
-
-
-def save_duplicate_index(lib: Library, index) -> None:
-    """Keep the index for the next command (after `lib` was saved with new entries)."""
-    from . import bibcache
-    bibcache.save_derived(lib.folder, "duplicates", lib.signature, index)
+    """The library's duplicate index: stored in index/ and updated per changed entry."""
+    import sqlite3
+    from . import dupstore
+    try:
+        return dupstore.open_for(lib)
+    except (sqlite3.Error, OSError):   # no writable index/: build one in memory
+        from .dedupe import DuplicateIndex
+        return DuplicateIndex((rec.key, rec) for rec in lib.records(resolve=False))
 
 
 def add_record(path: Path, record: Record, *, key: str | None = None, force: bool = False,
@@ -93,8 +88,8 @@ def add_record(path: Path, record: Record, *, key: str | None = None, force: boo
         record.key = key
         lib.add(record, key)
         lib.save(_locked=True)
-        index.add(key, record)
-        save_duplicate_index(lib, index)
+        if hasattr(index, "record_added"):
+            index.record_added(lib, key, record)
     return AddResult(key, record, duplicates)
 
 
@@ -244,7 +239,6 @@ def import_files(path: Path, files: list[Path], force: bool = False,
             index.add(key, rec)
             result.added.append(key)
         lib.save(_locked=True)
-        save_duplicate_index(lib, index)
     return result
 
 

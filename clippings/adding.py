@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import snapshots
 from .config import Settings
-from .errors import NetworkError, UsageError
+from .errors import ClippingsError, NetworkError, UsageError
 from .manage import AddResult, add_record, merge_keywords
 from .model import Record
 
@@ -151,23 +151,129 @@ def write_snapshot(folder: Path, key: str, fetched: Fetched) -> str | None:
 
 def add_sources(path: Path, sources: list[str], *, settings: Settings, entry_type=None,
                 key=None, tags=(), assignments=(), force=False, snapshot=True,
-                progress=False) -> list[AddResult]:
-    """Fetch every source, then add each as an entry (refusing likely duplicates)."""
+                on_item=None) -> tuple[list[AddResult], list[tuple[str, ClippingsError]]]:
+    """Fetch every source and add each as an entry (refusing likely duplicates).
+
+    With several sources a failure of one is collected and the others go on.
+    """
     if key and len(sources) > 1:
         raise UsageError("--key can only be used with one SOURCE")
     client = client_for(settings)
-    results = []
+    results, failures = [], []
     for source in sources:
-        fetched = fetch_source(source, settings, client)
-        record = fetched.record
-        if entry_type:
-            record.type = entry_type.lower()
-        for name, value in assignments:
-            record.fields[name] = value
-        if tags:
-            record.fields["keywords"] = merge_keywords(record.fields.get("keywords", ""), tags)
-        result = add_record(path, record, key=key, force=force, settings=settings)
+        if on_item:
+            on_item(source)
+        try:
+            fetched = fetch_source(source, settings, client)
+            record = fetched.record
+            if entry_type:
+                record.type = entry_type.lower()
+            for name, value in assignments:
+                record.fields[name] = value
+            if tags:
+                record.fields["keywords"] = merge_keywords(record.fields.get("keywords", ""),
+                                                           tags)
+            result = add_record(path, record, key=key, force=force, settings=settings)
+        except ClippingsError as exc:
+            if len(sources) == 1:
+                raise
+            failures.append((source, exc))   # the other sources still get added
+            continue
         if snapshot:
             result.snapshot = write_snapshot(Path(path).parent, result.key, fetched)
         results.append(result)
-    return results
+    return results, failures
+
+
+# -- fetch: fill existing entries -------------------------------------------------------
+
+CORE_FIELDS = ("title", "date", "journaltitle", "langid")
+
+
+@dataclass
+class FetchResult:
+    key: str
+    changed: dict          # field -> [old, new]
+    snapshot: str | None = None
+    error: str | None = None
+    exit_code: int = 0
+
+
+def _source_of(rec: Record) -> str | None:
+    return rec.fields.get("url") or rec.fields.get("doi") or rec.fields.get("isbn") or None
+
+
+def _needs_fetch(rec: Record, folder: Path, missing: bool, refresh: bool) -> bool:
+    has_snapshot = snapshots.folder(folder, rec.key).is_dir()
+    if refresh:
+        return True
+    if missing:
+        return not has_snapshot and bool(rec.fields.get("url"))
+    lacks = any(not rec.fields.get(f) for f in CORE_FIELDS) or not rec.names.get("author")
+    return (not has_snapshot and bool(rec.fields.get("url"))) or lacks
+
+
+def _field_updates(current: Record, fetched: Record, overwrite: bool) -> dict:
+    """field -> (old, new) for fields the fetch may change (empty ones, or all if asked)."""
+    from .bibfile import format_names
+    updates = {}
+    for name, persons in fetched.names.items():
+        old = current.names.get(name)
+        if persons and (not old or overwrite) and persons != old:
+            updates[name] = (format_names(old or []), format_names(persons), persons)
+    for name, value in fetched.fields.items():
+        if name in ("url", "urldate") or not value:
+            continue
+        old = current.fields.get(name, "")
+        if (not old or overwrite) and old != value:
+            updates[name] = (old, value, None)
+    return updates
+
+
+def fetch_entries(path: Path, keys: list[str], *, settings: Settings, missing=False,
+                  refresh=False, overwrite=False, on_item=None) -> list[FetchResult]:
+    """Fetch metadata (and missing snapshots) for existing entries; fill empty fields."""
+    from . import bibfile
+    from .library import Library
+    folder = Path(path).parent
+    lib = Library.load(path, settings)
+    selected = [lib.resolve_key(k) for k in keys] if keys else lib.keys()
+    todo = []
+    for key in selected:
+        rec = lib.record(key, resolve=False)
+        if _source_of(rec) and (keys or _needs_fetch(rec, folder, missing, refresh)):
+            todo.append(rec)
+        elif keys and not _source_of(rec):
+            raise UsageError(f"{key} has no url, doi or isbn to fetch from")
+    client = client_for(settings)
+    fetched: dict[str, Fetched] = {}
+    results: dict[str, FetchResult] = {}
+    for rec in todo:
+        if on_item:
+            on_item(rec.key)
+        try:
+            fetched[rec.key] = fetch_source(_source_of(rec), settings, client)
+        except NetworkError as exc:
+            results[rec.key] = FetchResult(rec.key, {}, error=str(exc), exit_code=3)
+        except UsageError as exc:
+            results[rec.key] = FetchResult(rec.key, {}, error=str(exc), exit_code=2)
+    with Library.update(path, settings) as lib:
+        for key, got in fetched.items():
+            if key not in lib:
+                continue
+            current = lib.record(key, resolve=False)   # re-read: a person may have edited it
+            updates = _field_updates(current, got.record, overwrite and refresh)
+            values = {name: ("{" + bibfile.format_names(persons) + "}" if persons is not None
+                             else bibfile.format_value(new, name))
+                      for name, (_, new, persons) in updates.items()}
+            snapshot = None
+            if got.raw and not snapshots.folder(folder, key).is_dir():
+                snapshot = write_snapshot(folder, key, got)
+                if not current.fields.get("urldate") and got.record.fields.get("urldate"):
+                    values["urldate"] = bibfile.format_value(got.record.fields["urldate"])
+                    updates["urldate"] = ("", got.record.fields["urldate"], None)
+            if values:
+                lib.set_fields(key, values)
+            results[key] = FetchResult(key, {n: [o, v] for n, (o, v, _) in updates.items()},
+                                       snapshot)
+    return [results[rec.key] for rec in todo if rec.key in results]

@@ -150,16 +150,18 @@ def add(ctx, sources, entry_type, key, tags, assignments, no_fetch, no_snapshot,
         default_type = "online" if any(n == "url" for n, _ in pairs) else "misc"
         record = record_from_assignments(entry_type or default_type, pairs, tags)
         result = add_record(path, record, key=key, force=force, settings=settings)
-        results = [result]
+        results, failures = [result], []
     else:
         try:
             from .adding import add_sources
         except ImportError:
             raise UsageError("fetching metadata is not available in this version; "
                              "use --no-fetch with --set") from None
-        results = add_sources(path, list(sources), settings=settings, entry_type=entry_type,
-                              key=key, tags=tags, assignments=pairs, force=force,
-                              snapshot=not no_snapshot, progress=not as_json)
+        with _progress("adding", enabled=len(sources) > 1) as tick:
+            results, failures = add_sources(path, list(sources), settings=settings,
+                                  entry_type=entry_type, key=key, tags=tags,
+                                  assignments=pairs, force=force,
+                                  snapshot=not no_snapshot, on_item=tick)
     for result in results:
         if as_json:
             echo_json({"key": result.key, "entry": record_json(result.record),
@@ -167,6 +169,10 @@ def add(ctx, sources, entry_type, key, tags, assignments, no_fetch, no_snapshot,
                        "duplicates": [k for k, _ in result.duplicates]})
         else:
             click.echo(result.key)
+    for source, exc in failures:
+        click.echo(f"clippings: error: {source}: {exc}", err=True)
+    if failures:
+        ctx.exit(max(exc.exit_code for _, exc in failures))
 
 
 def _source_assignments(sources) -> list[tuple[str, str]]:
@@ -183,6 +189,74 @@ def _source_assignments(sources) -> list[tuple[str, str]]:
         else:
             raise UsageError(f"not a URL, DOI or ISBN: {source!r}")
     return pairs
+
+
+@main.command()
+@click.argument("keys", nargs=-1)
+@click.option("--missing", is_flag=True, help="Only entries that have no snapshot yet.")
+@click.option("--refresh", is_flag=True, help="Fetch again even entries that look complete.")
+@click.option("--overwrite", is_flag=True,
+              help="With --refresh: replace fields a person set when the page differs.")
+@click.option("--json", "as_json", is_flag=True, help="Print what changed as JSON.")
+@click.pass_context
+def fetch(ctx, keys, missing, refresh, overwrite, as_json):
+    """Fetch metadata and snapshots for existing entries, filling empty fields.
+
+    Without KEYs, every entry with a url, doi or isbn that lacks a snapshot or a core field
+    (title, date, journaltitle, langid, author). Fields already set are kept unless
+    --refresh --overwrite. Exit 3 when a fetch failed on the network.
+
+    \b
+    Examples:
+      clippings fetch --missing
+      clippings fetch lohse2017dossier --refresh
+    """
+    from .adding import fetch_entries
+    if overwrite and not refresh:
+        raise UsageError("--overwrite only goes with --refresh")
+    path = library_path(ctx)
+    with _progress("fetching", enabled=not as_json) as tick:
+        results = fetch_entries(path, list(keys), settings=settings_for(path),
+                                missing=missing, refresh=refresh, overwrite=overwrite,
+                                on_item=tick)
+    if as_json:
+        echo_json([{"key": r.key, "changed": r.changed, "snapshot": r.snapshot,
+                    "error": r.error} for r in results])
+    else:
+        for r in results:
+            if r.error:
+                click.echo(f"{r.key}: error: {r.error}", err=True)
+                continue
+            parts = [f"{name}: {old!r} -> {new!r}" if old else f"+{name}"
+                     for name, (old, new) in r.changed.items()]
+            if r.snapshot:
+                parts.append("snapshot saved")
+            click.echo(f"{r.key}: " + (", ".join(parts) if parts else "nothing new"))
+        if not results:
+            click.echo("nothing to fetch")
+    codes = [r.exit_code for r in results if r.exit_code]
+    if codes:
+        ctx.exit(max(codes))
+
+
+class _progress:
+    """A one-line progress display on stderr, only when stderr is a terminal."""
+
+    def __init__(self, label: str, enabled: bool = True):
+        self.label, self.count = label, 0
+        self.enabled = enabled and sys.stderr.isatty()
+
+    def __enter__(self):
+        return self.tick
+
+    def tick(self, item: str) -> None:
+        self.count += 1
+        if self.enabled:
+            click.echo(f"\r\033[K{self.label} {self.count}: {item}"[:200], err=True, nl=False)
+
+    def __exit__(self, *exc) -> None:
+        if self.enabled and self.count:
+            click.echo("\r\033[K", err=True, nl=False)
 
 
 # -- list / show ----------------------------------------------------------------------

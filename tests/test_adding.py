@@ -117,3 +117,46 @@ def test_doi_and_isbn_from_local_stand_ins(library):
     entry = json.loads(isbn.output)["entry"]
     assert entry["title"] == "Zwischen Annäherung und Distanz"
     assert entry["author"].startswith("Gorzka")
+
+
+def test_fetch_fills_empty_fields_and_keeps_what_a_person_set(library):
+    body = (PAGES / "de_news_jsonld.html").read_bytes()
+    with TestServer() as server:
+        server.route("/artikel", send(200, body))
+        server.route("/weg", send(404, b"nope"))
+        url = server.url("/artikel")
+        assert run("add", "--no-fetch", "--key", "mine", "--set", f"url={url}",
+                   "--set", "title=Mein eigener Titel", library=library).exit_code == 0
+        assert run("add", "--no-fetch", "--key", "gone", "--set",
+                   f"url={server.url('/weg')}", "--set", "title=Weg", library=library
+                   ).exit_code == 0
+        result = run("fetch", "--json", library=library)
+        assert result.exit_code == 3          # one page is gone; the other was still done
+        data = {r["key"]: r for r in json.loads(result.output)}
+        assert "404" in data["gone"]["error"]
+        assert "title" not in data["mine"]["changed"]
+        assert {"author", "journaltitle", "date"} <= set(data["mine"]["changed"])
+        assert data["mine"]["snapshot"]
+        rec = Library.load(library).record("mine")
+        assert rec.fields["title"] == "Mein eigener Titel"
+        assert rec.fields["journaltitle"] == "Musterstädter Anzeiger"
+        assert rec.fields["urldate"]
+        # Complete now, with a snapshot: a plain fetch leaves it alone ...
+        again = json.loads(run("fetch", "mine", "--json", library=library).output)
+        assert again[0]["changed"] == {} and again[0]["snapshot"] is None
+        # ... and only --refresh --overwrite replaces what a person set.
+        assert run("fetch", "--overwrite", library=library).exit_code == 2
+        assert run("fetch", "mine", "--refresh", "--overwrite", library=library
+                   ).exit_code == 0
+    assert Library.load(library).record("mine").fields["title"] == \
+        "Stadtrat beschließt neues Radwegenetz"
+
+
+def test_add_several_sources_goes_on_after_a_failure(library):
+    with TestServer() as server:
+        server.route("/a", send(200, (PAGES / "opengraph_only.html").read_bytes()))
+        server.route("/b", send(500, b"oops"))
+        result = run("add", server.url("/b"), server.url("/a"), library=library)
+    assert result.exit_code == 3
+    assert len(Library.load(library)) == 1
+    assert "/b" in result.stderr

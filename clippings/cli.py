@@ -157,11 +157,12 @@ def add(ctx, sources, entry_type, key, tags, assignments, no_fetch, no_snapshot,
         except ImportError:
             raise UsageError("fetching metadata is not available in this version; "
                              "use --no-fetch with --set") from None
-        with _progress("adding", enabled=len(sources) > 1) as tick:
-            results, failures = add_sources(path, list(sources), settings=settings,
-                                  entry_type=entry_type, key=key, tags=tags,
-                                  assignments=pairs, force=force,
-                                  snapshot=not no_snapshot, on_item=tick)
+        from .progress import Progress
+        with Progress("adding", len(sources), enabled=len(sources) > 1) as progress:
+            results, failures = add_sources(
+                path, list(sources), settings=settings, entry_type=entry_type, key=key,
+                tags=tags, assignments=pairs, force=force, snapshot=not no_snapshot,
+                on_item=progress.step)
     for result in results:
         if as_json:
             echo_json({"key": result.key, "entry": record_json(result.record),
@@ -215,10 +216,11 @@ def fetch(ctx, keys, missing, refresh, overwrite, as_json):
     if overwrite and not refresh:
         raise UsageError("--overwrite only goes with --refresh")
     path = library_path(ctx)
-    with _progress("fetching", enabled=not as_json) as tick:
+    from .progress import Progress
+    with Progress("fetching", enabled=not as_json) as progress:
         results = fetch_entries(path, list(keys), settings=settings_for(path),
                                 missing=missing, refresh=refresh, overwrite=overwrite,
-                                on_item=tick)
+                                on_item=progress.step)
     if as_json:
         echo_json([{"key": r.key, "changed": r.changed, "snapshot": r.snapshot,
                     "error": r.error} for r in results])
@@ -237,26 +239,6 @@ def fetch(ctx, keys, missing, refresh, overwrite, as_json):
     codes = [r.exit_code for r in results if r.exit_code]
     if codes:
         ctx.exit(max(codes))
-
-
-class _progress:
-    """A one-line progress display on stderr, only when stderr is a terminal."""
-
-    def __init__(self, label: str, enabled: bool = True):
-        self.label, self.count = label, 0
-        self.enabled = enabled and sys.stderr.isatty()
-
-    def __enter__(self):
-        return self.tick
-
-    def tick(self, item: str) -> None:
-        self.count += 1
-        if self.enabled:
-            click.echo(f"\r\033[K{self.label} {self.count}: {item}"[:200], err=True, nl=False)
-
-    def __exit__(self, *exc) -> None:
-        if self.enabled and self.count:
-            click.echo("\r\033[K", err=True, nl=False)
 
 
 # -- list / show ----------------------------------------------------------------------

@@ -318,3 +318,16 @@ def test_styles_command(shipped):
     names = [line.split()[0] for line in result.output.splitlines()]
     assert "iso690-author-date-de" in names
     assert all("iso690-author-date" in line for line in result.output.splitlines())
+
+
+def test_export_query_selects_what_search_finds(shipped):
+    from helpers import run
+    found = run("search", "Schelesnogorsk OR Wolgograd", "--keys", library=shipped)
+    keys = set(found.output.split())
+    assert keys and "spremberg2016schlaegt" in keys
+    result = run("export", "--query", "Schelesnogorsk OR Wolgograd", "--format", "csljson",
+                 library=shipped)
+    assert result.exit_code == 0, result.output
+    assert {item["id"] for item in json.loads(result.output)} == keys
+    bad = run("export", "--query", '"unbalanced', library=shipped)
+    assert bad.exit_code == 2 and "Traceback" not in bad.output

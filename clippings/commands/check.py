@@ -73,19 +73,22 @@ def check(ctx, keys, fmt, fix, archive, concurrency, per_host, timeout, max_age)
                              timeout=settings.timeout, archive=archive)
     checked: list[L.Result] = []
     interrupted = False
-    progress = _Progress(len(todo), enabled=sys.stderr.isatty() and len(todo) > 0)
-    with HttpClient(L.http_settings(settings, options)) as client:
+    from ..links import FAILING
+    from ..progress import Progress
+    progress = Progress("checking", len(todo))
+    failing = 0
+    with progress, HttpClient(L.http_settings(settings, options)) as client:
         wayback = L.Wayback(client, settings.wayback_url, settings.wayback_save_url)
         run = L.check_all(todo, client, options, wayback)
         try:
             for result in run:
                 checked.append(result)
-                progress.step(result)
+                failing += result.status in FAILING
+                progress.step(note=f"{failing} failing")
         except KeyboardInterrupt:
             interrupted = True
         finally:
             run.close()
-            progress.done()
 
     if checked:
         links_cache.save(folder, [r.as_dict() for r in checked])
@@ -117,29 +120,6 @@ def check(ctx, keys, fmt, fix, archive, concurrency, per_host, timeout, max_age)
         ctx.exit(130)
     if any(r.status in L.FAILING for r in results):
         ctx.exit(1)
-
-
-class _Progress:
-    """One self-updating line on stderr, only on a terminal."""
-
-    def __init__(self, total: int, enabled: bool):
-        self.total, self.enabled, self.n, self.bad = total, enabled, 0, 0
-
-    def step(self, result) -> None:
-        from ..links import FAILING
-        self.n += 1
-        self.bad += result.status in FAILING
-        if self.enabled:
-            width = 30
-            filled = width * self.n // max(1, self.total)
-            sys.stderr.write(f"\rchecking [{'#' * filled}{'.' * (width - filled)}] "
-                             f"{self.n}/{self.total}  {self.bad} failing ")
-            sys.stderr.flush()
-
-    def done(self) -> None:
-        if self.enabled and self.n:
-            sys.stderr.write("\r" + " " * 70 + "\r")
-            sys.stderr.flush()
 
 
 _COLORS = {"ok": "green", "redirected": "cyan", "broken": "red", "gone": "red",

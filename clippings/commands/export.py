@@ -49,18 +49,8 @@ def _select(lib, path: Path, keys, query: str | None, tag: str | None):
 
 
 def _query_keys(path: Path, text: str) -> list[str]:
-    from ..errors import UsageError
-    try:
-        from ..search import index as search_index
-        from ..search import query as search_query
-        run = search_query.search
-    except (ImportError, AttributeError):
-        raise UsageError("--query needs full-text search, which this installation "
-                         "does not have; select entries by KEY or --tag") from None
-    search_query.prepare(text)
-    search_index.ensure_current(path)
-    hits = run(search_index.open_index(path.parent), text, path.parent, None)
-    return [hit.key for hit in hits]
+    from ..search import find
+    return [hit.key for hit in find(path, text, None)]
 
 
 @click.command("export")

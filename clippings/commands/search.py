@@ -11,6 +11,8 @@ import sys
 
 import click
 
+from ..progress import Progress
+
 # Builds with fewer documents than this finish too fast to need a progress bar.
 PROGRESS_FROM = 200
 
@@ -32,8 +34,8 @@ def index(ctx: click.Context, rebuild: bool) -> None:
     from ..cli import library_path, settings_for
     from ..search import index as search_index
     path = library_path(ctx)
-    with _progress("indexing") as progress:
-        report = search_index.update(path, rebuild=rebuild, progress=progress,
+    with Progress("indexing", min_total=PROGRESS_FROM) as progress:
+        report = search_index.update(path, rebuild=rebuild, progress=progress.update,
                                      settings=settings_for(path))
     if report.rebuilt:
         click.echo(f"built the index: {report.total} entries ({report.rebuilt})")
@@ -72,14 +74,12 @@ def search(ctx: click.Context, query: tuple[str, ...], limit: int, as_json: bool
       clippings search '"Rothenburg ob der Tauber" OR Wolgograd' --json
     """
     from ..cli import echo_json, library_path, settings_for
-    from ..search import index as search_index
-    from ..search import query as search_query
+    from ..search import find
     path = library_path(ctx)
-    text = " ".join(query)
-    search_query.prepare(text)   # a bad query is reported before any indexing
-    with _progress("updating the search index") as progress:
-        search_index.ensure_current(path, progress=progress, settings=settings_for(path))
-    hits = _run(path, text, limit or None)
+    with Progress("updating the search index", min_total=PROGRESS_FROM) as progress, \
+            Progress("rebuilding the search index", min_total=PROGRESS_FROM) as rebuild:
+        hits = find(path, " ".join(query), limit or None, settings=settings_for(path),
+                    progress=progress.update, rebuild_progress=rebuild.update)
     if keys_only:
         for hit in hits:
             click.echo(hit.key)
@@ -87,20 +87,6 @@ def search(ctx: click.Context, query: tuple[str, ...], limit: int, as_json: bool
         echo_json([hit.as_json() for hit in hits])
     else:
         _print(hits)
-
-
-def _run(path, text: str, limit: int | None):
-    """Search; an index that fails to open or read is rebuilt once, then searched."""
-    from ..search import index as search_index
-    from ..search import query as search_query
-    try:
-        return search_query.search(search_index.open_index(path.parent), text, path.parent,
-                                   limit)
-    except search_index.read_errors():  # damaged in a way the manifest could not tell
-        with _progress("rebuilding the search index") as progress:
-            search_index.update(path, rebuild=True, progress=progress)
-        return search_query.search(search_index.open_index(path.parent), text,
-                                   path.parent, limit)
 
 
 def _print(hits) -> None:
@@ -122,26 +108,3 @@ def _bold(snippet: str, tty: bool) -> str:
         return re.sub(r"\*\*(.+?)\*\*", lambda m: click.style(m.group(1), bold=True),
                       snippet)
     return snippet.replace("**", "")
-
-
-class _progress:
-    """A progress bar on stderr for long builds on a terminal; quiet otherwise."""
-
-    def __init__(self, label: str):
-        self.label, self.bar = label, None
-
-    def __enter__(self):
-        return self.update
-
-    def update(self, done: int, total: int) -> None:
-        if self.bar is None:
-            if total < PROGRESS_FROM or not sys.stderr.isatty():
-                return
-            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
-            self.bar.__enter__()
-        self.bar.update(done - self.bar.pos)
-
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.__exit__(*exc)
-        return False

@@ -2,5 +2,27 @@
 the engine (whoosh3) can be replaced without touching the rest.
 
 - `analysis`: the analyzers (German, Russian, transliteration keys) for the schema;
-- `decompound`: German compound splitting with a shipped noun dictionary.
+- `decompound`: German compound splitting with a shipped noun dictionary;
+- `schema`, `index` (incremental, self-repairing index in index/search/), `query`
+  (parsing, ranking, snippets);
+- `find`: the one call the commands use.
 """
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def find(bib_path: Path, text: str, limit: int | None = 10, *, settings=None,
+         progress=None, rebuild_progress=None):
+    """Hits for `text`, best first: the query is checked first, then the index is brought
+    up to date; an index damaged in a way its manifest could not tell is rebuilt once."""
+    from . import index, query
+    query.prepare(text)   # a bad query is reported before any indexing
+    index.ensure_current(bib_path, progress=progress, settings=settings)
+    folder = Path(bib_path).parent
+    try:
+        return query.search(index.open_index(folder), text, folder, limit)
+    except index.read_errors():
+        index.update(bib_path, rebuild=True, progress=rebuild_progress)
+        return query.search(index.open_index(folder), text, folder, limit)

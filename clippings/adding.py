@@ -95,33 +95,32 @@ def _from_file(path: Path) -> Fetched:
     return Fetched(found.record, found.text, data, "document.pdf" if pdf else "page.html", meta)
 
 
+def _api_json(client, url: str, service: str, what: str, **kwargs) -> dict:
+    """A JSON answer of a lookup service; 404 means the item is unknown (bad input)."""
+    response = client.get(url, accept="application/json", **kwargs)
+    if response.status == 404:
+        raise UsageError(f"{what} is not known to {service}")
+    if response.status >= 400:
+        raise NetworkError(f"{service} answered HTTP {response.status} for {what}")
+    try:
+        return json.loads(response.text)
+    except ValueError:
+        raise NetworkError(f"{service} sent no valid JSON for {what}") from None
+
+
 def _from_doi(doi: str, settings: Settings, client) -> Fetched:
     from .extract import crossref
     params = {"mailto": settings.email} if settings.email else None
-    response = client.get(f"{settings.crossref_url.rstrip('/')}/works/{doi}",
-                          accept="application/json", params=params)
-    if response.status == 404:
-        raise UsageError(f"DOI {doi} is not known to Crossref")
-    if response.status >= 400:
-        raise NetworkError(f"Crossref answered HTTP {response.status} for DOI {doi}")
-    try:
-        answer = json.loads(response.text)
-    except ValueError:
-        raise NetworkError(f"Crossref sent no valid JSON for DOI {doi}") from None
+    answer = _api_json(client, f"{settings.crossref_url.rstrip('/')}/works/{doi}",
+                       "Crossref", f"DOI {doi}", params=params)
     return Fetched(crossref.to_record(answer))
 
 
 def _from_isbn(isbn: str, settings: Settings, client) -> Fetched:
     from .extract import openlibrary
-    response = client.get(f"{settings.openlibrary_url.rstrip('/')}/api/books",
-                          params={"bibkeys": f"ISBN:{isbn}", "format": "json",
-                                  "jscmd": "data"}, accept="application/json")
-    if response.status >= 400:
-        raise NetworkError(f"Open Library answered HTTP {response.status} for ISBN {isbn}")
-    try:
-        answer = json.loads(response.text)
-    except ValueError:
-        raise NetworkError(f"Open Library sent no valid JSON for ISBN {isbn}") from None
+    answer = _api_json(client, f"{settings.openlibrary_url.rstrip('/')}/api/books",
+                       "Open Library", f"ISBN {isbn}",
+                       params={"bibkeys": f"ISBN:{isbn}", "format": "json", "jscmd": "data"})
     record = openlibrary.to_record(answer, isbn)
     if record is None:
         raise UsageError(f"ISBN {isbn} is not known to Open Library")

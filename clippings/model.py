@@ -67,4 +67,4 @@ class Record:
     def year(self) -> str:
         """The four-digit year from `date` (or a legacy `year` field), or ""."""
         date = self.fields.get("date") or self.fields.get("year") or ""
-        return date[:4] if date[:4].isascii() and date[:4].isdigit() else ""
+        return date[:4] if date[:4].isdigit() else ""

@@ -27,3 +27,34 @@ def run_process(*args: str, cwd: Path | None = None, env: dict | None = None,
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([sys.executable, "-m", "clippings", *args], cwd=cwd, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
+
+
+def real_records():
+    """(file-stem/key, Record) pairs of every real-world .bib file clippings can load.
+
+    Skips the calling test when ../shared/realbibs is not beside the checkout.
+    """
+    import pytest
+    from clippings.errors import BibSyntaxError
+    from clippings.library import Library
+    if not REALBIBS.is_dir():
+        pytest.skip("../shared/realbibs not present")
+    pairs = []
+    for path in sorted(REALBIBS.glob("*.bib")):
+        try:
+            lib = Library(path, path.read_bytes(), _settings(), use_cache=False)
+        except BibSyntaxError:   # the deliberately broken files are the loader's business
+            continue
+        for rec in _records(lib):
+            pairs.append((f"{path.stem}/{rec.key}", rec))
+    return pairs
+
+
+def _settings():
+    from clippings.config import Settings
+    return Settings()
+
+
+def _records(lib):
+    from clippings import bibfile
+    return [bibfile.block_record(b) for b in lib.blocks if b.kind == "entry"]

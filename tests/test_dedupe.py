@@ -333,32 +333,7 @@ def test_index_of_50000_records_finds_the_right_one():
         [("k4711", f"same title, year {year + 1} vs {year}")]
 
 
-REALBIBS = Path(__file__).resolve().parents[2] / "shared" / "realbibs"
-
-
-def real_records():
-    """(key, Record) pairs from the real-world .bib files that pybtex can parse."""
-    if not REALBIBS.is_dir():
-        pytest.skip("../shared/realbibs not present")
-    codecs = pytest.importorskip("codecs")
-    pytest.importorskip("latexcodec")
-    database = pytest.importorskip("pybtex.database")
-
-    def plain(text):
-        return codecs.decode(text, "ulatex").replace("{", "").replace("}", "")
-
-    pairs = []
-    for path in sorted(REALBIBS.glob("*.bib")):
-        try:
-            db = database.parse_file(str(path), "bibtex")
-        except Exception:   # the deliberately broken files are the loader's business
-            continue
-        for key, entry in db.entries.items():
-            fields = {k.lower(): plain(v) for k, v in entry.fields.items()}
-            names = {role.lower(): [Name(plain(" ".join(p.last_names))) for p in persons]
-                     for role, persons in entry.persons.items()}
-            pairs.append((f"{path.stem}/{key}", Record(entry.type, fields, names)))
-    return pairs
+from helpers import real_records  # noqa: E402  (shared loader of ../shared/realbibs)
 
 
 def test_real_bib_records_are_found_again_and_groups_are_consistent():

@@ -276,7 +276,7 @@ _person = st.builds(
     Name, family=st.lists(_cap, min_size=1, max_size=2).map(" ".join),
     given=st.one_of(st.just(""), st.lists(_cap, min_size=1, max_size=2).map(" ".join)),
     prefix=st.sampled_from(["", "von", "van der", "de la"]),
-    suffix=st.sampled_from(["", "", "Jr.", "III"]))
+    suffix=st.sampled_from(["", "", "Jr.", "III"]), literal=st.just(False))
 # CSL keeps an organisation in one "literal" string: commas and all.
 _org = st.builds(lambda p: Name(family=p, literal=True),
                  st.lists(_word, min_size=1, max_size=4).map(", ".join))

@@ -409,12 +409,8 @@ def to_csl(record: Record) -> dict[str, Any]:
 
     for field, var in _NAMES:
         put(var, [_csl_name(n) for n in _persons(record, field)])
-    title = dates.join_title(f.get("title", ""), f.get("subtitle", ""),
-                             f.get("titleaddon", ""))
+    title, short = dates.title_and_short(f)
     put("title", title)
-    short = f.get("shorttitle", "")
-    if not short and f.get("subtitle") and dates.split_title(title, f.get("title", "")):
-        short = f["title"]  # lets a reader split the subtitle off again
     put("title-short", short)
     container = ("booktitle", "journaltitle") if rtype in _IN_BOOK else \
         ("journaltitle", "booktitle")

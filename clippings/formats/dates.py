@@ -356,3 +356,14 @@ def _year_month(year: str, month: str) -> str:
     if re.fullmatch(r"\d{4}", year) and number and 1 <= number <= 12:
         return f"{year}-{number:02d}"
     return year
+
+
+def title_and_short(fields: dict) -> tuple[str, str]:
+    """The full title ("Title: Subtitle. Addon") and a short title that lets a reader
+    split the subtitle off again (the main title, when the join can be undone)."""
+    title = join_title(fields.get("title", ""), fields.get("subtitle", ""),
+                       fields.get("titleaddon", ""))
+    short = fields.get("shorttitle", "")
+    if not short and fields.get("subtitle") and split_title(title, fields.get("title", "")):
+        short = fields["title"]
+    return title, short

@@ -362,12 +362,8 @@ def to_ris(record: Record) -> list[tuple[str, str]]:
     for role, tag in (("author", "AU"), ("editor", "A2"), ("translator", "A4")):
         for person in _persons(record, role):
             add(tag, _format_person(person))
-    title = dates.join_title(f.get("title", ""), f.get("subtitle", ""),
-                             f.get("titleaddon", ""))
+    title, short = dates.title_and_short(f)
     add("TI", title)
-    short = f.get("shorttitle", "")
-    if not short and f.get("subtitle") and dates.split_title(title, f.get("title", "")):
-        short = f["title"]  # lets the reader split the subtitle off again
     add("ST", short)
     add("T2", f.get("booktitle") if rtype in _IN_BOOK else f.get("journaltitle"))
     add("J2", f.get("shortjournal"))

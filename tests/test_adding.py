@@ -160,3 +160,35 @@ def test_add_several_sources_goes_on_after_a_failure(library):
     assert result.exit_code == 3
     assert len(Library.load(library)) == 1
     assert "/b" in result.stderr
+
+
+def test_pdf_served_by_url_and_local_file(library, tmp_path):
+    from test_extract_sources import make_pdf
+    pdf = make_pdf("Handreichung für Akteure internationaler Städtepartnerschaften",
+                   {"Title": "Städtepartnerschaften entwickeln, leben, ausbauen",
+                    "Author": "Auslandsgesellschaft Deutschland e.V.",
+                    "CreationDate": "D:20161104120000"})
+    with TestServer() as server:
+        server.route("/handreichung.pdf", send(200, pdf, "application/pdf"))
+        result = run("add", server.url("/handreichung.pdf"), "--json", library=library)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["entry"]["title"].startswith("Städtepartnerschaften entwickeln")
+    assert data["entry"]["date"].startswith("2016")
+    assert (Path(data["snapshot"]) / "document.pdf").read_bytes() == pdf
+    assert "Handreichung" in (Path(data["snapshot"]) / "text.txt").read_text()
+    local = tmp_path / "lokal.pdf"
+    local.write_bytes(pdf)
+    forced = run("add", str(local), "--force", "--json", library=library)
+    assert forced.exit_code == 0, forced.output
+    assert "url" not in json.loads(forced.output)["entry"]
+
+
+def test_slow_server_times_out_with_exit_3(library):
+    (library.parent / "clippings.toml").write_text("timeout = 1\n", encoding="utf-8")
+    from servers import slow
+    with TestServer() as server:
+        server.route("/slow", slow(4, send(200, b"<html><title>spaet</title></html>")))
+        result = run("add", server.url("/slow"), library=library)
+    assert result.exit_code == 3
+    assert "clippings: error:" in result.stderr and "Traceback" not in result.output

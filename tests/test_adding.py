@@ -192,3 +192,17 @@ def test_slow_server_times_out_with_exit_3(library):
         result = run("add", server.url("/slow"), library=library)
     assert result.exit_code == 3
     assert "clippings: error:" in result.stderr and "Traceback" not in result.output
+
+
+def test_latin1_german_page_without_declared_charset(library):
+    body = ("<html><head><title>Grüße aus Düsseldorf | Städtepartner</title></head><body>"
+            "<article><h1>Grüße aus Düsseldorf</h1><p>Von Jürgen Weiß</p>"
+            + "<p>Die Städtepartnerschaft mit Moskau feiert ein Jubiläum. " * 20
+            + "</p></article></body></html>").encode("latin-1")
+    with TestServer() as server:
+        server.route("/gruss", send(200, body, "text/html"))
+        result = run("add", server.url("/gruss"), "--json", library=library)
+    assert result.exit_code == 0, result.output
+    entry = json.loads(result.output)["entry"]
+    assert entry["title"] == "Grüße aus Düsseldorf"
+    assert "Weiß" in entry.get("author", "")

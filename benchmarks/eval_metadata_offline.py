@@ -8,6 +8,7 @@ HTTP), and prints date accuracy, title/author/site coverage and the median time 
 
 `--dump` writes every page's results as JSON (for judging title/authors/site by hand).
 Exits 0 with a note when the pages are not there (they are never part of the repository).
+See eval_metadata.py for the same figures through `clippings add` over HTTP.
 """
 
 from __future__ import annotations
@@ -16,42 +17,12 @@ import argparse
 import json
 import statistics
 import sys
-import time
-import warnings
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-DEFAULT_PAGES = ROOT.parent / "shared" / "realpages"
-
-
-def run_clippings(raw: bytes, url: str, with_text: bool) -> tuple[dict, float]:
-    from clippings.extract import html
-
-    start = time.perf_counter()
-    result = html.extract(raw, url, with_text=with_text)
-    elapsed = time.perf_counter() - start
-    rec = result.record
-    return {"date": rec.get("date"), "title": rec.get("title"), "subtitle": rec.get("subtitle"),
-            "site": rec.get("journaltitle"), "type": rec.type,
-            "authors": [str(n) for n in rec.names.get("author", [])],
-            "sources": result.sources}, elapsed
-
-
-def run_trafilatura(raw: bytes, url: str) -> tuple[dict, float]:
-    import trafilatura
-
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        doc = trafilatura.extract_metadata(raw, default_url=url)
-    elapsed = time.perf_counter() - start
-    if doc is None:
-        return {"date": None, "title": None, "site": None, "authors": []}, elapsed
-    authors = [a.strip() for a in (doc.author or "").split(";") if a.strip()]
-    return {"date": doc.date, "title": doc.title, "site": doc.sitename,
-            "authors": authors}, elapsed
+from _realpages import (DEFAULT_PAGES, FIGURES, date_misses, load_gold,  # noqa: E402
+                        run_clippings, run_trafilatura, share)
 
 
 def main() -> int:
@@ -60,11 +31,10 @@ def main() -> int:
     parser.add_argument("--show-misses", action="store_true", help="list wrong dates")
     parser.add_argument("--dump", type=Path, help="write per-page results as JSON")
     args = parser.parse_args()
-    index = args.pages / "dates.json"
-    if not index.is_file():
+    gold = load_gold(args.pages)
+    if gold is None:
         print(f"no pages at {args.pages} (dates.json missing): nothing to measure")
         return 0
-    gold = json.loads(index.read_text(encoding="utf-8"))
     # Warm up imports so the first page does not pay for them.
     first = next(iter(gold))
     run_clippings((args.pages / first).read_bytes(), gold[first]["url"], True)
@@ -83,32 +53,17 @@ def main() -> int:
         rows.append({"page": name, "url": info["url"], "gold_date": info["date"],
                      "clippings": ours, "trafilatura": theirs})
 
-    n = len(rows)
-
-    def share(tool: str, test) -> float:
-        return sum(1 for r in rows if test(r[tool], r)) / n
-
-    figures = [
-        ("date accuracy", lambda d, r: d["date"] == r["gold_date"]),
-        ("date found", lambda d, r: bool(d["date"])),
-        ("title found", lambda d, r: bool(d["title"])),
-        ("author found", lambda d, r: bool(d["authors"])),
-        ("site name found", lambda d, r: bool(d["site"])),
-    ]
-    print(f"{n} pages from {args.pages}\n")
+    print(f"{len(rows)} pages from {args.pages}\n")
     print(f"{'figure':<28}{'clippings':>12}{'trafilatura':>14}")
-    for label, test in figures:
-        print(f"{label:<28}{share('clippings', test):>12.3f}{share('trafilatura', test):>14.3f}")
+    for label, test in FIGURES:
+        print(f"{label:<28}{share(rows, 'clippings', test):>12.3f}"
+              f"{share(rows, 'trafilatura', test):>14.3f}")
     print()
     for label, values in times.items():
         print(f"median time, {label:<30}{statistics.median(values) * 1000:>8.1f} ms")
     if args.show_misses:
         print("\nwrong dates (page, annotated, clippings [source], trafilatura):")
-        for r in rows:
-            if r["clippings"]["date"] != r["gold_date"]:
-                src = r["clippings"]["sources"].get("date", "")
-                print(f"  {r['page']}  {r['gold_date']}  {r['clippings']['date']} [{src}]  "
-                      f"{r['trafilatura']['date']}")
+        print("\n".join(date_misses(rows, "clippings", ["trafilatura"])))
     if args.dump:
         args.dump.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0

@@ -19,6 +19,8 @@ _EXTENDED_KEYS = {"family", "given", "prefix", "suffix", "useprefix", "middle",
 
 def split_top(value: str, sep: re.Pattern) -> list[str]:
     """Split at matches of `sep` that are outside braces."""
+    if "{" not in value and "\\" not in value:
+        return sep.split(value)   # no groups to respect: the regex engine does it all
     parts, depth, start, i = [], 0, 0, 0
     while i < len(value):
         ch = value[i]

@@ -1,0 +1,113 @@
+"""Shared pieces of the metadata benchmarks on ../shared/realpages.
+
+The pages (saved German web pages with human-annotated first-publication dates in
+`dates.json`) are development data only: they are read from beside the repository and
+never copied into it. Both `eval_metadata_offline.py` (extractors called on the bytes)
+and `eval_metadata.py` (pages served over HTTP to `clippings add`) score with these
+helpers, so their figures mean the same thing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+DEFAULT_PAGES = ROOT.parent / "shared" / "realpages"
+
+# A tool's result on one page: {"date", "title", "site", "authors": [...], ...}.
+Result = dict
+Row = dict          # {"page", "url", "gold_date", TOOL: Result, ...}
+
+FIGURES: list[tuple[str, Callable[[Result, Row], bool]]] = [
+    ("date accuracy", lambda d, r: d["date"] == r["gold_date"]),
+    ("date found", lambda d, r: bool(d["date"])),
+    ("title found", lambda d, r: bool(d["title"])),
+    ("author found", lambda d, r: bool(d["authors"])),
+    ("site name found", lambda d, r: bool(d["site"])),
+]
+
+
+def load_gold(pages: Path) -> dict[str, dict] | None:
+    """dates.json as {file name: {"url", "date"}}, or None when the pages are not there."""
+    index = pages / "dates.json"
+    if not index.is_file():
+        return None
+    return json.loads(index.read_text(encoding="utf-8"))
+
+
+def run_clippings(raw: bytes, url: str, with_text: bool,
+                  content_type: str | None = None) -> tuple[Result, float]:
+    """clippings' HTML chain on one page, and the seconds it took."""
+    from clippings.extract import html
+
+    start = time.perf_counter()
+    result = html.extract(raw, url, with_text=with_text, content_type=content_type)
+    elapsed = time.perf_counter() - start
+    rec = result.record
+    return {"date": rec.get("date"), "title": rec.get("title"), "subtitle": rec.get("subtitle"),
+            "site": rec.get("journaltitle"), "type": rec.type,
+            "authors": [str(n) for n in rec.names.get("author", [])],
+            "sources": result.sources}, elapsed
+
+
+def run_trafilatura(raw: bytes, url: str) -> tuple[Result, float]:
+    """Plain trafilatura `extract_metadata` on one page, and the seconds it took."""
+    import trafilatura
+
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        doc = trafilatura.extract_metadata(raw, default_url=url)
+    elapsed = time.perf_counter() - start
+    if doc is None:
+        return {"date": None, "title": None, "site": None, "authors": []}, elapsed
+    authors = [a.strip() for a in (doc.author or "").split(";") if a.strip()]
+    return {"date": doc.date, "title": doc.title, "site": doc.sitename,
+            "authors": authors}, elapsed
+
+
+def share(rows: list[Row], tool: str, test: Callable[[Result, Row], bool]) -> float:
+    """Fraction of pages on which `tool`'s result passes `test`."""
+    return sum(1 for r in rows if test(r[tool], r)) / len(rows) if rows else 0.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100): a value that was actually measured."""
+    ordered = sorted(values)
+    if not ordered:
+        return math.nan
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def format_table(header: list[str], body: list[list[str]]) -> str:
+    """Plain-text table: first column left-aligned, the others right-aligned."""
+    widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
+
+    def fmt(line: list[str]) -> str:
+        cells = [line[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(line[1:], widths[1:])]
+        return "  ".join(cells).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([fmt(header), rule, *(fmt(line) for line in body)])
+
+
+def date_misses(rows: list[Row], tool: str, others: list[str]) -> list[str]:
+    """One line per page whose `tool` date differs from the annotated one."""
+    out = []
+    for r in rows:
+        if r[tool]["date"] != r["gold_date"]:
+            src = (r[tool].get("sources") or {}).get("date")
+            mark = f" [{src}]" if src else ""
+            rest = "  ".join(str(r[o]["date"]) for o in others)
+            out.append(f"  {r['page']}  {r['gold_date']}  {r[tool]['date']}{mark}  {rest}")
+    return out

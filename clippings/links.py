@@ -801,3 +801,62 @@ def apply_fixes(path, results: list[Result], settings) -> dict[str, dict[str, st
         for key, values in changes.items():
             lib.set_fields(key, {k: bibfile.format_value(v, k) for k, v in values.items()})
     return changes
+
+
+@dataclass
+class CheckRun:
+    """What `run_check` did: results in library order, fixes written, and how far it got."""
+
+    results: list
+    fixed: dict
+    checked: int
+    todo: int
+    interrupted: bool
+
+
+def run_check(path, keys, settings, *, max_age=None, archive=False, fix=False,
+              on_result=None) -> CheckRun:
+    """Collect the links of the library (or of `keys`), reuse cached verdicts younger than
+    `max_age` seconds, check the rest, cache the results and, with `fix`, write what was
+    found. Ctrl-C stops the checking cleanly: what was checked is kept, nothing is fixed."""
+    from pathlib import Path
+
+    from . import links_cache, snapshots
+    from .http import HttpClient
+    from .library import Library
+    folder = Path(path).parent
+    lib = Library.load(path, settings)
+    all_links = collect(lib, keys, snapshot_text=lambda k: snapshots.text(folder, k))
+    results, todo = [], all_links
+    if max_age is not None:
+        cached, todo = links_cache.load(folder), []
+        for link in all_links:
+            hit = links_cache.fresh(cached, link.key, link.field, link.url, max_age)
+            if hit:
+                result = Result.from_dict(hit)
+                result.cached = True
+                results.append(result)
+            else:
+                todo.append(link)
+    options = CheckOptions(concurrency=settings.concurrency, per_host=settings.per_host,
+                           timeout=settings.timeout, archive=archive)
+    checked, interrupted = [], False
+    with HttpClient(http_settings(settings, options)) as client:
+        wayback = Wayback(client, settings.wayback_url, settings.wayback_save_url)
+        run = check_all(todo, client, options, wayback)
+        try:
+            for result in run:
+                checked.append(result)
+                if on_result:
+                    on_result(result)
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            run.close()
+    if checked:
+        links_cache.save(folder, [r.as_dict() for r in checked])
+    results += checked
+    order = {(link.key, link.field, link.url): i for i, link in enumerate(all_links)}
+    results.sort(key=lambda r: order.get((r.key, r.field, r.url), len(order)))
+    fixed = apply_fixes(path, results, settings) if fix and not interrupted else {}
+    return CheckRun(results, fixed, len(checked), len(todo), interrupted)

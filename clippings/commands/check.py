@@ -42,64 +42,25 @@ def check(ctx, keys, fmt, fix, archive, concurrency, per_host, timeout, max_age)
       clippings check lohse2017dossier --fix
     """
     from .. import links as L
-    from .. import links_cache, snapshots
+    from .. import links_cache
     from ..cli import echo_json, library_path, settings_for
-    from ..http import HttpClient
-    from ..library import Library
+    from ..progress import Progress
 
     path = library_path(ctx)
     settings = settings_for(path, concurrency=concurrency, per_host=per_host,
                             timeout=timeout)
     age = links_cache.parse_duration(max_age) if max_age else None
-    folder = path.parent
-    lib = Library.load(path, settings)
-    all_links = L.collect(lib, keys, snapshot_text=lambda k: snapshots.text(folder, k))
-
-    results: list[L.Result] = []
-    todo = all_links
-    if age is not None:
-        cached = links_cache.load(folder)
-        todo = []
-        for link in all_links:
-            hit = links_cache.fresh(cached, link.key, link.field, link.url, age)
-            if hit:
-                result = L.Result.from_dict(hit)
-                result.cached = True
-                results.append(result)
-            else:
-                todo.append(link)
-
-    options = L.CheckOptions(concurrency=settings.concurrency, per_host=settings.per_host,
-                             timeout=settings.timeout, archive=archive)
-    checked: list[L.Result] = []
-    interrupted = False
-    from ..links import FAILING
-    from ..progress import Progress
-    progress = Progress("checking", len(todo))
     failing = 0
-    with progress, HttpClient(L.http_settings(settings, options)) as client:
-        wayback = L.Wayback(client, settings.wayback_url, settings.wayback_save_url)
-        run = L.check_all(todo, client, options, wayback)
-        try:
-            for result in run:
-                checked.append(result)
-                failing += result.status in FAILING
-                progress.step(note=f"{failing} failing")
-        except KeyboardInterrupt:
-            interrupted = True
-        finally:
-            run.close()
 
-    if checked:
-        links_cache.save(folder, [r.as_dict() for r in checked])
-    results += checked
-    order = {(link.key, link.field, link.url): i for i, link in enumerate(all_links)}
-    results.sort(key=lambda r: order.get((r.key, r.field, r.url), len(order)))
+    def on_result(result) -> None:
+        nonlocal failing
+        failing += result.status in L.FAILING
+        progress.step(note=f"{failing} failing")
 
-    fixed: dict[str, dict[str, str]] = {}
-    if fix and not interrupted:
-        fixed = L.apply_fixes(path, results, settings)   # cached verdicts count too
-
+    with Progress("checking") as progress:
+        run = L.run_check(path, keys, settings, max_age=age, archive=archive, fix=fix,
+                          on_result=on_result)
+    results, fixed = run.results, run.fixed
     if fmt == "json":
         data = []
         for r in results:
@@ -114,8 +75,8 @@ def check(ctx, keys, fmt, fix, archive, concurrency, per_host, timeout, max_age)
     for key, values in fixed.items():
         names = ", ".join(f"{k}={v}" for k, v in values.items())
         click.echo(f"fixed {key}: {names}", err=True)
-    if interrupted:
-        click.echo(f"clippings: interrupted: checked {len(checked)} of {len(todo)} links"
+    if run.interrupted:
+        click.echo(f"clippings: interrupted: checked {run.checked} of {run.todo} links"
                    + (" (nothing written to library.bib)" if fix else ""), err=True)
         ctx.exit(130)
     if any(r.status in L.FAILING for r in results):

@@ -206,3 +206,23 @@ def test_latin1_german_page_without_declared_charset(library):
     entry = json.loads(result.output)["entry"]
     assert entry["title"] == "Grüße aus Düsseldorf"
     assert "Weiß" in entry.get("author", "")
+
+
+def test_hostile_servers_give_one_clear_error(library):
+    from servers import gzip_bomb, huge, reset, trickle
+    (library.parent / "clippings.toml").write_text("timeout = 2\nmax_download_mb = 1\n",
+                                                    encoding="utf-8")
+    before = library.read_bytes()
+    with TestServer() as server:
+        server.route("/loop", redirect("/loop2", 301))
+        server.route("/loop2", redirect("/loop", 301))
+        server.route("/huge", huge(5 * 1024 * 1024, declare_length=False))
+        server.route("/bomb", gzip_bomb(50 * 1024 * 1024))
+        server.route("/endless", trickle(0.05, limit=30))
+        server.route("/reset", reset())
+        for path in ("/loop", "/huge", "/bomb", "/endless", "/reset"):
+            result = run("add", server.url(path), library=library)
+            assert result.exit_code == 3, (path, result.output)
+            lines = result.stderr.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("clippings: error:"), lines
+    assert library.read_bytes() == before

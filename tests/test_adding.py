@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from clippings.library import Library
 
 from helpers import run
@@ -226,3 +228,40 @@ def test_hostile_servers_give_one_clear_error(library):
             lines = result.stderr.strip().splitlines()
             assert len(lines) == 1 and lines[0].startswith("clippings: error:"), lines
     assert library.read_bytes() == before
+
+
+SOURCES = {   # fixture page -> what a reader of that page would cite
+    "byline_only.html": ("online", "Warum der Feldhamster verschwindet", "2020-03-03",
+                         "Krüger, Lena and Wendt, Tobias", "Natur im Blick", "ngerman"),
+    "dublincore.html": ("online", "Jahresbericht Lawinenwarndienst 2019/20", "2020-09-30",
+                        "Lawinenwarndienst Tirol", "Land Tirol", "ngerman"),
+    "highwire_report.html": ("report", "Groundwater Nitrate Trends 2000-2020", "2022-05-17",
+                             "Schmidt, Karin and Olsen, Per", "Institute Repository",
+                             "english"),
+    "microdata.html": ("article", "Ferry service resumes after storm", "2019-12-02",
+                       "O'Neill, Mary and Baker, Tom", "The Harbour Times", "english"),
+    "opengraph_only.html": ("online", "Wie Bienen überwintern", "2021-11-14", None,
+                            "Der Gartenblog", "ngerman"),
+    "ru_cp1251.html": ("online", "Новый мост через Волгу откроют весной", "2021-01-05",
+                       "Петров, Иван and Сидорова, Мария", "Городские вести", "russian"),
+}
+
+
+@pytest.mark.parametrize("page", sorted(SOURCES))
+def test_each_metadata_source_through_add_and_show(library, page):
+    kind, title, date, author, journal, langid = SOURCES[page]
+    body = (PAGES / page).read_bytes()
+    content_type = "text/html" if page == "ru_cp1251.html" else "text/html; charset=utf-8"
+    with TestServer() as server:
+        server.route("/seite", send(200, body, content_type))
+        added = run("add", server.url("/seite"), library=library)
+    assert added.exit_code == 0, added.output
+    key = added.output.strip()
+    shown = json.loads(run("show", key, "--json", library=library).output)
+    assert (shown["type"], shown["title"], shown["date"]) == (kind, title, date)
+    assert shown.get("author") == author
+    assert shown["journaltitle"] == journal and shown["langid"] == langid
+    snap = Path(shown["snapshot"]["path"])
+    assert (snap / "page.html").read_bytes() == body
+    assert json.loads((snap / "meta.json").read_text())["sha256"] == \
+        __import__("hashlib").sha256(body).hexdigest()

@@ -157,13 +157,11 @@ def add_sources(path: Path, sources: list[str], *, settings: Settings, entry_typ
     """
     if key and len(sources) > 1:
         raise UsageError("--key can only be used with one SOURCE")
-    client = client_for(settings)
     results, failures = [], []
-    for source in sources:
-        if on_item:
-            on_item(source)
+    for source, fetched in fetch_many(sources, settings, on_item):
         try:
-            fetched = fetch_source(source, settings, client)
+            if isinstance(fetched, ClippingsError):
+                raise fetched
             record = fetched.record
             if entry_type:
                 record.type = entry_type.lower()
@@ -182,6 +180,29 @@ def add_sources(path: Path, sources: list[str], *, settings: Settings, entry_typ
             result.snapshot = write_snapshot(Path(path).parent, result.key, fetched)
         results.append(result)
     return results, failures
+
+
+def fetch_many(sources: list[str], settings: Settings, on_item=None):
+    """(source, Fetched or the ClippingsError it raised) for every source, in order.
+
+    Sources are fetched `concurrency` at a time; the client keeps to `per_host`, so a
+    batch from one newspaper is still polite.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+    client = client_for(settings)
+
+    def one(source: str):
+        try:
+            return fetch_source(source, settings, client)
+        except ClippingsError as exc:
+            return exc
+
+    workers = max(1, min(settings.concurrency, len(sources)))
+    with ThreadPoolExecutor(workers) as pool:
+        for source, fetched in zip(sources, pool.map(one, sources)):
+            if on_item:
+                on_item(source)
+            yield source, fetched
 
 
 # -- fetch: fill existing entries -------------------------------------------------------
@@ -244,18 +265,17 @@ def fetch_entries(path: Path, keys: list[str], *, settings: Settings, missing=Fa
             todo.append(rec)
         elif keys and not _source_of(rec):
             raise UsageError(f"{key} has no url, doi or isbn to fetch from")
-    client = client_for(settings)
     fetched: dict[str, Fetched] = {}
     results: dict[str, FetchResult] = {}
-    for rec in todo:
+    sources = [_source_of(rec) for rec in todo]
+    for rec, (_, got) in zip(todo, fetch_many(sources, settings)):
         if on_item:
             on_item(rec.key)
-        try:
-            fetched[rec.key] = fetch_source(_source_of(rec), settings, client)
-        except NetworkError as exc:
-            results[rec.key] = FetchResult(rec.key, {}, error=str(exc), exit_code=3)
-        except UsageError as exc:
-            results[rec.key] = FetchResult(rec.key, {}, error=str(exc), exit_code=2)
+        if isinstance(got, ClippingsError):
+            results[rec.key] = FetchResult(rec.key, {}, error=str(got),
+                                           exit_code=got.exit_code)
+        else:
+            fetched[rec.key] = got
     with Library.update(path, settings) as lib:
         for key, got in fetched.items():
             if key not in lib:

@@ -265,3 +265,20 @@ def test_each_metadata_source_through_add_and_show(library, page):
     assert (snap / "page.html").read_bytes() == body
     assert json.loads((snap / "meta.json").read_text())["sha256"] == \
         __import__("hashlib").sha256(body).hexdigest()
+
+
+def test_several_sources_are_fetched_concurrently_but_politely(library):
+    (library.parent / "clippings.toml").write_text("concurrency = 8\nper_host = 2\n",
+                                                    encoding="utf-8")
+    from servers import slow
+    pages = ["de_news_jsonld.html", "opengraph_only.html", "byline_only.html",
+             "microdata.html", "dublincore.html", "highwire_report.html"]
+    with TestServer() as server:
+        urls = []
+        for i, page in enumerate(pages):
+            server.route(f"/p{i}", slow(0.3, send(200, (PAGES / page).read_bytes())))
+            urls.append(server.url(f"/p{i}"))
+        result = run("add", *urls, library=library)
+    assert result.exit_code == 0, result.output
+    assert len(result.output.split()) == len(pages)
+    assert server.max_active == 2   # concurrent, but never more than per_host at one host

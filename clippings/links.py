@@ -662,15 +662,20 @@ def check_all(links: list[Link], client: HttpClient, options: CheckOptions,
     scheduler = _HostScheduler(list(groups), options.per_host)
     done: queue.Queue = queue.Queue()
 
+    # `concurrency` requests in flight at once; a few more workers than that, so that
+    # reading a page (soft 404, drift) never holds a request slot.
+    in_flight = threading.BoundedSemaphore(options.concurrency)
+
     def work() -> None:
         while not stop.is_set():
-            url = scheduler.take(stop)
-            if url is None:
-                break
-            try:
-                probe = prober.probe(groups[url][0])
-            finally:
-                scheduler.release(url)
+            with in_flight:
+                url = scheduler.take(stop)
+                if url is None:
+                    break
+                try:
+                    probe = prober.probe(groups[url][0])
+                finally:
+                    scheduler.release(url)
             for link in groups[url]:
                 if stop.is_set():
                     break
@@ -686,7 +691,7 @@ def check_all(links: list[Link], client: HttpClient, options: CheckOptions,
         done.put(None)
 
     workers = [threading.Thread(target=work, daemon=True, name=f"check-{i}")
-               for i in range(max(1, min(options.concurrency, len(groups))))]
+               for i in range(max(1, min(options.concurrency + 4, len(groups))))]
     for w in workers:
         w.start()
     finished = 0

@@ -248,12 +248,16 @@ def normalize_isbn(text: str) -> str | None:
 _ALNUM_RUNS = re.compile(r"[a-z0-9]+")
 
 
-_GERMAN_LOWER = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+_GERMAN_LOWER = (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"))
 
 
 def _fold_lower(text: str) -> str:
     """`ascii_fold(text).lower()`, with a fast path for German (the common case here)."""
-    folded = unicodedata.normalize("NFC", text).lower().translate(_GERMAN_LOWER)
+    if text.isascii():
+        return text.lower()
+    folded = unicodedata.normalize("NFC", text).lower()
+    for umlaut, spelled in _GERMAN_LOWER:
+        folded = folded.replace(umlaut, spelled)
     return folded if folded.isascii() else ascii_fold(folded).lower()
 
 
@@ -304,10 +308,11 @@ def _signals(record: Record) -> _Signals:
         dois.add(doi)
     # A record matches on its full title (with subtitle) and on its main title alone,
     # since one source often gives the subtitle and another does not.
-    titles = {t for t in (_comparable_title(" ".join(filter(None, (
-        record.get("title"), record.get("subtitle"))))), _comparable_title(record.get("title")))
-        if t}
-    for part in _ISBN_LIST_RE.split(record.get("isbn")):
+    title, subtitle = record.get("title"), record.get("subtitle")
+    main = _comparable_title(title)
+    full = _comparable_title(f"{title} {subtitle}") if subtitle else main
+    titles = {t for t in (full, main) if t}
+    for part in _ISBN_LIST_RE.split(record.get("isbn")) if record.get("isbn") else ():
         isbn = normalize_isbn(part) if part.strip() else None
         if isbn:
             isbns.add(isbn)
@@ -319,7 +324,7 @@ def _signals(record: Record) -> _Signals:
     families = frozenset(f for f in (normalize_title(n.family) for n in persons) if f)
     # A title too short to count alone ("Gorod i mir") still counts with the same year
     # and a shared author.
-    short = normalize_title(record.get("title"))
+    short = normalize_title(title) if not titles else ""
     shorts = frozenset(f"{short}|{year}|{family}" for family in families) \
         if short and year and not titles else frozenset()
     return _Signals(frozenset(urls), frozenset(dois), frozenset(isbns), frozenset(titles),

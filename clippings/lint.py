@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Iterator
 
 from . import latex
-from .bibfile import Block
+from .bibfile import VERBATIM_FIELDS, Block
 from .fields import DATE_FIELDS, URL_FIELDS, is_valid_date, url_problem
 from .library import Library
 
@@ -136,29 +136,39 @@ def check_entry(block: Block, lib: Library) -> Iterator[Finding]:
         if value.strip() == "":
             yield finding(f.key, "warning", f"field {f.name} is empty")
             continue
-        decoded = latex.decode(value)
-        if f.key in DATE_FIELDS and not is_valid_date(decoded):
-            yield finding(f.key, "error", f"invalid date {decoded!r} (use ISO 8601: "
-                          "2017-06-26, 2017-06, 2017)")
-        if f.key == "year" and not _year_ok(decoded):
-            yield finding(f.key, "error", f"invalid year {decoded!r}")
-        if f.key in URL_FIELDS:
-            problem = url_problem(decoded)
-            if problem:
-                yield finding(f.key, "error", f"invalid URL {decoded!r}: {problem}")
-            else:
-                from .dedupe import has_tracking, strip_tracking
-                if has_tracking(decoded):
-                    yield finding(f.key, "warning", "URL carries tracking parameters; "
-                                  f"clean form: {strip_tracking(decoded)}")
-        if unicodedata.normalize("NFC", value) != value:
+        k = f.key
+        if k in _DECODED_CHECKS:
+            yield from _check_value(f, value if k in VERBATIM_FIELDS else latex.decode(value),
+                                    finding)
+        if not unicodedata.is_normalized("NFC", value):
             yield finding(f.key, "warning", f"field {f.name} is not in Unicode NFC form "
                           "(decomposed accents): search and sorting may miss it")
-        if not _escaped_braces_pair(value):
+        if "\\" in value and not _escaped_braces_pair(value):
             yield finding(f.key, "error", f"unbalanced escaped braces in {f.name}: "
                           "biber and BibTeX will disagree on where the value ends")
         if _CONTROL.search(value):
             yield finding(f.key, "warning", f"field {f.name} contains control characters")
+
+
+_DECODED_CHECKS = frozenset(DATE_FIELDS) | frozenset(URL_FIELDS) | {"year"}
+
+
+def _check_value(f, decoded: str, finding) -> Iterator[Finding]:
+    """Checks of dates, years and URLs, on the value as a reader sees it."""
+    if f.key in DATE_FIELDS and not is_valid_date(decoded):
+        yield finding(f.key, "error", f"invalid date {decoded!r} (use ISO 8601: "
+                      "2017-06-26, 2017-06, 2017)")
+    if f.key == "year" and not _year_ok(decoded):
+        yield finding(f.key, "error", f"invalid year {decoded!r}")
+    if f.key in URL_FIELDS:
+        problem = url_problem(decoded)
+        if problem:
+            yield finding(f.key, "error", f"invalid URL {decoded!r}: {problem}")
+        else:
+            from .dedupe import has_tracking, strip_tracking
+            if has_tracking(decoded):
+                yield finding(f.key, "warning", "URL carries tracking parameters; "
+                              f"clean form: {strip_tracking(decoded)}")
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")

@@ -224,7 +224,8 @@ def check_url(url: str) -> str:
         shown = f"{parts.scheme}:" if parts.scheme else "no scheme"
         raise BadURL(f"only http and https URLs can be fetched ({shown}): {url}")
     try:
-        host, _port = parts.hostname, parts.port
+        host = parts.hostname
+        parts.port   # raises ValueError for a port that is not a number or out of range
     except ValueError:
         raise BadURL(f"invalid host or port in URL: {url}") from None
     if not host:

@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
-from . import bibfile
+from . import bibcache, bibfile
 from .config import Settings, load_settings
 from .errors import BibSyntaxError, ConflictError, UsageError
 from .model import Record

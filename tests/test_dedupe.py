@@ -1,6 +1,5 @@
 """Tests for clippings.dedupe: URL/DOI/ISBN/title normalisation and duplicate finding."""
 
-from pathlib import Path
 
 import pytest
 from hypothesis import assume, given

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -16,6 +14,8 @@ from clippings import bibfile
 from clippings.errors import BibSyntaxError
 from clippings.formats import csljson, dates
 from clippings.model import Name, Record
+
+from strategies import LETTERS, MODEL_DATE, name_lists, phrases
 
 FIXTURES = Path(__file__).parent / "fixtures" / "formats"
 REALBIBS = Path(__file__).resolve().parents[2] / "shared" / "realbibs"
@@ -267,29 +267,11 @@ def test_hand_made_round_trip(record):
     assert csljson.parse(csljson.dump([record])) == [record]
 
 
-_LETTERS = "abcdeäöüßxyzéАБВабвгжщыэюя"
-_word = st.text(_LETTERS + "0123456789-.'&\"\\/", min_size=1, max_size=8)
-_phrase = st.lists(_word, min_size=1, max_size=4).map(" ".join)
-_cap = st.builds(lambda a, b: a.upper() + b, st.sampled_from("ABCDÄÖÜЖЩЭ"),
-                 st.text(_LETTERS, max_size=6))
-_person = st.builds(
-    Name, family=st.lists(_cap, min_size=1, max_size=2).map(" ".join),
-    given=st.one_of(st.just(""), st.lists(_cap, min_size=1, max_size=2).map(" ".join)),
-    prefix=st.sampled_from(["", "von", "van der", "de la"]),
-    suffix=st.sampled_from(["", "", "Jr.", "III"]), literal=st.just(False))
+_word = st.text(LETTERS + "0123456789-.'&\"\\/", min_size=1, max_size=8)
+_phrase = phrases(_word)
 # CSL keeps an organisation in one "literal" string: commas and all.
-_org = st.builds(lambda p: Name(family=p, literal=True),
-                 st.lists(_word, min_size=1, max_size=4).map(", ".join))
-_names = st.lists(st.one_of(_person, _org), min_size=1, max_size=3)
-_day = st.dates(min_value=datetime.date(1500, 1, 1), max_value=datetime.date(2100, 12, 31))
-_model_date = st.one_of(
-    st.builds(lambda d, n: d.isoformat()[:n], _day, st.sampled_from([4, 7, 10])),
-    st.builds(lambda a, n: f"{a.year}/{a.year + n}", _day, st.integers(1, 30)),
-    st.builds(lambda a, n: f"{a.isoformat()}/{(a + datetime.timedelta(n)).isoformat()}",
-              _day, st.integers(1, 400)),
-    st.builds(lambda d: f"{d:%Y}~", _day),
-    st.builds(lambda d: f"{d:%Y-%m}/", _day),
-)
+_names = name_lists(st.lists(_word, min_size=1, max_size=4).map(", ".join))
+_model_date = MODEL_DATE
 _CSL_TYPES = [("article", "", "journaltitle"), ("article", "newspaper", "journaltitle"),
               ("article", "magazine", "journaltitle"), ("online", "", "journaltitle"),
               ("online", "blog", "journaltitle"), ("report", "", None), ("book", "", None),

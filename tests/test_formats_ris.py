@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 
 from pathlib import Path
 
@@ -14,6 +13,8 @@ from clippings import bibfile
 from clippings.errors import BibSyntaxError
 from clippings.formats import dates, ris
 from clippings.model import Name, Record
+
+from strategies import DAY, LETTERS, MODEL_DATE, date_text, name_lists, phrases
 
 FIXTURES = Path(__file__).parent / "fixtures" / "formats"
 REALBIBS = Path(__file__).resolve().parents[2] / "shared" / "realbibs"
@@ -304,34 +305,11 @@ def test_hand_made_round_trip(record):
     assert ris.parse(ris.dump([record])) == [record]
 
 
-_LETTERS = "abcdeäöüßxyzéАБВабвгжщыэюя"
-_word = st.text(_LETTERS + "0123456789-.'&", min_size=1, max_size=8).filter(
+_word = st.text(LETTERS + "0123456789-.'&", min_size=1, max_size=8).filter(
     lambda w: w.strip("-.'&") == w or len(w) > 1)
-_phrase = st.lists(_word, min_size=1, max_size=4).map(" ".join)
-_cap = st.builds(lambda a, b: a.upper() + b, st.sampled_from("ABCDÄÖÜЖЩЭ"),
-                 st.text(_LETTERS, max_size=6))
-_person = st.builds(
-    Name, family=st.lists(_cap, min_size=1, max_size=2).map(" ".join),
-    given=st.one_of(st.just(""), st.lists(_cap, min_size=1, max_size=2).map(" ".join)),
-    prefix=st.sampled_from(["", "von", "van der", "de la"]),
-    suffix=st.sampled_from(["", "", "Jr.", "III"]), literal=st.just(False))
-_org = st.builds(lambda p: Name(family=p, literal=True), _phrase)
-_names = st.lists(st.one_of(_person, _org), min_size=1, max_size=3)
-
-
-def _date_text(d, precision):
-    return d.isoformat()[:precision]
-
-
-_day = st.dates(min_value=datetime.date(1500, 1, 1), max_value=datetime.date(2100, 12, 31))
-_model_date = st.one_of(
-    st.builds(_date_text, _day, st.sampled_from([4, 7, 10])),
-    st.builds(lambda a, n: f"{a.year}/{a.year + n}", _day, st.integers(1, 30)),
-    st.builds(lambda a, n: f"{a.isoformat()}/{(a + datetime.timedelta(n)).isoformat()}",
-              _day, st.integers(1, 400)),
-    st.builds(lambda d: f"{d:%Y}~", _day),
-    st.builds(lambda d: f"{d:%Y-%m}/", _day),
-)
+_phrase = phrases(_word)
+_names = name_lists(_phrase)
+_day, _model_date, _date_text = DAY, MODEL_DATE, date_text
 # Types RIS has a twin for, with the container field their T2 becomes.
 _RIS_TYPES = [("article", "", "journaltitle"), ("article", "newspaper", "journaltitle"),
               ("article", "magazine", "journaltitle"), ("online", "", "journaltitle"),

@@ -1,6 +1,5 @@
 """Tests for clippings.keys: key patterns, significant words, uniqueness, validity."""
 
-from pathlib import Path
 
 import pytest
 from hypothesis import given

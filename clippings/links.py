@@ -541,15 +541,16 @@ class Wayback:
         self.client = client
         self.base_url = base_url.rstrip("/")
         self.save_url = save_url.rstrip("/")
-        self._down: HttpError | None = None   # once unreachable, not asked again this run
+        self._down: str | None = None   # once unreachable, not asked again this run
 
     def _get(self, url: str, **kwargs) -> Response:
         if self._down is not None:
-            raise self._down
+            raise HttpError(f"the web archive is unreachable ({self._down})", url)
         try:
             return self.client.get(url, **kwargs)
         except (HostNotFound, ConnectionFailed, Timeout, TLSError) as exc:
-            self._down = exc
+            # Remember why, without the first link's address in it.
+            self._down = type(exc).__name__ if not str(exc) else str(exc).split(" (")[0]
             raise
 
     def closest(self, url: str, date: str = "") -> tuple[str, str | None] | None:
@@ -817,6 +818,15 @@ class CheckRun:
     checked: int
     todo: int
     interrupted: bool
+    network_down: bool = False
+
+
+def looks_offline(results: list) -> bool:
+    """True when no host could even be looked up: the machine is offline, the links are
+    not all gone. (Three or more distinct hosts, every one unknown to DNS.)"""
+    hosts = {host_of(r.url) for r in results}
+    return len(hosts) >= 3 and all(
+        r.status == Status.GONE and r.message.startswith("host not found") for r in results)
 
 
 def run_check(path, keys, settings, *, max_age=None, archive=False, fix=False,
@@ -858,10 +868,12 @@ def run_check(path, keys, settings, *, max_age=None, archive=False, fix=False,
             interrupted = True
         finally:
             run.close()
-    if checked:
+    offline = looks_offline(checked)
+    if checked and not offline:   # verdicts made offline say nothing about the links
         links_cache.save(folder, [r.as_dict() for r in checked])
     results += checked
     order = {(link.key, link.field, link.url): i for i, link in enumerate(all_links)}
     results.sort(key=lambda r: order.get((r.key, r.field, r.url), len(order)))
-    fixed = apply_fixes(path, results, settings) if fix and not interrupted else {}
-    return CheckRun(results, fixed, len(checked), len(todo), interrupted)
+    fixed = apply_fixes(path, results, settings) if fix and not (interrupted or offline) \
+        else {}
+    return CheckRun(results, fixed, len(checked), len(todo), interrupted, offline)

@@ -570,3 +570,24 @@ def test_unreachable_archive_does_not_stop_the_check(library, http_server,
     results, code = check_json(library, "--concurrency", "1")
     assert [results[k]["status"] for k in "ab"] == ["broken", "broken"] and code == 1
     assert all("web archive lookup failed" in results[k]["message"] for k in "ab")
+
+
+def test_offline_machine_is_a_network_error_not_rotten_links(library):
+    from helpers import run as run_cli
+    library.write_text("".join(
+        f"@online{{e{i}, title = {{T}}, date = {{2020}}, url = {{https://h{i}.invalid/x}}}}\n"
+        for i in range(3)), encoding="utf-8")
+    (library.parent / "clippings.toml").write_text('wayback_url = "https://archive.invalid"\n')
+    result = run_cli("check", library=library)
+    assert result.exit_code == 3
+    assert "network seems to be down" in result.stderr
+    assert not (library.parent / "index" / "links.json").exists()
+    # With one host that answers, the same dead hosts are ordinary rot (exit 1).
+    from servers import TestServer, send
+    with TestServer() as server:
+        server.route("/ok", send(200, b"<html><title>Artikel</title><p>" + b"Text " * 300))
+        with library.open("a", encoding="utf-8") as handle:
+            handle.write(f"@online{{ok, title = {{T}}, date = {{2020}}, "
+                         f"url = {{{server.url('/ok')}}}}}\n")
+        result = run_cli("check", library=library)
+    assert result.exit_code == 1 and "network" not in result.stderr

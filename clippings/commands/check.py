@@ -79,6 +79,11 @@ def check(ctx, keys, fmt, fix, archive, concurrency, per_host, timeout, max_age)
         click.echo(f"clippings: interrupted: checked {run.checked} of {run.todo} links"
                    + (" (nothing written to library.bib)" if fix else ""), err=True)
         ctx.exit(130)
+    if run.network_down:
+        from ..errors import NetworkError
+        raise NetworkError(f"none of the {len({L.host_of(r.url) for r in results})} hosts "
+                           "could be looked up: the network seems to be down, so nothing "
+                           "was cached or fixed")
     if any(r.status in L.FAILING for r in results):
         ctx.exit(1)
 

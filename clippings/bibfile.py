@@ -9,7 +9,6 @@ New entries get one canonical layout (`format_entry`).
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass, field as dc_field
 
@@ -47,10 +46,10 @@ class Field:
     value_start: int
     value_end: int         # end of the value (after its last piece)
     value: str = ""        # macros expanded, `#` concatenated, LaTeX not yet decoded
+    key: str = ""          # the name in lower case (BibTeX field names ignore case)
 
-    @functools.cached_property
-    def key(self) -> str:
-        return self.name.lower()
+    def __post_init__(self) -> None:
+        self.key = self.name.lower()
 
 
 @dataclass

@@ -10,6 +10,7 @@ from .model import NAME_FIELDS
 
 FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_:.+-]*$")
 URL_FIELDS = ("url", "archiveurl", "origurl")
+_SPACE = re.compile(r"\s")
 DATE_FIELDS = ("date", "urldate", "origdate", "eventdate", "archivedate")
 
 # biblatex dates: ISO 8601 / EDTF level 1 subset: YYYY, YYYY-MM, YYYY-MM-DD, optional time,
@@ -45,7 +46,7 @@ def url_problem(value: str) -> str | None:
         return "it does not start with http:// or https://"
     if not parts.hostname or "." not in parts.hostname and parts.hostname != "localhost":
         return "it has no valid host name"
-    if any(c.isspace() for c in value.strip()):
+    if _SPACE.search(value.strip()):
         return "it contains spaces"
     return None
 

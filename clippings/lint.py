@@ -104,32 +104,32 @@ def _field_line(block: Block, name: str, lib: Library) -> int:
     return block.line + lib.text.count("\n", block.start, f.start)
 
 
-def _has(block: Block, name: str) -> bool:
-    f = block.get(name)
-    return f is not None and f.value.strip() != ""
-
-
-def _needs_author(block: Block) -> bool:
-    subtype = (block.get("entrysubtype").value.lower() if block.get("entrysubtype") else "")
-    return not (block.type_lower == "article" and subtype in ("newspaper", "magazine"))
+def _needs_author(kind: str, filled: dict[str, str]) -> bool:
+    subtype = filled.get("entrysubtype", "").lower()
+    return not (kind == "article" and subtype in ("newspaper", "magazine"))
 
 
 def check_entry(block: Block, lib: Library) -> Iterator[Finding]:
     key, kind = block.key, block.type_lower
+    # field -> value, for the fields that have one (the first of a repeated field counts)
+    filled: dict[str, str] = {}
+    for f in reversed(block.fields):
+        if f.value.strip():
+            filled[f.key] = f.value
 
     def finding(field_name: str, severity: str, message: str) -> Finding:
         return Finding(key, field_name, severity, message, _field_line(block, field_name, lib))
 
     if kind not in KNOWN_TYPES:
         yield finding("", "error", f"unknown entry type @{block.type}")
-    crossref = block.get("crossref") or block.get("xdata")
+    crossref = "crossref" in filled or "xdata" in filled
     for group in REQUIRED.get(kind, []) if not crossref else []:
-        if group is _NAMES and not _needs_author(block):
+        if group is _NAMES and not _needs_author(kind, filled):
             continue
-        if not any(_has(block, name) for name in group):
+        if not any(name in filled for name in group):
             yield finding(group[0], "error", f"@{kind} needs {' or '.join(group)}")
-    if kind not in _NO_DATE_NEEDED and not crossref and not (_has(block, "date") or
-                                                             _has(block, "year")):
+    if kind not in _NO_DATE_NEEDED and not crossref and not ("date" in filled or
+                                                             "year" in filled):
         yield finding("date", "error", f"@{kind} needs a date (or year)")
     for f in block.fields:
         value = f.value

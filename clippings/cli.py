@@ -95,21 +95,8 @@ def init(directory: str) -> None:
     Example:
       clippings init ~/clippings && cd ~/clippings && clippings list
     """
-    from .library import LIBRARY_FILE
-    folder = Path(directory)
-    bib = folder / LIBRARY_FILE
-    if bib.exists():
-        raise ClippingsError(f"{bib} already exists")
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "snapshots").mkdir(exist_ok=True)
-    bib.write_text("% clippings library: the bibliography (BibTeX/biblatex, UTF-8).\n"
-                   "% Edit by hand or with `clippings`; see `clippings --help`.\n\n",
-                   encoding="utf-8")
-    gitignore = folder / ".gitignore"
-    lines = gitignore.read_text(encoding="utf-8").splitlines() if gitignore.exists() else []
-    if "index/" not in lines:
-        gitignore.write_text("\n".join(lines + ["index/"]) + "\n", encoding="utf-8")
-    click.echo(f"created {bib}")
+    from .manage import init_library
+    click.echo(f"created {init_library(Path(directory))}")
 
 
 # -- add ----------------------------------------------------------------------------
@@ -258,20 +245,10 @@ def list_(ctx, entry_type, tag, year, as_json):
       clippings list --tag konferenz --json
     """
     from .library import Library
-    from .manage import display_date, first_author, record_json
+    from .manage import display_date, first_author, record_json, select
     path = library_path(ctx)
     lib = Library.load(path, settings_for(path))
-    lo, hi = _year_range(year)
-    rows = []
-    for rec in lib.records():
-        if entry_type and rec.type != entry_type.lower():
-            continue
-        if tag and tag.casefold() not in {t.strip().casefold()
-                                          for t in rec.fields.get("keywords", "").split(",")}:
-            continue
-        if year and not (rec.year and lo <= int(rec.year) <= hi):
-            continue
-        rows.append(rec)
+    rows = select(lib.records(), entry_type, tag, year)
     if as_json:
         echo_json([record_json(r) for r in rows])
         return
@@ -288,16 +265,6 @@ def _terminal_width() -> int:
         return os.get_terminal_size().columns
     except OSError:
         return 10**6
-
-
-def _year_range(text: str | None) -> tuple[int, int]:
-    if not text:
-        return 0, 9999
-    lo, sep, hi = text.partition("..")
-    try:
-        return (int(lo) if lo else 0), (int(hi) if hi else 9999) if sep else int(lo)
-    except ValueError:
-        raise UsageError(f"--year expects Y or Y..Y, got {text!r}") from None
 
 
 @main.command()
@@ -420,7 +387,7 @@ def edit(ctx, key):
             click.echo("no changes")
             return
         try:
-            lib._reparse(edited)
+            lib.parse_entry(edited)
         except ClippingsError as exc:
             click.echo(f"clippings: invalid entry: {exc}", err=True)
             if sys.stdin.isatty() and click.confirm("Edit again?", default=True):

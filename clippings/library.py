@@ -202,7 +202,7 @@ class Library:
 
     def block(self, key: str) -> bibfile.Block:
         """The entry parsed on its own (offsets relative to `entry_text(key)`)."""
-        return self._reparse(self.entry_text(key))
+        return self.parse_entry(self.entry_text(key))
 
     def entry_text(self, key: str) -> str:
         key = self.resolve_key(key)
@@ -240,7 +240,7 @@ class Library:
         def parse(i: int) -> bibfile.Block:
             # Reuse the full parse when there is one (a cold start made it anyway).
             block = parsed.get(keys[i]) if parsed else None
-            return block if block is not None else self._reparse(texts[i])
+            return block if block is not None else self.parse_entry(texts[i])
         records = bibcache.records(self.folder, texts, parse)
         if not resolve:
             yield from records
@@ -285,9 +285,10 @@ class Library:
 
     def _current(self, key: str) -> tuple[str, bibfile.Block]:
         text = self.entry_text(key)
-        return text, self._reparse(text)
+        return text, self.parse_entry(text)
 
-    def _reparse(self, text: str) -> bibfile.Block:
+    def parse_entry(self, text: str) -> bibfile.Block:
+        """Exactly one entry from `text` (with this library's @string macros), or an error."""
         blocks, _ = bibfile.parse(text, str(self.path), self.macros)
         entries = [b for b in blocks if b.kind == "entry"]
         if len(entries) != 1:
@@ -313,13 +314,13 @@ class Library:
                 text = bibfile.remove_field(text, block, name)
             else:
                 text = bibfile.set_field(text, block, name, value)
-            block = self._reparse(text)
+            block = self.parse_entry(text)
         self._put(key, text)
 
     def replace_entry(self, key: str, new_text: str) -> str:
         """Replace an entry's whole text (from `edit`); returns the (maybe new) key."""
         key = self.resolve_key(key)
-        block = self._reparse(new_text)
+        block = self.parse_entry(new_text)
         if block.key != key and self.resolve_key(block.key, required=False) not in (None, key):
             raise ConflictError(f"key '{block.key}' is already used by another entry")
         self._put(key, new_text)
@@ -368,7 +369,7 @@ class Library:
         for other in self.keys():
             rec_text = self.entry_text(other)
             if "crossref" in rec_text.lower():
-                blk = self._reparse(rec_text)
+                blk = self.parse_entry(rec_text)
                 f = blk.get("crossref")
                 if f is not None and f.value.casefold() == old.casefold():
                     self.set_fields(other, {"crossref": "{" + new + "}"})
@@ -459,7 +460,7 @@ class Library:
         # each still parses in place, so a save never produces a broken file.
         for key, (start, end, _) in zip(keys, iter(spans)):
             if key in self._appended or key in self.changed_keys:
-                self._reparse(new[start:end])
+                self.parse_entry(new[start:end])
         ctx = contextlib.nullcontext() if _locked else lock(self.path)
         with ctx:
             current = self.path.read_bytes() if self.path.exists() else b""

@@ -250,6 +250,55 @@ def _suffixed(key: str, lib: Library) -> str:
     raise AssertionError("unreachable")
 
 
+# -- selecting ---------------------------------------------------------------------------
+
+def tags_of(rec: Record) -> set[str]:
+    """The entry's keywords, case-folded."""
+    return {t.strip().casefold() for t in rec.fields.get("keywords", "").split(",")
+            if t.strip()}
+
+
+def year_range(text: str | None) -> tuple[int, int]:
+    """`2016` or `2015..2017` (either end open) as an inclusive range."""
+    if not text:
+        return 0, 9999
+    lo, sep, hi = text.partition("..")
+    try:
+        return (int(lo) if lo else 0), ((int(hi) if hi else 9999) if sep else int(lo))
+    except ValueError:
+        raise UsageError(f"expected a year or a range like 2015..2017, got {text!r}") \
+            from None
+
+
+def select(records, entry_type: str | None = None, tag: str | None = None,
+           year: str | None = None) -> list[Record]:
+    """The records of a type, with a keyword, and from a year (range), in order."""
+    lo, hi = year_range(year)
+    return [rec for rec in records
+            if (not entry_type or rec.type == entry_type.lower())
+            and (not tag or tag.casefold() in tags_of(rec))
+            and (not year or (rec.year and lo <= int(rec.year) <= hi))]
+
+
+def init_library(folder: Path) -> Path:
+    """A new, empty library in `folder`: library.bib, snapshots/, .gitignore with index/."""
+    from .library import LIBRARY_FILE
+    folder = Path(folder)
+    bib = folder / LIBRARY_FILE
+    if bib.exists():
+        raise UsageError(f"{bib} already exists")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "snapshots").mkdir(exist_ok=True)
+    bib.write_text("% clippings library: the bibliography (BibTeX/biblatex, UTF-8).\n"
+                   "% Edit by hand or with `clippings`; see `clippings --help`.\n\n",
+                   encoding="utf-8")
+    gitignore = folder / ".gitignore"
+    lines = gitignore.read_text(encoding="utf-8").splitlines() if gitignore.exists() else []
+    if "index/" not in lines:
+        gitignore.write_text("\n".join(lines + ["index/"]) + "\n", encoding="utf-8")
+    return bib
+
+
 # -- output helpers ------------------------------------------------------------------
 
 def record_json(rec: Record) -> dict:

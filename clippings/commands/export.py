@@ -38,11 +38,8 @@ def _select(lib, path: Path, keys, query: str | None, tag: str | None):
         chosen = _query_keys(path, query)
     else:
         chosen = lib.keys()
-    records = [lib.record(k) for k in dict.fromkeys(chosen)]
-    if tag:
-        wanted = tag.casefold()
-        records = [r for r in records if wanted in
-                   {t.strip().casefold() for t in r.fields.get("keywords", "").split(",")}]
+    from ..manage import select
+    records = select([lib.record(k) for k in dict.fromkeys(chosen)], tag=tag)
     if (keys or query or tag) and not records:
         raise UsageError("no entries match the selection")
     return records

@@ -500,11 +500,14 @@ def names_of(value: str) -> list[Name]:
     return parse_names(value)
 
 
-def block_record(block: Block) -> Record:
-    """The block's fields as a decoded `Record` (names parsed, LaTeX decoded)."""
+def block_record(block: Block, only: frozenset[str] | None = None) -> Record:
+    """The block's fields as a decoded `Record` (names parsed, LaTeX decoded); with `only`,
+    just those fields (decoding is most of the cost of reading a large library)."""
     rec = Record(type=block.type_lower, key=block.key)
     for f in block.fields:
         k = f.key
+        if only is not None and k not in only:
+            continue
         if k in NAME_FIELDS:
             rec.names[k] = names_of(f.value)
         elif k in VERBATIM_FIELDS:

@@ -101,6 +101,8 @@ def _pct(ch: str) -> str:
 def _normalize_pct(s: str, safe: frozenset[str]) -> str:
     """One spelling for percent-encoding: unreserved characters decoded, other escapes
     in upper case, anything unsafe (spaces, non-ASCII as UTF-8) encoded."""
+    if "%" not in s and set(s) <= safe:
+        return s   # the common case: nothing to change (checked at C speed)
     out: list[str] = []
     i = 0
     while i < len(s):
@@ -141,7 +143,7 @@ def _remove_dot_segments(path: str) -> str:
 
 
 def _normalize_host(host: str) -> str:
-    host = unquote(host).lower().rstrip(".")
+    host = (unquote(host) if "%" in host else host).lower().rstrip(".")
     if not host.isascii():
         try:
             host = host.encode("idna").decode("ascii").lower()
@@ -152,6 +154,8 @@ def _normalize_host(host: str) -> str:
         host = host[4:]
     # Characters no host may hold (spaces, controls) stay percent-encoded, so that the
     # result reads back the same.
+    if set(host) <= _HOST_SAFE:
+        return host
     return "".join(ch if ch in _HOST_SAFE else _pct(ch) for ch in host)
 
 
@@ -303,7 +307,7 @@ def _signals(record: Record) -> _Signals:
             dois.add(doi)
         else:
             urls.add(normalize_url(url))
-    doi = normalize_doi(record.get("doi"))
+    doi = normalize_doi(record.fields["doi"]) if record.fields.get("doi") else None
     if doi:
         dois.add(doi)
     # A record matches on its full title (with subtitle) and on its main title alone,
@@ -367,11 +371,7 @@ class DuplicateIndex:
         return len(self._signals)
 
     def _entries(self, sig: _Signals) -> list[tuple[str, str]]:
-        entries = [("doi", v) for v in sig.dois] + [("isbn", v) for v in sig.isbns]
-        entries += [("url", v) for v in sig.urls]
-        entries += [("title", t) for t in sorted(sig.titles)]
-        entries += [("short", t) for t in sorted(sig.shorts)]
-        return entries
+        return _signal_entries(sig)
 
     def add(self, key: str, record: Record) -> None:
         """Index `record` under `key` (replacing what was indexed under that key)."""
@@ -454,34 +454,92 @@ class DuplicateGroup:
     reasons: list[tuple[str, str, str]] = field(default_factory=list)   # (key, key, reason)
 
 
+def _signal_entries(sig: _Signals) -> list[tuple[str, str]]:
+    """(kind, value) look-up entries of a record's signals, strongest kind first."""
+    entries = [("doi", v) for v in sig.dois] + [("isbn", v) for v in sig.isbns]
+    entries += [("url", v) for v in sig.urls]
+    entries += [("title", t) for t in sorted(sig.titles)]
+    entries += [("short", t) for t in sorted(sig.shorts)]
+    return entries
+
+
+# The fields (and name lists) duplicate detection reads.
+SIGNAL_FIELDS = frozenset({"url", "doi", "isbn", "title", "subtitle", "date", "year",
+                           "author", "editor"})
+_LABELS = {"doi": "same DOI", "isbn": "same ISBN", "url": "same URL",
+           "short": "same title, author and year"}
+
+
 def find_duplicate_groups(pairs: Iterable[tuple[str, Record]]) -> list[DuplicateGroup]:
-    """Every group of likely duplicates among `(key, record)` pairs, in library order."""
-    index = DuplicateIndex()
-    parent: dict[str, str] = {}
-    reasons: list[tuple[str, str, str]] = []
+    """Every group of likely duplicates among `(key, record)` pairs, in library order.
 
-    def root(k: str) -> str:
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
-
-    order: list[str] = []
+    One pass puts every record into buckets by signal; only records sharing a bucket
+    are compared, so a whole library costs about one signal computation per record.
+    """
+    keys: list[str] = []
+    sigs: list[_Signals] = []
+    buckets: dict[tuple[str, str], list[int]] = defaultdict(list)
+    seen: set[str] = set()
     for key, record in pairs:
+        if key in seen:
+            continue
+        seen.add(key)
         sig = _signals(record)
-        if key not in parent:
-            parent[key] = key
-            order.append(key)
-        for other, reason in index._find(sig, exclude_key=key):
-            reasons.append((other, key, reason))
-            a, b = root(other), root(key)
-            if a != b:
-                parent[b] = a
-        index._add(key, sig)   # added after the search: a key never matches itself
+        for entry in _signal_entries(sig):
+            buckets[entry].append(len(keys))
+        keys.append(key)
+        sigs.append(sig)
 
-    groups: dict[str, DuplicateGroup] = {}
-    for key in order:
-        groups.setdefault(root(key), DuplicateGroup([])).keys.append(key)
-    for a, b, reason in reasons:
-        groups[root(a)].reasons.append((a, b, reason))
+    reasons: dict[tuple[int, int], list[str]] = {}
+    for (kind, _), members in buckets.items():
+        if len(members) < 2:
+            continue
+        for a, b in _candidate_pairs(kind, members, sigs):
+            reason = _title_reason(sigs[b], sigs[a]) if kind == "title" else _LABELS[kind]
+            if reason is not None:
+                found = reasons.setdefault((a, b), [])
+                if reason not in found:
+                    found.append(reason)
+
+    parent = list(range(len(keys)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for a, b in sorted(reasons):
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    groups: dict[int, DuplicateGroup] = {}
+    for i, key in enumerate(keys):
+        groups.setdefault(root(i), DuplicateGroup([])).keys.append(key)
+    for (a, b), why in sorted(reasons.items()):
+        groups[root(a)].reasons.append((keys[a], keys[b], "; ".join(why)))
     return [g for g in groups.values() if len(g.keys) > 1]
+
+
+def _candidate_pairs(kind: str, members: list[int], sigs: list[_Signals]):
+    """(earlier, later) index pairs of one bucket worth comparing.
+
+    Equal identifiers link every member to the first; equal titles need a pairwise look
+    at the years, within a window of ±1 year once sorted (undated ones meet everybody).
+    """
+    if kind != "title":
+        first = members[0]
+        return [(first, m) for m in members[1:]]
+    dated = sorted((m for m in members if sigs[m].year is not None),
+                   key=lambda m: sigs[m].year)
+    undated = [m for m in members if sigs[m].year is None]
+    out = []
+    for i, a in enumerate(dated):
+        for b in dated[i + 1:]:
+            if sigs[b].year - sigs[a].year > 1:
+                break
+            out.append((min(a, b), max(a, b)))
+    for u in undated:
+        out += [(min(u, m), max(u, m)) for m in members if m != u and
+                (m not in undated or m > u)]
+    return out

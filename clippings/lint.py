@@ -81,7 +81,8 @@ def run(lib: Library) -> list[Finding]:
     cached = bibcache.load_derived(lib.folder, "lint", lib.signature)
     if cached is not None:
         return [Finding(*f) for f in cached]
-    findings = _run(lib)
+    with bibcache.no_gc():   # a whole-library pass builds many objects and frees few
+        findings = _run(lib)
     bibcache.save_derived(lib.folder, "lint", lib.signature,
                           [tuple(f.as_dict().values()) for f in findings])
     return findings
@@ -201,7 +202,10 @@ def check_keys(lib: Library) -> Iterator[Finding]:
 
 def check_duplicates(lib: Library) -> Iterator[Finding]:
     from .dedupe import find_duplicate_groups
-    records = [(rec.key, rec) for rec in lib.records(resolve=False)]
+    from .bibfile import block_record
+    from .dedupe import SIGNAL_FIELDS
+    records = [(b.key, block_record(b, SIGNAL_FIELDS)) for b in lib.blocks
+               if b.kind == "entry"]
     for group in find_duplicate_groups(records):
         first = group.keys[0]
         why = {b: reason for a, b, reason in group.reasons}

@@ -44,6 +44,21 @@ def load_gold(pages: Path) -> dict[str, dict] | None:
     return json.loads(index.read_text(encoding="utf-8"))
 
 
+def add_common_arguments(parser) -> None:
+    """--pages, --show-misses and --dump, which both evaluation scripts take."""
+    parser.add_argument("--pages", type=Path, default=DEFAULT_PAGES)
+    parser.add_argument("--show-misses", action="store_true", help="list wrong dates")
+    parser.add_argument("--dump", type=Path, help="write per-page results as JSON")
+
+
+def gold_or_message(pages: Path) -> dict[str, dict] | None:
+    """dates.json, or None after saying that there is nothing to measure."""
+    gold = load_gold(pages)
+    if gold is None:
+        print(f"no pages at {pages} (dates.json missing): nothing to measure")
+    return gold
+
+
 def run_clippings(raw: bytes, url: str, with_text: bool,
                   content_type: str | None = None) -> tuple[Result, float]:
     """clippings' HTML chain on one page, and the seconds it took."""

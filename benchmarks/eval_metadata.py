@@ -42,8 +42,8 @@ from urllib.parse import unquote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _realpages import (DEFAULT_PAGES, FIGURES, ROOT, date_misses,  # noqa: E402
-                        format_table, load_gold, percentile, run_clippings,
+from _realpages import (FIGURES, ROOT, add_common_arguments, date_misses,  # noqa: E402
+                        format_table, gold_or_message, percentile, run_clippings,
                         run_trafilatura, share)
 
 CONTENT_TYPE = "text/html"   # no charset: the pages' own <meta> or detection decides
@@ -236,17 +236,14 @@ def add_all(gold: dict[str, dict], local: dict[str, str], env: dict[str, str]
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=Path, default=DEFAULT_PAGES)
+    add_common_arguments(parser)
     parser.add_argument("--limit", type=int, help="only the first N pages (a quick run)")
     parser.add_argument("--original-hosts", action="store_true",
                         help="keep each page's host name: add http://HOST/PATH through a "
                              "proxy on 127.0.0.1 instead of http://127.0.0.1:PORT/PATH")
-    parser.add_argument("--show-misses", action="store_true", help="list wrong dates")
-    parser.add_argument("--dump", type=Path, help="write per-page results as JSON")
     args = parser.parse_args()
-    gold = load_gold(args.pages)
+    gold = gold_or_message(args.pages)
     if gold is None:
-        print(f"no pages at {args.pages} (dates.json missing): nothing to measure")
         return 0
     if args.limit:
         gold = dict(sorted(gold.items())[:args.limit])

@@ -21,19 +21,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _realpages import (DEFAULT_PAGES, FIGURES, date_misses, load_gold,  # noqa: E402
-                        run_clippings, run_trafilatura, share)
+from _realpages import (FIGURES, add_common_arguments, date_misses,  # noqa: E402
+                        gold_or_message, run_clippings, run_trafilatura, share)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=Path, default=DEFAULT_PAGES)
-    parser.add_argument("--show-misses", action="store_true", help="list wrong dates")
-    parser.add_argument("--dump", type=Path, help="write per-page results as JSON")
+    add_common_arguments(parser)
     args = parser.parse_args()
-    gold = load_gold(args.pages)
+    gold = gold_or_message(args.pages)
     if gold is None:
-        print(f"no pages at {args.pages} (dates.json missing): nothing to measure")
         return 0
     # Warm up imports so the first page does not pay for them.
     first = next(iter(gold))

@@ -20,6 +20,7 @@ class Settings:
     concurrency: int = 16
     per_host: int = 2
     timeout: float = 20.0
+    host_spacing: float = 0.0   # seconds between two requests to the same host
     max_download_mb: float = 25.0
     key_pattern: str = "{auth}{year}{title}"
     style: str = "din-1505-2"

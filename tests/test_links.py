@@ -591,3 +591,18 @@ def test_offline_machine_is_a_network_error_not_rotten_links(library):
                          f"url = {{{server.url('/ok')}}}}}\n")
         result = run_cli("check", library=library)
     assert result.exit_code == 1 and "network" not in result.stderr
+
+
+def test_spacing_between_requests_to_one_host(library):
+    from helpers import run as run_cli
+    from servers import TestServer, send
+    with TestServer() as server:
+        for i in range(3):
+            server.route(f"/{i}", send(200, b"<html><title>Artikel</title><p>" + b"Wort " * 300))
+        library.write_text("".join(
+            f"@online{{e{i}, title = {{T}}, date = {{2020}}, url = {{{server.url(f'/{i}')}}}}}\n"
+            for i in range(3)), encoding="utf-8")
+        result = run_cli("check", "--spacing", "0.3", library=library)
+        starts = sorted(seen.at for seen in server.seen)
+    assert result.exit_code == 0, result.output
+    assert all(b - a >= 0.28 for a, b in zip(starts, starts[1:]))

@@ -21,12 +21,15 @@ import click
               help="Requests in flight at once (setting concurrency, default 16).")
 @click.option("--per-host", type=click.IntRange(1, 64), metavar="N",
               help="Requests in flight per host (setting per_host, default 2).")
+@click.option("--spacing", type=click.FloatRange(0, 600), metavar="SECONDS",
+              help="Wait this long between two requests to the same host "
+                   "(setting host_spacing, default 0).")
 @click.option("--timeout", type=click.FloatRange(0.1, 600), metavar="SECONDS",
               help="Per-request timeout (setting timeout, default 20).")
 @click.option("--max-age", metavar="DURATION",
               help="Reuse results younger than this from index/links.json (e.g. 7d, 12h).")
 @click.pass_context
-def check(ctx, keys, fmt, fix, archive, concurrency, per_host, timeout, max_age):
+def check(ctx, keys, fmt, fix, archive, concurrency, per_host, spacing, timeout, max_age):
     """Check links: find broken, moved, blocked and silently changed pages.
 
     Every url and archiveurl is checked. Statuses: ok, redirected (permanent: the URL
@@ -48,7 +51,7 @@ def check(ctx, keys, fmt, fix, archive, concurrency, per_host, timeout, max_age)
 
     path = library_path(ctx)
     settings = settings_for(path, concurrency=concurrency, per_host=per_host,
-                            timeout=timeout)
+                            timeout=timeout, host_spacing=spacing)
     age = links_cache.parse_duration(max_age) if max_age else None
     failing = 0
 

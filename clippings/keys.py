@@ -208,8 +208,12 @@ def make_key(record: Record, existing: Iterable[str] | KeySet = (),
     Pass a `KeySet` when making many keys against a large library; any other collection
     is copied into one first (one O(n) pass per call).
     """
+    return unique_key(base_key(record, pattern), existing)
+
+
+def unique_key(base: str, existing: Iterable[str] | KeySet = ()) -> str:
+    """`base`, or `base` with the first free suffix a, b, ... z, aa, ab ..."""
     taken = existing if isinstance(existing, KeySet) else KeySet(existing)
-    base = base_key(record, pattern)
     if base not in taken:
         return base
     for suffix in _suffixes():

@@ -213,11 +213,12 @@ def _bib_records(raw: bytes, path: Path) -> list[Record]:
 def import_files(path: Path, files: list[Path], force: bool = False,
                  settings: Settings | None = None) -> ImportResult:
     from .dedupe import strip_tracking
-    from .keys import is_valid_key, make_key
+    from .keys import KeySet, is_valid_key, make_key, unique_key
     incoming = [(f, rec) for f in files for rec in read_records(f)]
     result = ImportResult()
     with Library.update(path, settings) as lib:
         index = duplicate_index(lib)
+        taken = KeySet(lib.keys())   # built once: imports of thousands stay linear
         for _, rec in incoming:
             if rec.fields.get("url"):
                 rec.fields["url"] = strip_tracking(rec.fields["url"])
@@ -227,27 +228,20 @@ def import_files(path: Path, files: list[Path], force: bool = False,
                                        dups[0][0], dups[0][1]))
                 continue
             wanted = rec.key if rec.key and is_valid_key(rec.key) else None
-            if wanted and wanted not in lib:
+            if wanted and wanted not in taken:
                 key = wanted
             else:
-                key = make_key(rec, lib.keys(), lib.settings.key_pattern) if not wanted \
-                    else _suffixed(wanted, lib)
+                key = make_key(rec, taken, lib.settings.key_pattern) if not wanted \
+                    else unique_key(wanted, taken)
                 if wanted:
                     result.renamed.append((wanted, key))
             rec.key = key
             lib.add(rec, key)
+            taken.add(key)
             index.add(key, rec)
             result.added.append(key)
         lib.save(_locked=True)
     return result
-
-
-def _suffixed(key: str, lib: Library) -> str:
-    from .keys import _suffixes
-    for suffix in _suffixes():
-        if key + suffix not in lib:
-            return key + suffix
-    raise AssertionError("unreachable")
 
 
 # -- selecting ---------------------------------------------------------------------------

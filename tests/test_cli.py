@@ -207,3 +207,18 @@ def test_import_ris_and_csljson_files(library):
     again = run("import", str(fixtures / "zotero.ris"), library=library)
     assert again.exit_code == 1 and "likely duplicate" in again.stderr
     assert len(Library.load(library)) == len(lib)
+
+
+def test_a_closed_pipe_is_not_an_error(library):
+    import subprocess
+    import sys
+    # More output than a pipe buffer holds, so the writer really meets the closed pipe.
+    library.write_text("".join(f"@misc{{k{i}, title = {{Ein ziemlich langer Titel Nummer {i} "
+                               f"über Städtepartnerschaften}}, date = {{2020}}}}\n"
+                               for i in range(3000)), encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "clippings", "--library", str(library),
+                             "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()            # like `clippings list | head -1`
+    _, err = proc.communicate(timeout=60)
+    assert err == b""

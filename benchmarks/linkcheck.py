@@ -123,6 +123,7 @@ def main() -> None:
     except ValueError:
         note = "failed: " + done.stderr.strip()[-200:]
     rows.append(("clippings check", secs, note))
+    inside = in_process(bib, c, h)
 
     lychee = find_tool("lychee", args.peers_bin)
     if lychee:
@@ -158,6 +159,40 @@ def main() -> None:
             print(f"{name:<18} {'-':>8} {'-':>8}  {note}")
         else:
             print(f"{name:<18} {secs:>8.2f} {secs / bound:>8.2f}  {note}")
+    print(f"\nclippings in-process: the run took {inside['run']:.2f} s; one request "
+          f"(request slot held) median {inside['p50'] * 1000:.1f} ms, "
+          f"p99 {inside['p99'] * 1000:.1f} ms; rounds at {c} in flight: "
+          f"{-(-n // c)} x {lat * 1000:.0f} ms = {-(-n // c) * lat:.2f} s")
+
+
+def in_process(bib: Path, concurrency: int, per_host: int) -> dict:
+    """The same check inside this process, timing every request (where the gap to the
+    bound comes from: time per request beyond the server's latency, or start-up)."""
+    sys.path.insert(0, str(REPO))
+    from clippings import links
+    from clippings.config import load_settings
+    durations: list[float] = []
+    probe = links.Prober.probe
+
+    def timed_probe(self, link):
+        start = time.perf_counter()
+        try:
+            return probe(self, link)
+        finally:
+            durations.append(time.perf_counter() - start)
+
+    links.Prober.probe = timed_probe
+    try:
+        settings = load_settings(bib.parent, {"concurrency": concurrency,
+                                              "per_host": per_host})
+        start = time.perf_counter()
+        links.run_check(bib, [], settings)
+        run = time.perf_counter() - start
+    finally:
+        links.Prober.probe = probe
+    durations.sort()
+    return {"run": run, "p50": durations[len(durations) // 2],
+            "p99": durations[int(len(durations) * 0.99)]}
 
 
 if __name__ == "__main__":

@@ -255,14 +255,10 @@ class Scanner:
         depth = 0
         text = self.text
         for m in _BRACE.finditer(text, pos):
-            # An escaped brace (\{) does not count, as in BibTeX it still does; but a
-            # backslash-escaped brace must balance in BibTeX too, so count it alike.
+            # Escaped braces (\{) count too: BibTeX counts them, so they must balance.
             depth += 1 if m.group() == "{" else -1
             if depth == 0:
                 return m.end()
-            if depth == 1 and m.group() == "{" and m.start() > pos:
-                # A line that starts a new entry inside a value means a brace is missing.
-                pass
         raise self.error(pos, f"value of field '{f.name}' in entry '{block.key}' never "
                          f"closes: unbalanced braces (missing '}}')")
 

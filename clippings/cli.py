@@ -130,13 +130,13 @@ def add(ctx, sources, entry_type, key, tags, assignments, no_fetch, no_snapshot,
       clippings add https://www.example.org/article.html --tag presse
     """
     from .fields import parse_assignment
-    from .manage import add_record, record_from_assignments, record_json
+    from .manage import add_record, record_from_assignments, record_json, source_fields
     path = library_path(ctx)
     settings = settings_for(path)
     pairs = [parse_assignment(a) for a in assignments]
     if no_fetch or not sources:
         if sources:
-            pairs = _source_assignments(sources) + pairs
+            pairs = source_fields(sources) + pairs
         if not pairs:
             raise UsageError("nothing to add: give a SOURCE, or --no-fetch with --set")
         default_type = "online" if any(n == "url" for n, _ in pairs) else "misc"
@@ -166,22 +166,6 @@ def add(ctx, sources, entry_type, key, tags, assignments, no_fetch, no_snapshot,
         click.echo(f"clippings: error: {source}: {exc}", err=True)
     if failures:
         ctx.exit(max(exc.exit_code for _, exc in failures))
-
-
-def _source_assignments(sources) -> list[tuple[str, str]]:
-    """With --no-fetch, a URL/DOI/ISBN given as SOURCE still goes into its field."""
-    from .dedupe import normalize_doi, normalize_isbn
-    pairs = []
-    for source in sources:
-        if source.startswith(("http://", "https://")):
-            pairs.append(("url", source))
-        elif normalize_doi(source):
-            pairs.append(("doi", normalize_doi(source)))
-        elif normalize_isbn(source):
-            pairs.append(("isbn", normalize_isbn(source)))
-        else:
-            raise UsageError(f"not a URL, DOI or ISBN: {source!r}")
-    return pairs
 
 
 @main.command()

@@ -213,7 +213,8 @@ def normalize_doi(text: str) -> str | None:
     """The DOI in `text` in lower case (`10.1234/abc`), or None when it is not a DOI.
 
     Accepts `10.1234/abc`, `doi:10.1234/abc`, `https://doi.org/10.1234/abc`,
-    `http://dx.doi.org/...` (percent-encoding in addresses decoded).
+    `http://dx.doi.org/...` (percent-encoding in addresses decoded); punctuation that
+    ends a sentence around a DOI ("see doi:10.1234/abc.") is not part of it.
     """
     s = text.strip()
     m = _DOI_PREFIX_RE.match(s)
@@ -222,7 +223,7 @@ def normalize_doi(text: str) -> str | None:
         s = s[m.end():]
         if was_url:
             s = unquote(s.split("#", 1)[0])
-    s = s.strip()
+    s = s.strip().rstrip(".,;")
     return s.lower() if _DOI_RE.match(s) else None
 
 

@@ -329,6 +329,7 @@ class Library:
         return block.key
 
     def _rekey(self, old: str, new: str) -> None:
+        self.changed_keys.append(new)
         if old in self._appended:
             self._appended[new] = self._appended.pop(old)
         else:
@@ -339,14 +340,6 @@ class Library:
         if key in self:
             raise ConflictError(f"key '{key}' is already used")
         self._appended[key] = bibfile.format_entry(record, key)
-        self.changed_keys.append(key)
-        return key
-
-    def add_text(self, key: str, text: str) -> str:
-        """Append an entry given as BibTeX text (kept as it is)."""
-        if key in self:
-            raise ConflictError(f"key '{key}' is already used")
-        self._appended[key] = text if text.endswith("\n") else text + "\n"
         self.changed_keys.append(key)
         return key
 
@@ -458,8 +451,9 @@ class Library:
                 from None
         # Every changed or new entry was parsed on its own when it was made; check that
         # each still parses in place, so a save never produces a broken file.
+        changed = set(self.changed_keys) | set(self._appended)
         for key, (start, end, _) in zip(keys, iter(spans)):
-            if key in self._appended or key in self.changed_keys:
+            if key in changed:
                 self.parse_entry(new[start:end])
         ctx = contextlib.nullcontext() if _locked else lock(self.path)
         with ctx:

@@ -129,6 +129,7 @@ class Result:
     redirects: list[tuple[str, int]] = dc_field(default_factory=list)
     checked_at: str = ""
     cached: bool = False
+    unresolved: bool = False       # the host name could not be looked up (DNS)
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -255,6 +256,7 @@ def classify(link: Link, probe: Probe, threshold: float = DRIFT_THRESHOLD) -> Re
                     elapsed_ms=probe.elapsed_ms)
     if probe.error is not None:
         result.status, result.message = _error_status(probe.error)
+        result.unresolved = isinstance(probe.error, HostNotFound)
         return result
     status = probe.status or 0
     result.http_status = status
@@ -826,8 +828,7 @@ def looks_offline(results: list) -> bool:
     """True when no host could even be looked up: the machine is offline, the links are
     not all gone. (Three or more distinct hosts, every one unknown to DNS.)"""
     hosts = {host_of(r.url) for r in results}
-    return len(hosts) >= 3 and all(
-        r.status == Status.GONE and r.message.startswith("host not found") for r in results)
+    return len(hosts) >= 3 and all(r.unresolved for r in results)
 
 
 def run_check(path, keys, settings, *, max_age=None, archive=False, fix=False,

@@ -46,6 +46,22 @@ def record_from_assignments(entry_type: str, assignments: list[tuple[str, str]],
     return rec
 
 
+def source_fields(sources) -> list[tuple[str, str]]:
+    """With --no-fetch, a URL, DOI or ISBN given as SOURCE still goes into its field."""
+    from .dedupe import normalize_doi, normalize_isbn
+    pairs = []
+    for source in sources:
+        if source.startswith(("http://", "https://")):
+            pairs.append(("url", source))
+        elif normalize_doi(source):
+            pairs.append(("doi", normalize_doi(source)))
+        elif normalize_isbn(source):
+            pairs.append(("isbn", normalize_isbn(source)))
+        else:
+            raise UsageError(f"not a URL, DOI or ISBN: {source!r}")
+    return pairs
+
+
 def merge_keywords(existing: str, tags) -> str:
     words = [w.strip() for w in existing.split(",") if w.strip()]
     for tag in tags:

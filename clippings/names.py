@@ -141,7 +141,3 @@ def _extended(parts: list[str]) -> Name:
     given = " ".join(x for x in (values.get("given", ""), values.get("middle", "")) if x)
     return Name(family=values.get("family", ""), given=given,
                 prefix=values.get("prefix", ""), suffix=values.get("suffix", ""))
-
-
-def family_names(names: list[Name]) -> list[str]:
-    return [n.family for n in names]

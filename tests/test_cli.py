@@ -222,3 +222,36 @@ def test_a_closed_pipe_is_not_an_error(library):
     proc.stdout.close()            # like `clippings list | head -1`
     _, err = proc.communicate(timeout=60)
     assert err == b""
+
+
+def test_set_latex_writes_the_value_as_given(shipped):
+    result = run("set", "lohse2017dossier", "--latex",
+                 r'title=Dossier: {D}eutsch-russische St{\"a}dtepartnerschaften',
+                 library=shipped)
+    assert result.exit_code == 0, result.output
+    assert r'St{\"a}dtepartnerschaften' in shipped.read_text(encoding="utf-8")
+    rec = Library.load(shipped).record("lohse2017dossier")
+    assert rec.fields["title"] == "Dossier: Deutsch-russische Städtepartnerschaften"
+    before = shipped.read_bytes()
+    bad = run("set", "lohse2017dossier", "--latex", "title={unbalanced", library=shipped)
+    assert bad.exit_code == 2 and shipped.read_bytes() == before
+
+
+def test_encoding_setting_reads_and_writes_a_latin1_library(library):
+    library.write_bytes("@misc{k, title = {Grüße aus Köln}, date = {2020}}\n"
+                        .encode("latin-1"))
+    assert run("list", library=library).exit_code == 2      # not UTF-8: refused
+    (library.parent / "clippings.toml").write_text('encoding = "latin-1"\n')
+    assert "Grüße aus Köln" in run("list", library=library).output
+    assert run("set", "k", "note=schön", library=library).exit_code == 0
+    assert "schön".encode("latin-1") in library.read_bytes()
+
+
+def test_no_fetch_source_goes_into_its_field(library):
+    result = run("add", "--no-fetch", "https://example.org/a?utm_source=x", "--set",
+                 "title=Ohne Abruf", "--json", library=library)
+    assert json.loads(result.output)["entry"]["url"] == "https://example.org/a"
+    doi = run("add", "--no-fetch", "doi:10.1234/ABC", "--set", "title=Mit DOI", "--json",
+              library=library)
+    assert json.loads(doi.output)["entry"]["doi"] == "10.1234/abc"
+    assert run("add", "--no-fetch", "kein Beleg", library=library).exit_code == 2

@@ -421,6 +421,9 @@ def test_max_age_reuses_recent_results_and_show_reads_them(library, http_server)
     assert http_server.hits["/a"] == 2
     status = links_cache.last_status(library.parent, "e")
     assert status["status"] == "ok" and status["url"] == url
+    from helpers import run as run_cli
+    shown = json.loads(run_cli("show", "e", "--json", library=library).output)
+    assert shown["link"]["status"] == "ok"
 
 
 def test_fix_can_use_a_cached_verdict(library, http_server):

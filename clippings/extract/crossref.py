@@ -16,12 +16,6 @@ _TYPES = {"journal-article": "article", "book": "book", "monograph": "book",
           "reference-entry": "inreference", "peer-review": "article"}
 
 
-def normalise_doi(value: str) -> str | None:
-    """'https://doi.org/10.1000/X', 'doi:10.1000/x' -> '10.1000/x' (DOIs are case-insensitive)."""
-    m = re.search(r"(10\.\d{4,9}/\S+)", value.strip())
-    return m.group(1).rstrip(".,;").lower() if m else None
-
-
 def _names(people: list | None) -> list[Name]:
     out = []
     for p in people or []:

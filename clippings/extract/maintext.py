@@ -25,21 +25,3 @@ def main_text(html: str | object, url: str | None = None) -> str:
         except Exception:   # noqa: BLE001 -- a broken page yields no text, never a crash
             return ""
     return text or ""
-
-
-def fallback_metadata(html: str | object, url: str | None = None) -> dict:
-    """trafilatura's own metadata guess (title, author, date, sitename), for the last resort."""
-    try:
-        import trafilatura
-    except ImportError:
-        return {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            doc = trafilatura.extract_metadata(html, default_url=url)
-        except Exception:   # noqa: BLE001
-            return {}
-    if doc is None:
-        return {}
-    return {k: getattr(doc, k, None) for k in ("title", "author", "date", "sitename",
-                                               "description", "url")}

@@ -9,18 +9,6 @@ from ..model import Name, Record
 from . import dates, language, people
 
 
-def normalise_isbn(value: str) -> str | None:
-    """The ISBN's digits (ISBN-10 or ISBN-13, check digit verified), or None."""
-    digits = re.sub(r"[\s-]", "", value.strip()).upper().removeprefix("ISBN:").removeprefix("ISBN")
-    if re.fullmatch(r"\d{9}[\dX]", digits):
-        total = sum((10 - i) * (10 if c == "X" else int(c)) for i, c in enumerate(digits))
-        return digits if total % 11 == 0 else None
-    if re.fullmatch(r"97[89]\d{10}", digits):
-        total = sum((1 if i % 2 == 0 else 3) * int(c) for i, c in enumerate(digits))
-        return digits if total % 10 == 0 else None
-    return None
-
-
 def _year_or_date(text: str) -> str | None:
     text = text.strip()
     found = dates.find(text)

@@ -81,7 +81,7 @@ def timed(cmd: list[str], **kwargs) -> tuple[float, subprocess.CompletedProcess]
 
 BOOT = ("import sys; from clippings.cli import main\n"
         "if 'check' not in main.commands:\n"
-        "    from clippings.commands.check import check; main.add_command(check)\n"
+        "    from clippings.cli.check import check; main.add_command(check)\n"
         "sys.argv[0] = 'clippings'; main()")
 
 

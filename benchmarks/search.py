@@ -182,7 +182,7 @@ def search_wall(bib: Path, query: str, repeat: int = 5) -> float:
     else:  # not registered in cli.py yet: register it the way cli.py will
         argv = [sys.executable, "-c",
                 "import sys; from clippings.cli import main; "
-                "from clippings.commands.search import index, search; "
+                "from clippings.cli.search import index, search; "
                 "main.add_command(index); main.add_command(search); "
                 "sys.argv[0] = 'clippings'; main()", "search", query]
     times = []

@@ -13,9 +13,9 @@ import pytest
 
 from clippings import export
 from clippings.cli import main
-from clippings.commands.export import cite as cite_command
-from clippings.commands.export import export as export_command
-from clippings.commands.export import styles as styles_command
+from clippings.cli.export import cite as cite_command
+from clippings.cli.export import export as export_command
+from clippings.cli.export import styles as styles_command
 from clippings.library import Library
 from clippings.model import Name, Record
 from helpers import run

@@ -22,7 +22,7 @@ import pytest
 from clippings import links as L
 from clippings import links_cache
 from clippings.cli import main
-from clippings.commands.check import check
+from clippings.cli.check import check
 from clippings.errors import UsageError
 from helpers import REPO, run
 from servers import (TestServer, never_answer, redirect, send, sequence, unused_port)
@@ -455,7 +455,7 @@ def test_ctrl_c_stops_and_prints_what_was_checked(library, http_server):
     hang = http_server.route("/hang", never_answer(30))
     make_library(library, {"fast": {"url": ok}, "slow": {"url": hang}})
     code = ("import sys; from clippings.cli import main; "
-            "from clippings.commands.check import check; main.add_command(check); "
+            "from clippings.cli.check import check; main.add_command(check); "
             "sys.argv[0] = 'clippings'; main()")
     proc = subprocess.Popen([sys.executable, "-c", code, "--library", str(library), "check",
                              "--format", "json", "--timeout", "25"],

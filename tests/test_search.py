@@ -14,9 +14,9 @@ import click
 import pytest
 
 from clippings.cli import main
-from clippings.commands.search import _bold
-from clippings.commands.search import index as index_command
-from clippings.commands.search import search as search_command
+from clippings.cli.search import _bold
+from clippings.cli.search import index as index_command
+from clippings.cli.search import search as search_command
 from clippings.errors import UsageError
 from clippings.search import index as search_index
 from clippings.search import query as search_query
@@ -402,7 +402,7 @@ def test_touching_library_bib_does_not_make_the_index_stale(fresh):
 def test_search_in_a_real_process(fresh):
     # The commands as cli.py registers them (registered here too, should it not yet).
     code = ("import sys; from clippings.cli import main; "
-            "from clippings.commands.search import index, search; "
+            "from clippings.cli.search import index, search; "
             "main.commands.setdefault('index', index); "
             "main.commands.setdefault('search', search); "
             "sys.argv[0] = 'clippings'; main()")

@@ -46,7 +46,7 @@ def check(ctx, keys, fmt, fix, archive, concurrency, per_host, spacing, timeout,
     """
     from .. import links as L
     from .. import links_cache
-    from ..cli import echo_json, library_path, settings_for
+    from .base import echo_json, library_path, settings_for
     from ..progress import Progress
 
     path = library_path(ctx)

@@ -31,7 +31,7 @@ def index(ctx: click.Context, rebuild: bool) -> None:
       clippings index
       clippings index --rebuild
     """
-    from ..cli import library_path, settings_for
+    from .base import library_path, settings_for
     from ..search import index as search_index
     path = library_path(ctx)
     with Progress("indexing", min_total=PROGRESS_FROM) as progress:
@@ -73,7 +73,7 @@ def search(ctx: click.Context, query: tuple[str, ...], limit: int, as_json: bool
       clippings search 'author:Lohse year:2016..2017'
       clippings search '"Rothenburg ob der Tauber" OR Wolgograd' --json
     """
-    from ..cli import echo_json, library_path, settings_for
+    from .base import echo_json, library_path, settings_for
     from ..search import find
     path = library_path(ctx)
     with Progress("updating the search index", min_total=PROGRESS_FROM) as progress, \

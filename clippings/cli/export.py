@@ -79,7 +79,7 @@ def export(ctx, keys, query, tag, fmt, style, locale, output):
       clippings export --tag presse --style din-1505-2 --locale de-DE
       clippings export --format csljson -o refs.json   # pandoc --citeproc --bibliography
     """
-    from ..cli import library_path, settings_for
+    from .base import library_path, settings_for
     from ..export import export as run_export
     from ..library import Library, atomic_write
     path = library_path(ctx)
@@ -109,7 +109,7 @@ def cite(ctx, keys, style, locale):
       clippings cite lohse2017dossier --style chicago-author-date
       clippings cite lohse2017dossier rutz2011geschenk --style apa
     """
-    from ..cli import library_path, settings_for
+    from .base import library_path, settings_for
     from ..export import cite as run_cite
     from ..library import Library
     path = library_path(ctx)

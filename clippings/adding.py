@@ -15,7 +15,7 @@ from pathlib import Path
 from . import snapshots
 from .config import Settings
 from .errors import ClippingsError, NetworkError, UsageError
-from .manage import AddResult, add_record, merge_keywords
+from .manage import AddResult, add_record, apply_assignments
 from .model import Record
 
 
@@ -165,11 +165,7 @@ def add_sources(path: Path, sources: list[str], *, settings: Settings, entry_typ
             record = fetched.record
             if entry_type:
                 record.type = entry_type.lower()
-            for name, value in assignments:
-                record.fields[name] = value
-            if tags:
-                record.fields["keywords"] = merge_keywords(record.fields.get("keywords", ""),
-                                                           tags)
+            apply_assignments(record, assignments, tags)
             result = add_record(path, record, key=key, force=force, settings=settings)
         except ClippingsError as exc:
             if len(sources) == 1:

@@ -129,11 +129,15 @@ def fetch(ctx, keys, missing, refresh, overwrite, as_json):
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True,
                                                                   dir_okay=False))
 @click.option("--force", is_flag=True, help="Import likely duplicates too.")
+@click.option("--rekey", is_flag=True,
+              help="Give every imported entry a key made by the library's key pattern.")
 @click.pass_context
-def import_(ctx, files, force):
+def import_(ctx, files, force, rekey):
     """Merge entries from .bib, .ris or CSL-JSON files.
 
-    Likely duplicates are skipped (exit 1) unless --force; colliding keys get a suffix.
+    Keys are kept as they are (your \\cite commands keep working) unless --rekey; a key
+    already taken gets a suffix, and every changed key is printed as OLD -> NEW.
+    Likely duplicates are skipped (exit 1) unless --force.
 
     \b
     Example:
@@ -141,11 +145,13 @@ def import_(ctx, files, force):
     """
     from ..manage import import_files
     path = library_path(ctx)
-    result = import_files(path, [Path(f) for f in files], force, settings_for(path))
+    result = import_files(path, [Path(f) for f in files], force, settings_for(path),
+                          rekey=rekey)
+    renamed = dict(result.renamed)
     for key in result.added:
         click.echo(f"added {key}")
-    for wanted, given in result.renamed:
-        click.echo(f"key {wanted} was taken: added as {given}")
+    for old, new in renamed.items():
+        click.echo(f"{old} -> {new}")
     for key, existing, why in result.skipped:
         click.echo(f"skipped {key}: likely duplicate of {existing} ({why})", err=True)
     if result.skipped:

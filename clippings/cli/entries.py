@@ -222,9 +222,13 @@ def rename(ctx, old, new):
 @click.command("rm")
 @click.argument("keys", nargs=-1, required=True)
 @click.option("--keep-snapshot", is_flag=True, help="Keep snapshots/KEY/.")
+@click.option("--force", is_flag=True,
+              help="Remove even entries that others refer to (crossref, xdata, ...).")
 @click.pass_context
-def rm(ctx, keys, keep_snapshot):
+def rm(ctx, keys, keep_snapshot, force):
     """Remove entries (and their snapshots).
+
+    An entry that other entries inherit from or refer to is kept unless --force.
 
     \b
     Example:
@@ -232,8 +236,11 @@ def rm(ctx, keys, keep_snapshot):
     """
     from ..manage import remove
     path = library_path(ctx)
-    for key, snap in remove(path, list(keys), keep_snapshot, settings_for(path)):
-        click.echo(f"removed {key}" + (" and its snapshot" if snap else ""))
+    for done in remove(path, list(keys), keep_snapshot, settings_for(path), force=force):
+        note = " and its snapshot" if done.snapshot else ""
+        if done.unsafe_key:
+            note = " (its key cannot name a folder, so no snapshot folder was touched)"
+        click.echo(f"removed {done.key}{note}")
 
 
 @click.command()

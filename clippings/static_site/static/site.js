@@ -26,16 +26,20 @@
   }
 
   /* lower case, ß → ss, accents and soft hyphens removed (ä → a), then ae/oe/ue → a/o/u
-     unless a vowel or q comes before (as the search index does: Staedte = Städte). */
+     unless a vowel or q comes before (as the search index does: Staedte = Städte); w = v
+     and j = y, the letters German and English spellings of Russian names differ in
+     (Wolgograd = Volgograd, Jaroslawl = Yaroslavl). */
   function fold(text) {
     return text.toLowerCase()
       .replace(/ß/g, "ss")
       .normalize("NFKD").replace(/[\u0300-\u036f\u00ad]/g, "")
       .replace(/(^|[^aeiouq])([aou])e/g, "$1$2")
+      .replace(/w/g, "v").replace(/j/g, "y")
       .replace(/[^0-9a-z\u0400-\u04ff]+/g, " ");
   }
 
   function alternatives(word) {
+    word = word.toLowerCase();
     var forms = [fold(word).trim()];
     if (CYRILLIC.test(word)) {
       forms.push(fold(translit(word, DE)).trim(), fold(translit(word, EN)).trim());

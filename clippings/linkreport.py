@@ -257,10 +257,15 @@ def rot_chart_svg(health: Health, lang: str = "de", title: str | None = None) ->
     t = _labels(lang)
     title = t["title"] if title is None else title
     years = health.by_year
-    bar, gap = 34, 14
+    # Bars narrow down so that decades of years still fit a page (about 900 px of plot);
+    # below 40 px per year only every k-th year is labelled and the counts go to the
+    # tooltips and the description.
+    slot = max(12.0, min(48.0, 900 / max(len(years), 1)))
+    bar, gap = round(slot * 0.72, 1), round(slot * 0.28, 1)
+    every = 1 if slot >= 40 else -(-40 // int(slot))
     left, right, top = 64, 24, 72
     plot_h = 260
-    plot_w = max(len(years), 1) * (bar + gap) + gap
+    plot_w = round(max(len(years), 1) * slot + gap)
     width = max(left + plot_w + right, 600)
     legend_at, legend_rows = _legend_layout([t[c] for c in CATEGORIES], width - 48)
     height = top + plot_h + 62 + legend_rows * 22 + 10
@@ -293,7 +298,7 @@ def rot_chart_svg(health: Health, lang: str = "de", title: str | None = None) ->
                                 "text-anchor": "middle", "fill": MUTED}).text = t["y"]
     bars = ET.SubElement(svg, "g", {"class": "bars"})
     for i, y in enumerate(years):
-        x = left + gap + i * (bar + gap)
+        x = round(left + gap + i * slot, 1)
         label = y.year or t["no_year"]
         group = ET.SubElement(bars, "g", {"class": "year", "data-year": label,
                                           "data-links": str(y.links)})
@@ -309,11 +314,13 @@ def rot_chart_svg(health: Health, lang: str = "de", title: str | None = None) ->
             ET.SubElement(rect, "title").text = t["segment"].format(
                 year=label, label=t[c], count=count, n=y.links, pct=_pct(count, y.links, lang))
             bottom -= h
-        ET.SubElement(group, "text", {"x": f"{x + bar / 2:.1f}", "y": str(base + 16),
-                                      "text-anchor": "middle"}).text = label
-        ET.SubElement(group, "text", {"x": f"{x + bar / 2:.1f}", "y": str(base + 30),
-                                      "text-anchor": "middle", "fill": MUTED,
-                                      "font-size": "10"}).text = f"n={y.links}"
+        if i % every == 0 or not y.year:
+            ET.SubElement(group, "text", {"x": f"{x + bar / 2:.1f}", "y": str(base + 16),
+                                          "text-anchor": "middle"}).text = label
+        if every == 1:
+            ET.SubElement(group, "text", {"x": f"{x + bar / 2:.1f}", "y": str(base + 30),
+                                          "text-anchor": "middle", "fill": MUTED,
+                                          "font-size": "10"}).text = f"n={y.links}"
     ET.SubElement(svg, "text", {"x": f"{left + plot_w / 2:.0f}", "y": str(base + 48),
                                 "text-anchor": "middle", "fill": MUTED}).text = t["x"]
     legend = ET.SubElement(svg, "g", {"class": "legend"})

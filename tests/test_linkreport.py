@@ -251,3 +251,14 @@ def test_report_language_follows_the_locale(checked_library, tmp_path, monkeypat
     assert run("check", "--cached", "--report", str(out), library=library).exit_code == 1
     assert parse(out.read_text(encoding="utf-8")).find(f"{SVG}title").text == \
         "Link rot by year of publication"
+
+
+def test_decades_of_years_fit_a_page():
+    records = [rec(f"k{y}", str(y), f"https://h.example/{y}") for y in range(1985, 2026)]
+    results = [res(f"k{y}", f"https://h.example/{y}", Status.BROKEN if y % 3 else Status.OK)
+               for y in range(1985, 2026)]
+    root = parse(R.rot_chart_svg(R.health(records, results), lang="en"))
+    assert len(bars(root)) == 41
+    assert int(root.get("width")) <= 1000
+    labels = [t.text for t in root.iter(f"{SVG}text") if (t.text or "").isdigit()]
+    assert "1985" in labels and 5 <= len(labels) < 41    # every k-th year, not a smear

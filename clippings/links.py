@@ -879,3 +879,28 @@ def run_check(path, keys, settings, *, max_age=None, archive=False, fix=False,
     fixed = apply_fixes(path, results, settings) if fix and not (interrupted or offline) \
         else {}
     return CheckRun(results, fixed, len(checked), len(todo), interrupted, offline)
+
+
+def cached_results(path, keys=None, settings=None) -> tuple[list[Result], int]:
+    """The last cached verdict on each link of the library (or of `keys`), however old,
+    without touching the network; and how many links have none (never checked, or
+    checked under another URL). For `check --cached` and reports."""
+    from pathlib import Path
+
+    from . import links_cache
+    from .library import Library
+    lib = Library.load(path, settings)
+    cached = links_cache.load(Path(path).parent)
+    results, missing = [], 0
+    for link in collect(lib, keys):
+        hit = cached.get(links_cache.cache_key(link.key, link.field, link.url))
+        try:
+            result = Result.from_dict(hit) if hit else None
+        except (KeyError, TypeError, ValueError):
+            result = None
+        if result is None:
+            missing += 1
+            continue
+        result.cached = True
+        results.append(result)
+    return results, missing

@@ -13,9 +13,10 @@ from .check import check
 from .entries import edit, init, lint, list_, rename, rm, set_, show, unset
 from .export import cite, export, styles
 from .search import index, search
+from .site import site
 
 for _command in (init, add, fetch, import_, list_, show, set_, unset, edit, rename, rm,
-                 lint, check, index, search, export, cite, styles):
+                 lint, check, index, search, export, cite, styles, site):
     main.add_command(_command)
 
 __all__ = ["main"]

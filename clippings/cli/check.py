@@ -28,8 +28,14 @@ import click
               help="Per-request timeout (setting timeout, default 20).")
 @click.option("--max-age", metavar="DURATION",
               help="Reuse results younger than this from index/links.json (e.g. 7d, 12h).")
+@click.option("--cached", is_flag=True,
+              help="Do not check: show the last results from index/links.json, however old.")
+@click.option("--report", "report_file", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Also write the link health of the whole library from the cached "
+                   "results: FILE.svg the chart of link rot by year, FILE.json the figures.")
 @click.pass_context
-def check(ctx, keys, fmt, fix, archive, concurrency, per_host, spacing, timeout, max_age):
+def check(ctx, keys, fmt, fix, archive, concurrency, per_host, spacing, timeout, max_age,
+          cached, report_file):
     """Check links: find broken, moved, blocked and silently changed pages.
 
     Every url and archiveurl is checked. Statuses: ok, redirected (permanent: the URL
@@ -43,16 +49,34 @@ def check(ctx, keys, fmt, fix, archive, concurrency, per_host, spacing, timeout,
       clippings check
       clippings check --max-age 7d --format markdown > links.md
       clippings check lohse2017dossier --fix
+      clippings check --cached --report link-rot.svg   # the chart, no network
     """
     from .. import links as L
     from .. import links_cache
-    from .base import echo_json, library_path, settings_for
+    from .base import library_path, settings_for
     from ..progress import Progress
 
+    from ..errors import UsageError
     path = library_path(ctx)
     settings = settings_for(path, concurrency=concurrency, per_host=per_host,
                             timeout=timeout, host_spacing=spacing)
     age = links_cache.parse_duration(max_age) if max_age else None
+    if report_file:
+        from ..linkreport import check_report_name
+        check_report_name(report_file)
+    if cached:
+        if fix or archive or max_age:
+            raise UsageError("--cached does not check, so it cannot --fix, --archive or "
+                             "take --max-age")
+        results, missing = L.cached_results(path, keys, settings)
+        _render(results, {}, fmt)
+        if missing:
+            click.echo(f"{missing} link{'s' if missing != 1 else ''} not checked yet "
+                       "(run clippings check)", err=True)
+        _write_report(path, settings, report_file)
+        if any(r.status in L.FAILING for r in results):
+            ctx.exit(1)
+        return
     failing = 0
 
     def on_result(result) -> None:
@@ -64,17 +88,7 @@ def check(ctx, keys, fmt, fix, archive, concurrency, per_host, spacing, timeout,
         run = L.run_check(path, keys, settings, max_age=age, archive=archive, fix=fix,
                           on_result=on_result)
     results, fixed = run.results, run.fixed
-    if fmt == "json":
-        data = []
-        for r in results:
-            item = r.as_dict()
-            item["fixed"] = sorted(fixed.get(r.key, {})) if r.field == "url" else []
-            data.append(item)
-        echo_json(data)
-    elif fmt == "markdown":
-        click.echo(render_markdown(results))
-    else:
-        click.echo(render_table(results, color=sys.stdout.isatty()), nl=False)
+    _render(results, fixed, fmt)
     for key, values in fixed.items():
         names = ", ".join(f"{k}={v}" for k, v in values.items())
         click.echo(f"fixed {key}: {names}", err=True)
@@ -87,8 +101,38 @@ def check(ctx, keys, fmt, fix, archive, concurrency, per_host, spacing, timeout,
         raise NetworkError(f"none of the {len({L.host_of(r.url) for r in results})} hosts "
                            "could be looked up: the network seems to be down, so nothing "
                            "was cached or fixed")
+    _write_report(path, settings, report_file)
     if any(r.status in L.FAILING for r in results):
         ctx.exit(1)
+
+
+def _render(results, fixed, fmt) -> None:
+    from .base import echo_json
+    if fmt == "json":
+        data = []
+        for r in results:
+            item = r.as_dict()
+            item["fixed"] = sorted(fixed.get(r.key, {})) if r.field == "url" else []
+            data.append(item)
+        echo_json(data)
+    elif fmt == "markdown":
+        click.echo(render_markdown(results))
+    else:
+        click.echo(render_table(results, color=sys.stdout.isatty()), nl=False)
+
+
+def _write_report(path, settings, report_file) -> None:
+    """The link health of the whole library, from the cache this run just updated."""
+    if not report_file:
+        return
+    from pathlib import Path
+
+    from ..library import atomic_write
+    from ..linkreport import lang_for, library_health, report
+    found = library_health(path, settings)
+    atomic_write(Path(report_file), report(found, report_file, lang_for(settings.locale)))
+    click.echo(f"wrote the link report to {report_file} ({found.checked} of {found.total} "
+               "links checked)", err=True)
 
 
 _COLORS = {"ok": "green", "redirected": "cyan", "broken": "red", "gone": "red",

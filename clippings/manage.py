@@ -25,6 +25,7 @@ class AddResult:
     record: Record
     duplicates: list[tuple[str, str]] = field(default_factory=list)
     snapshot: str | None = None
+    notes: list[str] = field(default_factory=list)   # what the user should know (stderr)
 
 
 def record_from_assignments(entry_type: str, assignments: list[tuple[str, str]],

@@ -68,6 +68,8 @@ def add(ctx, sources, entry_type, key, tags, assignments, no_fetch, no_snapshot,
                        "duplicates": [k for k, _ in result.duplicates]})
         else:
             click.echo(result.key)
+        for note in result.notes:
+            click.echo(f"clippings: {result.key}: {note}", err=True)
     for source, exc in failures:
         click.echo(f"clippings: error: {source}: {exc}", err=True)
     if failures:

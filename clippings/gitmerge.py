@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import bibfile
+from .bibfile import conflict_marker_lines
 from .errors import BibSyntaxError, ClippingsError, UsageError
 
 MARKER = 7                  # git's default conflict-marker size
@@ -103,23 +104,6 @@ def _read_side(name: str, text: str, path: str) -> _Side:
     if pos < len(text):
         segments.append(text[pos:])
     return _Side(name, segments, entries)
-
-
-_MARKER_LINE = re.compile(r"^(?:<{7}|\|{7}|>{7})(?:[ \r]|$)", re.M)
-_SEPARATOR_LINE = re.compile(r"^={7}\r?$", re.M)
-
-
-def conflict_marker_lines(text: str) -> list[int]:
-    """Line numbers of leftover conflict markers: `<<<<<<<`, `|||||||`, `>>>>>>>` at the
-    start of a line, and `=======` lines between them."""
-    if "<<<<<<<" not in text and ">>>>>>>" not in text and "|||||||" not in text:
-        return []   # the common case, at memchr speed
-    starts = [m.start() for m in _MARKER_LINE.finditer(text)]
-    if not starts:
-        return []
-    first, last = starts[0], starts[-1]
-    starts += [m.start() for m in _SEPARATOR_LINE.finditer(text, first, last)]
-    return sorted(text.count("\n", 0, pos) + 1 for pos in starts)
 
 
 # -- common head and tail --------------------------------------------------------------
@@ -442,7 +426,10 @@ class _Merge:
                     text = texts[i, token]
                     line = line.replace(token, "" if text is None else text)
                 if not line.strip():   # a dropped duplicate: its line and a blank go
-                    skip_blank = True
+                    if parts and not parts[-1].strip():
+                        parts.pop()
+                    else:
+                        skip_blank = True
                     continue
                 skip_blank = False
             elif skip_blank and not line.strip():
@@ -770,16 +757,38 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def _move_snapshots(folder: Path, renames: list[tuple[str, str]]) -> list[str]:
-    """Snapshot folders follow keys the merge renamed in ours' working tree."""
+    """Snapshot folders follow keys the merge renamed, in ours' working tree.
+
+    When theirs' commit already holds snapshots/NEW (it renamed the folder itself), git
+    moves the files; the driver moves only what git would leave behind under the old key.
+    """
     from . import snapshots
     messages = []
     for old, new in renames:
         src, dst = snapshots.folder(folder, old), snapshots.folder(folder, new)
-        if src.is_dir() and not dst.exists():
+        if not src.is_dir() or dst.exists():
+            continue
+        where = (Path(folder) / "snapshots" / new).as_posix()
+        known = _in_theirs_tree(where.removeprefix("./"))
+        if known is None:
+            messages.append(f"snapshots/{old} belongs to '{new}' now: move it with "
+                            f"git mv snapshots/{old} snapshots/{new}")
+        elif not known:
             src.rename(dst)
             messages.append(f"moved snapshots/{old} to snapshots/{new} "
                             f"(commit it with: git add -A snapshots)")
     return messages
+
+
+def _in_theirs_tree(path: str) -> bool | None:
+    """Whether the commit being merged holds `path` (None: not known, e.g. a rebase)."""
+    heads = [k[len("GITHEAD_"):] for k in os.environ if k.startswith("GITHEAD_")]
+    if len(heads) != 1:
+        return None
+    proc = _git(["ls-tree", "-d", "--name-only", heads[0], "--", path])
+    if proc.returncode != 0:
+        return None
+    return bool(proc.stdout.strip())
 
 
 __all__ = ["merge_texts", "merge_files", "merge_entry_fields", "MergeResult", "MergeError",

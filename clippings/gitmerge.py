@@ -68,6 +68,7 @@ class MergeResult:
 class _Entry:
     key: str        # as written
     text: str
+    block: bibfile.Block | None = None   # parsed (offsets within its own piece of text)
 
 
 @dataclass
@@ -81,26 +82,67 @@ class _Side:
         return entry.text if entry else None
 
 
-def _read_side(name: str, text: str, path: str) -> _Side:
+class _Resync(Exception):
+    """A piece of text did not parse on its own: parse the whole text instead."""
+
+
+def _pieces(text: str) -> list[int]:
+    """Offsets where a line starts with "@": where a block usually starts."""
+    cuts, pos = [0], text.find("\n@")
+    while pos != -1:
+        cuts.append(pos + 1)
+        pos = text.find("\n@", pos + 1)
+    cuts.append(len(text))
+    return cuts
+
+
+def _entry_blocks(text: str, path: str, cache: dict) -> list[tuple[int, bibfile.Block]]:
+    """(offset, block) of every entry, parsing each piece between line-start "@"s once.
+
+    The three versions share almost every piece, so `cache` (piece text -> its entry
+    blocks) makes three parses cost about one. Pieces are exact: the first starts at the
+    top level, and a piece that parses completely on its own ends at the top level, so
+    the next one starts there too; a piece that does not (an "@" at the start of a line
+    inside a value) sends us to the plain whole-text parse."""
+    cuts = _pieces(text)
+    found = []
+    for a, z in zip(cuts, cuts[1:]):
+        piece = text[a:z]
+        blocks = cache.get(piece)
+        if blocks is None:
+            try:
+                blocks = [b for b in bibfile.Scanner(piece, path).blocks()
+                          if b.kind == "entry"]
+            except BibSyntaxError:
+                raise _Resync from None
+            cache[piece] = blocks
+        found.extend((a, b) for b in blocks)
+    return found
+
+
+def _read_side(name: str, text: str, path: str, cache: dict | None = None) -> _Side:
     try:
-        blocks = bibfile.Scanner(text, path).blocks()
+        try:
+            located = _entry_blocks(text, path, {} if cache is None else cache)
+        except _Resync:
+            located = [(0, b) for b in bibfile.Scanner(text, path).blocks()
+                       if b.kind == "entry"]
     except BibSyntaxError as exc:
         raise MergeError(f"{name}: {exc}") from None
     segments: list = []
     entries: dict[str, _Entry] = {}
     pos = 0
-    for block in blocks:
-        if block.kind != "entry":
-            continue
-        if block.start > pos:
-            segments.append(text[pos:block.start])
-        entry = _Entry(block.key, text[block.start:block.end])
+    for offset, block in located:
+        start, end = offset + block.start, offset + block.end
+        if start > pos:
+            segments.append(text[pos:start])
+        entry = _Entry(block.key, text[start:end], block)
         folded = block.key.casefold()
         if folded in entries:
             raise MergeError(f"{name}: repeated citation key '{block.key}'")
         entries[folded] = entry
         segments.append(entry)
-        pos = block.end
+        pos = end
     if pos < len(text):
         segments.append(text[pos:])
     return _Side(name, segments, entries)
@@ -207,9 +249,10 @@ class _Merge:
         self.path, self.nl = path, nl
         cut = lambda t: t[head:len(t) - tail]   # noqa: E731
         self.head, self.tail = ours[:head], ours[len(ours) - tail:]
-        self.base = _read_side("base", cut(base), path)
-        self.ours = _read_side("ours", cut(ours), path)
-        self.theirs = _read_side("theirs", cut(theirs), path)
+        self.pieces: dict[str, list] = {}
+        self.base = _read_side("base", cut(base), path, self.pieces)
+        self.ours = _read_side("ours", cut(ours), path, self.pieces)
+        self.theirs = _read_side("theirs", cut(theirs), path, self.pieces)
         self.result = MergeResult("")
         self._outside: set[str] | None = None
         if head or tail:
@@ -233,7 +276,7 @@ class _Merge:
         self.result.text = self.head + body + self.tail
         if self.result.clean:
             try:   # what we made must load; otherwise it is not ours to commit
-                _read_side("result", body, self.path)
+                _read_side("result", body, self.path, self.pieces)
             except MergeError as exc:
                 raise MergeError(f"the merged file would not load ({exc})") from None
         return self.result
@@ -278,21 +321,34 @@ class _Merge:
         while nonce in sample:
             nonce = "%clippings-entry-" + secrets.token_hex(6)
         self.nonce = nonce
-        self.token_re = re.compile(re.escape(nonce) + r" [^\s]+ [0-9a-f]+")
+        self.token_re = re.compile(re.escape(nonce) + r" [^\s]+(?: [+*](?:ours|theirs))?")
         self.tokens: dict[str, tuple[str, _Entry]] = {}   # token -> (side, entry)
+        self.removed = {   # base entries the *other* side removed
+            "ours": {k for k in self.base.entries if k not in self.theirs.entries},
+            "theirs": {k for k in self.base.entries if k not in self.ours.entries}}
         masked = {side.name: self.mask(side) for side in (self.base, self.ours, self.theirs)}
         out = _merge_file(masked["ours"], masked["base"], masked["theirs"])
         return self.settle(out)
 
     def mask(self, side: _Side) -> str:
+        """The side's text with each entry as one line: its key, so that git aligns
+        entries by key whatever changed inside them; a new entry also names its side (two
+        entries new under one key must not melt into one line), and an entry changed
+        here but removed on the other side is marked, so git sees that conflict."""
         parts = []
         for seg in side.segments:
             if isinstance(seg, str):
                 parts.append(seg)
-            else:
-                token = f"{self.nonce} {seg.key} {hash(seg.text) & 0xFFFFFFFFFFFF:x}"
-                self.tokens.setdefault(token, (side.name, seg))
-                parts.append(token)
+                continue
+            folded = seg.key.casefold()
+            token = f"{self.nonce} {seg.key}"
+            if folded not in self.base.entries:
+                token += f" +{side.name}"
+            elif side.name != "base" and folded in self.removed[side.name] and \
+                    seg.text != self.base.text_of(folded):
+                token += f" *{side.name}"
+            self.tokens.setdefault(token, (side.name, seg))
+            parts.append(token)
         return "".join(parts)
 
     def token_in(self, line: str) -> str | None:
@@ -356,6 +412,7 @@ class _Merge:
                 continue
             out.append(line)
         pending: list[str] = []
+        last_from_theirs = False
         for line in theirs_lines:
             token = self.token_in(line)
             if token is None:
@@ -377,6 +434,9 @@ class _Merge:
                 glue = [self.nl]
             out.extend(glue)
             out.append(item)
+            last_from_theirs = True
+        if pending and last_from_theirs:
+            out.extend(pending)   # the blank line after theirs' last entry
         if not any(not _blank(x) for x in out):
             return []
         return out
@@ -384,19 +444,20 @@ class _Merge:
     def text_conflict(self, ours_lines: list[str], theirs_lines: list[str]) -> list:
         """A conflict in text the merge does not model: standard markers, as git makes."""
         self.result.conflicts.append("text between entries changed on both sides")
-        expand = lambda ls: [self.expand_token(x) for x in ls]   # noqa: E731
-        body = expand(ours_lines) + [("=" * MARKER) + self.nl] + expand(theirs_lines)
+        body = [self.expand_token(x, self.ours) for x in ours_lines] + \
+            [("=" * MARKER) + self.nl] + [self.expand_token(x, self.theirs) for x in theirs_lines]
         if body[0:1] and not body[-1].endswith("\n"):
             body[-1] += self.nl
         return [("<" * MARKER) + " ours" + self.nl] + \
             [x if x.endswith("\n") else x + self.nl for x in body] + \
             [(">" * MARKER) + " theirs" + self.nl]
 
-    def expand_token(self, line: str) -> str:
+    def expand_token(self, line: str, side: _Side) -> str:
         token = self.token_in(line)
         if token is None:
             return line
-        return line.replace(token, self.tokens[token][1].text)
+        entry = self.tokens[token][1]
+        return line.replace(token, side.text_of(entry.key.casefold()) or entry.text)
 
     # -- entries -----------------------------------------------------------------------
     def fill_entries(self, lines: list) -> str:
@@ -410,9 +471,13 @@ class _Merge:
         texts: dict[tuple[int, str], str | None] = {}
         self.settle_added(by_key, texts)
         for folded, places in by_key.items():
-            for i, token in places:
-                if (i, token) not in texts:
-                    texts[i, token] = self.merge_entry(folded)
+            first = True
+            for place in places:
+                if place not in texts:
+                    # One place per entry: should git have put one twice (an entry moved
+                    # on both sides), the first stays.
+                    texts[place] = self.merge_entry(folded) if first else None
+                    first = False
         parts = []
         skip_blank = False
         for i, line in enumerate(lines):
@@ -522,8 +587,14 @@ def _blank(item) -> bool:
 
 
 def _record(entry: _Entry):
-    blocks, _ = bibfile.parse(entry.text)
-    return bibfile.block_record(next(b for b in blocks if b.kind == "entry"))
+    """The fields duplicate detection reads (macros of the file are not expanded)."""
+    from .dedupe import SIGNAL_FIELDS
+    block = entry.block or next(b for b in bibfile.Scanner(entry.text).blocks()
+                                if b.kind == "entry")
+    for f in block.fields:
+        if f.key in SIGNAL_FIELDS and not f.value:
+            f.value = bibfile.expand(f, {})
+    return bibfile.block_record(block, SIGNAL_FIELDS)
 
 
 def _with_key(text: str, key: str) -> str:
@@ -555,7 +626,7 @@ def _renames(base: _Side, side: _Side) -> dict[str, str]:
 
 def _rekey(side: _Side, old: str, new_key: str) -> None:
     entry = side.entries.pop(old)
-    entry.key, entry.text = new_key, _with_key(entry.text, new_key)
+    entry.key, entry.text, entry.block = new_key, _with_key(entry.text, new_key), None
     side.entries[new_key.casefold()] = entry
 
 

@@ -336,6 +336,23 @@ def macro_definitions(blocks: list[Block]) -> list[tuple[int, str, str]]:
             for b in blocks if b.kind == "string" and b.fields]
 
 
+_MARKER_LINE = re.compile(r"^(?:<{7}|\|{7}|>{7})(?:[ \r]|$)", re.M)
+_SEPARATOR_LINE = re.compile(r"^={7}\r?$", re.M)
+
+
+def conflict_marker_lines(text: str) -> list[int]:
+    """Line numbers of leftover conflict markers: `<<<<<<<`, `|||||||`, `>>>>>>>` at the
+    start of a line, and `=======` lines between them."""
+    if "<<<<<<<" not in text and ">>>>>>>" not in text and "|||||||" not in text:
+        return []   # the common case, at memchr speed
+    starts = [m.start() for m in _MARKER_LINE.finditer(text)]
+    if not starts:
+        return []
+    first, last = starts[0], starts[-1]
+    starts += [m.start() for m in _SEPARATOR_LINE.finditer(text, first, last)]
+    return sorted(text.count("\n", 0, pos) + 1 for pos in starts)
+
+
 # -- writing ----------------------------------------------------------------------
 
 FIELD_ORDER = (
@@ -537,4 +554,4 @@ def block_record(block: Block, only: frozenset[str] | None = None) -> Record:
 
 __all__ = ["Block", "Field", "Scanner", "parse", "expand", "format_entry", "format_value",
            "format_names", "set_field", "remove_field", "rename_entry", "block_record",
-           "record_values", "LIST_FIELDS"]
+           "record_values", "conflict_marker_lines", "LIST_FIELDS"]

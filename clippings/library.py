@@ -22,7 +22,7 @@ from typing import Iterator
 
 from . import bibcache, bibfile
 from .config import Settings, load_settings
-from .errors import BibSyntaxError, ConflictError, UsageError
+from .errors import BibSyntaxError, ConflictError, ConflictMarkerError, UsageError
 from .model import Record
 
 LIBRARY_FILE = "library.bib"
@@ -101,6 +101,9 @@ class Library:
         self.settings = settings
         self.raw = raw
         self.text, self.encoding = decode_bib(raw, str(self.path), settings.encoding)
+        markers = bibfile.conflict_marker_lines(self.text)
+        if markers:   # a merge left its markers: nothing else can be trusted to parse
+            raise ConflictMarkerError(self.path, markers)
         self.newline = "\r\n" if "\r\n" in self.text[:10000] else "\n"
         self.signature = bibcache.signature(raw)
         self._blocks: list[bibfile.Block] | None = None

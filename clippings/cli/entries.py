@@ -23,8 +23,12 @@ def init(directory: str) -> None:
     Example:
       clippings init ~/clippings && cd ~/clippings && clippings list
     """
+    from ..gitsetup import repository_of, setup
     from ..manage import init_library
     click.echo(f"created {init_library(Path(directory))}")
+    if repository_of(Path(directory)) is not None:   # team work: merges entry by entry
+        for line in setup(Path(directory)):
+            click.echo(line)
 
 
 # -- list / show ----------------------------------------------------------------------
@@ -256,9 +260,20 @@ def lint(ctx, as_json):
       clippings lint --json
     """
     from .. import lint as linting
+    from ..errors import ConflictMarkerError
     from ..library import Library
     path = library_path(ctx)
-    lib = Library.load(path, settings_for(path))
+    try:
+        lib = Library.load(path, settings_for(path))
+    except ConflictMarkerError as exc:   # list every marker, then stop as for bad input
+        markers = [{"key": "", "field": "", "severity": "error", "line": line,
+                    "message": "unresolved merge conflict marker"} for line in exc.lines]
+        if as_json:
+            echo_json(markers)
+        else:
+            for m in markers:
+                click.echo(f"{path.name}:{m['line']}: error: {m['message']}")
+        raise
     findings = linting.run(lib)
     if as_json:
         echo_json([f.as_dict() for f in findings])

@@ -23,7 +23,7 @@ class Settings:
     host_spacing: float = 0.0   # seconds between two requests to the same host
     max_download_mb: float = 25.0
     key_pattern: str = "{auth}{year}{title}"
-    style: str = "din-1505-2"
+    style: str = "din-iso-690"
     locale: str = "de-DE"
     crossref_url: str = "https://api.crossref.org"
     openlibrary_url: str = "https://openlibrary.org"

@@ -151,22 +151,49 @@ class Result:
 def collect(lib, keys: Iterable[str] | None = None, snapshot_text=None) -> list[Link]:
     """The links of the given entries (all when `keys` is empty), in library order.
 
-    `snapshot_text(key)` returns the saved main text of an entry (None when there is
-    none); it is only read for entries that have a `url`.
+    A link belongs to the entry whose own fields hold it: a crossref/xdata child that
+    inherits its parent's `url` or `archiveurl` does not get a link of its own, so the
+    URL is checked once and `--fix` writes into the entry that owns the field. Asking
+    for such a child checks the parent's link. `snapshot_text(key)` returns the saved
+    main text of an entry (None when there is none); it is only read for entries that
+    have a `url`.
     """
     chosen = [lib.resolve_key(k) for k in keys] if keys else lib.keys()
+    if keys:
+        chosen += [owner for k in chosen for f in ("url", "archiveurl")
+                   if (owner := field_owner(lib, k, f)) not in (None, k)]
     links: list[Link] = []
     for key in dict.fromkeys(chosen):
-        rec = lib.record(key)
-        url = rec.fields.get("url", "").strip()
-        archive = rec.fields.get("archiveurl", "").strip()
-        visited = rec.fields.get("urldate", "").strip() or rec.fields.get("date", "").strip()
+        own = lib.record(key, resolve=False).fields
+        url = own.get("url", "").strip()
+        archive = own.get("archiveurl", "").strip()
+        visited = own.get("urldate", "").strip() or own.get("date", "").strip()
         if url:
             text = snapshot_text(key) if snapshot_text else None
             links.append(Link(key, url, "url", visited, archive, text))
         if archive:
             links.append(Link(key, archive, "archiveurl", visited, archive))
     return links
+
+
+def field_owner(lib, key: str, field: str, seen: set[str] | None = None) -> str | None:
+    """The key of the entry whose own fields hold `field` for `key` (itself, or the
+    crossref/xdata parent it inherits the field from), or None."""
+    seen = seen if seen is not None else set()
+    if key.casefold() in seen:
+        return None
+    seen.add(key.casefold())
+    own = lib.record(key, resolve=False).fields
+    if own.get(field, "").strip():
+        return key
+    parents = [own.get("crossref", "")] + own.get("xdata", "").split(",")
+    for parent in (p.strip() for p in parents):
+        resolved = lib.resolve_key(parent, required=False) if parent else None
+        if resolved:
+            found = field_owner(lib, resolved, field, seen)
+            if found:
+                return found
+    return None
 
 
 # --------------------------------------------------------------------------- probe

@@ -419,7 +419,7 @@ def test_max_age_reuses_recent_results_and_show_reads_them(library, http_server)
     assert http_server.hits["/a"] == 1
     check_json(library)   # without --max-age everything is checked again
     assert http_server.hits["/a"] == 2
-    status = links_cache.last_status(library.parent, "e")
+    status = links_cache.last_status(library.parent, "e", {"url": url})
     assert status["status"] == "ok" and status["url"] == url
     from helpers import run as run_cli
     shown = json.loads(run_cli("show", "e", "--json", library=library).output)
@@ -609,3 +609,47 @@ def test_spacing_between_requests_to_one_host(library):
         starts = sorted(seen.at for seen in server.seen)
     assert result.exit_code == 0, result.output
     assert all(b - a >= 0.28 for a, b in zip(starts, starts[1:]))
+
+
+# --------------------------------------------------------------------------- ownership
+
+def test_fix_writes_only_into_the_entry_that_owns_the_field(library, http_server, wayback):
+    """A crossref child with its own working URL never gets its parent's archive copy;
+    a broken URL the child inherits is checked and fixed at the parent."""
+    wayback()
+    fine = http_server.route("/kapitel", send(200, page(ARTICLE)))
+    library.write_text(
+        "@collection{buch, title = {Handbuch}, date = {2016},\n"
+        f"  url = {{{http_server.url('/buch')}}},\n"
+        "  archiveurl = {http://web.archive.org/web/2016/buch}}\n\n"
+        f"@incollection{{kap, title = {{Kapitel}}, crossref = {{buch}}, url = {{{fine}}}}}\n\n"
+        "@incollection{erbe, title = {Erbe}, crossref = {buch}}\n", encoding="utf-8")
+    results, code = check_json(library, "--fix")
+    assert results["kap"]["status"] == "ok"
+    assert "erbe" not in results and results["buch"]["status"] == "broken"
+    from clippings.library import Library
+    lib = Library.load(library)
+    assert "archiveurl" not in lib.record("kap", resolve=False).fields
+    assert "archiveurl" not in lib.record("erbe", resolve=False).fields
+    # Asking for the child that inherits its URL checks the parent's link.
+    results, _ = check_json(library, "erbe")
+    assert list(results) == ["buch", "buch:archiveurl"]
+
+
+def test_show_reports_only_the_result_of_the_url_the_entry_has_now(library, http_server):
+    dead = http_server.url("/weg")
+    one(library, dead)
+    assert json.loads(run("show", "e", "--json", library=library).output)["link"][
+        "status"] == "broken"
+    fine = http_server.route("/da", send(200, page(ARTICLE)))
+    run("set", "e", f"url={fine}", library=library)
+    shown = run("show", "e", library=library).output
+    assert json.loads(run("show", "e", "--json", library=library).output)["link"] is None
+    assert "broken" not in shown
+    # Removed, and a new entry takes the key: the old entry's result is not the new one's.
+    run("set", "e", f"url={dead}", library=library)
+    check_json(library)
+    run("rm", "e", library=library)
+    run("add", "--no-fetch", "--key", "e", "--set", "title=Neu", "--set", f"url={fine}",
+        library=library)
+    assert json.loads(run("show", "e", "--json", library=library).output)["link"] is None

@@ -89,7 +89,7 @@ def show(ctx, key, as_json, as_bibtex):
         return
     rec = lib.record(key)
     snap = snapshots.info(path.parent, key)
-    status = _link_status(path, key)
+    status = _link_status(path, key, lib.record(key, resolve=False).fields)
     if as_json:
         data = record_json(rec)
         data["snapshot"] = snap
@@ -109,12 +109,12 @@ def show(ctx, key, as_json, as_bibtex):
                    f"({status.get('checked_at', '')}) {status.get('message', '')}".rstrip())
 
 
-def _link_status(path: Path, key: str) -> dict | None:
-    try:
-        from ..links_cache import last_status
-    except ImportError:
-        return None
-    return last_status(path.parent, key)
+def _link_status(path: Path, key: str, own_fields: dict[str, str]) -> dict | None:
+    """The last check of the URLs this entry holds now (results of a URL it no longer
+    has are not shown)."""
+    from ..links_cache import last_status
+    return last_status(path.parent, key, {f: own_fields.get(f, "") for f in
+                                          ("url", "archiveurl")})
 
 
 # -- set / unset / edit / rename / rm --------------------------------------------------

@@ -251,7 +251,8 @@ def _field_updates(current: Record, fetched: Record, overwrite: bool) -> dict:
 
 
 def fetch_entries(path: Path, keys: list[str], *, settings: Settings, missing=False,
-                  refresh=False, overwrite=False, on_item=None) -> list[FetchResult]:
+                  refresh=False, overwrite=False, on_item=None,
+                  on_start=None) -> list[FetchResult]:
     """Fetch metadata (and missing snapshots) for existing entries; fill empty fields."""
     from . import bibfile
     from .library import Library
@@ -268,6 +269,8 @@ def fetch_entries(path: Path, keys: list[str], *, settings: Settings, missing=Fa
     fetched: dict[str, Fetched] = {}
     results: dict[str, FetchResult] = {}
     sources = [_source_of(rec) for rec in todo]
+    if on_start:
+        on_start(len(sources))
     for rec, (_, got) in zip(todo, fetch_many(sources, settings)):
         if on_item:
             on_item(rec.key)

@@ -849,20 +849,37 @@ class CheckRun:
     todo: int
     interrupted: bool
     network_down: bool = False
+    cached: int = 0                # results reused from index/links.json
 
 
-def looks_offline(results: list) -> bool:
-    """True when no host could even be looked up: the machine is offline, the links are
-    not all gone. (Three or more distinct hosts, every one unknown to DNS.)"""
-    hosts = {host_of(r.url) for r in results}
-    return len(hosts) >= 3 and all(r.unresolved for r in results)
+def looks_offline(results: list, archive_url: str = "") -> bool:
+    """True when not a single host could be looked up: every checked link failed in DNS,
+    and so does the web archive's host. Then the machine is offline, and the links are
+    not gone; only a host that fails while others resolve is `gone`."""
+    if not results or not all(r.unresolved for r in results):
+        return False
+    return not resolves(host_of(archive_url)) if archive_url else True
+
+
+def resolves(host: str) -> bool:
+    """Whether DNS knows `host` (a name lookup only, no request)."""
+    import socket
+    if not host:
+        return False
+    try:
+        socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        return False
+    return True
 
 
 def run_check(path, keys, settings, *, max_age=None, archive=False, fix=False,
-              on_result=None) -> CheckRun:
+              on_result=None, on_start=None) -> CheckRun:
     """Collect the links of the library (or of `keys`), reuse cached verdicts younger than
     `max_age` seconds, check the rest, cache the results and, with `fix`, write what was
-    found. Ctrl-C stops the checking cleanly: what was checked is kept, nothing is fixed."""
+    found. Ctrl-C stops the checking cleanly: what was checked is kept, nothing is fixed.
+    `on_start(n)` learns how many links are to be checked, `on_result(result)` each
+    verdict as it comes."""
     from pathlib import Path
 
     from . import links_cache, snapshots
@@ -885,6 +902,8 @@ def run_check(path, keys, settings, *, max_age=None, archive=False, fix=False,
     options = CheckOptions(concurrency=settings.concurrency, per_host=settings.per_host,
                            timeout=settings.timeout, archive=archive)
     checked, interrupted = [], False
+    if on_start:
+        on_start(len(todo))
     with HttpClient(http_settings(settings, options)) as client:
         wayback = Wayback(client, settings.wayback_url, settings.wayback_save_url)
         run = check_all(todo, client, options, wayback)
@@ -897,7 +916,7 @@ def run_check(path, keys, settings, *, max_age=None, archive=False, fix=False,
             interrupted = True
         finally:
             run.close()
-    offline = looks_offline(checked)
+    offline = looks_offline(checked, settings.wayback_url)
     if checked and not offline:   # verdicts made offline say nothing about the links
         links_cache.save(folder, [r.as_dict() for r in checked])
     results += checked
@@ -905,4 +924,5 @@ def run_check(path, keys, settings, *, max_age=None, archive=False, fix=False,
     results.sort(key=lambda r: order.get((r.key, r.field, r.url), len(order)))
     fixed = apply_fixes(path, results, settings) if fix and not (interrupted or offline) \
         else {}
-    return CheckRun(results, fixed, len(checked), len(todo), interrupted, offline)
+    return CheckRun(results, fixed, len(checked), len(todo), interrupted, offline,
+                    len(results) - len(checked))

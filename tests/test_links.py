@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import os
 import signal
 import subprocess
@@ -187,7 +188,8 @@ def test_closed_port_is_gone(library):
     assert "refused" in r["message"]
 
 
-def test_invalid_host_is_gone(library):
+def test_invalid_host_is_gone(library, wayback):
+    wayback()   # a host that resolves (the archive on 127.0.0.1): DNS itself works
     r, code = one(library, "http://zeitung.invalid/2016/artikel.html")
     assert (r["status"], code) == ("gone", 1)
 
@@ -470,7 +472,7 @@ def test_ctrl_c_stops_and_prints_what_was_checked(library, http_server):
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == 130
     assert [r["key"] for r in json.loads(out)] == ["fast"]
-    assert "checked 1 of 2" in err
+    assert "interrupted: 1 of 2 links checked" in err
 
 
 def test_bad_max_age_is_a_usage_error(library):
@@ -653,3 +655,73 @@ def test_show_reports_only_the_result_of_the_url_the_entry_has_now(library, http
     run("add", "--no-fetch", "--key", "e", "--set", "title=Neu", "--set", f"url={fine}",
         library=library)
     assert json.loads(run("show", "e", "--json", library=library).output)["link"] is None
+
+
+# --------------------------------------------------------------------------- offline
+
+def _invalid_library(library: Path, n: int) -> None:
+    library.write_text("".join(
+        f"@online{{e{i}, title = {{T}}, date = {{2020}}, url = {{https://h{i}.invalid/x}}}}\n"
+        for i in range(n)), encoding="utf-8")
+
+
+@pytest.mark.parametrize("args", [(), ("e0",), ("--fix",)])
+def test_one_link_offline_is_a_network_error_and_nothing_is_cached(library, args):
+    """No host resolves, not even the web archive: exit 3 and one line, for one link too,
+    and `show` does not learn that the link is gone."""
+    _invalid_library(library, 1)
+    (library.parent / "clippings.toml").write_text('wayback_url = "https://archive.invalid"\n')
+    before = library.read_bytes()
+    result = run("check", *args, library=library)
+    assert result.exit_code == 3
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("clippings: error:")
+    assert "network seems to be down" in result.stderr
+    assert not (library.parent / "index" / "links.json").exists()
+    assert library.read_bytes() == before
+    assert "gone" not in run("show", "e0", library=library).output
+
+
+def test_one_unknown_host_while_the_archive_resolves_is_gone(library, wayback):
+    wayback()   # the archive answers on 127.0.0.1: DNS works, only this host is unknown
+    _invalid_library(library, 1)
+    results, code = check_json(library)
+    assert results["e0"]["status"] == "gone" and code == 1
+    assert "no archived copy" in results["e0"]["message"]
+
+
+# --------------------------------------------------------------------------- progress
+
+def test_progress_line_shows_total_and_elapsed_time_on_a_terminal(library, http_server):
+    """`check` on a terminal draws "checking 2/2 links, 0:00" on stderr."""
+    import pty
+    ok = http_server.route("/ok", send(200, page(ARTICLE)))
+    make_library(library, {"a": {"url": ok}, "b": {"url": http_server.url("/x")}})
+    master, slave = pty.openpty()
+    proc = subprocess.run([sys.executable, "-m", "clippings", "--library", str(library),
+                           "check"], stdout=subprocess.PIPE, stderr=slave, timeout=60,
+                          cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    os.close(slave)
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(master)
+    assert proc.returncode == 1
+    assert re.search(r"checking 2/2 links, 0:0\d · 1 failing", drawn.decode()), drawn
+    assert "checking" not in proc.stdout.decode()
+
+
+def test_progress_line_text():
+    from clippings.progress import Progress, elapsed
+    assert [elapsed(s) for s in (0, 12, 185, 3723)] == ["0:00", "0:12", "3:05", "1:02:03"]
+    p = Progress("checking", noun="links")
+    p.start(80)
+    for _ in range(37):
+        p.step()
+    assert p.line() == "checking 37/80 links, 0:00"

@@ -56,7 +56,8 @@ def add(ctx, sources, entry_type, key, tags, assignments, no_fetch, no_snapshot,
             raise UsageError("fetching metadata is not available in this version; "
                              "use --no-fetch with --set") from None
         from ..progress import Progress
-        with Progress("adding", len(sources), enabled=len(sources) > 1) as progress:
+        with Progress("adding", len(sources), noun="sources",
+                      enabled=len(sources) > 1) as progress:
             results, failures = add_sources(
                 path, list(sources), settings=settings, entry_type=entry_type, key=key,
                 tags=tags, assignments=pairs, force=force, snapshot=not no_snapshot,
@@ -99,10 +100,10 @@ def fetch(ctx, keys, missing, refresh, overwrite, as_json):
         raise UsageError("--overwrite only goes with --refresh")
     path = library_path(ctx)
     from ..progress import Progress
-    with Progress("fetching", enabled=not as_json) as progress:
+    with Progress("fetching", noun="entries", enabled=not as_json) as progress:
         results = fetch_entries(path, list(keys), settings=settings_for(path),
                                 missing=missing, refresh=refresh, overwrite=overwrite,
-                                on_item=progress.step)
+                                on_item=progress.step, on_start=progress.start)
     if as_json:
         echo_json([{"key": r.key, "changed": r.changed, "snapshot": r.snapshot,
                     "error": r.error} for r in results])

@@ -106,6 +106,7 @@ class Probe:
     headers: dict[str, str] = dc_field(default_factory=dict)
     content_type: str = ""
     text: str | None = None       # decoded body when it was read (GET of a page)
+    home_url: str | None = None   # where the site's root leads, when that was needed
     error: Exception | None = None
     elapsed_ms: int = 0
 
@@ -236,6 +237,7 @@ class Prober:
     def __init__(self, client: HttpClient):
         self.client = client
         self._no_head: set[str] = set()
+        self._homes: dict[str, str | None] = {}
         self._lock = threading.Lock()
 
     def wants_head(self, link: Link) -> bool:
@@ -247,6 +249,33 @@ class Prober:
             and not _head_hostile(host)
 
     def probe(self, link: Link) -> Probe:
+        got = self._probe(link)
+        if got.error is None and got.status and 200 <= got.status < 300 and \
+                needs_home_page(link.url, got.final_url, got.redirects):
+            got.home_url = self.home_of(got.final_url)
+        return got
+
+    def home_of(self, url: str) -> str | None:
+        """Where the root of `url`'s site leads (its final URL), asked once per site;
+        None when the root cannot be fetched."""
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return None
+        root = f"{parts.scheme}://{parts.netloc}/"
+        with self._lock:
+            if root in self._homes:
+                return self._homes[root]
+        try:
+            r = self.client.get(root, max_bytes=DOC_CAP, allow_truncate=True)
+            home = r.final_url if 200 <= r.status < 300 else None
+        except (HttpError, BadURL):
+            home = None
+        with self._lock:
+            self._homes[root] = home
+        return home
+
+    def _probe(self, link: Link) -> Probe:
         try:
             if self.wants_head(link):
                 head = _from_response(self.client.head(link.url), "HEAD", False)
@@ -295,7 +324,7 @@ def classify(link: Link, probe: Probe, threshold: float = DRIFT_THRESHOLD) -> Re
             result.message += f" (after redirects to {result.final_url})"
         return result
 
-    home = redirected_home(link.url, probe.final_url, probe.redirects)
+    home = redirected_home(link.url, probe.final_url, probe.redirects, probe.home_url)
     if home:
         result.status, result.message = Status.SOFT_404, home
         return result
@@ -377,12 +406,53 @@ def permanent_target(redirects: list[tuple[str, int]], final_url: str) -> str | 
     return target
 
 
-_HOME_PATHS = re.compile(r"^/?((index|default|home|start)(\.\w+)?|[a-z]{2}([-_][a-z]{2})?/?)?$",
-                         re.I)
+_HOME_PATHS = re.compile(r"^/?((index|default|home|start)(\.\w+)?)?/?$", re.I)
+# One path segment like /de/, /en-us, /ok: maybe a language home, maybe a page.
+_ONE_SEGMENT = re.compile(r"^/?[^/]+/?$")
 
 
-def redirected_home(url: str, final_url: str, redirects) -> str | None:
-    """A message when a deep link was redirected to a site's home page, else None."""
+def is_language_code(segment: str) -> bool:
+    """Whether a path segment is a language (and region) code: de, en-us, de_AT, pt-br.
+    The codes are the C library's locale names (Python's `locale.locale_alias`), so
+    `/ok` or `/tv` are not languages."""
+    import locale
+    code = segment.strip("/").lower().replace("-", "_")
+    lang, _, region = code.partition("_")
+    return len(lang) == 2 and lang in locale.locale_alias and (
+        not region or code in locale.locale_alias or (len(region) == 2 and region.isalpha()))
+
+
+def needs_home_page(url: str, final_url: str, redirects) -> bool:
+    """Whether telling a soft 404 apart needs the site's home page: a deep link that was
+    redirected to a page one segment deep (`/de/` may be the home, `/ok` rarely is)."""
+    if not redirects:
+        return False
+    try:
+        asked, landed = urlsplit(url), urlsplit(final_url)
+    except ValueError:
+        return False
+    deep = asked.path.strip("/") != "" or bool(asked.query)
+    return deep and not landed.query and not _HOME_PATHS.match(landed.path or "/") \
+        and bool(_ONE_SEGMENT.match(landed.path))
+
+
+def same_page(a: str, b: str) -> bool:
+    """Two URLs of the same page (scheme, host case and a trailing slash aside)."""
+    try:
+        x, y = urlsplit(a), urlsplit(b)
+    except ValueError:
+        return False
+    return ((x.hostname or "").lower(), x.path.rstrip("/"), x.query) == \
+        ((y.hostname or "").lower(), y.path.rstrip("/"), y.query)
+
+
+def redirected_home(url: str, final_url: str, redirects, home_url: str | None = None
+                    ) -> str | None:
+    """A message when a deep link was redirected to a site's home page, else None.
+
+    The root and index pages are homes; a page one segment deep (`/de/`) is the home
+    when the site's root leads there too (`home_url`, the root's final URL), or, when
+    the root could not be asked, when the segment is a language code."""
     if not redirects:
         return None
     try:
@@ -390,8 +460,16 @@ def redirected_home(url: str, final_url: str, redirects) -> str | None:
     except ValueError:
         return None
     deep = asked.path.strip("/") != "" or bool(asked.query)
-    if deep and _HOME_PATHS.match(landed.path or "/") and not landed.query:
-        return f"deep link redirected to the home page {final_url}"
+    if not deep or landed.query:
+        return None
+    message = f"deep link redirected to the home page {final_url}"
+    if _HOME_PATHS.match(landed.path or "/"):
+        return message
+    if needs_home_page(url, final_url, redirects):
+        if home_url is not None:
+            return message if same_page(final_url, home_url) else None
+        if is_language_code(landed.path):
+            return message
     return None
 
 

@@ -239,6 +239,26 @@ def test_home_page_redirected_to_home_page_is_not_soft_404(library, http_server)
     assert r["status"] == "ok"
 
 
+def test_short_path_that_is_not_the_home_page_is_not_soft_404(library, http_server):
+    """/temp -> /ok is an ordinary redirect: the site's home page is elsewhere."""
+    http_server.route("/", send(200, page(OTHER, "Startseite")))
+    http_server.route("/ok", send(200, page(ARTICLE)))
+    url = http_server.route("/temp", redirect(http_server.url("/ok"), 302))
+    r, code = one(library, url)
+    assert (r["status"], code) == ("ok", 0)
+
+
+def test_deep_link_sent_where_the_home_page_leads_is_soft_404(library, http_server):
+    """/2016/artikel -> /welcome/, and the root leads to /welcome/ too: the home page,
+    whatever its path is called."""
+    http_server.route("/welcome/", send(200, page(ARTICLE, "Startseite")))
+    http_server.route("/", redirect(http_server.url("/welcome/"), 302))
+    url = http_server.route("/2016/artikel", redirect(http_server.url("/welcome/"), 302))
+    r, code = one(library, url)
+    assert (r["status"], code) == ("soft_404", 1)
+    assert "home page" in r["message"]
+
+
 def test_changed_text_since_snapshot_is_drifted(library, http_server):
     url = http_server.route("/artikel", send(200, page(OTHER)))
     snap = library.parent / "snapshots" / "e"
@@ -540,6 +560,10 @@ def test_permanent_target_stops_at_the_first_temporary_hop():
     ("http://a.de/?p=12", "http://a.de/index.php", True),
     ("http://a.de/", "https://a.de/", False),
     ("http://a.de/2016/x.html", "http://a.de/2016/x/", False),
+    # Without the site's home page to compare with: real language codes only.
+    ("http://a.de/2016/x.html", "http://a.de/en-us/", True),
+    ("http://a.de/temp", "http://a.de/ok", False),
+    ("http://a.de/temp", "http://a.de/tv", False),
 ])
 def test_redirected_home(url, final, home):
     assert bool(L.redirected_home(url, final, [(url, 301)])) is home

@@ -131,6 +131,8 @@ class Result:
     checked_at: str = ""
     cached: bool = False
     unresolved: bool = False       # the host name could not be looked up (DNS)
+    text_similarity: float | None = None   # share of the article's text unchanged
+    changed: bool | None = None    # the main text differs from the snapshot's at all
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -342,15 +344,36 @@ def classify(link: Link, probe: Probe, threshold: float = DRIFT_THRESHOLD) -> Re
     elif probe.redirects:
         result.message = f"temporary redirect to {probe.final_url}"
 
-    if link.snapshot_text and probe.text is not None and result.status is Status.OK:
-        score = drift_score(link.snapshot_text, probe.text)
-        if score is not None:
-            result.similarity = round(score, 3)
-            if score < threshold:
-                result.status = Status.DRIFTED
-                result.message = (f"text differs from the snapshot: similarity "
-                                  f"{score:.2f} < {threshold:.2f}")
+    if link.snapshot_text and probe.text is not None and \
+            result.status in (Status.OK, Status.REDIRECTED):
+        compare_with_snapshot(result, link.snapshot_text, probe.text, threshold)
     return result
+
+
+def compare_with_snapshot(result: Result, snapshot_text: str, html: str,
+                          threshold: float = DRIFT_THRESHOLD) -> None:
+    """Drift and change of the live page against the snapshot's text (in place).
+
+    Two measures: `similarity` (how much of the snapshot the page still holds; below
+    `threshold` the page is no longer the article: `drifted`) and `text_similarity`
+    (how much of the article's own text is the same: any edit makes `changed` true,
+    and an `ok` page says "text changed, 97 % the same")."""
+    live = main_text(html)
+    score = drift_score(snapshot_text, html, live)
+    if score is not None:
+        result.similarity = round(score, 3)
+        if score < threshold:
+            result.status = Status.DRIFTED
+            result.message = (f"text differs from the snapshot: similarity "
+                              f"{score:.2f} < {threshold:.2f}")
+    same = text_similarity(snapshot_text, live)
+    if same is None:
+        return
+    result.text_similarity = round(same, 3)
+    result.changed = same < 1.0
+    if result.changed and result.status is not Status.DRIFTED:
+        percent = min(99, int(same * 100))   # never "100 % the same" for a changed text
+        result.message = _join(result.message, f"text changed, {percent} % the same")
 
 
 def _error_status(exc: Exception) -> tuple[Status, str]:
@@ -563,23 +586,43 @@ def _inside_hidden(el) -> bool:
 
 
 def main_text(html: str) -> str:
-    """The main text of a page: trafilatura when installed, else all visible text."""
-    try:
-        import trafilatura
-    except ImportError:
-        trafilatura = None
-    if trafilatura is not None:
-        try:
-            text = trafilatura.extract(html, include_comments=False, include_tables=True)
-        except Exception:   # a parser failure on odd markup must not fail the check
-            text = None
-        if text:
-            return text
+    """The main text of a page, by the extractor that made the snapshots' text.txt (so
+    an unchanged page gives the same text); all visible text when it finds none."""
+    from .extract.maintext import main_text as extract
+    text = extract(html)
+    if text:
+        return text
     import lxml.html
     try:
         return visible_text(lxml.html.document_fromstring(html))
     except Exception:
         return ""
+
+
+MAX_DIFF_WORDS = 20_000   # longer texts are compared on their first words only
+
+
+def text_similarity(snapshot_text: str, live_text: str) -> float | None:
+    """How much of the article's text is unchanged (1.0: word for word the same).
+
+    Words are compared in order (difflib), within the stretch of the live text that
+    the snapshot's text spans: a headline or a footer the extractor takes in or leaves
+    out around the article is no change; any word edited, added or removed inside it,
+    or missing at its ends, is. None when the snapshot has no words."""
+    from difflib import SequenceMatcher
+    old = _WORD.findall(snapshot_text.casefold())[:MAX_DIFF_WORDS]
+    new = _WORD.findall(live_text.casefold())[:MAX_DIFF_WORDS]
+    if not old:
+        return None
+    matcher = SequenceMatcher(None, old, new, autojunk=False)
+    blocks = [b for b in matcher.get_matching_blocks() if b.size]
+    if not blocks:
+        return 0.0
+    window = new[blocks[0].b:blocks[-1].b + blocks[-1].size]
+    if window == old:
+        return 1.0
+    matched = sum(b.size for b in blocks)
+    return 2.0 * matched / (len(old) + len(window))
 
 
 def shingles(text: str, size: int = SHINGLE) -> set[tuple[str, ...]]:
@@ -606,21 +649,22 @@ def containment(old: str, new: str, size: int = SHINGLE) -> float | None:
 MIN_SNAPSHOT_WORDS = 20
 
 
-def drift_score(snapshot_text: str, html: str) -> float | None:
+def drift_score(snapshot_text: str, html: str, main: str | None = None) -> float | None:
     """How much of the snapshot's text the live page still holds (0..1), or None when
-    the snapshot is too short to judge. The better of the main text and the whole visible
-    text counts, so an extractor picking a different block on the live page is no drift."""
+    the snapshot is too short to judge. The better of the main text (`main`, when the
+    caller has it) and the whole visible text counts, so an extractor picking a
+    different block on the live page is no drift."""
     if len(_WORD.findall(snapshot_text)) < MIN_SNAPSHOT_WORDS:
         return None
-    main = containment(snapshot_text, main_text(html)) or 0.0
-    if main >= DRIFT_THRESHOLD:
-        return main
+    best = containment(snapshot_text, main if main is not None else main_text(html)) or 0.0
+    if best >= DRIFT_THRESHOLD:
+        return best
     import lxml.html
     try:
         full = visible_text(lxml.html.document_fromstring(html))
     except Exception:
         full = ""
-    return max(main, containment(snapshot_text, full) or 0.0)
+    return max(best, containment(snapshot_text, full) or 0.0)
 
 
 # --------------------------------------------------------------------------- archive

@@ -276,6 +276,35 @@ def test_unchanged_text_since_snapshot_is_ok(library, http_server):
     (snap / "text.txt").write_text(ARTICLE, encoding="utf-8")
     r, _ = one(library, url)
     assert r["status"] == "ok" and r["similarity"] > 0.9
+    assert r["changed"] is False and r["text_similarity"] == 1.0
+    assert "changed" not in r["message"]
+
+
+def test_a_small_change_of_meaning_is_reported_as_changed_text(library, http_server):
+    """One sentence reversed: still the article (ok, not drifted), but `check`, its JSON
+    and `show` say that the text changed and how much of it is the same."""
+    kept = ARTICLE + " Die Stadt hält an der Partnerschaft fest."
+    url = http_server.route("/artikel", send(200, page(
+        ARTICLE + " Die Stadt kündigt die Partnerschaft.")))
+    snap = library.parent / "snapshots" / "e"
+    snap.mkdir(parents=True)
+    (snap / "text.txt").write_text(kept, encoding="utf-8")
+    r, code = one(library, url)
+    assert (r["status"], code, r["changed"]) == ("ok", 0, True)
+    assert 0.85 < r["text_similarity"] < 1.0
+    percent = int(r["text_similarity"] * 100)
+    assert f"text changed, {percent} % the same" in r["message"]
+    table = run("check", library=library).stdout
+    assert f"text changed, {percent} % the same" in table
+    assert "1 with changed text" in table
+    assert f"text changed, {percent} % the same" in run("show", "e", library=library).output
+
+
+def test_text_similarity_ignores_what_the_extractor_adds_around_the_article():
+    assert L.text_similarity(ARTICLE, "Überschrift\n" + ARTICLE + "\nImpressum") == 1.0
+    assert L.text_similarity(ARTICLE, ARTICLE.replace("1988", "1989")) < 1.0
+    assert L.text_similarity(ARTICLE + " Ende.", ARTICLE) < 1.0   # text removed
+    assert L.text_similarity(ARTICLE, OTHER) < 0.2
 
 
 def test_gzip_page_is_decoded_before_it_is_judged(library, http_server):

@@ -120,9 +120,6 @@ def _details(r) -> list[str]:
     if r.archive_url:
         lines.append(f"archived: {r.archive_url}"
                      + (f" ({r.archive_date})" if r.archive_date else ""))
-    if getattr(r, "changed", False) and r.status.value == "ok":
-        lines.append(f"text changed, {r.similarity:.0%} the same as the snapshot"
-                     .replace("%", " %"))
     if r.cached:
         lines.append(f"cached result from {r.checked_at}")
     return lines

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import snapshots
+from . import snapshots, validate
 from .config import Settings
 from .errors import ClippingsError, NetworkError, SourceError, UsageError
 from .manage import AddResult, add_record, apply_assignments
@@ -177,8 +177,8 @@ def add_sources(path: Path, sources: list[str], *, settings: Settings, entry_typ
             record = fetched.record
             untitled = fetched.raw and not record.fields.get("title")
             if entry_type:
-                record.type = entry_type.lower()
-            apply_assignments(record, assignments, tags)
+                record.type = validate.check_type(entry_type, force)
+            apply_assignments(record, assignments, tags, force)
             if untitled and not record.fields.get("title"):
                 raise SourceError(
                     f"{source}: no title could be read from the page, so nothing was saved; "
@@ -268,7 +268,8 @@ def _field_updates(current: Record, fetched: Record, overwrite: bool) -> dict:
 
 
 def fetch_entries(path: Path, keys: list[str], *, settings: Settings, missing=False,
-                  refresh=False, overwrite=False, on_item=None) -> list[FetchResult]:
+                  refresh=False, overwrite=False, on_item=None,
+                  on_start=None) -> list[FetchResult]:
     """Fetch metadata (and missing snapshots) for existing entries; fill empty fields."""
     from . import bibfile
     from .library import Library
@@ -285,6 +286,8 @@ def fetch_entries(path: Path, keys: list[str], *, settings: Settings, missing=Fa
     fetched: dict[str, Fetched] = {}
     results: dict[str, FetchResult] = {}
     sources = [_source_of(rec) for rec in todo]
+    if on_start:
+        on_start(len(sources))
     for rec, (_, got) in zip(todo, fetch_many(sources, settings)):
         if on_item:
             on_item(rec.key)

@@ -10,10 +10,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import bibfile, latex, snapshots
+from . import bibfile, latex, snapshots, validate
 from .config import Settings
 from .errors import ConflictError, UsageError
-from .fields import check_value, is_name_field
+from .fields import is_name_field
 from .library import Library
 from .model import Name, Record
 from .names import parse_names
@@ -29,22 +29,22 @@ class AddResult:
 
 
 def record_from_assignments(entry_type: str, assignments: list[tuple[str, str]],
-                            tags: tuple[str, ...] = ()) -> Record:
-    """A Record from FIELD=VALUE pairs; name fields use BibTeX name syntax."""
-    rec = Record(type=entry_type.lower())
-    apply_assignments(rec, assignments, tags)
+                            tags: tuple[str, ...] = (), force: bool = False) -> Record:
+    """A Record from FIELD=VALUE pairs; name fields use BibTeX name syntax. Type and
+    values follow the rules of `validate` unless `force`."""
+    rec = Record(type=validate.check_type(entry_type, force))
+    apply_assignments(rec, assignments, tags, force)
     return rec
 
 
 def apply_assignments(rec: Record, assignments: list[tuple[str, str]],
-                      tags: tuple[str, ...] = ()) -> Record:
+                      tags: tuple[str, ...] = (), force: bool = False) -> Record:
     """Set FIELD=VALUE pairs on `rec` the same way with and without a fetched source:
     name fields are parsed as BibTeX name lists (replacing fetched names), URLs lose
-    their tracking parameters."""
+    their tracking parameters; values follow the rules of `validate` unless `force`."""
     from .dedupe import strip_tracking
     for name, value in assignments:
-        check_value(name, value)
-        value = value.strip()
+        value = validate.check_value(name, value, force).strip()
         name = name.lower()
         if is_name_field(name):
             rec.names[name] = parse_names(value)
@@ -121,10 +121,11 @@ def add_record(path: Path, record: Record, *, key: str | None = None, force: boo
 
 
 def set_fields(path: Path, key: str, assignments: list[tuple[str, str]],
-               raw_latex: bool = False, settings: Settings | None = None) -> str:
+               raw_latex: bool = False, settings: Settings | None = None,
+               force: bool = False) -> str:
     values: dict[str, str | None] = {}
     for name, value in assignments:
-        check_value(name, value)
+        value = validate.check_value(name, value, force)
         if raw_latex:
             if not latex.braces_balanced(value):
                 raise UsageError(f"unbalanced braces in the LaTeX value of {name}")
@@ -220,6 +221,7 @@ class ImportResult:
     added: list[str] = field(default_factory=list)
     renamed: list[tuple[str, str]] = field(default_factory=list)     # (wanted, given)
     skipped: list[tuple[str, str, str]] = field(default_factory=list)  # (key, existing, why)
+    invalid: list[tuple[str, str]] = field(default_factory=list)   # (key, what is wrong)
 
 
 def read_records(path: Path) -> list[Record]:
@@ -277,6 +279,11 @@ def import_files(path: Path, files: list[Path], force: bool = False,
         renames: dict[Path, dict[str, str]] = {f: {} for f in files}
         accepted: list[tuple[Path, Record]] = []
         for source, rec in incoming:
+            problems = [] if force else validate.record_problems(rec)
+            if problems:   # the rules of add/set/edit: skipped like a duplicate
+                result.invalid.append((rec.key or rec.fields.get("title", "?"),
+                                       str(problems[0])))
+                continue
             if rec.fields.get("url"):
                 rec.fields["url"] = strip_tracking(rec.fields["url"])
             dups = index.find(rec)

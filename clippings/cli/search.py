@@ -34,7 +34,7 @@ def index(ctx: click.Context, rebuild: bool) -> None:
     from .base import library_path, settings_for
     from ..search import index as search_index
     path = library_path(ctx)
-    with Progress("indexing", min_total=PROGRESS_FROM) as progress:
+    with Progress("indexing", noun="entries", min_total=PROGRESS_FROM) as progress:
         report = search_index.update(path, rebuild=rebuild, progress=progress.update,
                                      settings=settings_for(path))
     if report.rebuilt:

@@ -100,10 +100,12 @@ def read_errors() -> tuple[type[BaseException], ...]:
 
 # -- fingerprints -----------------------------------------------------------------------
 
-def fingerprint(rec: Record) -> str:
-    """A digest of everything about an entry that is indexed (decoded, crossref resolved)."""
+def fingerprint(rec: Record, link: str = "") -> str:
+    """A digest of everything about an entry that is indexed (decoded, crossref resolved,
+    and the status of its URL's last check)."""
     data = [rec.type, sorted(rec.fields.items()),
-            sorted((name, [str(n) for n in names]) for name, names in rec.names.items())]
+            sorted((name, [str(n) for n in names]) for name, names in rec.names.items()),
+            link]
     raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return strong_hash(raw)
 
@@ -157,9 +159,32 @@ def _path_stat(path: Path | str) -> list[int] | None:
         return None
 
 
-def _snapshots_stat(library_folder: Path) -> list[int] | None:
-    """Stat of snapshots/: changes when a snapshot folder is added, removed or renamed."""
-    return _path_stat(os.path.join(library_folder, snapshots.SNAPSHOTS))
+def snapshots_signature(library_folder: Path) -> list[int] | None:
+    """Stat of snapshots/ and of the link results: snapshots/ changes when a snapshot
+    folder is added, removed or renamed; links.json when `check` saved results."""
+    from ..links_cache import CACHE_FILE
+    return [_path_stat(os.path.join(library_folder, snapshots.SNAPSHOTS)),
+            _path_stat(os.path.join(library_folder, CACHE_FILE))]
+
+
+def link_statuses(library_folder: Path) -> dict[tuple[str, str], str]:
+    """(key, url) -> status of the last check of the entry's `url` field."""
+    from ..links_cache import load
+    return {(r.get("key"), r.get("url")): str(r.get("status", ""))
+            for r in load(library_folder).values()
+            if isinstance(r, dict) and r.get("field", "url") == "url"}
+
+
+def link_status(links: dict, rec: Record) -> str:
+    url = rec.fields.get("url")
+    return links.get((rec.key, url), "") if url else ""
+
+
+def current_state(library_folder: Path, records: dict[str, Record], links: dict
+                  ) -> dict[str, list[str]]:
+    """key -> [fingerprint, snapshot stamp]: what an index of these records records."""
+    return {key: [fingerprint(rec, link_status(links, rec)), snapshot_stamp(library_folder, key)]
+            for key, rec in records.items()}
 
 
 # -- manifest ---------------------------------------------------------------------------
@@ -201,21 +226,31 @@ def is_current(bib_path: Path) -> bool:
     manifest = read_manifest(folder)
     if not manifest or not manifest.get("complete") or manifest.get("schema") != schema_id():
         return False
-    bib = manifest.get("bib") or {}
+    return signatures_match(bib_path, manifest.get("bib"), manifest.get("snapshots"),
+                            lambda: read_entries(folder))
+
+
+def signatures_match(bib_path: Path, bib: dict | None, snapshots_sig, entries) -> bool:
+    """library.bib and the snapshots are as recorded: library.bib of the same stat (or the
+    same digest when only its stat changed), snapshots/ and the link results of the same
+    stat, or else every snapshot of the same stamp (`entries()`: key -> [_, stamp])."""
+    bib = bib or {}
     if bib.get("stat") is None or bib["stat"] != _path_stat(bib_path):
         try:
             if bib.get("digest") != strong_hash(bib_path.read_bytes()):
                 return False
         except OSError:
             return False
-    if manifest.get("snapshots") is not None and \
-            manifest["snapshots"] == _snapshots_stat(folder):
+    now = snapshots_signature(bib_path.parent)
+    if snapshots_sig is not None and snapshots_sig == now:
         return True
-    entries = read_entries(folder)
-    if entries is None:
+    if snapshots_sig is None or snapshots_sig[1] != now[1]:
+        return False   # link results changed: a link facet may have changed
+    known = entries()
+    if known is None:
         return False
-    prefix = str(folder)
-    return all(snapshot_stamp(prefix, key) == entry[1] for key, entry in entries.items())
+    prefix = str(bib_path.parent)
+    return all(snapshot_stamp(prefix, key) == entry[1] for key, entry in known.items())
 
 
 # -- building and updating --------------------------------------------------------------
@@ -274,24 +309,24 @@ def update(bib_path: Path, records: Iterable[Record] | None = None, *, rebuild: 
     with _locked(folder):
         # Signatures first, then the data they describe: a change during the update
         # makes them differ from the files, so the next check updates again.
-        snapshots_stat = _snapshots_stat(folder)
+        snapshots_stat = snapshots_signature(folder)
         bib = read_bib(bib_path)
         if records is None:
             from ..config import load_settings
             from ..library import Library
             records = Library(bib_path, bib.raw, settings or load_settings(folder)).records()
         records = {rec.key: rec for rec in records}
-        current = {key: [fingerprint(rec), snapshot_stamp(folder, key)]
-                   for key, rec in records.items()}
+        links = link_statuses(folder)
+        current = current_state(folder, records, links)
         manifest = read_manifest(folder)
         reason = "asked for" if rebuild else _why_rebuild(folder, manifest)
         report = IndexReport(total=len(records), rebuilt=reason)
         if reason:
             if procs is None:
                 procs = min(2, os.cpu_count() or 1) if len(records) >= PARALLEL_FROM else 1
-            _rebuild(folder, records, report, progress, procs)
+            _rebuild(folder, records, links, report, progress, procs)
         else:
-            _incremental(folder, manifest, read_entries(folder), records, current, report,
+            _incremental(folder, read_entries(folder), records, links, current, report,
                          progress)
         if report.changed or (manifest or {}).get("bib") != bib.signature or \
                 manifest.get("snapshots") != snapshots_stat:
@@ -301,7 +336,7 @@ def update(bib_path: Path, records: Iterable[Record] | None = None, *, rebuild: 
         return report
 
 
-def _rebuild(folder: Path, records: dict[str, Record], report: IndexReport,
+def _rebuild(folder: Path, records: dict[str, Record], links: dict, report: IndexReport,
              progress: Progress | None, procs: int) -> None:
     from whoosh import index
     path = index_dir(folder)
@@ -312,7 +347,7 @@ def _rebuild(folder: Path, records: dict[str, Record], report: IndexReport,
     writer = ix.writer(**_writer_options(procs))
     try:
         for done, (key, rec) in enumerate(records.items(), 1):
-            report.text_bytes += _add(writer, folder, rec, update=False)
+            report.text_bytes += _add(writer, folder, rec, links, update=False)
             report.added.append(key)
             if progress:
                 progress(done, len(records))
@@ -322,30 +357,35 @@ def _rebuild(folder: Path, records: dict[str, Record], report: IndexReport,
     writer.commit()
 
 
-def _incremental(folder: Path, manifest: dict, known: dict, records: dict[str, Record],
+def _incremental(folder: Path, known: dict, records: dict[str, Record], links: dict,
                  current: dict[str, list[str]], report: IndexReport,
                  progress: Progress | None) -> None:
-    report.removed = [key for key in known if key not in current]
-    report.added = [key for key in current if key not in known]
-    report.updated = [key for key in current if key in known and known[key] != current[key]]
+    diff(known, current, report)
     if not report.changed:
         return
     # Until the commit and the new manifest are both on disk, the index may hold changes
     # the manifest does not know about: mark it, so a crash leads to a rebuild.
-    _write_manifest(folder, {**manifest, "complete": False})
+    _write_manifest(folder, {**read_manifest(folder), "complete": False})
     writer = open_index(folder).writer(**_writer_options(1))
     try:
         for key in report.removed:
             writer.delete_by_term("key", key)
         todo = report.added + report.updated
         for done, key in enumerate(todo, 1):
-            report.text_bytes += _add(writer, folder, records[key], update=True)
+            report.text_bytes += _add(writer, folder, records[key], links, update=True)
             if progress:
                 progress(done, len(todo))
     except BaseException:
         writer.cancel()
         raise
     writer.commit()
+
+
+def diff(known: dict, current: dict, report: IndexReport) -> None:
+    """Fill `report` with the keys added, updated and removed between two states."""
+    report.removed = [key for key in known if key not in current]
+    report.added = [key for key in current if key not in known]
+    report.updated = [key for key in current if key in known and known[key] != current[key]]
 
 
 def _writer_options(procs: int) -> dict:
@@ -358,9 +398,9 @@ def _writer_options(procs: int) -> dict:
     return options
 
 
-def _add(writer, folder: Path, rec: Record, update: bool) -> int:
+def _add(writer, folder: Path, rec: Record, links: dict, update: bool) -> int:
     text = snapshots.text(folder, rec.key)
-    doc = document(rec, text)
+    doc = document(rec, text, link_status(links, rec))
     (writer.update_document if update else writer.add_document)(**doc)
     # Bytes of text indexed (`text` repeats the other text fields but the title).
     return len((doc.get("title", "") + doc.get("text", "")).encode("utf-8"))

@@ -31,6 +31,8 @@ class Settings:
     wayback_save_url: str = "https://web.archive.org"
     encoding: str = ""          # of library.bib when it is not UTF-8 and has no coding line
     old_url_field: str = "origurl"
+    search_backend: str = "whoosh"   # or a postgresql:// URL (clippings.search.backend)
+    search_schema: str = ""          # PostgreSQL schema of this library; "" = from its folder
 
 
 def load_settings(folder: Path | None, overrides: dict | None = None,

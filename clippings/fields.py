@@ -51,11 +51,33 @@ def url_problem(value: str) -> str | None:
     return None
 
 
+_AND_EDGE = re.compile(r"(^|\s)and\s*$|^\s*and(\s|$)|\sand\s+and(\s|$)", re.I)
+
+
+def name_list_problem(value: str) -> str | None:
+    """Why `value` is not a BibTeX name list ("Family, Given and {Org}"), or None."""
+    from .latex import braces_balanced
+    from .names import _AND, split_top
+    if not braces_balanced(value):
+        return "its braces do not balance"
+    if _AND_EDGE.search(value.strip()):
+        return "an 'and' has no name on one side"
+    for part in split_top(value.strip(), _AND):
+        if len(split_top(part, re.compile(","))) > 3:
+            return f"{part.strip()!r} has more than two commas"
+    return None
+
+
 def check_value(name: str, value: str) -> None:
     """Raise UsageError when a value given on the command line is unusable."""
     if not FIELD_NAME.match(name):
         raise UsageError(f"invalid field name {name!r}")
     lname = name.lower()
+    if lname in NAME_FIELDS and value.strip():
+        problem = name_list_problem(value)
+        if problem:
+            raise UsageError(f"invalid name list {value!r} for {lname}: {problem} "
+                             "(use 'Family, Given and {Organisation}')")
     if lname in URL_FIELDS:
         problem = url_problem(value)
         if problem:

@@ -13,9 +13,10 @@ from .check import check
 from .entries import edit, init, lint, list_, rename, rm, set_, show, unset
 from .export import cite, export, styles
 from .search import index, search
+from .web import serve, user
 
 for _command in (init, add, fetch, import_, list_, show, set_, unset, edit, rename, rm,
-                 lint, check, index, search, export, cite, styles):
+                 lint, check, index, search, export, cite, styles, serve, user):
     main.add_command(_command)
 
 __all__ = ["main"]

@@ -26,3 +26,16 @@ def find(bib_path: Path, text: str, limit: int | None = 10, *, settings=None,
     except index.read_errors():
         index.update(bib_path, rebuild=True, progress=rebuild_progress)
         return query.search(index.open_index(folder), text, folder, limit)
+
+
+def page(bib_path: Path, text: str = "", filters=None, **options):
+    """One page of a search (or of browsing, with no text): hits, total, facet counts.
+    See `pages.search_page`."""
+    from .pages import search_page
+    return search_page(bib_path, text, filters, **options)
+
+
+def similar(bib_path: Path, record, limit: int = 5, settings=None):
+    """Clippings like `record` (by title words and keywords), best first."""
+    from .pages import similar as find_similar
+    return find_similar(bib_path, record, limit, settings)

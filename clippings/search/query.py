@@ -231,8 +231,12 @@ def search(ix, text: str, library_folder: Path, limit: int | None = 10) -> list[
 
 
 def _hit(result, marker: "Marker", library_folder: Path) -> Hit:
+    return hit_from(result.fields(), float(result.score), marker, library_folder)
+
+
+def hit_from(stored: dict, score: float, marker: "Marker", library_folder: Path) -> Hit:
+    """A Hit from a document's stored fields: title, persons, date and a snippet."""
     from .. import snapshots
-    stored = result.fields()
     meta = stored.get("meta") or {}
     key = stored["key"]
     sources = [lambda: snapshots.text(library_folder, key), lambda: meta.get("abstract"),
@@ -248,7 +252,7 @@ def _hit(result, marker: "Marker", library_folder: Path) -> Hit:
             break
     if not text_snippet and first:
         text_snippet = _cut(first, 0, 0, SNIPPET_CHARS)
-    return Hit(key=key, score=float(result.score), type=meta.get("type", ""),
+    return Hit(key=key, score=score, type=meta.get("type", ""),
                title=meta.get("title", ""), authors=list(meta.get("authors", [])),
                date=meta.get("date", ""), snippet=text_snippet,
                journal=meta.get("journal", ""))

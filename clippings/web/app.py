@@ -160,7 +160,7 @@ def create_app(bib_path: Path, settings: Settings, *, read_only: bool = False,
     middleware = [
         Middleware(SecurityHeaders),
         Middleware(JsonSuffix),
-        Middleware(BodyLimit, limit=config.max_upload + 64 * 1024),
+        Middleware(BodyLimit, limit=config.max_upload + 16 * 1024),
     ]
     if allowed_hosts:
         middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts))

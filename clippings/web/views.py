@@ -117,7 +117,9 @@ async def post_form(request):
     cfg = config(request)
     try:
         form = await request.form(max_files=1, max_fields=500, max_part_size=cfg.max_upload)
-    except HTTPException:
+    except HTTPException as exc:
+        if "maximum size" in str(exc.detail):
+            raise HTTPException(413, "the upload is too large") from None
         raise
     except Exception:
         raise HTTPException(400, "malformed form") from None
@@ -522,8 +524,9 @@ def config_state(cfg):
 
 
 def _first_paragraph(text: str) -> str:
+    """The first line that reads like prose (a sentence, not the headline)."""
     for para in re.split(r"\n\s*\n|\n", text or ""):
-        if len(para.strip()) > 40:
+        if len(para.strip()) > 40 and para.strip()[-1:] in ".!?…\"“”»«":
             return para.strip()[:600]
     return (text or "").strip()[:600]
 

@@ -34,7 +34,8 @@ def client_for(settings: Settings):
         user_agent=settings.user_agent or None, email=settings.email or None,
         read_timeout=settings.timeout, connect_timeout=min(10.0, settings.timeout),
         deadline=settings.timeout * 3, max_bytes=int(settings.max_download_mb * 1024 * 1024),
-        per_host=settings.per_host, host_spacing=settings.host_spacing))
+        per_host=settings.per_host, host_spacing=settings.host_spacing,
+        allow_private_addresses=settings.allow_private_addresses))
 
 
 def fetch_source(source: str, settings: Settings, client=None) -> Fetched:

@@ -793,7 +793,8 @@ def http_settings(settings, options: CheckOptions) -> HttpSettings:
         connect_timeout=min(10.0, t), read_timeout=t, deadline=2 * t + 10,
         max_bytes=PAGE_CAP, retries=1, backoff=0.5, retry_after_cap=min(10.0, t),
         per_host=max(1, options.per_host), pool_size=max(1, options.concurrency),
-        host_spacing=max(0.0, float(getattr(settings, "host_spacing", 0.0))))
+        host_spacing=max(0.0, float(getattr(settings, "host_spacing", 0.0))),
+        allow_private_addresses=getattr(settings, "allow_private_addresses", True))
 
 
 def check_all(links: list[Link], client: HttpClient, options: CheckOptions,

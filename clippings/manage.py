@@ -123,7 +123,17 @@ def add_record(path: Path, record: Record, *, key: str | None = None, force: boo
 def set_fields(path: Path, key: str, assignments: list[tuple[str, str]],
                raw_latex: bool = False, settings: Settings | None = None,
                force: bool = False) -> str:
-    values: dict[str, str | None] = {}
+    values = bibtex_values(assignments, raw_latex, force)
+    with Library.update(path, settings) as lib:
+        key = lib.resolve_key(key)
+        lib.set_fields(key, values)
+    return key
+
+
+def bibtex_values(assignments: list[tuple[str, str]], raw_latex: bool = False,
+                  force: bool = False) -> dict[str, str]:
+    """Checked FIELD=VALUE pairs as the BibTeX text of each value (braces included)."""
+    values: dict[str, str] = {}
     for name, value in assignments:
         value = validate.check_value(name, value, force)
         if raw_latex:
@@ -134,10 +144,73 @@ def set_fields(path: Path, key: str, assignments: list[tuple[str, str]],
             values[name] = "{" + bibfile.format_names(parse_names(value)) + "}"
         else:
             values[name] = bibfile.format_value(value, name)
+    return values
+
+
+class FieldErrors(UsageError):
+    """Several fields of one form are invalid: `errors` maps field -> message."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(f"{name}: {msg}" for name, msg in errors.items()))
+
+
+def entry_version(text: str) -> str:
+    """A short fingerprint of an entry's text: what an editor saw when it began."""
+    import hashlib
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def check_fields(entry_type: str, values: dict[str, str]) -> dict[str, str]:
+    """field -> message for each unusable value (the checks of `set`) and the type."""
+    errors = {}
+    problem = validate.type_problem(entry_type)
+    if problem:
+        errors["type"] = problem
+    for name, value in values.items():
+        if not value.strip():
+            continue
+        try:
+            validate.check_value(name, value)
+        except UsageError as exc:
+            errors[name] = str(exc)
+    if not (values.get("title") or "").strip():
+        errors.setdefault("title", "an entry needs a title")
+    return errors
+
+
+def update_entry(path: Path, key: str, entry_type: str, values: dict[str, str],
+                 version: str, settings: Settings | None = None) -> list[str]:
+    """Set an entry's type and fields from a form (empty value = remove the field).
+
+    Nothing is written when a value is invalid (FieldErrors, per field) or when the
+    entry changed since the editor read it (ConflictError: `version` is its
+    `entry_version` then). Returns the names of the fields that changed.
+    """
+    import re
+    errors = check_fields(entry_type, values)
+    if errors:
+        raise FieldErrors(errors)
     with Library.update(path, settings) as lib:
         key = lib.resolve_key(key)
-        lib.set_fields(key, values)
-    return key
+        text = lib.entry_text(key)
+        if entry_version(text) != version:
+            raise ConflictError(f"entry '{key}' was changed by someone else meanwhile; "
+                                "nothing was written")
+        current = record_json(lib.record(key, resolve=False))
+        changed = [n for n, v in values.items()
+                   if v.strip() != str(current.get(n, "")).strip()]
+        todo = {n: values[n] for n in changed}
+        new_values: dict[str, str | None] = {n: None for n, v in todo.items() if not v.strip()}
+        new_values.update(bibtex_values([(n, v) for n, v in todo.items() if v.strip()]))
+        if new_values:
+            lib.set_fields(key, new_values)
+        if entry_type.lower() != lib.record(key, resolve=False).type:
+            text = lib.entry_text(key)
+            lib.replace_entry(key, re.sub(r"@\s*\w+", "@" + entry_type.lower(), text,
+                                          count=1))
+            changed.append("type")
+    return changed
 
 
 def unset_fields(path: Path, key: str, names: list[str],
@@ -408,5 +481,5 @@ def display_date(rec: Record) -> str:
     return year
 
 
-__all__ = ["add_record", "set_fields", "unset_fields", "rename", "remove", "edit_entry",
+__all__ = ["add_record", "set_fields", "update_entry", "check_fields", "entry_version", "unset_fields", "rename", "remove", "edit_entry",
            "import_files", "read_records", "record_json", "record_from_assignments", "Name"]

@@ -15,10 +15,11 @@ from .export import cite, export, styles
 from .git import git_setup, merge_driver
 from .search import index, search
 from .site import site
+from .web import serve, user
 
 for _command in (init, add, fetch, import_, list_, show, set_, unset, edit, rename, rm,
                  lint, check, index, search, export, cite, styles, site, git_setup,
-                 merge_driver):
+                 merge_driver, serve, user):
     main.add_command(_command)
 
 __all__ = ["main"]

@@ -268,7 +268,7 @@ def hit_from(stored: dict, score: float, marker: "Marker", library_folder: Path)
     from .. import snapshots
     meta = stored.get("meta") or {}
     key = stored["key"]
-    return make_hit(key, float(result.score), meta,
+    return make_hit(key, float(score), meta,
                     lambda: snapshots.text(library_folder, key), marker)
 
 

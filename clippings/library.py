@@ -417,17 +417,19 @@ class Library:
             self.set_fields(child, self._renamed_references(child, {old.casefold(): new}))
         return new
 
-    def references(self, key: str) -> list[tuple[str, str]]:
-        """(child key, field) of every entry whose reference fields name `key`."""
-        folded = key.casefold()
+    def references(self, *keys: str) -> list[tuple[str, str]]:
+        """(child key, field) of every entry whose reference fields name one of `keys`
+        (one pass over the library, whatever the number of keys)."""
+        folded = {k.casefold() for k in keys}
         found = []
         for other in self.keys():
             text = self.entry_text(other)
-            if folded not in text.casefold():   # cheap filter before parsing
+            lowered = text.casefold()
+            if not any(k in lowered for k in folded):   # cheap filter before parsing
                 continue
             block = self.parse_entry(text, other)
             for f in block.fields:
-                if f.key in REFERENCE_FIELDS and folded in _key_list(f.value):
+                if f.key in REFERENCE_FIELDS and folded & _key_list(f.value):
                     found.append((other, f.key))
         return found
 

@@ -257,13 +257,13 @@ def remove(path: Path, keys: list[str], keep_snapshot: bool = False,
         resolved = list(dict.fromkeys(lib.resolve_key(k) for k in keys))
         if not force:
             going = {k.casefold() for k in resolved}
-            for key in resolved:
-                children = [(c, f) for c, f in lib.references(key)
-                            if c.casefold() not in going]
-                if children:
-                    named = ", ".join(f"{c} ({f})" for c, f in children[:10])
-                    raise ConflictError(f"'{key}' is referred to by {named}; removing it "
-                                        "would leave them dangling (use --force)")
+            children = [(c, f) for c, f in lib.references(*resolved)
+                        if c.casefold() not in going]
+            if children:
+                named = ", ".join(f"{c} ({f})" for c, f in children[:10])
+                what = f"'{resolved[0]}' is" if len(resolved) == 1 else "these entries are"
+                raise ConflictError(f"{what} referred to by {named}; removing would leave "
+                                    "them dangling (use --force)")
         for key in resolved:
             lib.remove(key)
         lib.save(_locked=True)

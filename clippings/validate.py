@@ -154,7 +154,7 @@ def value_problem(name: str, value: str) -> str | None:
     if lname in NAME_FIELDS:
         problem = names_problem(value)
         if problem:
-            return f"{lname}: {problem}"
+            return f"invalid name list for {lname}: {problem}"
     return None
 
 

@@ -109,7 +109,7 @@ def check(ctx, keys, fmt, fix, archive, concurrency, per_host, spacing, timeout,
         ctx.exit(1)
 
 
-def _render(results, fixed, fmt, run) -> None:
+def _render(results, fixed, fmt, run=None) -> None:
     from .base import echo_json
     if fmt == "json":
         data = []

@@ -398,7 +398,7 @@ async def remove_view(request):
                                    False, cfg.settings)
     if wants_json(request):
         return json_response([{"key": k, "snapshot_removed": s} for k, s in done])
-    return RedirectResponse("/?removed=" + done[0][0], 303)
+    return RedirectResponse("/?removed=" + done[0].key, 303)
 
 
 async def keywords_view(request):

@@ -80,13 +80,17 @@ def search(ctx: click.Context, query: tuple[str, ...], limit: int, as_json: bool
             Progress("rebuilding the search index", min_total=PROGRESS_FROM) as rebuild:
         hits = find(path, " ".join(query), limit or None, settings=settings_for(path),
                     progress=progress.update, rebuild_progress=rebuild.update)
+    if as_json:
+        echo_json([hit.as_json() for hit in hits])
+        return
     if keys_only:
         for hit in hits:
             click.echo(hit.key)
-    elif as_json:
-        echo_json([hit.as_json() for hit in hits])
     else:
         _print(hits)
+    total = getattr(hits, "total", len(hits))
+    if total > len(hits):   # on stderr: piped keys stay clean
+        click.echo(f"{len(hits)} of {total} hits; --limit for more", err=True)
 
 
 def _print(hits) -> None:

@@ -148,6 +148,20 @@ def test_shipped_place_names_are_rebuilt_from_geonames():
     assert not any(name.isupper() and len(name) <= 4 for name in moscow)   # no "MOW"
 
 
+def test_shipped_place_keys_are_those_the_analysis_makes():
+    with gzip.open(places.PLACE_KEYS, "rt", encoding="utf-8") as fh:
+        shipped = fh.read().splitlines()
+    assert shipped == places.build_place_keys(list(places.load_place_names()))
+
+
+def test_place_keys_of_another_analysis_are_not_used(tmp_path):
+    stale = tmp_path / "keys.txt.gz"
+    with gzip.open(stale, "wt", encoding="utf-8") as fh:
+        fh.write("# analysis-0 pystemmer-0\nx\n")
+    assert places.load_place_keys("analysis-2 pystemmer-3", stale) is None
+    assert places.load_place_keys("anything", tmp_path / "missing.gz") is None
+
+
 # -- `~` without a number -----------------------------------------------------------------
 
 def test_fuzzy_distance_grows_with_the_word():

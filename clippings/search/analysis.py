@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Any, Callable, Iterable, Iterator
 
 import Stemmer  # PyStemmer: Snowball 3 in C, faster and better (-erin/-innen) than whoosh's
@@ -187,7 +188,9 @@ class _TermFilter(Filter):
                 yield t
 
 
+@lru_cache(maxsize=1)
 def _iuliia_schemas() -> list[Any]:
+    """Loaded when indexing needs them: `search` never does."""
     import iuliia
 
     return [iuliia.GOST_779, iuliia.SCIENTIFIC, iuliia.ALA_LC, iuliia.BGN_PCGN,
@@ -202,14 +205,12 @@ def latin_spellings(word: str) -> list[str]:
     for form in forms:
         for scheme in ("de", "en"):
             out.append(transliterate_ru(form, scheme))
-        for schema in _SCHEMAS:
+        for schema in _iuliia_schemas():
             out.append(schema.translate(form))
     # iuliia writes ь/ъ as modifier letters (ʹ ʺ) in some schemes: not part of a word
     out = [unicodedata.normalize("NFC", _SIGNS.sub("", w)) for w in out]
     return [w for w in dict.fromkeys(out) if not _CYRILLIC.search(w)]
 
-
-_SCHEMAS = _iuliia_schemas()
 
 
 class MixedLanguageFilter(_TermFilter):

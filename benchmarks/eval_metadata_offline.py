@@ -1,14 +1,23 @@
 """Metadata extraction on real pages, offline: clippings' chain vs plain trafilatura.
 
 Reads ../shared/realpages (saved German pages with human-annotated publication dates in
-dates.json), runs both extractors directly on each page's bytes with its original URL (no
-HTTP), and prints date accuracy, title/author/site coverage and the median time per page.
+dates.json) and the hand-judged titles, bylines and publication names in
+benchmarks/gold_metadata.json, runs both extractors directly on each page's bytes with its
+original URL (no HTTP), and prints per-field accuracy (date, title, authors, publication),
+coverage and the median time per page.
+
+Leave-one-site-out: the optional rules of the chain (`clippings.extract.html.RULES`) are
+switched off one at a time; for every site, each rule is kept only if it does not lower the
+summed accuracy on all the *other* sites, and the site is scored with that choice. A rule
+that only helps the page it was written for is dropped when that page is held out, so the
+leave-one-site-out figure is what to expect on pages never seen.
 
     python benchmarks/eval_metadata_offline.py [--pages DIR] [--show-misses] [--dump FILE]
+                                               [--no-loso]
 
-`--dump` writes every page's results as JSON (for judging title/authors/site by hand).
-Exits 0 with a note when the pages are not there (they are never part of the repository).
-See eval_metadata.py for the same figures through `clippings add` over HTTP.
+`--show-misses` lists every page and field that disagrees with the labels. Exits 0 with a
+note when the pages are not there (they are never part of the repository). See
+eval_metadata.py for the same figures through `clippings add` over HTTP.
 """
 
 from __future__ import annotations
@@ -21,17 +30,55 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _realpages import (FIGURES, add_common_arguments, date_misses,  # noqa: E402
-                        gold_or_message, run_clippings, run_trafilatura, share)
+from _realpages import (FIGURES, JUDGED, add_common_arguments, failures,  # noqa: E402
+                        gold_or_message, judged_share, load_gold_metadata, run_clippings,
+                        run_trafilatura, share, site_of)
+
+
+def leave_one_site_out(pages: Path, gold: dict, labels: dict) -> tuple[dict[str, float], dict]:
+    """Per-field accuracy when each site is scored with the rules chosen on the others."""
+    from clippings.extract import html
+    configs = {"all": html.RULES} | {f"-{r}": html.RULES - {r} for r in html.RULES}
+    results: dict[str, dict[str, dict]] = {name: {} for name in configs}
+    for name, rules in configs.items():
+        for page, info in gold.items():
+            raw = (pages / page).read_bytes()
+            results[name][page] = run_clippings(raw, info["url"], False, rules=rules)[0]
+
+    def score(config: str, page: str) -> int:
+        row = {"gold_date": gold[page]["date"], "gold": labels.get(page), "x": results[config][page]}
+        return sum(bool(test(row["x"], row)) for _, test in JUDGED)
+
+    per_site: dict[str, list[str]] = {}
+    for page, info in gold.items():
+        per_site.setdefault(site_of(info["url"]), []).append(page)
+    chosen_rows, dropped = [], {}
+    for site, held in per_site.items():
+        others = [p for p in gold if p not in held]
+        base = sum(score("all", p) for p in others)
+        keep = {r for r in html.RULES if sum(score(f"-{r}", p) for p in others) <= base}
+        for r in html.RULES - keep:
+            dropped[r] = dropped.get(r, 0) + 1
+        rules = frozenset(keep)
+        for page in held:
+            raw = (pages / page).read_bytes()
+            result = results["all"][page] if rules == html.RULES else \
+                run_clippings(raw, gold[page]["url"], False, rules=rules)[0]
+            chosen_rows.append({"page": page, "gold_date": gold[page]["date"],
+                                "gold": labels.get(page), "loso": result})
+    return ({label: judged_share(chosen_rows, "loso", test)[0] for label, test in JUDGED},
+            dropped)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_common_arguments(parser)
+    parser.add_argument("--no-loso", action="store_true", help="skip leave-one-site-out")
     args = parser.parse_args()
     gold = gold_or_message(args.pages)
     if gold is None:
         return 0
+    labels = load_gold_metadata()
     # Warm up imports so the first page does not pay for them.
     first = next(iter(gold))
     run_clippings((args.pages / first).read_bytes(), gold[first]["url"], True)
@@ -48,19 +95,30 @@ def main() -> int:
         times["clippings (metadata + text)"].append(t_full)
         times["trafilatura"].append(t_traf)
         rows.append({"page": name, "url": info["url"], "gold_date": info["date"],
-                     "clippings": ours, "trafilatura": theirs})
+                     "gold": labels.get(name), "clippings": ours, "trafilatura": theirs})
 
-    print(f"{len(rows)} pages from {args.pages}\n")
-    print(f"{'figure':<28}{'clippings':>12}{'trafilatura':>14}")
-    for label, test in FIGURES:
+    loso, dropped = ({}, {}) if args.no_loso else leave_one_site_out(args.pages, gold, labels)
+    print(f"{len(rows)} pages from {args.pages}, {len(labels)} with hand-judged labels\n")
+    head = f"{'accuracy':<22}{'judged':>7}{'clippings':>11}{'leave-one-site-out':>20}{'trafilatura':>13}"
+    print(head)
+    for label, test in JUDGED:
+        ours, n = judged_share(rows, "clippings", test)
+        theirs, _ = judged_share(rows, "trafilatura", test)
+        held = f"{loso[label]:.3f}" if loso else "-"
+        print(f"{label:<22}{n:>7}{ours:>11.3f}{held:>20}{theirs:>13.3f}")
+    if dropped:
+        print("\nrules dropped for some held-out sites (rule: sites): "
+              + ", ".join(f"{r}: {n}" for r, n in sorted(dropped.items())))
+    print(f"\n{'coverage':<28}{'clippings':>12}{'trafilatura':>14}")
+    for label, test in FIGURES[1:]:
         print(f"{label:<28}{share(rows, 'clippings', test):>12.3f}"
               f"{share(rows, 'trafilatura', test):>14.3f}")
     print()
     for label, values in times.items():
         print(f"median time, {label:<30}{statistics.median(values) * 1000:>8.1f} ms")
     if args.show_misses:
-        print("\nwrong dates (page, annotated, clippings [source], trafilatura):")
-        print("\n".join(date_misses(rows, "clippings", ["trafilatura"])))
+        print("\nwhere clippings disagrees with the labels:")
+        print("\n".join(failures(rows, "clippings")) or "  nowhere")
     if args.dump:
         args.dump.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0

@@ -198,15 +198,3 @@ def format_table(header: list[str], body: list[list[str]]) -> str:
 
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([fmt(header), rule, *(fmt(line) for line in body)])
-
-
-def date_misses(rows: list[Row], tool: str, others: list[str]) -> list[str]:
-    """One line per page whose `tool` date differs from the annotated one."""
-    out = []
-    for r in rows:
-        if r[tool]["date"] != r["gold_date"]:
-            src = (r[tool].get("sources") or {}).get("date")
-            mark = f" [{src}]" if src else ""
-            rest = "  ".join(str(r[o]["date"]) for o in others)
-            out.append(f"  {r['page']}  {r['gold_date']}  {r[tool]['date']}{mark}  {rest}")
-    return out

@@ -35,20 +35,43 @@ from _realpages import (FIGURES, JUDGED, add_common_arguments, failures,  # noqa
                         run_trafilatura, share, site_of)
 
 
-def leave_one_site_out(pages: Path, gold: dict, labels: dict) -> tuple[dict[str, float], dict]:
-    """Per-field accuracy when each site is scored with the rules chosen on the others."""
+def _chosen(page, cands, rules: frozenset) -> dict:
+    """The fields `extract.html.choose` picks from one page's candidates under `rules`."""
     from clippings.extract import html
+    page.rules = rules
+    rec = html.choose(page, cands).record
+    return {"date": rec.get("date"), "title": rec.get("title"), "site": rec.get("journaltitle"),
+            "persons": [n.family for n in rec.names.get("author", []) if not n.literal]}
+
+
+def leave_one_site_out(pages: Path, gold: dict, labels: dict) -> tuple[dict[str, float], dict]:
+    """Per-field accuracy when each site is scored with the rules chosen on the others.
+
+    The metadata sources run once per page; only the choosing step is repeated with every
+    rule left out in turn.
+    """
+    from clippings.extract import html
+    from clippings.extract.page import Page
+    from clippings.extract.sources import CHAIN
     configs = {"all": html.RULES} | {f"-{r}": html.RULES - {r} for r in html.RULES}
     results: dict[str, dict[str, dict]] = {name: {} for name in configs}
-    for name, rules in configs.items():
-        for page, info in gold.items():
-            raw = (pages / page).read_bytes()
-            results[name][page] = run_clippings(raw, info["url"], False, rules=rules)[0]
+    parsed = {}
+    for page_name, info in gold.items():
+        page = Page.from_text(html.decode((pages / page_name).read_bytes()), info["url"])
+        page.rules = html.RULES
+        cands = {name: (fn(page) if page.tree is not None else {}) for name, fn in CHAIN}
+        parsed[page_name] = (page, cands)
+        for name, rules in configs.items():
+            results[name][page_name] = _chosen(page, cands, rules)
 
     def score(config: str, page: str) -> int:
-        row = {"gold_date": gold[page]["date"], "gold": labels.get(page), "x": results[config][page]}
-        return sum(bool(test(row["x"], row)) for _, test in JUDGED)
+        row = {"gold_date": gold[page]["date"], "gold": labels.get(page)}
+        return sum(bool(test(results[config][page], row)) for _, test in JUDGED)
 
+    effect = {}   # rule -> (page fields it gets right, page fields it gets wrong)
+    for r in html.RULES:
+        diffs = [score("all", p) - score(f"-{r}", p) for p in gold]
+        effect[r] = (sum(d for d in diffs if d > 0), -sum(d for d in diffs if d < 0))
     per_site: dict[str, list[str]] = {}
     for page, info in gold.items():
         per_site.setdefault(site_of(info["url"]), []).append(page)
@@ -59,15 +82,12 @@ def leave_one_site_out(pages: Path, gold: dict, labels: dict) -> tuple[dict[str,
         keep = {r for r in html.RULES if sum(score(f"-{r}", p) for p in others) <= base}
         for r in html.RULES - keep:
             dropped[r] = dropped.get(r, 0) + 1
-        rules = frozenset(keep)
         for page in held:
-            raw = (pages / page).read_bytes()
-            result = results["all"][page] if rules == html.RULES else \
-                run_clippings(raw, gold[page]["url"], False, rules=rules)[0]
             chosen_rows.append({"page": page, "gold_date": gold[page]["date"],
-                                "gold": labels.get(page), "loso": result})
+                                "gold": labels.get(page),
+                                "loso": _chosen(*parsed[page], frozenset(keep))})
     return ({label: judged_share(chosen_rows, "loso", test)[0] for label, test in JUDGED},
-            dropped)
+            {"dropped": dropped, "effect": effect})
 
 
 def main() -> int:
@@ -107,8 +127,10 @@ def main() -> int:
         held = f"{loso[label]:.3f}" if loso else "-"
         print(f"{label:<22}{n:>7}{ours:>11.3f}{held:>20}{theirs:>13.3f}")
     if dropped:
-        print("\nrules dropped for some held-out sites (rule: sites): "
-              + ", ".join(f"{r}: {n}" for r, n in sorted(dropped.items())))
+        print("\noptional rule            fixes  breaks  dropped for held-out sites")
+        for rule, (fixes, breaks) in sorted(dropped["effect"].items()):
+            print(f"{rule:<24}{fixes:>6}{breaks:>8}{dropped['dropped'].get(rule, 0):>8}")
+        print("(fixes/breaks: page fields right only with / only without the rule)")
     print(f"\n{'coverage':<28}{'clippings':>12}{'trafilatura':>14}")
     for label, test in FIGURES[1:]:
         print(f"{label:<28}{share(rows, 'clippings', test):>12.3f}"

@@ -180,6 +180,12 @@ def _consistent(found: list[str]) -> bool:
 
 def _htmldate(page: Page) -> str:
     """htmldate's deeper search, for pages that state no date where we look."""
+    if not hasattr(page, "_htmldate"):   # once per page, however often fields are chosen
+        page._htmldate = _htmldate_search(page)
+    return page._htmldate
+
+
+def _htmldate_search(page: Page) -> str:
     try:
         from htmldate import find_date
     except ImportError:
@@ -371,7 +377,7 @@ def choose_title(page: Page, cands: dict[str, Candidates], site: str) -> tuple[s
         if words >= (2 if only_title_tag else 3) and not _generic(main[0]["title"], sites):
             return (_tidy(main[0]["title"]), _sub(main[0]["kicker"], main[0]["title"], sites),
                     "heading")
-    if h.get("prominent") and not main:
+    if "bold_headline" in rules and h.get("prominent") and not main:
         # No <h1>: a line set in bold or large type before the text is the headline.
         line = h["prominent"]
         if not metas or all(src == "title" for _, src in metas) or \
@@ -427,10 +433,12 @@ def choose_site(page: Page, cands: dict[str, Candidates]) -> tuple[str, str]:
     order += [("application-name", h.get("journaltitle")),
               ("jsonld-publisher", cands.get("jsonld", {}).get("publisher")),
               ("dublincore", cands.get("dublincore", {}).get("publisher"))]
-    order += [("logo", _clean_logo(v)) for v in h.get("logos", [])]
+    if "logo_alt" in rules:
+        order += [("logo", _clean_logo(v)) for v in h.get("logos", [])]
     if "host_as_spelled" in rules:
         order.append(("host-spelled", _host_as_spelled(page, h)))
-    order += [("copyright", v) for v in h.get("copyright", []) if not _COMPANY.search(v)]
+    if "copyright" in rules:
+        order += [("copyright", v) for v in h.get("copyright", []) if not _COMPANY.search(v)]
     weak: list[tuple[str, str]] = []
     label = fold(_host_label(page.url))
     for src, value in order:
@@ -591,7 +599,10 @@ def _authors(page: Page, cands: dict[str, Candidates]) -> tuple[list[Name], str]
         if persons:
             return persons, name
     rules = page.rules
-    lines = h.get("bylines", [])
+    lines = list(h.get("bylines", []))
+    if "byline_after_heading" in rules and h.get("heading_byline") and \
+            h["heading_byline"] not in lines:
+        lines.append(h["heading_byline"])
     parsed = [[n for n in _parse_byline(line, rules) if not n.literal] for line in lines]
     for i, persons in enumerate(parsed):
         if not persons:
@@ -604,7 +615,7 @@ def _authors(page: Page, cands: dict[str, Candidates]) -> tuple[list[Name], str]
             if inner:
                 return inner[0], "byline"
         return persons, "byline"
-    for line in h.get("end_bylines", []):
+    for line in h.get("end_bylines", []) if "end_byline" in rules else []:
         persons = [n for n in people.parse_byline(line) if not n.literal]
         if persons:
             return persons, "end-byline"

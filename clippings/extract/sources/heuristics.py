@@ -433,22 +433,14 @@ def extract(page: Page) -> Candidates:
     out["headings"] = headings(page)
     out["title_tag"] = page.title_tag
     out["bylines"] = bylines(page)
-    rules = page.rules
-    if "byline_after_heading" in rules:
-        found = byline_after_heading(page)
-        if found and found not in out["bylines"]:
-            out["bylines"].append(found)
-    if "end_byline" in rules:
-        out["end_bylines"] = end_bylines(page)
-    if "headline_class" in rules:
-        out["styled_heads"] = styled_headlines(page)
-    if "bold_headline" in rules and page.body is not None and \
-            next(page.body.iter("h1"), None) is None:
+    # Material for the optional rules of `extract.html` (which decide whether to use it).
+    out["heading_byline"] = byline_after_heading(page)
+    out["end_bylines"] = end_bylines(page)
+    out["styled_heads"] = styled_headlines(page)
+    if page.body is not None and next(page.body.iter("h1"), None) is None:
         out["prominent"] = prominent_line(page)
-    if "logo_alt" in rules:
-        out["logos"] = logo_names(page)
-    if "copyright" in rules:
-        out["copyright"] = copyright_names(page)
+    out["logos"] = logo_names(page)
+    out["copyright"] = copyright_names(page)
     out["meta_author"] = [a for a in page.metas("author", "sailthru.author", "parsely-author",
                                                 "byl", "dc.creator") if not a.startswith("http")]
     out["date"] = next((d for d in (dates.parse(v, page.tz) for v in page.metas(*_META_DATE_KEYS)) if d),

@@ -115,3 +115,24 @@ def test_byline_after_its_dateline_and_right_below_the_headline():
              '<p>Eine Woche lang waren zwölf Jugendliche in der Partnerstadt.</p></body></html>')
     found = html.extract(below, "https://www.verein.example/twer", with_text=False)
     assert [str(n) for n in found.record.names["author"]] == ["Beispiel, Andrea"]
+
+
+def test_an_address_as_site_name_yields_to_the_name_the_page_states():
+    page = ('<html><head><meta property="og:site_name" content="die-tagespost.example">'
+            '<title>Neue Halle eröffnet | Die Tagespost</title></head><body>'
+            '<h1>Neue Halle eröffnet</h1><p>Die Halle steht allen Vereinen offen.</p>'
+            '</body></html>')
+    found = html.extract(page, "https://www.die-tagespost.example/halle", with_text=False)
+    assert found.record.fields["journaltitle"] == "Die Tagespost"
+    logo = ('<html><head><meta property="og:site_name" content="www.bike-magazin.example">'
+            '<title>Neue Strecke</title></head><body><header><a href="/"><img src="/k.svg" '
+            'alt="BIKE - Das Mountainbike Magazin"></a></header><h1>Neue Strecke im Harz</h1>'
+            '<p>Die Strecke ist 40 Kilometer lang.</p></body></html>')
+    found = html.extract(logo, "https://www.bike-magazin.example/harz", with_text=False)
+    assert found.record.fields["journaltitle"] == "BIKE"
+    own = ('<html><head><meta property="og:site_name" content="mobilsicher.example">'
+           '<title>Neue Strecke - mobilsicher.example</title></head><body><header><a href="/">'
+           '<img class="logo" src="/k.svg" alt="Mobilsicher-Logo"></a></header>'
+           '<h1>Neue Strecke im Harz</h1><p>Die Strecke ist 40 Kilometer lang.</p></body></html>')
+    found = html.extract(own, "https://mobilsicher.example/harz", with_text=False)
+    assert found.record.fields["journaltitle"] == "mobilsicher.example"

@@ -377,10 +377,13 @@ def choose_title(page: Page, cands: dict[str, Candidates], site: str) -> tuple[s
         if words >= (2 if only_title_tag else 3) and not _generic(main[0]["title"], sites):
             return (_tidy(main[0]["title"]), _sub(main[0]["kicker"], main[0]["title"], sites),
                     "heading")
-    if "bold_headline" in rules and h.get("prominent") and not main:
-        # No <h1>: a line set in bold or large type before the text is the headline.
+    if "bold_headline" in rules and h.get("prominent") and not main and \
+            not _is_site(h["prominent"], sites, page.url):
+        # No headline element (or only the site's name as <h1>): a line set in bold or
+        # large type before the text is the headline. Over a <title> only when the page
+        # has no <h1> at all; otherwise only when the metadata names that line.
         line = h["prominent"]
-        if not metas or all(src == "title" for _, src in metas) or \
+        if not metas or not h.get("has_h1") and all(src == "title" for _, src in metas) or \
                 any(_similar(line, meta) for meta, _ in metas):
             return _tidy(line), "", "prominent"
     if metas:
@@ -441,13 +444,22 @@ def choose_site(page: Page, cands: dict[str, Candidates]) -> tuple[str, str]:
         order += [("copyright", v) for v in h.get("copyright", []) if not _COMPANY.search(v)]
     weak: list[tuple[str, str]] = []
     label = fold(_host_label(page.url))
+    host = (urlsplit(page.url).hostname or "").lower().removeprefix("www.")
+    stated = ("title", "application-name", "jsonld-publisher", "dublincore")
     for src, value in order:
         value = _clean_site(value or "", page.url, cleanup)
-        if cleanup and value.lower().startswith("www."):
-            weak.append((value, src))   # "www.bike-magazin.de": the page may name itself
+        address = value.lower().removeprefix("www.") == host
+        if cleanup and value and (value.lower().startswith("www.") or address and not weak):
+            # "www.bike-magazin.de", "die-tagespost.de": an address where the page may
+            # also state its name ("BIKE", "Die Tagespost").
+            weak.append((value, src))
             continue
-        if value and weak and not (label and (label in fold(value) or fold(value) in label)):
-            continue   # after an address, only a name that goes with it ("BIKE")
+        if value and weak and (address or not (label and (label in fold(value)
+                                                          or fold(value) in label))):
+            continue   # after an address, only a name that goes with it
+        if value and weak and not weak[0][0].lower().startswith("www.") and (
+                src not in stated or fold(value) != label):
+            continue   # a bare address the site chose yields only to its own name stated
         if value:
             return value, src
     if weak:

@@ -437,8 +437,8 @@ def extract(page: Page) -> Candidates:
     out["heading_byline"] = byline_after_heading(page)
     out["end_bylines"] = end_bylines(page)
     out["styled_heads"] = styled_headlines(page)
-    if page.body is not None and next(page.body.iter("h1"), None) is None:
-        out["prominent"] = prominent_line(page)
+    out["prominent"] = prominent_line(page)
+    out["has_h1"] = page.body is not None and next(page.body.iter("h1"), None) is not None
     out["logos"] = logo_names(page)
     out["copyright"] = copyright_names(page)
     out["meta_author"] = [a for a in page.metas("author", "sailthru.author", "parsely-author",

@@ -224,16 +224,19 @@ def _split(base: str, ours: str, theirs: str) -> tuple[int, int]:
 def merge_texts(base: str, ours: str, theirs: str, path: str = "library.bib",
                 newline: str | None = None) -> MergeResult:
     """Merge three versions of a library.bib; raises MergeError when a side is unreadable."""
-    for name, text in (("base", base), ("ours", ours), ("theirs", theirs)):
-        lines = conflict_marker_lines(text)
-        if lines:
-            raise MergeError(f"{name}: {path}:{lines[0]}: unresolved merge conflict marker")
     if ours == theirs or base == theirs:
         return MergeResult(ours)
     if base == ours:
         return MergeResult(theirs)
     nl = newline or ("\r\n" if "\r\n" in ours[:10000] else "\n")
     head, tail = _split(base, ours, theirs)
+    # Markers left by an earlier merge: the shared parts once, then each side's own part.
+    for name, text in (("ours", ours), ("base", base), ("theirs", theirs)):
+        middle = text if name == "ours" else text[head:len(text) - tail]
+        lines = conflict_marker_lines(middle)
+        if lines:
+            line = lines[0] + (text.count("\n", 0, head) if name != "ours" else 0)
+            raise MergeError(f"{name}: {path}:{line}: unresolved merge conflict marker")
     try:
         return _Merge(base, ours, theirs, head, tail, path, nl).run()
     except _NeedWholeFile:
@@ -264,9 +267,15 @@ class _Merge:
     def outside_keys(self) -> set[str]:
         """Keys in the shared head and tail (a superset: heads in comments count too)."""
         if self._outside is None:
-            self._outside = {m.group(1).casefold()
-                             for part in (self.head, self.tail)
-                             for m in _ANY_KEY.finditer(part)}
+            self._outside = set()
+            for part in (self.head, self.tail):
+                cuts = _pieces(part)[:-1]
+                if part.count("@") > len(cuts):   # some "@" not at a line start: read all
+                    found = (m.group(1) for m in _ANY_KEY.finditer(part))
+                else:
+                    match = _ANY_KEY.match
+                    found = (m.group(1) for m in (match(part, c) for c in cuts) if m)
+                self._outside.update(k.casefold() for k in found)
         return self._outside
 
     def run(self) -> MergeResult:
@@ -821,10 +830,9 @@ def _fall_back(raw: dict, ours: Path, path: str, why: str, encoding: str) -> Dri
 
 
 def _write(path: Path, data: bytes) -> None:
+    """Into git's temporary file for ours (git reads it back; no fsync needed)."""
     with open(path, "wb") as handle:
         handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
 
 
 def _move_snapshots(folder: Path, renames: list[tuple[str, str]]) -> list[str]:

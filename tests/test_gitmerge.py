@@ -147,6 +147,20 @@ def test_entry_removed_on_one_side_and_untouched_on_the_other_is_removed(tmp_pat
     assert bib(repo) == ours.replace(rutz + "\n", "")
 
 
+def test_entry_changed_on_one_side_and_removed_on_the_other_is_a_conflict(tmp_path):
+    repo = make_repo(tmp_path)
+    rutz = BASE[BASE.index("@book{rutz"):]
+    ours = BASE.replace("{Verlag}", "{Verlag der Geschichte}")
+    theirs = BASE.replace("\n" + rutz, "")
+    proc = merge(repo, ours, theirs)
+    assert proc.returncode != 0
+    assert "'rutz2011geschenk': changed by ours, removed by theirs" in proc.stderr
+    merged = bib(repo)
+    assert "<<<<<<< ours\n@book{rutz2011geschenk," in merged
+    assert "{Verlag der Geschichte},\n}\n=======\n>>>>>>> theirs\n" in merged
+    assert merged.split("<<<<<<< ours\n")[0] == ours.split("@book{rutz")[0]
+
+
 def test_same_work_added_on_both_sides_is_kept_once(tmp_path):
     repo = make_repo(tmp_path)
     ours = add_entry(BASE, "mdz2024partner", "Partnerstädte feiern Jubiläum",
@@ -203,9 +217,16 @@ def test_same_field_changed_differently_is_a_conflict_inside_that_entry(tmp_path
     assert "@online{o1," in merged
     # Every command now names the marker's line; lint lists them all.
     marker_line = merged[:merged.index("<<<<<<<")].count("\n") + 1
-    result = run("list", library=repo)
-    assert result.exit_code == 2
-    assert f"library.bib:{marker_line}: unresolved merge conflict marker" in result.stderr
+    before = bib(repo)
+    for args in (["list"], ["show", "o1"], ["search", "Geschenk"], ["set", "o1", "note=x"],
+                 ["export", "--format", "ris"]):
+        result = run(*args, library=repo)
+        assert result.exit_code == 2, (args, result.output)
+        assert result.stderr.startswith(
+            f"clippings: error: {repo / 'library.bib'}:{marker_line}: unresolved merge "
+            "conflict marker"), result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert bib(repo) == before
     lint = run("lint", library=repo)
     assert lint.exit_code == 2
     listed = [int(n) for n in re.findall(r"library\.bib:(\d+): error: unresolved", lint.stdout)]

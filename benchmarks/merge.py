@@ -131,10 +131,11 @@ def main() -> None:
             assert merged.count("@online{theirs") == opts.added
 
         git(repo, "checkout", "-qf", "ours")
+        ours_commit = git(repo, "rev-parse", "HEAD").stdout.strip()
         rows.append(("git merge, clippings driver", *timed(
-            git_merge, opts.repeat, lambda: git(repo, "reset", "-q", "--hard", "ours")),
-            "clean"))
-        git(repo, "reset", "-q", "--hard", "ours")
+            git_merge, opts.repeat,
+            lambda: git(repo, "reset", "-q", "--hard", ours_commit)), "clean"))
+        git(repo, "reset", "-q", "--hard", ours_commit)
 
         files = {}
         for name, text in (("base", base), ("ours", ours), ("theirs", theirs)):

@@ -72,10 +72,17 @@ class _Entry:
 
 
 @dataclass
+class _Raw:
+    """A piece of text the same in all three versions: copied, never parsed."""
+
+    text: str
+
+
+@dataclass
 class _Side:
     name: str
-    segments: list   # str (text between entries) or _Entry, in file order
-    entries: dict[str, _Entry]   # folded key -> entry
+    segments: list   # str (text between entries), _Entry or _Raw, in file order
+    entries: dict[str, _Entry]   # folded key -> entry (those parsed)
 
     def text_of(self, folded: str) -> str | None:
         entry = self.entries.get(folded)
@@ -83,31 +90,58 @@ class _Side:
 
 
 class _Resync(Exception):
-    """A piece of text did not parse on its own: parse the whole text instead."""
+    """A piece of text did not parse on its own: parse the whole texts instead."""
 
 
-def _pieces(text: str) -> list[int]:
-    """Offsets where a line starts with "@": where a block usually starts."""
+def _pieces(text: str) -> list[str]:
+    """The text cut before every "@" that starts a line: where blocks usually start."""
     cuts, pos = [0], text.find("\n@")
     while pos != -1:
         cuts.append(pos + 1)
         pos = text.find("\n@", pos + 1)
     cuts.append(len(text))
-    return cuts
+    return [text[a:z] for a, z in zip(cuts, cuts[1:]) if z > a]
 
 
-def _entry_blocks(text: str, path: str, cache: dict) -> list[tuple[int, bibfile.Block]]:
-    """(offset, block) of every entry, parsing each piece between line-start "@"s once.
+def _read_side(name: str, text: str, path: str, cache: dict | None = None,
+               shared: set[str] | frozenset = frozenset()) -> _Side:
+    """Entries and the text around them. Without `cache`, one plain parse of the text.
 
-    The three versions share almost every piece, so `cache` (piece text -> its entry
-    blocks) makes three parses cost about one. Pieces are exact: the first starts at the
-    top level, and a piece that parses completely on its own ends at the top level, so
-    the next one starts there too; a piece that does not (an "@" at the start of a line
-    inside a value) sends us to the plain whole-text parse."""
-    cuts = _pieces(text)
-    found = []
-    for a, z in zip(cuts, cuts[1:]):
-        piece = text[a:z]
+    With it, piece by piece (see `_pieces`): pieces in `shared` stay raw, the others are
+    parsed once for all versions (`cache`: piece -> its blocks). Pieces are exact: the
+    first starts at the top level, and a piece that parses completely on its own ends
+    there, so the next one starts there too; a piece that does not parse alone (an "@"
+    starting a line inside a value) raises `_Resync`."""
+    segments: list = []
+    entries: dict[str, _Entry] = {}
+
+    def take(piece: str, blocks) -> None:
+        pos = 0
+        for block in blocks:
+            if block.kind != "entry":
+                continue
+            if block.start > pos:
+                segments.append(piece[pos:block.start])
+            entry = _Entry(block.key, piece[block.start:block.end], block)
+            folded = block.key.casefold()
+            if folded in entries:
+                raise MergeError(f"{name}: repeated citation key '{block.key}'")
+            entries[folded] = entry
+            segments.append(entry)
+            pos = block.end
+        if pos < len(piece):
+            segments.append(piece[pos:])
+
+    if cache is None:
+        try:
+            take(text, bibfile.Scanner(text, path).blocks())
+        except BibSyntaxError as exc:
+            raise MergeError(f"{name}: {exc}") from None
+        return _Side(name, segments, entries)
+    for piece in _pieces(text):
+        if piece in shared:
+            segments.append(_Raw(piece))
+            continue
         blocks = cache.get(piece)
         if blocks is None:
             try:
@@ -116,35 +150,7 @@ def _entry_blocks(text: str, path: str, cache: dict) -> list[tuple[int, bibfile.
             except BibSyntaxError:
                 raise _Resync from None
             cache[piece] = blocks
-        found.extend((a, b) for b in blocks)
-    return found
-
-
-def _read_side(name: str, text: str, path: str, cache: dict | None = None) -> _Side:
-    try:
-        try:
-            located = _entry_blocks(text, path, {} if cache is None else cache)
-        except _Resync:
-            located = [(0, b) for b in bibfile.Scanner(text, path).blocks()
-                       if b.kind == "entry"]
-    except BibSyntaxError as exc:
-        raise MergeError(f"{name}: {exc}") from None
-    segments: list = []
-    entries: dict[str, _Entry] = {}
-    pos = 0
-    for offset, block in located:
-        start, end = offset + block.start, offset + block.end
-        if start > pos:
-            segments.append(text[pos:start])
-        entry = _Entry(block.key, text[start:end], block)
-        folded = block.key.casefold()
-        if folded in entries:
-            raise MergeError(f"{name}: repeated citation key '{block.key}'")
-        entries[folded] = entry
-        segments.append(entry)
-        pos = end
-    if pos < len(text):
-        segments.append(text[pos:])
+        take(piece, blocks)
     return _Side(name, segments, entries)
 
 
@@ -240,42 +246,62 @@ def merge_texts(base: str, ours: str, theirs: str, path: str = "library.bib",
     try:
         return _Merge(base, ours, theirs, head, tail, path, nl).run()
     except _NeedWholeFile:
-        return _Merge(base, ours, theirs, 0, 0, path, nl).run()
+        return _Merge(base, ours, theirs, 0, 0, path, nl, exact=True).run()
 
 
 class _NeedWholeFile(Exception):
-    """The shared head or tail may hold a key the merge must know exactly."""
+    """The quick way cannot be sure (a key may be in the parts not parsed, or a piece
+    does not parse alone): merge again, parsing all three texts whole."""
 
 
 class _Merge:
-    def __init__(self, base, ours, theirs, head, tail, path, nl):
+    def __init__(self, base, ours, theirs, head, tail, path, nl, exact=False):
         self.path, self.nl = path, nl
-        cut = lambda t: t[head:len(t) - tail]   # noqa: E731
         self.head, self.tail = ours[:head], ours[len(ours) - tail:]
-        self.pieces: dict[str, list] = {}
-        self.base = _read_side("base", cut(base), path, self.pieces)
-        self.ours = _read_side("ours", cut(ours), path, self.pieces)
-        self.theirs = _read_side("theirs", cut(theirs), path, self.pieces)
+        middles = [t[head:len(t) - tail] for t in (base, ours, theirs)]
         self.result = MergeResult("")
+        self.pieces: dict[str, list] | None = None if exact else {}
+        self.shared: set[str] = set()
+        if not exact:
+            cut = [_pieces(m) for m in middles]
+            self.shared = set(cut[0]) & set(cut[1]) & set(cut[2])
+            if sum(p in self.shared for p in cut[1]) != len(self.shared):
+                raise _NeedWholeFile   # a shared piece twice: a repeated key, maybe
+        try:
+            self.base, self.ours, self.theirs = (
+                _read_side(name, text, path, self.pieces, self.shared)
+                for name, text in zip(("base", "ours", "theirs"), middles))
+        except _Resync:
+            raise _NeedWholeFile from None
         self._outside: set[str] | None = None
-        if head or tail:
+        if not exact:
             outside = self.outside_keys()
             for side in (self.base, self.ours, self.theirs):
                 if any(k in outside for k in side.entries):
                     raise _NeedWholeFile
 
     def outside_keys(self) -> set[str]:
-        """Keys in the shared head and tail (a superset: heads in comments count too)."""
+        """Keys in the parts not parsed (a superset: heads in comments count too)."""
         if self._outside is None:
             self._outside = set()
-            for part in (self.head, self.tail):
-                cuts = _pieces(part)[:-1]
-                if part.count("@") > len(cuts):   # some "@" not at a line start: read all
-                    found = (m.group(1) for m in _ANY_KEY.finditer(part))
+            count = 0
+            for part in (self.head, self.tail, *self.shared):
+                starts = part.count("\n@") + part.startswith("@")
+                if part.count("@") > starts:   # some "@" not at a line start: read all
+                    found = [m.group(1) for m in _ANY_KEY.finditer(part)]
+                elif part.startswith("@") and starts == 1:   # a piece: one head
+                    m = _ANY_KEY.match(part)
+                    found = [m.group(1)] if m else []
                 else:
-                    match = _ANY_KEY.match
-                    found = (m.group(1) for m in (match(part, c) for c in cuts) if m)
+                    found = [m.group(1) for m in (_ANY_KEY.match(part, c + 1) for c in
+                                                   _line_heads(part)) if m]
+                    if part.startswith("@"):
+                        m = _ANY_KEY.match(part)
+                        found += [m.group(1)] if m else []
+                count += len(found)
                 self._outside.update(k.casefold() for k in found)
+            if count != len(self._outside):
+                raise _NeedWholeFile   # a key twice in the shared parts
         return self._outside
 
     def run(self) -> MergeResult:
@@ -285,9 +311,14 @@ class _Merge:
         self.result.text = self.head + body + self.tail
         if self.result.clean:
             try:   # what we made must load; otherwise it is not ours to commit
-                _read_side("result", body, self.path, self.pieces)
+                made = _read_side("result", body, self.path, self.pieces, self.shared)
+            except _Resync:
+                raise _NeedWholeFile from None
             except MergeError as exc:
                 raise MergeError(f"the merged file would not load ({exc})") from None
+            if self.pieces is not None and any(k in self.outside_keys()
+                                               for k in made.entries):
+                raise _NeedWholeFile
         return self.result
 
     # -- renames -----------------------------------------------------------------------
@@ -297,24 +328,24 @@ class _Merge:
         theirs_ren = _renames(self.base, self.theirs)
         for old in sorted(set(ours_ren) | set(theirs_ren)):
             final = ours_ren.get(old) or theirs_ren[old]
-            base_key = self.base.entries[old].key
-            if old in ours_ren and old in theirs_ren and \
-                    theirs_ren[old].casefold() != final.casefold():
-                self.result.notes.append(
-                    f"'{base_key}' was renamed to '{final}' (ours) and to "
-                    f"'{theirs_ren[old]}' (theirs): kept '{final}'")
-                _rekey(self.theirs, theirs_ren[old].casefold(), final)
-            elif old not in ours_ren:
-                self.result.notes.append(f"followed the rename of '{base_key}' to "
-                                         f"'{final}' (theirs)")
-                if old in self.ours.entries:
-                    self.result.renames.append((self.ours.entries[old].key, final))
-                    _rekey(self.ours, old, final)
+            base_key, base_text = self.base.entries[old].key, self.base.entries[old].text
+            if old in ours_ren and old in theirs_ren:
+                if theirs_ren[old].casefold() != final.casefold():
+                    self.result.notes.append(
+                        f"'{base_key}' was renamed to '{final}' (ours) and to "
+                        f"'{theirs_ren[old]}' (theirs): kept '{final}'")
+                    _rekey(self.theirs, theirs_ren[old].casefold(), final)
             else:
-                self.result.notes.append(f"followed the rename of '{base_key}' to "
-                                         f"'{final}' (ours)")
-                if old in self.theirs.entries:
-                    _rekey(self.theirs, old, final)
+                renamer, other = ("ours", self.theirs) if old in ours_ren \
+                    else ("theirs", self.ours)
+                if old in other.entries:
+                    if other.entries[old].text != base_text:
+                        self.result.notes.append(
+                            f"'{base_key}' was renamed to '{final}' ({renamer}): its "
+                            f"changes from {other.name} follow the rename")
+                    if other is self.ours:
+                        self.result.renames.append((self.ours.entries[old].key, final))
+                    _rekey(other, old, final)
             _rekey(self.base, old, final)
 
     # -- layout ------------------------------------------------------------------------
@@ -330,12 +361,15 @@ class _Merge:
         while nonce in sample:
             nonce = "%clippings-entry-" + secrets.token_hex(6)
         self.nonce = nonce
-        self.token_re = re.compile(re.escape(nonce) + r" [^\s]+(?: [+*](?:ours|theirs))?")
+        self.token_re = re.compile(re.escape(nonce) + r" [^\s=]+(?: [+*](?:ours|theirs))?")
+        self.raw_re = re.compile(re.escape(nonce) + r" =(\d+)")
+        self.raw: dict[str, int] = {}    # shared piece -> its number in the masked texts
         self.tokens: dict[str, tuple[str, _Entry]] = {}   # token -> (side, entry)
         self.removed = {   # base entries the *other* side removed
             "ours": {k for k in self.base.entries if k not in self.theirs.entries},
             "theirs": {k for k in self.base.entries if k not in self.ours.entries}}
         masked = {side.name: self.mask(side) for side in (self.base, self.ours, self.theirs)}
+        self.raw_texts = list(self.raw)
         out = _merge_file(masked["ours"], masked["base"], masked["theirs"])
         return self.settle(out)
 
@@ -348,6 +382,12 @@ class _Merge:
         for seg in side.segments:
             if isinstance(seg, str):
                 parts.append(seg)
+                continue
+            if isinstance(seg, _Raw):   # one line for a piece nobody changed
+                number = self.raw.setdefault(seg.text, len(self.raw))
+                ending = "\r\n" if seg.text.endswith("\r\n") else \
+                    "\n" if seg.text.endswith("\n") else ""
+                parts.append(f"{self.nonce} ={number}{ending}")
                 continue
             folded = seg.key.casefold()
             token = f"{self.nonce} {seg.key}"
@@ -366,7 +406,7 @@ class _Merge:
 
     def is_layout(self, line: str) -> bool:
         """A blank line or a line holding just one entry's placeholder."""
-        if not line.strip():
+        if not line.strip() or self.raw_re.match(line):
             return True
         token = self.token_in(line)
         return token is not None and line.strip() == token
@@ -423,6 +463,8 @@ class _Merge:
         pending: list[str] = []
         last_from_theirs = False
         for line in theirs_lines:
+            if self.raw_re.match(line):
+                continue   # shared by all three: ours places it
             token = self.token_in(line)
             if token is None:
                 pending.append(line)
@@ -462,6 +504,8 @@ class _Merge:
             [(">" * MARKER) + " theirs" + self.nl]
 
     def expand_token(self, line: str, side: _Side) -> str:
+        if (raw := self.raw_re.match(line)) is not None:
+            return self.raw_texts[int(raw.group(1))]
         token = self.token_in(line)
         if token is None:
             return line
@@ -493,6 +537,10 @@ class _Merge:
             if isinstance(line, tuple):
                 _, folded, side, raw = line
                 parts.append(self.modify_delete(folded, side, raw))
+                skip_blank = False
+                continue
+            if (raw := self.raw_re.match(line)) is not None:
+                parts.append(self.raw_texts[int(raw.group(1))])
                 skip_blank = False
                 continue
             if self.nonce in line:
@@ -589,6 +637,15 @@ class _Merge:
             self.result.conflicts.append(f"'{key}': removed by ours, changed by theirs")
             block = f"{'<' * MARKER} ours{nl}{'=' * MARKER}{nl}{text}{nl}{'>' * MARKER} theirs"
         return line.replace(token, block)
+
+
+def _line_heads(text: str) -> list[int]:
+    """Offsets of the newlines that precede a line-start "@"."""
+    found, pos = [], text.find("\n@")
+    while pos != -1:
+        found.append(pos)
+        pos = text.find("\n@", pos + 1)
+    return found
 
 
 def _blank(item) -> bool:

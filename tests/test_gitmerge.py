@@ -290,7 +290,7 @@ def test_a_key_renamed_on_one_side_and_edited_on_the_other_follows_the_rename(tm
     git(repo, "checkout", "-q", "mine")
     proc = git(repo, "merge", "--no-edit", "main", check=False)
     assert proc.returncode == 0, proc.stderr
-    assert "followed the rename of 'forum2015konferenz' to 'karlsruhe2015'" in proc.stderr
+    assert "'forum2015konferenz' was renamed to 'karlsruhe2015' (theirs)" in proc.stderr
     entry = bib(repo).split("@online{karlsruhe2015,")[1].split("\n}\n")[0]
     assert "{XIII. Städtepartnerkonferenz}" in entry
     assert (repo / "snapshots" / "karlsruhe2015" / "text.txt").is_file()

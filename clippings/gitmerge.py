@@ -308,6 +308,12 @@ class _Merge:
         self.follow_renames()
         merged = self.merge_layout()
         body = self.fill_entries(merged)
+        ours = "".join(x.text if not isinstance(x, str) else x
+                       for x in self.ours.segments[-1:])
+        if ours and not ours.endswith("\n"):   # no newline at the end, as ours had it
+            last = ours.rsplit("\n", 1)[-1] + self.nl
+            if body.endswith(last):
+                body = body[:-len(self.nl)]
         self.result.text = self.head + body + self.tail
         if self.result.clean:
             try:   # what we made must load; otherwise it is not ours to commit
@@ -370,6 +376,11 @@ class _Merge:
             "theirs": {k for k in self.base.entries if k not in self.ours.entries}}
         masked = {side.name: self.mask(side) for side in (self.base, self.ours, self.theirs)}
         self.raw_texts = list(self.raw)
+        # A file without a final newline: appending changes its last line on both sides,
+        # which git would call a conflict. Merge as if the newline were there.
+        for name, text in masked.items():
+            if text and not text.endswith("\n"):
+                masked[name] = text + self.nl
         out = _merge_file(masked["ours"], masked["base"], masked["theirs"])
         return self.settle(out)
 
@@ -435,10 +446,24 @@ class _Merge:
                     parts[current].append(lines[i])
                 i += 1
             i += 1
-            if all(self.is_layout(x) for p in parts.values() for x in p):
-                out.extend(self.settle_entries(parts["ours"], parts["theirs"]))
+            ours, theirs = parts["ours"], parts["theirs"]
+            # Lines both sides made the same (say, a newline added at the end of the
+            # file before appending) are no conflict: take them once.
+            head = 0
+            while head < min(len(ours), len(theirs)) and ours[head] == theirs[head]:
+                head += 1
+            tail = 0
+            while tail < min(len(ours), len(theirs)) - head and \
+                    ours[len(ours) - 1 - tail] == theirs[len(theirs) - 1 - tail]:
+                tail += 1
+            out.extend(ours[:head])
+            ours, rest = ours[head:len(ours) - tail], ours[len(ours) - tail:]
+            theirs = theirs[head:len(theirs) - tail]
+            if all(self.is_layout(x) for x in ours + theirs):
+                out.extend(self.settle_entries(ours, theirs))
             else:
-                out.extend(self.text_conflict(parts["ours"], parts["theirs"]))
+                out.extend(self.text_conflict(ours, theirs))
+            out.extend(rest)
         return out
 
     def settle_entries(self, ours_lines: list[str], theirs_lines: list[str]) -> list:

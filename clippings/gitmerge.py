@@ -283,24 +283,9 @@ class _Merge:
     def outside_keys(self) -> set[str]:
         """Keys in the parts not parsed (a superset: heads in comments count too)."""
         if self._outside is None:
-            self._outside = set()
-            count = 0
-            for part in (self.head, self.tail, *self.shared):
-                starts = part.count("\n@") + part.startswith("@")
-                if part.count("@") > starts:   # some "@" not at a line start: read all
-                    found = [m.group(1) for m in _ANY_KEY.finditer(part)]
-                elif part.startswith("@") and starts == 1:   # a piece: one head
-                    m = _ANY_KEY.match(part)
-                    found = [m.group(1)] if m else []
-                else:
-                    found = [m.group(1) for m in (_ANY_KEY.match(part, c + 1) for c in
-                                                   _line_heads(part)) if m]
-                    if part.startswith("@"):
-                        m = _ANY_KEY.match(part)
-                        found += [m.group(1)] if m else []
-                count += len(found)
-                self._outside.update(k.casefold() for k in found)
-            if count != len(self._outside):
+            found = _ANY_KEY.findall("".join((self.head, self.tail, *self.shared)))
+            self._outside = {k.casefold() for k in found}
+            if len(found) != len(self._outside):
                 raise _NeedWholeFile   # a key twice in the shared parts
         return self._outside
 
@@ -662,15 +647,6 @@ class _Merge:
             self.result.conflicts.append(f"'{key}': removed by ours, changed by theirs")
             block = f"{'<' * MARKER} ours{nl}{'=' * MARKER}{nl}{text}{nl}{'>' * MARKER} theirs"
         return line.replace(token, block)
-
-
-def _line_heads(text: str) -> list[int]:
-    """Offsets of the newlines that precede a line-start "@"."""
-    found, pos = [], text.find("\n@")
-    while pos != -1:
-        found.append(pos)
-        pos = text.find("\n@", pos + 1)
-    return found
 
 
 def _blank(item) -> bool:

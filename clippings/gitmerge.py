@@ -1,30 +1,31 @@
-"""Three-way merge of library.bib for git (the `merge-driver` command).
+"""Three-way merge of library.bib, entry by entry (what `merge-driver` runs).
 
-The merge works entry by entry, on top of git's own line merge:
+The merge works on top of git's own line merge:
 
-1. Parts that are the same in all three versions (a common head and tail, cut at the
-   start of an entry) are set aside unparsed, so a 50,000-entry library with a few new
-   entries costs a parse of those few.
-2. In the rest, every entry is replaced by one placeholder line (its key and a digest of
-   its text) and the three masked texts go through `git merge-file`. Git thus merges the
-   layout: where entries stand, which were removed, and the blocks not modelled here
-   (comments, @string, @preamble, text between entries), line by line.
+1. What the three versions share is never parsed: the common head and tail (cut where
+   an entry starts) are set aside, and in the rest each piece between line-start "@"s
+   that all three hold unchanged becomes one placeholder line. The other pieces are
+   parsed, each distinct piece once for all three versions.
+2. Every parsed entry becomes one placeholder line holding its key (see `_Merge.mask`),
+   and the three masked texts go through `git merge-file`. Git thus merges the layout:
+   where entries stand, which were removed, and the blocks not modelled here (comments,
+   @string, @preamble, text between entries), line by line.
 3. Git's conflicts made only of placeholders and blank lines are settled entry by entry:
    ours in order, then theirs' new entries; removed-and-untouched goes, changed-and-
-   removed is a conflict. Each entry left is then merged field by field from its three
-   versions, starting from ours' text, so every byte ours wrote stays unless theirs
-   changed it.
-4. Entries added on both sides are checked with the duplicate rules of `add`: the same
+   removed is a conflict. Each entry is then merged from its three versions field by
+   field (`entrymerge`), starting from ours' text, so every byte ours wrote stays unless
+   theirs changed it.
+4. Entries new on both sides are checked with the duplicate rules of `add`: the same
    work is kept once (ours); a key taken by two different works gives theirs the next
-   free key. A key renamed on one side is renamed on the others first, so edits follow it.
+   free key. A key renamed on one side is renamed in the other versions first, so edits
+   follow it.
 
-A side that cannot be read (bad syntax, repeated key, conflict markers, another
-encoding) makes the caller fall back to git's plain line merge (`merge_files`).
+A version that cannot be read (bad syntax, a repeated key, conflict markers) raises
+MergeError; `mergedriver` then falls back to git's plain line merge.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 import subprocess
@@ -34,14 +35,13 @@ from pathlib import Path
 
 from . import bibfile
 from .bibfile import conflict_marker_lines
+from .entrymerge import MARKER, merge_entry_fields
 from .errors import BibSyntaxError, ClippingsError, UsageError
 
-MARKER = 7                  # git's default conflict-marker size
 _INNER_MARKER = 40          # markers of the masked merge: never confused with text
 _HEAD_AT_LINE = re.compile(r"\n@[ \t\r\n]*[A-Za-z][A-Za-z0-9_:-]*[ \t\r\n]*[{(]")
 _ANY_KEY = re.compile(r"@[ \t\r\n]*[A-Za-z][A-Za-z0-9_:-]*[ \t\r\n]*[{(][ \t\r\n]*"
                       r"([^,\s{}()\"#%'=]*)")
-_TYPE = re.compile(r"(@[ \t\r\n]*)([A-Za-z][A-Za-z0-9_:-]*)")
 
 
 class MergeError(ClippingsError):
@@ -103,7 +103,7 @@ def _pieces(text: str) -> list[str]:
     return [text[a:z] for a, z in zip(cuts, cuts[1:]) if z > a]
 
 
-def _read_side(name: str, text: str, path: str, cache: dict | None = None,
+def read_side(name: str, text: str, path: str, cache: dict | None = None,
                shared: set[str] | frozenset = frozenset()) -> _Side:
     """Entries and the text around them. Without `cache`, one plain parse of the text.
 
@@ -269,7 +269,7 @@ class _Merge:
                 raise _NeedWholeFile   # a shared piece twice: a repeated key, maybe
         try:
             self.base, self.ours, self.theirs = (
-                _read_side(name, text, path, self.pieces, self.shared)
+                read_side(name, text, path, self.pieces, self.shared)
                 for name, text in zip(("base", "ours", "theirs"), middles))
         except _Resync:
             raise _NeedWholeFile from None
@@ -302,7 +302,7 @@ class _Merge:
         self.result.text = self.head + body + self.tail
         if self.result.clean:
             try:   # what we made must load; otherwise it is not ours to commit
-                made = _read_side("result", body, self.path, self.pieces, self.shared)
+                made = read_side("result", body, self.path, self.pieces, self.shared)
             except _Resync:
                 raise _NeedWholeFile from None
             except MergeError as exc:
@@ -697,95 +697,6 @@ def _rekey(side: _Side, old: str, new_key: str) -> None:
     side.entries[new_key.casefold()] = entry
 
 
-# -- field by field ------------------------------------------------------------------
-
-def merge_entry_fields(base: str, ours: str, theirs: str, nl: str = "\n"
-                       ) -> tuple[str, list[str]]:
-    """One entry changed on both sides: theirs' changes applied to ours' text.
-
-    Returns the text and the names of fields changed differently on both sides, which
-    get conflict markers around their lines (or the whole entry, when a field does not
-    stand on lines of its own)."""
-    parse = lambda t: next(b for b in bibfile.Scanner(t).blocks()   # noqa: E731
-                           if b.kind == "entry")
-    b = parse(base) if base else None
-    o, t = parse(ours), parse(theirs)
-    value = lambda blk, text, name: (   # noqa: E731
-        None if blk is None or blk.get(name) is None
-        else text[blk.get(name).value_start:blk.get(name).value_end])
-    conflicts: list[str] = []
-    text = ours
-    b_type = b.type_lower if b else None
-    if t.type_lower != b_type and t.type_lower != o.type_lower:
-        if o.type_lower == b_type:
-            m = _TYPE.match(text)
-            text = text[:m.start(2)] + t.type + text[m.end(2):]
-        else:
-            conflicts.append("the entry type")
-    names = [f.key for f in t.fields] + [f.key for f in (b.fields if b else [])]
-    for name in dict.fromkeys(names):
-        bv, tv = value(b, base, name), value(t, theirs, name)
-        cur = parse(text)
-        ov = value(cur, text, name)
-        if tv == bv or ov == tv:
-            continue
-        if ov == bv:
-            if tv is None:
-                text = bibfile.remove_field(text, cur, name)
-            else:
-                text = bibfile.set_field(text, cur, t.get(name).name, tv)
-        else:
-            conflicts.append(name)
-    if not conflicts:
-        return text, []
-    if "the entry type" in conflicts:
-        return _whole_conflict(text, theirs, nl), conflicts
-    marked = _field_conflicts(text, theirs, t, conflicts, nl)
-    return (marked if marked is not None else _whole_conflict(text, theirs, nl)), conflicts
-
-
-def _whole_conflict(ours: str, theirs: str, nl: str) -> str:
-    return f"{'<' * MARKER} ours{nl}{ours}{nl}{'=' * MARKER}{nl}{theirs}{nl}{'>' * MARKER} theirs"
-
-
-def _field_lines(text: str, block, name: str) -> tuple[int, int] | None:
-    """Offsets of the whole lines a field stands on alone (with its comma), or None."""
-    f = block.get(name)
-    if f is None:
-        return None
-    a = text.rfind("\n", 0, f.start) + 1
-    if text[a:f.start].strip():
-        return None
-    m = re.compile(r"[ \t]*,?[ \t]*(?:%[^\n]*)?\r?\n").match(text, f.value_end)
-    if m is None:
-        return None
-    return a, m.end()
-
-
-def _field_conflicts(ours: str, theirs: str, t_block, names: list[str], nl: str
-                     ) -> str | None:
-    """Conflict markers around each conflicting field's lines, inside the entry."""
-    o_block = next(b for b in bibfile.Scanner(ours).blocks() if b.kind == "entry")
-    edits = []
-    close_line = ours.rfind("\n", 0, o_block.close) + 1
-    if ours[close_line:o_block.close].strip():
-        return None
-    for name in names:
-        o_span = _field_lines(ours, o_block, name)
-        t_span = _field_lines(theirs, t_block, name)
-        if (o_span is None and o_block.get(name) is not None) or \
-                (t_span is None and t_block.get(name) is not None):
-            return None
-        o_text = ours[o_span[0]:o_span[1]] if o_span else ""
-        t_text = theirs[t_span[0]:t_span[1]] if t_span else ""
-        block = (f"{'<' * MARKER} ours{nl}{o_text}{'=' * MARKER}{nl}{t_text}"
-                 f"{'>' * MARKER} theirs{nl}")
-        edits.append((o_span or (close_line, close_line), block))
-    for (a, z), block in sorted(edits, reverse=True):
-        ours = ours[:a] + block + ours[z:]
-    return ours
-
-
 # -- git ---------------------------------------------------------------------------------
 
 def _merge_file(ours: str, base: str, theirs: str) -> str:
@@ -796,14 +707,14 @@ def _merge_file(ours: str, base: str, theirs: str) -> str:
             p = Path(tmp) / name
             p.write_bytes(text.encode("utf-8", "surrogatepass"))
             paths.append(str(p))
-        proc = _git(["merge-file", "-p", "--diff3", f"--marker-size={_INNER_MARKER}",
+        proc = git(["merge-file", "-p", "--diff3", f"--marker-size={_INNER_MARKER}",
                      *paths])
         if proc.returncode < 0 or proc.returncode > 127:
             raise MergeError(f"git merge-file failed: {proc.stderr.decode(errors='replace')}")
         return proc.stdout.decode("utf-8", "surrogatepass")
 
 
-def _git(args: list[str], cwd: str | None = None) -> subprocess.CompletedProcess:
+def git(args: list[str], cwd: str | None = None) -> subprocess.CompletedProcess:
     try:
         return subprocess.run(["git", *args], capture_output=True, cwd=cwd)
     except FileNotFoundError:
@@ -818,115 +729,12 @@ def line_merge(ours: bytes, base: bytes, theirs: bytes) -> tuple[bytes, int]:
             p = Path(tmp) / name
             p.write_bytes(data)
             paths.append(str(p))
-        proc = _git(["merge-file", "-p", "-L", "ours", "-L", "base", "-L", "theirs", *paths])
+        proc = git(["merge-file", "-p", "-L", "ours", "-L", "base", "-L", "theirs", *paths])
         if proc.returncode < 0 or proc.returncode > 127:
             raise UsageError(f"git merge-file failed: "
                              f"{proc.stderr.decode(errors='replace').strip()}")
         return proc.stdout, proc.returncode
 
 
-# -- the driver ------------------------------------------------------------------------
-
-@dataclass
-class DriverOutcome:
-    clean: bool
-    messages: list[str]
-    fell_back: bool = False
-
-
-def merge_files(ancestor: Path, ours: Path, theirs: Path, path: str = "library.bib",
-                encoding: str = "", library_folder: Path | None = None) -> DriverOutcome:
-    """What git's merge driver does: merge into `ours` (the file git hands us)."""
-    from .library import decode_bib
-    raw = {name: Path(p).read_bytes() for name, p in
-           (("base", ancestor), ("ours", ours), ("theirs", theirs))}
-    try:
-        texts, encodings = {}, {}
-        for name, data in raw.items():
-            try:
-                texts[name], encodings[name] = decode_bib(data, path, encoding)
-            except BibSyntaxError as exc:
-                raise MergeError(f"{name}: {exc}") from None
-        if len(set(encodings.values())) > 1:
-            raise MergeError("the three versions are in different encodings ("
-                             + ", ".join(f"{k}: {v}" for k, v in encodings.items()) + ")")
-        result = merge_texts(texts["base"], texts["ours"], texts["theirs"], path)
-        data = result.text.encode(encodings["ours"])
-    except (MergeError, UnicodeEncodeError) as exc:
-        return _fall_back(raw, ours, path, str(exc), encoding)
-    except Exception as exc:   # a bug must not lose work: git's line merge instead
-        return _fall_back(raw, ours, path, f"internal error: {type(exc).__name__}: {exc}",
-                          encoding)
-    _write(Path(ours), data)
-    messages = [f"{path}: {m}" for m in result.notes]
-    if library_folder is not None:
-        messages += _move_snapshots(library_folder, result.renames)
-    messages += [f"{path}: conflict: {c}" for c in result.conflicts]
-    return DriverOutcome(result.clean, messages)
-
-
-def _fall_back(raw: dict, ours: Path, path: str, why: str, encoding: str) -> DriverOutcome:
-    from .library import decode_bib
-    data, conflicts = line_merge(raw["ours"], raw["base"], raw["theirs"])
-    _write(Path(ours), data)
-    messages = [f"{path}: cannot merge entry by entry ({why}); used git's line merge"]
-    if conflicts:
-        messages.append(f"{path}: conflict: {conflicts} conflicting line region(s)")
-        return DriverOutcome(False, messages, fell_back=True)
-    try:   # a clean line merge is accepted only if the result loads
-        text, _ = decode_bib(data, path, encoding)
-        side = _read_side("result", text, path)
-        del side
-        lines = conflict_marker_lines(text)
-        if lines:
-            raise MergeError(f"{path}:{lines[0]}: unresolved merge conflict marker")
-    except (BibSyntaxError, MergeError) as exc:
-        messages.append(f"{path}: conflict: the line-merged file does not load ({exc}); "
-                        "fix it before committing")
-        return DriverOutcome(False, messages, fell_back=True)
-    return DriverOutcome(True, messages, fell_back=True)
-
-
-def _write(path: Path, data: bytes) -> None:
-    """Into git's temporary file for ours (git reads it back; no fsync needed)."""
-    with open(path, "wb") as handle:
-        handle.write(data)
-
-
-def _move_snapshots(folder: Path, renames: list[tuple[str, str]]) -> list[str]:
-    """Snapshot folders follow keys the merge renamed, in ours' working tree.
-
-    When theirs' commit already holds snapshots/NEW (it renamed the folder itself), git
-    moves the files; the driver moves only what git would leave behind under the old key.
-    """
-    from . import snapshots
-    messages = []
-    for old, new in renames:
-        src, dst = snapshots.folder(folder, old), snapshots.folder(folder, new)
-        if not src.is_dir() or dst.exists():
-            continue
-        where = (Path(folder) / "snapshots" / new).as_posix()
-        known = _in_theirs_tree(where.removeprefix("./"))
-        if known is None:
-            messages.append(f"snapshots/{old} belongs to '{new}' now: move it with "
-                            f"git mv snapshots/{old} snapshots/{new}")
-        elif not known:
-            src.rename(dst)
-            messages.append(f"moved snapshots/{old} to snapshots/{new} "
-                            f"(commit it with: git add -A snapshots)")
-    return messages
-
-
-def _in_theirs_tree(path: str) -> bool | None:
-    """Whether the commit being merged holds `path` (None: not known, e.g. a rebase)."""
-    heads = [k[len("GITHEAD_"):] for k in os.environ if k.startswith("GITHEAD_")]
-    if len(heads) != 1:
-        return None
-    proc = _git(["ls-tree", "-d", "--name-only", heads[0], "--", path])
-    if proc.returncode != 0:
-        return None
-    return bool(proc.stdout.strip())
-
-
-__all__ = ["merge_texts", "merge_files", "merge_entry_fields", "MergeResult", "MergeError",
-           "conflict_marker_lines", "line_merge", "DriverOutcome"]
+__all__ = ["merge_texts", "MergeResult", "MergeError", "read_side", "conflict_marker_lines",
+           "line_merge", "git"]

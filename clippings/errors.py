@@ -48,3 +48,9 @@ class NetworkError(ClippingsError):
     """The network failed for an operation that needs it (exit 3)."""
 
     exit_code = 3
+
+
+class SourceError(ClippingsError):
+    """The source itself is the problem: a page not found, nothing to read (exit 1)."""
+
+    exit_code = 1

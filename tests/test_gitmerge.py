@@ -377,6 +377,23 @@ def test_git_setup_is_idempotent_and_init_sets_up_inside_a_repository(tmp_path):
     assert refused.exit_code == 2 and "not inside a git repository" in refused.stderr
 
 
+def test_windows_line_endings_and_one_line_entries_are_kept():
+    base = BASE.replace("\n", "\r\n")
+    ours = add_entry(BASE, "o1", "Unser erster Artikel", "https://o.de/1").replace("\n", "\r\n")
+    theirs = base.replace("{2011}", "{2011-05}")
+    result = merge_texts(base, ours, theirs)
+    assert result.clean
+    assert result.text == ours.replace("{2011}", "{2011-05}")
+    # Fields that share a line cannot get markers of their own: the entry is the conflict.
+    one_line = "@misc{a, title = {Eins}, note = {n}}\n@misc{b, title = {Zwei}}"
+    result = merge_texts(one_line, one_line.replace("{Eins}", "{One}"),
+                         one_line.replace("{Eins}", "{Uno}"))
+    assert not result.clean
+    assert result.text == ("<<<<<<< ours\n@misc{a, title = {One}, note = {n}}\n=======\n"
+                           "@misc{a, title = {Uno}, note = {n}}\n>>>>>>> theirs\n"
+                           "@misc{b, title = {Zwei}}")
+
+
 # -- property: random work on two branches of real files ---------------------------------
 
 def _load(text: str, path: Path) -> Library:

@@ -15,6 +15,19 @@ MARKER = 7                  # git's default conflict-marker size
 _TYPE = re.compile(r"(@[ \t\r\n]*)([A-Za-z][A-Za-z0-9_:-]*)")
 
 
+_LONE_LF = re.compile(r"(?<!\r)\n")
+
+
+def _entry_block(text: str) -> bibfile.Block:
+    return next(b for b in bibfile.Scanner(text).blocks() if b.kind == "entry")
+
+
+def _value(block: bibfile.Block | None, text: str, name: str) -> str | None:
+    """A field's value as written (braces and all), or None when it is not there."""
+    f = block.get(name) if block is not None else None
+    return None if f is None else text[f.value_start:f.value_end]
+
+
 def merge_entry_fields(base: str, ours: str, theirs: str, nl: str = "\n"
                        ) -> tuple[str, list[str]]:
     """One entry changed on both sides: theirs' changes applied to ours' text.
@@ -22,13 +35,8 @@ def merge_entry_fields(base: str, ours: str, theirs: str, nl: str = "\n"
     Returns the text and the names of fields changed differently on both sides, which
     get conflict markers around their lines (or the whole entry, when a field does not
     stand on lines of its own)."""
-    parse = lambda t: next(b for b in bibfile.Scanner(t).blocks()   # noqa: E731
-                           if b.kind == "entry")
-    b = parse(base) if base else None
-    o, t = parse(ours), parse(theirs)
-    value = lambda blk, text, name: (   # noqa: E731
-        None if blk is None or blk.get(name) is None
-        else text[blk.get(name).value_start:blk.get(name).value_end])
+    b = _entry_block(base) if base else None
+    o, t = _entry_block(ours), _entry_block(theirs)
     conflicts: list[str] = []
     text = ours
     b_type = b.type_lower if b else None
@@ -40,9 +48,9 @@ def merge_entry_fields(base: str, ours: str, theirs: str, nl: str = "\n"
             conflicts.append("the entry type")
     names = [f.key for f in t.fields] + [f.key for f in (b.fields if b else [])]
     for name in dict.fromkeys(names):
-        bv, tv = value(b, base, name), value(t, theirs, name)
-        cur = parse(text)
-        ov = value(cur, text, name)
+        bv, tv = _value(b, base, name), _value(t, theirs, name)
+        cur = _entry_block(text)
+        ov = _value(cur, text, name)
         if tv == bv or ov == tv:
             continue
         if ov == bv:
@@ -52,6 +60,8 @@ def merge_entry_fields(base: str, ours: str, theirs: str, nl: str = "\n"
                 text = bibfile.set_field(text, cur, t.get(name).name, tv)
         else:
             conflicts.append(name)
+    if nl == "\r\n":   # lines set_field added end like the file's lines
+        text = _LONE_LF.sub("\r\n", text)
     if not conflicts:
         return text, []
     if "the entry type" in conflicts:
@@ -81,7 +91,7 @@ def _field_lines(text: str, block, name: str) -> tuple[int, int] | None:
 def _field_conflicts(ours: str, theirs: str, t_block, names: list[str], nl: str
                      ) -> str | None:
     """Conflict markers around each conflicting field's lines, inside the entry."""
-    o_block = next(b for b in bibfile.Scanner(ours).blocks() if b.kind == "entry")
+    o_block = _entry_block(ours)
     edits = []
     close_line = ours.rfind("\n", 0, o_block.close) + 1
     if ours[close_line:o_block.close].strip():

@@ -384,6 +384,14 @@ def test_windows_line_endings_and_one_line_entries_are_kept():
     result = merge_texts(base, ours, theirs)
     assert result.clean
     assert result.text == ours.replace("{2011}", "{2011-05}")
+    # A field theirs added to an entry ours changed ends its line as the file does.
+    ours = base.replace("{Verlag}", "{Verlag X}")
+    theirs = base.replace("  publisher    = {Verlag},\r\n",
+                          "  publisher    = {Verlag},\r\n  langid       = {ngerman},\r\n")
+    result = merge_texts(base, ours, theirs)
+    assert result.clean
+    assert "  publisher    = {Verlag X},\r\n  langid       = {ngerman},\r\n}" in result.text
+    assert "\n" not in result.text.replace("\r\n", "")
     # Fields that share a line cannot get markers of their own: the entry is the conflict.
     one_line = "@misc{a, title = {Eins}, note = {n}}\n@misc{b, title = {Zwei}}"
     result = merge_texts(one_line, one_line.replace("{Eins}", "{One}"),

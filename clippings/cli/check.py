@@ -60,7 +60,7 @@ def check(ctx, keys, fmt, fix, archive, concurrency, per_host, spacing, timeout,
         failing += result.status in L.FAILING
         progress.step(note=f"{failing} failing")
 
-    with Progress("checking", noun="links") as progress:
+    with Progress("checking", noun="links", ticking=True) as progress:
         run = L.run_check(path, keys, settings, max_age=age, archive=archive, fix=fix,
                           on_result=on_result, on_start=progress.start)
     if run.network_down:

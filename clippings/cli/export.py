@@ -11,6 +11,8 @@ from pathlib import Path
 
 import click
 
+# Exports of fewer entries finish too fast to need a progress line.
+EXPORT_PROGRESS_FROM = 500
 FORMAT_NAMES = ("bibtex", "biblatex", "ris", "csljson", "text", "html", "markdown", "latex")
 
 
@@ -86,8 +88,11 @@ def export(ctx, keys, query, tag, fmt, style, locale, output):
     settings = settings_for(path)
     lib = Library.load(path, settings)
     records = _select(lib, path, keys, query, tag)
-    text = run_export(records, fmt.lower(), style or settings.style,
-                      locale or _configured_locale(path))
+    from ..progress import Progress
+    with Progress("exporting", len(records), noun="entries", ticking=True, counts=False,
+                  min_total=EXPORT_PROGRESS_FROM):
+        text = run_export(records, fmt.lower(), style or settings.style,
+                          locale or _configured_locale(path))
     if output:
         atomic_write(Path(output), text.encode("utf-8"))
         click.echo(f"wrote {len(records)} entries to {output}", err=True)

@@ -793,7 +793,8 @@ def http_settings(settings, options: CheckOptions) -> HttpSettings:
         connect_timeout=min(10.0, t), read_timeout=t, deadline=2 * t + 10,
         max_bytes=PAGE_CAP, retries=1, backoff=0.5, retry_after_cap=min(10.0, t),
         per_host=max(1, options.per_host), pool_size=max(1, options.concurrency),
-        host_spacing=max(0.0, float(getattr(settings, "host_spacing", 0.0))))
+        host_spacing=max(0.0, float(getattr(settings, "host_spacing", 0.0))),
+        allow_private_addresses=getattr(settings, "allow_private_addresses", True))
 
 
 def check_all(links: list[Link], client: HttpClient, options: CheckOptions,
@@ -1048,3 +1049,28 @@ def run_check(path, keys, settings, *, max_age=None, archive=False, fix=False,
         else {}
     return CheckRun(results, fixed, len(checked), len(todo), interrupted, offline,
                     len(results) - len(checked))
+
+
+def cached_results(path, keys=None, settings=None) -> tuple[list[Result], int]:
+    """The last cached verdict on each link of the library (or of `keys`), however old,
+    without touching the network; and how many links have none (never checked, or
+    checked under another URL). For `check --cached` and reports."""
+    from pathlib import Path
+
+    from . import links_cache
+    from .library import Library
+    lib = Library.load(path, settings)
+    cached = links_cache.load(Path(path).parent)
+    results, missing = [], 0
+    for link in collect(lib, keys):
+        hit = cached.get(links_cache.cache_key(link.key, link.field, link.url))
+        try:
+            result = Result.from_dict(hit) if hit else None
+        except (KeyError, TypeError, ValueError):
+            result = None
+        if result is None:
+            missing += 1
+            continue
+        result.cached = True
+        results.append(result)
+    return results, missing

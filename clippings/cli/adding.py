@@ -75,6 +75,8 @@ def add(ctx, sources, entry_type, key, tags, assignments, no_fetch, no_snapshot,
                        "duplicates": [k for k, _ in result.duplicates]})
         else:
             click.echo(result.key)
+        for note in result.notes:
+            click.echo(f"clippings: {result.key}: {note}", err=True)
     for source, exc in failures:
         click.echo(f"clippings: error: {source}: {exc}", err=True)
     if failures:
@@ -137,13 +139,17 @@ def fetch(ctx, keys, missing, refresh, overwrite, as_json):
                                                                   dir_okay=False))
 @click.option("--force", is_flag=True, help="Import likely duplicates too, and entries "
               "whose values break the rules (unknown type, odd date, bad ISBN).")
+@click.option("--rekey", is_flag=True,
+              help="Give every imported entry a key made by the library's key pattern.")
 @click.pass_context
-def import_(ctx, files, force):
+def import_(ctx, files, force, rekey):
     """Merge entries from .bib, .ris or CSL-JSON files.
 
-    Likely duplicates are skipped (exit 1) unless --force; colliding keys get a suffix.
-    Values follow the same rules as add and set: an entry with an unknown type, a date
-    that is not ISO 8601, a bad URL or ISBN is skipped and named (exit 1) unless --force.
+    Keys are kept as they are (your \\cite commands keep working) unless --rekey; a key
+    already taken gets a suffix, and every changed key is printed as OLD -> NEW.
+    Likely duplicates are skipped (exit 1) unless --force. Values follow the same rules
+    as add and set: an entry with an unknown type, a date that is not ISO 8601, a bad URL
+    or ISBN is skipped and named (exit 1) unless --force.
 
     \b
     Example:
@@ -151,11 +157,13 @@ def import_(ctx, files, force):
     """
     from ..manage import import_files
     path = library_path(ctx)
-    result = import_files(path, [Path(f) for f in files], force, settings_for(path))
+    result = import_files(path, [Path(f) for f in files], force, settings_for(path),
+                          rekey=rekey)
+    renamed = dict(result.renamed)
     for key in result.added:
         click.echo(f"added {key}")
-    for wanted, given in result.renamed:
-        click.echo(f"key {wanted} was taken: added as {given}")
+    for old, new in renamed.items():
+        click.echo(f"{old} -> {new}")
     for key, existing, why in result.skipped:
         click.echo(f"skipped {key}: likely duplicate of {existing} ({why})", err=True)
     for key, problem in result.invalid:

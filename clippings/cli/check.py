@@ -28,8 +28,14 @@ import click
               help="Per-request timeout (setting timeout, default 20).")
 @click.option("--max-age", metavar="DURATION",
               help="Reuse results younger than this from index/links.json (e.g. 7d, 12h).")
+@click.option("--cached", is_flag=True,
+              help="Do not check: show the last results from index/links.json, however old.")
+@click.option("--report", "report_file", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Also write the link health of the whole library from the cached "
+                   "results: FILE.svg the chart of link rot by year, FILE.json the figures.")
 @click.pass_context
-def check(ctx, keys, fmt, fix, archive, concurrency, per_host, spacing, timeout, max_age):
+def check(ctx, keys, fmt, fix, archive, concurrency, per_host, spacing, timeout, max_age,
+          cached, report_file):
     """Check links: find broken, moved, blocked and silently changed pages.
 
     Every url and archiveurl is checked. Statuses: ok, redirected (permanent: the URL
@@ -45,16 +51,34 @@ def check(ctx, keys, fmt, fix, archive, concurrency, per_host, spacing, timeout,
       clippings check
       clippings check --max-age 7d --format markdown > links.md
       clippings check lohse2017dossier --fix
+      clippings check --cached --report link-rot.svg   # the chart, no network
     """
     from .. import links as L
     from .. import links_cache
-    from .base import echo_json, library_path, settings_for
+    from .base import library_path, settings_for
     from ..progress import Progress
 
+    from ..errors import UsageError
     path = library_path(ctx)
     settings = settings_for(path, concurrency=concurrency, per_host=per_host,
                             timeout=timeout, host_spacing=spacing)
     age = links_cache.parse_duration(max_age) if max_age else None
+    if report_file:
+        from ..linkreport import check_report_name
+        check_report_name(report_file)
+    if cached:
+        if fix or archive or max_age:
+            raise UsageError("--cached does not check, so it cannot --fix, --archive or "
+                             "take --max-age")
+        results, missing = L.cached_results(path, keys, settings)
+        _render(results, {}, fmt)
+        if missing:
+            click.echo(f"{missing} link{'s' if missing != 1 else ''} not checked yet "
+                       "(run clippings check)", err=True)
+        _write_report(path, settings, report_file)
+        if any(r.status in L.FAILING for r in results):
+            ctx.exit(1)
+        return
     failing = 0
 
     def on_result(result) -> None:
@@ -73,6 +97,22 @@ def check(ctx, keys, fmt, fix, archive, concurrency, per_host, spacing, timeout,
             f"no host could be looked up ({_count(len(hosts), 'host')} and the web "
             "archive): the network seems to be down, so nothing was cached or fixed")
     results, fixed = run.results, run.fixed
+    _render(results, fixed, fmt, run)
+    for key, values in fixed.items():
+        names = ", ".join(f"{k}={v}" for k, v in values.items())
+        click.echo(f"fixed {key}: {names}", err=True)
+    if run.interrupted:
+        click.echo(f"clippings: interrupted: {run.checked} of {_count(run.todo, 'link')} "
+                   "checked, the rest not" + (" (nothing written to library.bib)"
+                                              if fix else ""), err=True)
+        ctx.exit(130)
+    _write_report(path, settings, report_file)
+    if any(r.status in L.FAILING for r in results):
+        ctx.exit(1)
+
+
+def _render(results, fixed, fmt, run) -> None:
+    from .base import echo_json
     if fmt == "json":
         data = []
         for r in results:
@@ -84,16 +124,20 @@ def check(ctx, keys, fmt, fix, archive, concurrency, per_host, spacing, timeout,
         click.echo(render_markdown(results, run))
     else:
         click.echo(render_table(results, color=sys.stdout.isatty(), run=run), nl=False)
-    for key, values in fixed.items():
-        names = ", ".join(f"{k}={v}" for k, v in values.items())
-        click.echo(f"fixed {key}: {names}", err=True)
-    if run.interrupted:
-        click.echo(f"clippings: interrupted: {run.checked} of {_count(run.todo, 'link')} "
-                   "checked, the rest not" + (" (nothing written to library.bib)"
-                                              if fix else ""), err=True)
-        ctx.exit(130)
-    if any(r.status in L.FAILING for r in results):
-        ctx.exit(1)
+
+
+def _write_report(path, settings, report_file) -> None:
+    """The link health of the whole library, from the cache this run just updated."""
+    if not report_file:
+        return
+    from pathlib import Path
+
+    from ..library import atomic_write
+    from ..linkreport import lang_for, library_health, report
+    found = library_health(path, settings)
+    atomic_write(Path(report_file), report(found, report_file, lang_for(settings.locale)))
+    click.echo(f"wrote the link report to {report_file} ({found.checked} of {found.total} "
+               "links checked)", err=True)
 
 
 def _count(n: int, noun: str) -> str:

@@ -24,8 +24,12 @@ def init(directory: str) -> None:
     Example:
       clippings init ~/clippings && cd ~/clippings && clippings list
     """
+    from ..gitsetup import repository_of, setup
     from ..manage import init_library
     click.echo(f"created {init_library(Path(directory))}")
+    if repository_of(Path(directory)) is not None:   # team work: merges entry by entry
+        for line in setup(Path(directory)):
+            click.echo(line)
 
 
 # -- list / show ----------------------------------------------------------------------
@@ -269,9 +273,13 @@ def rename(ctx, old, new):
 @click.command("rm")
 @click.argument("keys", nargs=-1, required=True)
 @click.option("--keep-snapshot", is_flag=True, help="Keep snapshots/KEY/.")
+@click.option("--force", is_flag=True,
+              help="Remove even entries that others refer to (crossref, xdata, ...).")
 @click.pass_context
-def rm(ctx, keys, keep_snapshot):
+def rm(ctx, keys, keep_snapshot, force):
     """Remove entries (and their snapshots).
+
+    An entry that other entries inherit from or refer to is kept unless --force.
 
     \b
     Example:
@@ -279,8 +287,11 @@ def rm(ctx, keys, keep_snapshot):
     """
     from ..manage import remove
     path = library_path(ctx)
-    for key, snap in remove(path, list(keys), keep_snapshot, settings_for(path)):
-        click.echo(f"removed {key}" + (" and its snapshot" if snap else ""))
+    for done in remove(path, list(keys), keep_snapshot, settings_for(path), force=force):
+        note = " and its snapshot" if done.snapshot else ""
+        if done.unsafe_key:
+            note = " (its key cannot name a folder, so no snapshot folder was touched)"
+        click.echo(f"removed {done.key}{note}")
 
 
 @click.command()
@@ -296,9 +307,20 @@ def lint(ctx, as_json):
       clippings lint --json
     """
     from .. import lint as linting
+    from ..errors import ConflictMarkerError
     from ..library import Library
     path = library_path(ctx)
-    lib = Library.load(path, settings_for(path))
+    try:
+        lib = Library.load(path, settings_for(path))
+    except ConflictMarkerError as exc:   # list every marker, then stop as for bad input
+        markers = [{"key": "", "field": "", "severity": "error", "line": line,
+                    "message": "unresolved merge conflict marker"} for line in exc.lines]
+        if as_json:
+            echo_json(markers)
+        else:
+            for m in markers:
+                click.echo(f"{path.name}:{m['line']}: error: {m['message']}")
+        raise
     findings = linting.run(lib)
     if as_json:
         echo_json([f.as_dict() for f in findings])

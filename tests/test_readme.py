@@ -66,11 +66,17 @@ def _commands(block: str) -> list[str]:
     return out
 
 
+# Commands that run until they are stopped (a web server): their own tests start them.
+UNTIL_STOPPED = {"serve"}
+
+
 def runnable(command: str) -> str | None:
     """The example without its optional [parts]; None for a synopsis line."""
     while re.search(r"\[[^\[\]]*\]", command):
         command = re.sub(r"\s*\[[^\[\]]*\]", "", command)
-    if any(PLACEHOLDER.match(w) for w in shlex.split(command)[1:]):
+    words = shlex.split(command)
+    if any(PLACEHOLDER.match(w) for w in words[1:]) or \
+            (len(words) > 1 and words[1] in UNTIL_STOPPED):
         return None
     return command
 
@@ -178,6 +184,8 @@ def shipped_copy(folder: Path, server: TestServer) -> Path:
     (folder / "library.bib").write_text(local(text, server), encoding="utf-8")
     (folder / "snapshots").mkdir()
     import_files(folder)
+    if shutil.which("git"):   # the shipped library lives in a git checkout
+        subprocess.run(["git", "init", "-q", str(folder)], check=True)
     return folder
 
 

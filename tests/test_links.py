@@ -300,6 +300,22 @@ def test_a_small_change_of_meaning_is_reported_as_changed_text(library, http_ser
     assert f"text changed, {percent} % the same" in run("show", "e", library=library).output
 
 
+def test_an_older_extractors_text_is_no_change_of_the_page(library, http_server):
+    """text.txt from an older extractor differs from today's extraction of the same page:
+    the saved page is extracted again, and only a change of the page counts."""
+    url = http_server.route("/artikel", send(200, page(ARTICLE)))
+    snap = library.parent / "snapshots" / "e"
+    snap.mkdir(parents=True)
+    (snap / "page.html").write_bytes(page(ARTICLE))
+    (snap / "text.txt").write_text("Startseite Politik " + ARTICLE.replace(
+        "Jedes Jahr", "Jedes Jahr, Werbung,"), encoding="utf-8")
+    r, _ = one(library, url)
+    assert r["status"] == "ok" and r["changed"] is False
+    http_server.route("/artikel", send(200, page(ARTICLE.replace("1988", "1989"))))
+    r = check_json(library)[0]["e"]
+    assert r["changed"] is True and "text changed" in r["message"]
+
+
 def test_text_similarity_ignores_what_the_extractor_adds_around_the_article():
     assert L.text_similarity(ARTICLE, "Überschrift\n" + ARTICLE + "\nImpressum") == 1.0
     assert L.text_similarity(ARTICLE, ARTICLE.replace("1988", "1989")) < 1.0

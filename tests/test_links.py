@@ -757,3 +757,13 @@ def test_one_unknown_host_while_the_archive_resolves_is_gone(library, wayback):
     results, code = check_json(library)
     assert results["e0"]["status"] == "gone" and code == 1
     assert "no archived copy" in results["e0"]["message"]
+
+
+def test_current_results_leave_out_urls_the_entries_no_longer_have(library, http_server):
+    dead = http_server.url("/weg")
+    fine = http_server.route("/da", send(200, page(ARTICLE)))
+    make_library(library, {"a": {"url": dead}, "b": {"url": fine}})
+    check_json(library)
+    now = links_cache.current_results(library.parent, [("a", {"url": fine}),
+                                                       ("b", {"url": fine})])
+    assert list(now) == ["b"] and now["b"]["status"] == "ok"

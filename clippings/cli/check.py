@@ -40,8 +40,10 @@ def check(ctx, keys, fmt, fix, archive, concurrency, per_host, spacing, timeout,
 
     Every url and archiveurl is checked. Statuses: ok, redirected (permanent: the URL
     should be updated), broken, gone, blocked, timeout, tls_error, soft_404 (an error page
-    answering 200, or a deep link sent to the home page), drifted (the text no longer
-    matches the snapshot), error. Broken, gone, soft-404 and drifted links get the
+    answering 200, or a deep link sent to the home page), drifted (the page is no longer
+    the article of the snapshot), error. An ok page whose text changed since the
+    snapshot says "text changed, 97 % the same". When no host at all resolves (offline),
+    nothing is reported, cached or fixed: exit 3. Broken, gone, soft-404 and drifted links get the
     closest copy from the Wayback Machine. Exit 1 when a link is broken, gone or soft_404.
 
     \b
@@ -84,7 +86,7 @@ def check(ctx, keys, fmt, fix, archive, concurrency, per_host, spacing, timeout,
         failing += result.status in L.FAILING
         progress.step(note=f"{failing} failing")
 
-    with Progress("checking", noun="links") as progress:
+    with Progress("checking", noun="links", ticking=True) as progress:
         run = L.run_check(path, keys, settings, max_age=age, archive=archive, fix=fix,
                           on_result=on_result, on_start=progress.start)
     if run.network_down:

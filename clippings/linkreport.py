@@ -14,7 +14,7 @@ the API the command line, the static site and the web interface call:
   or their dicts (`links_cache.load(folder).values()`). Only results for the URLs the
   entries hold now count, so a stale cache cannot report links that were since fixed.
   `Health.as_dict()` is its JSON form (`check --report FILE.json`).
-- `rot_chart_svg(health, lang="de", title=None) -> str`: a self-contained SVG document,
+- `rot_chart_svg(health, lang="de", title=None, ident="rot") -> str`: a self-contained SVG document,
   one 100 % stacked bar per year (rot at the bottom, where the eye compares), axes with
   labels, a legend, a `<title>` and a `<desc>` that reads the figures out for screen
   readers, and a `<title>` tooltip on every bar segment. Built with ElementTree, so every
@@ -252,8 +252,10 @@ TEXT = "#1f2933"
 MUTED = "#52606d"
 
 
-def rot_chart_svg(health: Health, lang: str = "de", title: str | None = None) -> str:
-    """The link-rot chart of `health` as a standalone SVG document (UTF-8 text)."""
+def rot_chart_svg(health: Health, lang: str = "de", title: str | None = None,
+                  ident: str = "rot") -> str:
+    """The link-rot chart of `health` as a standalone SVG document (UTF-8 text); `ident`
+    prefixes its element ids, for pages that show more than one chart."""
     t = _labels(lang)
     title = t["title"] if title is None else title
     years = health.by_year
@@ -271,10 +273,10 @@ def rot_chart_svg(health: Health, lang: str = "de", title: str | None = None) ->
     height = top + plot_h + 62 + legend_rows * 22 + 10
     svg = ET.Element("svg", {"xmlns": SVG_NS, "width": str(width), "height": str(height),
                              "viewBox": f"0 0 {width} {height}", "role": "img",
-                             "aria-labelledby": "rot-title rot-desc", "lang": lang,
+                             "aria-labelledby": f"{ident}-title {ident}-desc", "lang": lang,
                              "font-family": FONT, "font-size": "12", "fill": TEXT})
-    ET.SubElement(svg, "title", {"id": "rot-title"}).text = title
-    ET.SubElement(svg, "desc", {"id": "rot-desc"}).text = chart_description(health, lang)
+    ET.SubElement(svg, "title", {"id": f"{ident}-title"}).text = title
+    ET.SubElement(svg, "desc", {"id": f"{ident}-desc"}).text = chart_description(health, lang)
     ET.SubElement(svg, "rect", {"width": str(width), "height": str(height), "fill": "#fff"})
     ET.SubElement(svg, "text", {"x": "24", "y": "28", "font-size": "16",
                                 "font-weight": "600"}).text = title

@@ -217,15 +217,19 @@ def _labels(lang: str) -> dict[str, str]:
     return LABELS.get(lang, LABELS["en"])
 
 
+def _summary(health: Health, lang: str) -> str:
+    return _labels(lang)["summary"].format(
+        checked=health.checked, total=health.total, lost=health.lost,
+        lost_pct=_pct(health.lost, health.checked, lang),
+        drifted=health.counts.get("drifted", 0))
+
+
 def chart_description(health: Health, lang: str = "de") -> str:
     """The chart's figures as sentences, for screen readers and as the SVG's <desc>."""
     t = _labels(lang)
     if not health.by_year:
         return t["empty"]
-    lines = [t["summary"].format(checked=health.checked, total=health.total,
-                                 lost=health.lost, lost_pct=_pct(health.lost, health.checked,
-                                                                 lang),
-                                 drifted=health.counts.get("drifted", 0))]
+    lines = [_summary(health, lang)]
     for y in health.by_year:
         parts = ", ".join(f"{t[c]} {y.counts[c]} ({_pct(y.counts[c], y.links, lang)})"
                           for c in CATEGORIES if y.counts[c])
@@ -280,11 +284,8 @@ def rot_chart_svg(health: Health, lang: str = "de", title: str | None = None,
     ET.SubElement(svg, "rect", {"width": str(width), "height": str(height), "fill": "#fff"})
     ET.SubElement(svg, "text", {"x": "24", "y": "28", "font-size": "16",
                                 "font-weight": "600"}).text = title
-    sub = t["summary"].format(checked=health.checked, total=health.total, lost=health.lost,
-                              lost_pct=_pct(health.lost, health.checked, lang),
-                              drifted=health.counts.get("drifted", 0))
     ET.SubElement(svg, "text", {"x": "24", "y": "48", "fill": MUTED}).text = \
-        sub if years else t["empty"]
+        _summary(health, lang) if years else t["empty"]
     base = top + plot_h
     grid = ET.SubElement(svg, "g", {"aria-hidden": "true"})
     for step in range(0, 101, 25):

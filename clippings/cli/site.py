@@ -50,5 +50,6 @@ def site(ctx, output, style, group_by, locale, lang, title, health):
     result = build_site(path, output, style=style or settings.style, group_by=group_by,
                         lang=lang or lang_for(locale or settings.locale), locale=locale,
                         title=title, with_health=health, settings=settings)
-    click.echo(f"wrote {result.entries} entries in {result.groups} sections to "
-               f"{result.folder}/index.html", err=True)
+    entries = f"{result.entries} entr{'y' if result.entries == 1 else 'ies'}"
+    sections = f"{result.groups} section{'' if result.groups == 1 else 's'}"
+    click.echo(f"wrote {entries} in {sections} to {result.folder}/index.html", err=True)

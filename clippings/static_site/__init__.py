@@ -153,7 +153,7 @@ def render_references(records: list[Record], style: str, locale: str | None
         from ..export import export
         for rec in records:
             if rec.key not in known:
-                out.append((rec.key, export([rec], "html", style, locale)))
+                out.append((rec.key, _sanitize(export([rec], "html", style, locale))))
     return out
 
 

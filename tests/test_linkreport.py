@@ -235,6 +235,9 @@ def test_report_refuses_unknown_suffix_before_checking(checked_library, tmp_path
     result = run("check", "--report", str(tmp_path / "rot.png"), library=library)
     assert result.exit_code == 2 and "name it .svg" in result.stderr
     assert sum(server.hits.values()) == 0 and not (tmp_path / "rot.png").exists()
+    result = run("check", "--report", str(tmp_path / "no" / "rot.svg"), library=library)
+    assert result.exit_code == 2 and "no folder" in result.stderr
+    assert sum(server.hits.values()) == 0
 
 
 def test_cached_refuses_options_that_need_a_check(checked_library):

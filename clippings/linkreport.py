@@ -272,7 +272,8 @@ def rot_chart_svg(health: Health, lang: str = "de", title: str | None = None,
     left, right, top = 64, 24, 72
     plot_h = 260
     plot_w = round(max(len(years), 1) * slot + gap)
-    width = max(left + plot_w + right, 600)
+    summary = _summary(health, lang) if years else t["empty"]
+    width = max(left + plot_w + right, 600, round(48 + 6.4 * len(summary)))
     legend_at, legend_rows = _legend_layout([t[c] for c in CATEGORIES], width - 48)
     height = top + plot_h + 62 + legend_rows * 22 + 10
     svg = ET.Element("svg", {"xmlns": SVG_NS, "width": str(width), "height": str(height),
@@ -284,8 +285,7 @@ def rot_chart_svg(health: Health, lang: str = "de", title: str | None = None,
     ET.SubElement(svg, "rect", {"width": str(width), "height": str(height), "fill": "#fff"})
     ET.SubElement(svg, "text", {"x": "24", "y": "28", "font-size": "16",
                                 "font-weight": "600"}).text = title
-    ET.SubElement(svg, "text", {"x": "24", "y": "48", "fill": MUTED}).text = \
-        _summary(health, lang) if years else t["empty"]
+    ET.SubElement(svg, "text", {"x": "24", "y": "48", "fill": MUTED}).text = summary
     base = top + plot_h
     grid = ET.SubElement(svg, "g", {"aria-hidden": "true"})
     for step in range(0, 101, 25):

@@ -265,3 +265,14 @@ def test_decades_of_years_fit_a_page():
     assert int(root.get("width")) <= 1000
     labels = [t.text for t in root.iter(f"{SVG}text") if (t.text or "").isdigit()]
     assert "1985" in labels and 5 <= len(labels) < 41    # every k-th year, not a smear
+
+
+def test_cached_before_any_check(library, tmp_path):
+    write_library(library, [("a", "2019", "https://a.example/"),
+                            ("b", "2020", "https://b.example/")])
+    out = tmp_path / "rot.svg"
+    result = run("check", "--cached", "--report", str(out), library=library)
+    assert result.exit_code == 0
+    assert "2 links not checked yet" in result.stderr and "0 links checked" in result.stdout
+    root = parse(out.read_text(encoding="utf-8"))
+    assert bars(root) == {} and "Noch keine geprüften Links" in root.find(f"{SVG}desc").text

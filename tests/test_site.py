@@ -128,6 +128,7 @@ def test_health_adds_badges_archive_copies_and_the_chart(shipped, tmp_path):
     url = Library.load(shipped).record("lohse2017dossier").fields["url"]
     results[0]["url"] = url
     links_cache.save(folder, results)
+    urls = sum(1 for r in Library.load(shipped).records() if r.fields.get("url"))
     out = tmp_path / "site"
     assert run("site", "-o", str(out), "--health", library=shipped).exit_code == 0
     doc = page(out)
@@ -136,7 +137,9 @@ def test_health_adds_badges_archive_copies_and_the_chart(shipped, tmp_path):
     assert entry.xpath('.//a[@class="archive"]/@href') == ["https://web.archive.org/web/2017/x"]
     svg = doc.xpath('//section[@id="health"]//*[local-name()="svg"]')
     assert len(svg) == 1 and (out / "link-rot.svg").is_file()
-    urls = sum(1 for r in Library.load(shipped).records() if r.fields.get("url"))
+    counts = {row.xpath("th")[0].text_content(): row.xpath("td")[0].text
+              for row in doc.xpath('//table[@class="counts"]//tr')}
+    assert counts == {"nicht gefunden": "1", "noch nicht geprüft": str(urls - 1)}
     assert f"1 von {urls} Links geprüft" in (out / "link-rot.svg").read_text(encoding="utf-8")
     # Without --health nothing of it shows.
     assert run("site", "-o", str(out), library=shipped).exit_code == 0

@@ -8,7 +8,7 @@ cache with made-up statuses (older pages rot more, as in link-rot studies) so th
 
 --screenshots DIR also saves PNGs of the site (the shipped library, a search typed in,
 desktop and phone width) and of the generated library's link-rot chart, taken with
-/usr/bin/chromium through Playwright.
+/usr/bin/chromium through Playwright, and times the in-page search on the generated site.
 """
 
 from __future__ import annotations
@@ -66,6 +66,18 @@ def timed(label: str, func):
     return value
 
 
+# Types a query the way a user does (input event) and waits until the count line changes.
+TYPE_AND_WAIT = """async (query) => {
+  const input = document.getElementById("q"), count = document.getElementById("count");
+  input.value = ""; input.dispatchEvent(new Event("input"));
+  await new Promise(r => setTimeout(r, 200));
+  const before = count.textContent, start = performance.now();
+  input.value = query; input.dispatchEvent(new Event("input"));
+  while (count.textContent === before) { await new Promise(r => setTimeout(r, 1)); }
+  return performance.now() - start;
+}"""
+
+
 def screenshots(out: Path, chart_bib: Path, work: Path) -> None:
     from playwright.sync_api import sync_playwright
     args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -86,6 +98,13 @@ def screenshots(out: Path, chart_bib: Path, work: Path) -> None:
         phone.goto((shipped / "public" / "index.html").as_uri())
         phone.wait_for_selector("#q", state="visible")
         phone.screenshot(path=str(out / "site-phone.png"))
+        big = chart_bib.parent / "public" / "index.html"
+        page.goto(big.as_uri())
+        page.wait_for_selector("#q", state="visible")
+        for query in ("Wolgograd", "staedtepartnerschaft frieden", "Иванов", "zzz"):
+            ms = page.evaluate(TYPE_AND_WAIT, query)
+            shown = page.text_content("#count")
+            print(f"in-page search {query!r:<32} {ms:8.1f} ms  ({shown}; incl. 60 ms pause)")
         svg = chart_bib.parent / "public" / "link-rot.svg"
         page.set_viewport_size({"width": 1000, "height": 600})
         page.goto(svg.as_uri())
@@ -111,10 +130,13 @@ def main() -> None:
         timed("clippings site --health --group-by year",
               lambda: subprocess.run(cmd + ["--health", "--group-by", "year"], check=True))
         from clippings.library import Library
-        from clippings.static_site import render_references
-        records = list(Library.load(bib).records())
-        timed("  of which: references (pandoc citeproc)",
+        from clippings.static_site import render_page, render_references
+        records = timed("in-process: load the library",
+                        lambda: list(Library.load(bib).records()))
+        timed("in-process: references (pandoc citeproc)",
               lambda: render_references(records, args.style, "de-DE"))
+        timed("in-process: whole page (references + page)",
+              lambda: render_page(records, style=args.style, locale="de-DE"))
         size = sum(p.stat().st_size for p in (work / "public").iterdir())
         print(f"{'site size':<44} {size / 1e6:8.2f} MB")
         if args.screenshots:

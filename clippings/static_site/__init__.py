@@ -161,8 +161,7 @@ def render_references(records: list[Record], style: str, locale: str | None
 
 def type_group(rec: Record) -> str:
     t = _TYPE_ALIAS.get(rec.type, rec.type)
-    if t == "article" and rec.fields.get("entrysubtype", "").lower() in ("newspaper",
-                                                                         "magazine"):
+    if t == "article" and rec.fields.get("entrysubtype", "").strip().lower() == "newspaper":
         return "newspaper"
     return t
 
@@ -258,7 +257,7 @@ def build_site(bib_path, out_dir, *, style: str, group_by: str = "type", lang: s
                with_health: bool = False, settings=None) -> SiteResult:
     """Write the site for the library at `bib_path` into `out_dir`, atomically."""
     from ..library import Library
-    out = Path(out_dir)
+    out = Path(out_dir).expanduser().absolute()
     _check_destination(out)
     lib = Library.load(bib_path, settings)
     records = list(lib.records())

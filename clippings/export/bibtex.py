@@ -209,6 +209,8 @@ def classic(rec: Record) -> tuple[str, dict[str, object]]:
         notes.append(_access_note(f["urldate"], langid))
     if notes:
         out["note"] = ". ".join(n.rstrip(". ") for n in notes) + "."
+    if f.get("annotation"):   # remarks for the team: annote, which plain.bst does not print
+        out["annote"] = f["annotation"]
     if langid or f.get("language"):
         out["language"] = langid or f["language"]
     return btype, out

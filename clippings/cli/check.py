@@ -72,7 +72,7 @@ def check(ctx, keys, fmt, fix, archive, concurrency, per_host, spacing, timeout,
             raise UsageError("--cached does not check, so it cannot --fix, --archive or "
                              "take --max-age")
         results, missing = L.cached_results(path, keys, settings)
-        _render(results, {}, fmt)
+        _render(results, {}, fmt, L.CheckRun(results, {}, 0, 0, False, cached=len(results)))
         if missing:
             click.echo(f"{missing} link{'s' if missing != 1 else ''} not checked yet "
                        "(run clippings check)", err=True)

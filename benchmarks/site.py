@@ -4,7 +4,7 @@ The library holds N generated entries (export benchmark's generator) and a link-
 cache with made-up statuses (older pages rot more, as in link-rot studies) so that
 `--health` has something to draw. Nothing touches the network.
 
-    python benchmarks/site.py [--entries 5000] [--style din-1505-2] [--screenshots docs]
+    python benchmarks/site.py [--entries 5000] [--style din-iso-690] [--screenshots docs]
 
 --screenshots DIR also saves PNGs of the site (the shipped library, a search typed in,
 desktop and phone width) and of the generated library's link-rot chart, taken with
@@ -116,7 +116,7 @@ def screenshots(out: Path, chart_bib: Path, work: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--entries", type=int, default=5000)
-    parser.add_argument("--style", default="din-1505-2")
+    parser.add_argument("--style", default="din-iso-690")
     parser.add_argument("--screenshots", type=Path, metavar="DIR")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="clippings-site-") as tmp:

@@ -11,7 +11,7 @@ import click
               help="The folder to write (new, empty, or a site written before).")
 @click.option("--style", "-s", metavar="S",
               help="CSL style name or .csl file, or plain/unsrt/alpha/unsrtalpha "
-                   "(default: the 'style' setting, din-1505-2).")
+                   "(default: the 'style' setting, din-iso-690).")
 @click.option("--group-by", type=click.Choice(["type", "year"]), default="type",
               show_default=True, help="Sections by entry type or by year (newest first).")
 @click.option("--locale", "-l", metavar="L",

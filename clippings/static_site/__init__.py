@@ -218,8 +218,10 @@ def render_page(records: list[Record], *, style: str, group_by: str = "type",
                 lang: str = "de", locale: str | None = None, title: str | None = None,
                 health=None, statuses: dict[str, str] | None = None,
                 archives: dict[str, str] | None = None, chart_svg: str | None = None,
-                today: str | None = None) -> tuple[str, int]:
-    """The page's HTML and its number of groups."""
+                today: str | None = None,
+                references: list[tuple[str, str]] | None = None) -> tuple[str, int]:
+    """The page's HTML and its number of groups; `references` are the records rendered
+    by `render_references` when the caller has them already."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
     from markupsafe import Markup
 
@@ -230,7 +232,9 @@ def render_page(records: list[Record], *, style: str, group_by: str = "type",
         raise UsageError(f"no site language {lang!r}: choose {' or '.join(LANGS)}")
     by_key = {r.key: r for r in records}
     refs = []
-    for key, fragment in render_references(records, style, locale):
+    if references is None:
+        references = render_references(records, style, locale)
+    for key, fragment in references:
         rec = by_key[key]
         refs.append(SiteEntry(
             key=key, html=fragment, url=safe_url(rec.fields.get("url")),

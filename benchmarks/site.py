@@ -138,7 +138,7 @@ def main() -> None:
               lambda: render_page(records, style=args.style, locale="de-DE",
                                   references=refs))
         size = sum(p.stat().st_size for p in (work / "public").iterdir())
-        print(f"{"site size":<54} {size / 1e6:8.2f} MB")
+        print(f"{'site size':<54} {size / 1e6:8.2f} MB")
         if args.screenshots:
             args.screenshots.mkdir(parents=True, exist_ok=True)
             screenshots(args.screenshots, bib, work)

@@ -44,6 +44,9 @@ def test_shipped_library_by_type(shipped, tmp_path):
     index = index_of(doc)
     assert set(index) == {li.get("data-key") for li in refs}
     assert "rbth" in index["lohse2017dossier"].lower()
+    # The team's remarks (annotation) are not published, not even in the index.
+    assert "Etwa 60 Seiten im Format A5" in shipped.read_text(encoding="utf-8")
+    assert "Etwa 60 Seiten" not in (out / "index.html").read_text(encoding="utf-8")
     # Links to the URL, formatted by the style (DIN: the title links to the page).
     entry = doc.xpath('//li[@data-key="lohse2017dossier"]')[0]
     assert entry.xpath('.//a[@class="url"]/@href')[0].startswith("https://")

@@ -55,23 +55,26 @@ def check(ctx, keys, fmt, fix, archive, concurrency, per_host, spacing, timeout,
     """
     from .. import links as L
     from .. import links_cache
-    from .base import library_path, settings_for
-    from ..progress import Progress
-
     from ..errors import UsageError
+    from ..progress import Progress
+    from .base import library_path, settings_for
     path = library_path(ctx)
     settings = settings_for(path, concurrency=concurrency, per_host=per_host,
                             timeout=timeout, host_spacing=spacing)
     age = links_cache.parse_duration(max_age) if max_age else None
     if report_file:
+        from pathlib import Path
+
         from ..linkreport import check_report_name
         check_report_name(report_file)
+        if not Path(report_file).absolute().parent.is_dir():   # say so before checking
+            raise UsageError(f"no folder to write {report_file} into")
     if cached:
         if fix or archive or max_age:
             raise UsageError("--cached does not check, so it cannot --fix, --archive or "
                              "take --max-age")
         results, missing = L.cached_results(path, keys, settings)
-        _render(results, {}, fmt)
+        _render(results, {}, fmt, L.CheckRun(results, {}, 0, 0, False, cached=len(results)))
         if missing:
             click.echo(f"{missing} link{'s' if missing != 1 else ''} not checked yet "
                        "(run clippings check)", err=True)

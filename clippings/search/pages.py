@@ -71,11 +71,14 @@ def _keys_by_docnum(folder: Path, ix, searcher) -> dict[int, str]:
 def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]] | None = None,
                 *, offset: int = 0, limit: int = 20, sort: str = "",
                 records: Mapping[str, Record], statuses: Mapping[str, str] | None = None,
-                settings=None, facet_limit: int | None = 30) -> Page:
+                settings=None, facet_limit: int | None = 30,
+                rows: Mapping[str, dict] | None = None, check_index: bool = True) -> Page:
     """One page of matches for `text` ("" = every entry) narrowed by facet `filters`.
 
     `records` are the library's decoded records by key (the caller usually holds them);
-    `statuses` the last link status by key (for the link facet and badges).
+    `statuses` the last link status by key (for the link facet and badges); `rows` each
+    entry's facet values when the caller keeps them (a server does: `facet_rows`).
+    With `check_index` false the caller has made sure the index is current.
     """
     from ..errors import UsageError
     statuses = statuses or {}
@@ -91,7 +94,8 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
         from whoosh import scoring
         from . import index, query
         query.prepare(text)
-        index.ensure_current(Path(bib_path), settings=settings)
+        if check_index:
+            index.ensure_current(Path(bib_path), settings=settings)
         ix = index.open_index(folder)
         q = query.parse(text, ix.schema)
         marker = query.Marker(ix.schema, q)
@@ -104,15 +108,17 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
     else:
         scored = [(key, 0.0) for key in records]
     try:
-        rows, kept = [], []
+        matched, kept = [], []
         for key, score in scored:
             rec = records.get(key)
             if rec is None:
                 continue
-            entry_values = facets.values(rec, statuses.get(key))
+            entry_values = rows.get(key) if rows is not None else None
+            if entry_values is None:
+                entry_values = facets.values(rec, statuses.get(key))
             if filters and not facets.matches(entry_values, filters):
                 continue
-            rows.append(entry_values)
+            matched.append(entry_values)
             kept.append((key, score))
         if sort == "newest":
             kept.sort(key=lambda ks: _date_key(records[ks[0]]), reverse=True)
@@ -133,14 +139,21 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
         if searcher is not None:
             searcher.close()
     return Page(query=text, filters=filters, sort=sort, offset=offset, limit=limit,
-                total=len(kept), hits=hits, facets=facets.count(rows, facet_limit),
+                total=len(kept), hits=hits, facets=facets.count(matched, facet_limit),
                 keys=[k for k, _ in kept])
+
+
+def facet_rows(records: Mapping[str, Record], statuses: Mapping[str, str]
+               ) -> dict[str, dict]:
+    """Every entry's facet values, to keep between searches of an unchanged library."""
+    return {key: facets.values(rec, statuses.get(key)) for key, rec in records.items()}
 
 
 _SIGNIFICANT = re.compile(r"[^\W\d_]{5,}")
 
 
-def similar(bib_path: Path, rec: Record, limit: int = 5, settings=None) -> list[Hit]:
+def similar(bib_path: Path, rec: Record, limit: int = 5, settings=None,
+            check_index: bool = True) -> list[Hit]:
     """Entries sharing the most title words and keywords with `rec` (itself left out)."""
     from whoosh import query as wq
     from whoosh import scoring
@@ -150,7 +163,8 @@ def similar(bib_path: Path, rec: Record, limit: int = 5, settings=None) -> list[
                                            rec.fields.get("keywords", "")]))
     if not words:
         return []
-    index.ensure_current(Path(bib_path), settings=settings)
+    if check_index:
+        index.ensure_current(Path(bib_path), settings=settings)
     folder = Path(bib_path).parent
     ix = index.open_index(folder)
     terms = []

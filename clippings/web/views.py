@@ -201,13 +201,18 @@ def _int(value, default: int) -> int:
 def run_search(request, params):
     from .. import search
     cfg = config(request)
-    snap = snapshot_now(request)
+    text = params.get("q", "").strip()
+    if text:
+        from ..search.query import prepare
+        prepare(text)   # a bad query is reported before any indexing
+    snap = cfg.state.searchable() if text else snapshot_now(request)
     per_page = min(_int(params.get("per_page"), PER_PAGE) or PER_PAGE, 200)
     page_no = max(1, _int(params.get("page"), 1))
-    return search.page(cfg.bib_path, params.get("q", "").strip(), _filters(params),
+    return search.page(cfg.bib_path, text, _filters(params),
                        offset=(page_no - 1) * per_page, limit=per_page,
                        sort=params.get("sort", ""), records=snap.records,
-                       statuses=snap.statuses, settings=cfg.settings), snap
+                       statuses=snap.statuses, settings=cfg.settings, rows=snap.rows,
+                       check_index=False), snap
 
 
 async def search_view(request):
@@ -256,7 +261,7 @@ async def browse_view(request):
     snap = snapshot_now(request)
     page = await run_in_threadpool(lambda: search.page(
         cfg.bib_path, "", None, limit=1, records=snap.records, statuses=snap.statuses,
-        facet_limit=None))
+        facet_limit=None, rows=snap.rows, check_index=False))
     values = page.facets.get(facet, [])
     if facet in ("journal", "keyword"):
         values = sorted(values, key=lambda vc: vc[0].casefold())
@@ -289,7 +294,9 @@ async def entry_view(request):
         return json_response(data)
     text = snapshots.text(cfg.folder, key) if data["snapshot"] else None
     try:
-        similar = await run_in_threadpool(search.similar, cfg.bib_path, rec, 5, cfg.settings)
+        await run_in_threadpool(cfg.state.searchable)
+        similar = await run_in_threadpool(search.similar, cfg.bib_path, rec, 5, cfg.settings,
+                                          False)
     except ClippingsError:
         similar = []
     bibtex = snap.lib.entry_text(key)

@@ -52,12 +52,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(bib: Path) -> tuple[subprocess.Popen, str, float]:
+def start_server(bib: Path, *extra: str) -> tuple[subprocess.Popen, str, float]:
     """`clippings serve` as a process; returns it, its address and seconds to first page."""
     port = free_port()
     began = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "clippings", "--library", str(bib),
-                             "serve", "--port", str(port)],
+                             "serve", "--port", str(port), *extra],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     while True:
@@ -180,25 +180,37 @@ def main() -> None:
             print(f"generated and indexed {opts.entries} entries in "
                   f"{time.perf_counter() - began:.0f} s")
         Users.of(folder).add("bench", PASSWORD)
-        proc, base, took = start_server(bib)
+        rng = random.Random(7)
+        queries = [rng.choice(search_bench.QUERIES) for _ in range(opts.requests)]
+        paths = ["/?" + str(httpx.QueryParams({"q": q})) for q in queries]
+        keys = [f"c{rng.randrange(opts.entries)}" for _ in range(400)]
+        # Cold: no page cache, every request computes its page (the 30 queries x pages 1-3).
+        proc, base, took = start_server(bib, "--page-cache", "0")
         print(f"server start ({opts.entries} entries): {took:.2f} s")
         try:
             began = time.perf_counter()
             httpx.get(base + "/?q=Partnerschaft", timeout=300)
             print(f"first search (library decoded, facets prepared): "
                   f"{time.perf_counter() - began:.2f} s")
-            rng = random.Random(7)
-            queries = [rng.choice(search_bench.QUERIES) for _ in range(opts.requests)]
-            paths = ["/?" + httpx.QueryParams({"q": q}).__str__() for q in queries]
+            cold = [f"/?{httpx.QueryParams({'q': q, 'page': n})}"
+                    for q in search_bench.QUERIES for n in (1, 2, 3)]
+            lat, fails, wall = hammer(base, cold, opts.clients)
+            print(f"search pages, no cache: p50 {pct(lat, 50):6.1f} ms  p95 "
+                  f"{pct(lat, 95):6.1f} ms  {len(lat) / wall:6.1f} pages/s  ({len(lat)} "
+                  f"distinct pages, {opts.clients} clients, {len(fails)} failed)")
+        finally:
+            stop(proc)
+        proc, base, took = start_server(bib)
+        try:
+            httpx.get(base + "/?q=Partnerschaft", timeout=300)
             lat, fails, wall = hammer(base, paths, opts.clients)
             print(f"search pages:  p50 {pct(lat, 50):6.1f} ms  p95 {pct(lat, 95):6.1f} ms  "
-                  f"{len(lat) / wall:6.1f} pages/s  ({len(lat)} pages, {opts.clients} "
-                  f"clients, {len(fails)} failed)")
+                  f"{len(lat) / wall:6.1f} pages/s  ({len(lat)} pages of {len(set(paths))} "
+                  f"searches, page cache on, {len(fails)} failed)")
             facet_paths = [p + "&type=article&decade=2010s" for p in paths[:200]]
             lat, fails, wall = hammer(base, facet_paths, opts.clients)
             print(f"  with facets: p50 {pct(lat, 50):6.1f} ms  p95 {pct(lat, 95):6.1f} ms  "
                   f"{len(lat) / wall:6.1f} pages/s  ({len(fails)} failed)")
-            keys = [f"c{rng.randrange(opts.entries)}" for _ in range(400)]
             lat, fails, wall = hammer(base, [f"/entry/{k}" for k in keys], opts.clients)
             print(f"entry pages:   p50 {pct(lat, 50):6.1f} ms  p95 {pct(lat, 95):6.1f} ms  "
                   f"{len(lat) / wall:6.1f} pages/s  ({len(fails)} failed)")

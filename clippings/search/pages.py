@@ -88,8 +88,7 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
     if sort not in SORTS:
         raise UsageError(f"unknown sort {sort!r} (one of {', '.join(SORTS)})")
     folder = Path(bib_path).parent
-    scored: list[tuple[str, float]]
-    searcher = marker = ix = None
+    searcher = marker = q = None
     if text.strip():
         from whoosh import scoring
         from . import index, query
@@ -100,16 +99,15 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
         q = query.parse(text, ix.schema)
         marker = query.Marker(ix.schema, q)
         searcher = ix.searcher(weighting=scoring.BM25F())
-        results = searcher.search(q, limit=None)
         by_docnum = _keys_by_docnum(folder, ix, searcher)
-        scored = [(by_docnum[docnum], score) for score, docnum in results.top_n
-                  if docnum in by_docnum]
-        docnums = {by_docnum[d]: d for _, d in results.top_n if d in by_docnum}
+        # Every match, unscored (postings only): enough for the count and the facets.
+        candidates = [(by_docnum[d], d) for d in sorted(searcher.docs_for_query(q))
+                      if d in by_docnum]
     else:
-        scored = [(key, 0.0) for key in records]
+        candidates = [(key, None) for key in records]
     try:
         matched, kept = [], []
-        for key, score in scored:
+        for key, docnum in candidates:
             rec = records.get(key)
             if rec is None:
                 continue
@@ -119,15 +117,29 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
             if filters and not facets.matches(entry_values, filters):
                 continue
             matched.append(entry_values)
-            kept.append((key, score))
-        if sort == "newest":
-            kept.sort(key=lambda ks: _date_key(records[ks[0]]), reverse=True)
-        elif sort == "oldest":
-            kept.sort(key=lambda ks: _date_key(records[ks[0]]) or "9999")
-        elif sort == "title":
-            kept.sort(key=lambda ks: records[ks[0]].fields.get("title", "").casefold())
+            kept.append((key, docnum))
         offset = max(0, offset)
-        shown = kept[offset:offset + limit] if limit else kept[offset:]
+        end = offset + limit if limit else None
+        if sort == "relevance" and searcher is not None:
+            # Only the page needs ranking: the engine scores the allowed documents and
+            # keeps the best `end` (skipping blocks that cannot make it).
+            allowed = {d for _, d in kept}
+            results = searcher.search(q, limit=end, filter=allowed if filters else None)
+            ranked = [(by_docnum[d], s) for s, d in results.top_n]
+            shown = ranked[offset:end]
+            order = [k for k, _ in ranked]
+            seen = set(order)
+            order += [k for k, _ in kept if k not in seen]
+        else:
+            if sort == "newest":
+                kept.sort(key=lambda kd: _date_key(records[kd[0]]), reverse=True)
+            elif sort == "oldest":
+                kept.sort(key=lambda kd: _date_key(records[kd[0]]) or "9999")
+            elif sort == "title":
+                kept.sort(key=lambda kd: records[kd[0]].fields.get("title", "").casefold())
+            shown = [(k, 0.0) for k, _ in kept[offset:end]]
+            order = [k for k, _ in kept]
+        docnums = dict(kept)
         hits = []
         for key, score in shown:
             if searcher is not None:
@@ -140,7 +152,7 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
             searcher.close()
     return Page(query=text, filters=filters, sort=sort, offset=offset, limit=limit,
                 total=len(kept), hits=hits, facets=facets.count(matched, facet_limit),
-                keys=[k for k, _ in kept])
+                keys=order)
 
 
 def facet_rows(records: Mapping[str, Record], statuses: Mapping[str, str]

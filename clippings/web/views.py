@@ -208,11 +208,20 @@ def run_search(request, params):
     snap = cfg.state.searchable() if text else snapshot_now(request)
     per_page = min(_int(params.get("per_page"), PER_PAGE) or PER_PAGE, 200)
     page_no = max(1, _int(params.get("page"), 1))
-    return search.page(cfg.bib_path, text, _filters(params),
-                       offset=(page_no - 1) * per_page, limit=per_page,
-                       sort=params.get("sort", ""), records=snap.records,
-                       statuses=snap.statuses, settings=cfg.settings, rows=snap.rows,
-                       check_index=False), snap
+    filters = _filters(params)
+    sort = params.get("sort", "")
+    # Pages of one library version are kept: paging, narrowing and going back to a
+    # search ask for the same page again; any change to the library starts afresh.
+    cache_key = (id(snap), text, tuple(sorted((k, tuple(v)) for k, v in filters.items())),
+                 sort, page_no, per_page)
+    page = cfg.pages.get(cache_key)
+    if page is None:
+        page = search.page(cfg.bib_path, text, filters, offset=(page_no - 1) * per_page,
+                           limit=per_page, sort=sort, records=snap.records,
+                           statuses=snap.statuses, settings=cfg.settings, rows=snap.rows,
+                           check_index=False)
+        cfg.pages.put(cache_key, page, snap)
+    return page, snap
 
 
 async def search_view(request):

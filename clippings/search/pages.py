@@ -162,6 +162,7 @@ def facet_rows(records: Mapping[str, Record], statuses: Mapping[str, str]
 
 
 _SIGNIFICANT = re.compile(r"[^\W\d_]{5,}")
+SIMILAR_TERMS = 6
 
 
 def similar(bib_path: Path, rec: Record, limit: int = 5, settings=None,
@@ -179,17 +180,28 @@ def similar(bib_path: Path, rec: Record, limit: int = 5, settings=None,
         index.ensure_current(Path(bib_path), settings=settings)
     folder = Path(bib_path).parent
     ix = index.open_index(folder)
-    terms = []
-    for fieldname in ("title", "text"):
-        analyzer = ix.schema[fieldname].analyzer
-        for word in dict.fromkeys(words):
-            terms += [wq.Term(fieldname, t.text) for t in analyzer(word, mode="query")]
-    if not terms:
-        return []
-    from .query import Marker, hit_from
-    q = wq.Or(terms)
-    marker = Marker(ix.schema, q)
     with ix.searcher(weighting=scoring.BM25F()) as searcher:
-        results = searcher.search(q, limit=limit + 1)
-        return [hit_from(r.fields(), float(r.score), marker, folder)
-                for r in results if r.fields().get("key") != rec.key][:limit]
+        # The rarest of its title words and keywords say most about an entry; common
+        # ones would match half the library and cost a scan of it.
+        candidates = set()
+        for fieldname in ("title", "tag"):
+            analyzer = ix.schema[fieldname].analyzer
+            for word in dict.fromkeys(words):
+                for token in analyzer(word, mode="query"):
+                    df = searcher.doc_frequency(fieldname, token.text)
+                    if df > 1:
+                        candidates.add((df, fieldname, token.text))
+        terms = [wq.Term(f, t) for _, f, t in sorted(candidates)[:SIMILAR_TERMS]]
+        if not terms:
+            return []
+        results = searcher.search(wq.Or(terms), limit=limit + 1)
+        return [_stored_hit(r.fields(), float(r.score)) for r in results
+                if r.fields().get("key") != rec.key][:limit]
+
+
+def _stored_hit(stored: dict, score: float) -> Hit:
+    """A Hit from the index's stored fields alone (no snippet: nothing to read)."""
+    meta = stored.get("meta") or {}
+    return Hit(key=stored["key"], score=score, type=meta.get("type", ""),
+               title=meta.get("title", ""), authors=list(meta.get("authors", [])),
+               date=meta.get("date", ""), snippet="", journal=meta.get("journal", ""))

@@ -294,7 +294,7 @@ def _entry_data(request, key: str):
 
 
 async def entry_view(request):
-    from .. import search, snapshots
+    from .. import snapshots
     from ..manage import entry_version
     cfg = config(request)
     snap, key, rec, data = await run_in_threadpool(_entry_data, request,
@@ -302,19 +302,30 @@ async def entry_view(request):
     if wants_json(request):
         return json_response(data)
     text = snapshots.text(cfg.folder, key) if data["snapshot"] else None
-    try:
-        await run_in_threadpool(cfg.state.searchable)
-        similar = await run_in_threadpool(search.similar, cfg.bib_path, rec, 5, cfg.settings,
-                                          False)
-    except ClippingsError:
-        similar = []
     bibtex = snap.lib.entry_text(key)
     return render(request, "entry.html", key=key, rec=rec, data=data,
                   fields=[(k, v) for k, v in data.items()
                           if k not in ("key", "type", "snapshot", "link")],
-                  snapshot=data["snapshot"], link=data["link"], text=text, similar=similar,
+                  snapshot=data["snapshot"], link=data["link"], text=text,
                   bibtex=bibtex, version=entry_version(bibtex),
                   message=request.query_params.get("message", ""))
+
+
+async def similar_view(request):
+    """Similar clippings: a list the entry page loads after it is shown (a search of
+    its own), or a page of its own without JavaScript."""
+    from .. import search
+    cfg = config(request)
+    snap = snapshot_now(request)
+    key = snap.lib.resolve_key(request.path_params["key"])
+    await run_in_threadpool(cfg.state.searchable)
+    hits = await run_in_threadpool(search.similar, cfg.bib_path, snap.records[key], 5,
+                                   cfg.settings, False)
+    if wants_json(request):
+        return json_response([h.as_json() for h in hits])
+    fragment = request.headers.get("x-fragment") == "1"
+    return render(request, "similar_fragment.html" if fragment else "similar.html",
+                  key=key, rec=snap.records[key], similar=hits)
 
 
 async def snapshot_file(request):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from itertools import chain
+from operator import itemgetter
 
 from ..model import Record
 from .schema import language_code
@@ -56,8 +57,9 @@ def count(rows: Iterable[Mapping[str, tuple[str, ...]]], limit: int | None = Non
     """{facet: [(value, count), ...]}: most frequent first (years and decades newest
     first), at most `limit` values per facet."""
     rows = rows if isinstance(rows, list) else list(rows)
-    # One C-level Counter pass per facet: several times faster than updating per row.
-    counters = {name: Counter(chain.from_iterable(row.get(name, ()) for row in rows))
+    # One C-level Counter pass per facet (map + itemgetter, no Python loop per row):
+    # several times faster than updating per row.
+    counters = {name: Counter(chain.from_iterable(map(itemgetter(name), rows)))
                 for name in FACETS}
     out = {}
     for name, counter in counters.items():

@@ -352,6 +352,7 @@ class Marker:
         # Terms long enough to be recognised inside a compound.
         self.parts = [t for t in self.exact[0] if len(t) >= MIN_PART]
         self.empty = not any(self.exact) and not any(self.tests)
+        self._verdicts: dict[str, bool] = {}
 
     def _collect(self, node) -> None:
         from whoosh import query as wq
@@ -400,7 +401,17 @@ class Marker:
         """Character spans of the matched words of `text`."""
         if self.empty:
             return []
-        return [m.span() for m in self.word.finditer(text) if self.matches(m.group())]
+        # Texts repeat their words: decide each distinct word once per query.
+        verdicts = self._verdicts
+        spans = []
+        for m in self.word.finditer(text):
+            word = m.group()
+            hit = verdicts.get(word)
+            if hit is None:
+                hit = verdicts[word] = self.matches(word)
+            if hit:
+                spans.append(m.span())
+        return spans
 
 
 def _term_test(node):

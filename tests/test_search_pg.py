@@ -209,3 +209,18 @@ def _settings(bib: Path):
     from clippings.config import load_settings
     return load_settings(bib.parent)
 
+
+
+def test_a_read_only_replica_is_searched_as_it_is(fresh_pg, postgres_url):
+    # A standby refuses writes the way default_transaction_read_only does.
+    replica = postgres_url + "?options=-c%20default_transaction_read_only%3Don"
+    run("index", library=fresh_pg)
+    assert run("set", "gorzka2018annaeherung", "note=Jaroslawl", library=fresh_pg) \
+        .exit_code == 0
+    found = run("search", "Blasorchester", "--keys", "--backend", replica, library=fresh_pg)
+    assert found.exit_code == 0 and found.output.split() == ["spremberg2016schlaegt"]
+    refused = run("index", "--backend", replica, library=fresh_pg)
+    assert refused.exit_code == 2
+    assert "is read-only (a replica)" in refused.output
+    assert run("search", "Jaroslawl", "--keys", library=fresh_pg).output.split() == \
+        ["gorzka2018annaeherung"]

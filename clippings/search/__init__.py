@@ -45,11 +45,21 @@ def page(bib_path: Path, text: str, *, offset: int = 0, limit: int | None = 10,
     engine = open_backend(bib_path.parent, spec_of(settings, backend), settings)
     try:
         if not engine.is_current(bib_path):
-            engine.update(bib_path, progress=progress, settings=settings)
+            _update_if_writable(engine, bib_path, progress, settings)
         return engine.query(text, offset=offset, limit=limit, facets=facets,
                             bib_path=bib_path, rebuild_progress=rebuild_progress)
     finally:
         engine.close()
+
+
+def _update_if_writable(engine, bib_path: Path, progress, settings) -> None:
+    """Bring the index up to date; a read replica is searched as it is (its primary is
+    kept up to date by `clippings index` elsewhere)."""
+    try:
+        engine.update(bib_path, progress=progress, settings=settings)
+    except Exception as exc:
+        if type(exc).__name__ != "ReadOnlyDatabase":
+            raise
 
 
 def find(bib_path: Path, text: str, limit: int | None = 10, **options):

@@ -32,7 +32,7 @@ import threading
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from ..errors import NetworkError, UsageError
+from ..errors import ClippingsError, NetworkError, UsageError
 from . import index as files
 from .backend import Page
 from .schema import SCHEMA_VERSION, document, facet_values
@@ -119,6 +119,11 @@ def _unreachable(url: str, exc: Exception) -> NetworkError:
     return NetworkError(f"search database {redact(url)} is not reachable: {reason}")
 
 
+class ReadOnlyDatabase(ClippingsError):
+    """The URL leads to a read-only server (a streaming replica): it can be searched,
+    not updated."""
+
+
 class PostgresBackend:
     name = "postgresql"
 
@@ -146,9 +151,19 @@ class PostgresBackend:
                 raise _unreachable(self.url, exc) from None
             try:
                 yield conn
+            except psycopg.errors.ReadOnlySqlTransaction as exc:
+                cm.__exit__(type(exc), exc, exc.__traceback__)
+                raise ReadOnlyDatabase(f"search database {redact(self.url)} is read-only "
+                                       "(a replica): run `clippings index` against the "
+                                       "primary") from None
             except psycopg.OperationalError as exc:
                 cm.__exit__(type(exc), exc, exc.__traceback__)
                 raise _unreachable(self.url, exc) from None
+            except psycopg.Error as exc:
+                cm.__exit__(type(exc), exc, exc.__traceback__)
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                raise ClippingsError(f"search database {redact(self.url)}: {first}") \
+                    from None
             except BaseException as exc:
                 cm.__exit__(type(exc), exc, exc.__traceback__)
                 raise

@@ -224,3 +224,18 @@ def test_a_read_only_replica_is_searched_as_it_is(fresh_pg, postgres_url):
     assert "is read-only (a replica)" in refused.output
     assert run("search", "Jaroslawl", "--keys", library=fresh_pg).output.split() == \
         ["gorzka2018annaeherung"]
+
+
+def test_a_build_analysed_in_worker_processes_finds_the_same(tmp_path, postgres_url,
+                                                             monkeypatch):
+    bib = make_library(tmp_path / "parallel")
+    search_update(bib, backend=postgres_url)
+    serial = {q: {h.key for h in find(bib, q, None, backend=postgres_url)}
+              for q in ("Partnerschaft", "Wolgograd", '"Rothenburg ob der Tauber"')}
+    # Small batches over worker processes, as a large library is built.
+    monkeypatch.setattr(pg, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(pg, "BATCH", 3)
+    report = search_update(bib, rebuild=True, backend=postgres_url)
+    assert report.total == 17 and len(report.added) == 17
+    assert {q: {h.key for h in find(bib, q, None, backend=postgres_url)}
+            for q in serial} == serial

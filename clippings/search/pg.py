@@ -51,6 +51,7 @@ MAX_POSITIONS = 255      # positions kept per lexeme (PostgreSQL keeps at most 2
 RANK_WINDOW = 20000      # matches ranked exactly; beyond, the most recent ones
 FACET_VALUES = 50
 BATCH = 500              # documents per analysis task in a full build
+PARALLEL_FROM = 1000     # entries from which a full build analyses in worker processes
 LOCK_SALT = 0x636C6970   # advisory locks: this number plus a hash of the schema name
 
 _pools: dict[str, object] = {}
@@ -427,11 +428,15 @@ def _analyse_batch(args) -> tuple[list, set, int]:
 def _analysed_batches(folder, records, links, current, keys):
     """Rows in batches; a large build analyses in worker processes (one per core) while
     this process COPYs into the database."""
-    batches = [(folder, [records[k] for k in keys[i:i + BATCH]], links,
-                {k: current[k] for k in keys[i:i + BATCH]})
-               for i in range(0, len(keys), BATCH)]
+    def batch(part: list[str]) -> tuple:
+        recs = [records[k] for k in part]
+        mine = {(r.key, r.fields.get("url")): links[(r.key, r.fields.get("url"))]
+                for r in recs if (r.key, r.fields.get("url")) in links}
+        return folder, recs, mine, {k: current[k] for k in part}
+    size = BATCH if len(keys) >= PARALLEL_FROM else len(keys) or 1
+    batches = (batch(keys[i:i + size]) for i in range(0, len(keys), size))
     procs = min(os.cpu_count() or 1, 4)
-    if len(keys) < files.PARALLEL_FROM or procs < 2:
+    if len(keys) < PARALLEL_FROM or procs < 2:
         for batch in batches:
             yield _analyse_batch(batch)
         return

@@ -112,6 +112,24 @@ def measure(bib: Path, spec: str, name: str, clients: list[int], queries: int) -
         p50, p95, rss = latency(bib, spec, n, max(queries // n, 10) if n > 1 else queries)
         print(f"  {name:10} {n:2} client(s)    p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  "
               f"peak memory {rss / 1024:6.0f} MB per process", flush=True)
+    if name == "postgresql":
+        ranking(engine)
+
+
+def ranking(engine) -> None:
+    """A word in most clippings: ts_rank_cd over every match vs over the rank window."""
+    from clippings.search import pg
+    window = pg.RANK_WINDOW
+    for label, size in (("every match", 10 ** 9), (f"window {window}", window)):
+        pg.RANK_WINDOW = size
+        times = []
+        for _ in range(5):
+            start = time.perf_counter()
+            result = engine.query("Partnerschaft", limit=10, facets=True)
+            times.append((time.perf_counter() - start) * 1000)
+        print(f"  postgresql 'Partnerschaft' ({result.total} matches) ranked over "
+              f"{label}: median {sorted(times)[2]:7.1f} ms", flush=True)
+    pg.RANK_WINDOW = window
 
 
 def main() -> None:

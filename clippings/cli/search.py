@@ -40,7 +40,7 @@ def index(ctx: click.Context, rebuild: bool, backend: str | None) -> None:
     from .base import library_path, settings_for
     from ..search import update
     path = library_path(ctx)
-    with Progress("indexing", min_total=PROGRESS_FROM) as progress:
+    with Progress("indexing", noun="entries", min_total=PROGRESS_FROM) as progress:
         report = update(path, rebuild=rebuild, progress=progress.update,
                         settings=settings_for(path), backend=backend)
     if report.rebuilt:

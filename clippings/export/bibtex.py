@@ -18,6 +18,8 @@ pybtex's styles (`plain`, `unsrt`, `alpha`, `unsrtalpha`) format the same classi
 
 from __future__ import annotations
 
+import html
+
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -207,6 +209,8 @@ def classic(rec: Record) -> tuple[str, dict[str, object]]:
         notes.append(_access_note(f["urldate"], langid))
     if notes:
         out["note"] = ". ".join(n.rstrip(". ") for n in notes) + "."
+    if f.get("annotation"):   # remarks for the team: annote, which plain.bst does not print
+        out["annote"] = f["annotation"]
     if langid or f.get("language"):
         out["language"] = langid or f["language"]
     return btype, out
@@ -386,8 +390,10 @@ def render(records, style, fmt, locale: str | None = None) -> list[str]:
     for entry in _formatted(records, style.name):
         text = entry.text.render(backend)
         label = backend.format_str(f"[{entry.label}]")
-        out.append(f'<div class="csl-entry">{label} {text}</div>' if fmt.name == "html"
-                   else f"{label} {text}")
+        # The id says which entry this is, as pandoc's does (the static site groups by it).
+        ident = html.escape(f"ref-{entry.key}", quote=True)
+        out.append(f'<div id="{ident}" class="csl-entry">{label} {text}</div>'
+                   if fmt.name == "html" else f"{label} {text}")
     return out
 
 

@@ -80,3 +80,17 @@ def update(bib_path: Path, *, rebuild: bool = False, settings=None, backend: str
                              settings=settings)
     finally:
         engine.close()
+
+
+def results_page(bib_path: Path, text: str = "", filters=None, **options):
+    """One page of a search (or of browsing, with no text) narrowed by facet filters,
+    sorted, with hits, total and facet counts: the web interface's search page.
+    See `pages.search_page`."""
+    from .pages import search_page
+    return search_page(bib_path, text, filters, **options)
+
+
+def similar(bib_path: Path, record, limit: int = 5, settings=None):
+    """Clippings like `record` (by title words and keywords), best first."""
+    from .pages import similar as find_similar
+    return find_similar(bib_path, record, limit, settings)

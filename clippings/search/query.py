@@ -260,11 +260,15 @@ def top_counts(groups: dict) -> list[tuple]:
 
 
 def _hit(result, marker: "Marker", library_folder: Path) -> Hit:
+    return hit_from(result.fields(), float(result.score), marker, library_folder)
+
+
+def hit_from(stored: dict, score: float, marker: "Marker", library_folder: Path) -> Hit:
+    """A Hit from a document's stored fields: title, persons, date and a snippet."""
     from .. import snapshots
-    stored = result.fields()
     meta = stored.get("meta") or {}
     key = stored["key"]
-    return make_hit(key, float(result.score), meta,
+    return make_hit(key, float(score), meta,
                     lambda: snapshots.text(library_folder, key), marker)
 
 

@@ -210,9 +210,11 @@ def document(rec: Record, snapshot_text: str | None, link: str = "") -> dict:
                                     _site(rec.fields.get("url", ""))]))
     langs = [rec.fields.get("langid", "")] + rec.fields.get("language", "").split(" and ")
     keywords = rec.fields.get("keywords", "")
+    # The team's remarks (annotation) are searched like the reader's note.
+    note = "\n".join(filter(None, [rec.fields.get("note", ""),
+                                   rec.fields.get("annotation", "")]))
     text = "\n".join(filter(None, [person_text, venue, keywords.replace(",", "\n"),
-                                  rec.fields.get("abstract", ""), rec.fields.get("note", ""),
-                                  snapshot_text]))
+                                  rec.fields.get("abstract", ""), note, snapshot_text]))
     title = _join(rec, TITLE_FIELDS)
     doc = {
         "key": rec.key,
@@ -221,7 +223,7 @@ def document(rec: Record, snapshot_text: str | None, link: str = "") -> dict:
         "author": person_text,
         "journal": venue,
         "abstract": rec.fields.get("abstract", ""),
-        "note": rec.fields.get("note", ""),
+        "note": note,
         "text": text,
         # Each distinct word once: the keys serve to find a name in another spelling,
         # not to rank, and this halves the cost of the field.
@@ -237,7 +239,7 @@ def document(rec: Record, snapshot_text: str | None, link: str = "") -> dict:
             "journal": rec.fields.get("journaltitle") or rec.fields.get("journal")
             or rec.fields.get("howpublished", ""),
             "abstract": rec.fields.get("abstract", ""),
-            "note": rec.fields.get("note", ""),
+            "note": note,
         },
     }
     number = date_number(display_date(rec))

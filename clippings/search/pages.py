@@ -1,0 +1,169 @@
+"""A page of results: the query (or none: browsing), facet filters, counts and paging.
+
+`clippings search` returns the best N hits; a search page needs more: how many matched in
+all ("12 of 57"), facet counts over every match, and snippets only for the hits shown.
+The engine ranks every match (keys and scores only, cheap); filters and facet counts run
+over the decoded records; snippets are cut for the page's hits alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..model import Record
+from . import facets
+from .query import SNIPPET_CHARS, Hit, _cut
+
+SORTS = ("relevance", "newest", "oldest", "title")
+
+
+@dataclass
+class Page:
+    query: str
+    filters: dict[str, list[str]]
+    sort: str
+    offset: int
+    limit: int
+    total: int                  # matches after filtering
+    hits: list[Hit]
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    keys: list[str] = field(default_factory=list)   # every match, in order
+
+    def as_json(self) -> dict:
+        return {"query": self.query, "filters": self.filters, "sort": self.sort,
+                "offset": self.offset, "limit": self.limit, "total": self.total,
+                "hits": [h.as_json() for h in self.hits],
+                "facets": {name: [{"value": v, "count": n} for v, n in items]
+                           for name, items in self.facets.items()}}
+
+
+def _date_key(rec: Record) -> str:
+    return rec.fields.get("date") or rec.fields.get("year") or ""
+
+
+def _record_hit(rec: Record, score: float = 0.0) -> Hit:
+    from .schema import display_authors, display_date
+    text = rec.fields.get("abstract") or rec.fields.get("note") or ""
+    return Hit(key=rec.key, score=score, type=rec.type, title=rec.fields.get("title", ""),
+               authors=display_authors(rec), date=display_date(rec),
+               snippet=_cut(text, 0, 0, SNIPPET_CHARS) if text else "",
+               journal=rec.fields.get("journaltitle") or rec.fields.get("journal")
+               or rec.fields.get("howpublished", ""))
+
+
+_generation_keys: dict[tuple[str, int], dict[int, str]] = {}
+
+
+def _keys_by_docnum(folder: Path, ix, searcher) -> dict[int, str]:
+    """docnum -> key of the index's current generation (read once per generation)."""
+    token = (str(folder), ix.latest_generation())
+    keys = _generation_keys.get(token)
+    if keys is None:
+        _generation_keys.clear()
+        keys = _generation_keys[token] = {
+            docnum: stored["key"] for docnum, stored in searcher.reader().iter_docs()}
+    return keys
+
+
+def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]] | None = None,
+                *, offset: int = 0, limit: int = 20, sort: str = "",
+                records: Mapping[str, Record], statuses: Mapping[str, str] | None = None,
+                settings=None, facet_limit: int | None = 30) -> Page:
+    """One page of matches for `text` ("" = every entry) narrowed by facet `filters`.
+
+    `records` are the library's decoded records by key (the caller usually holds them);
+    `statuses` the last link status by key (for the link facet and badges).
+    """
+    from ..errors import UsageError
+    statuses = statuses or {}
+    filters = {name: list(v) for name, v in (filters or {}).items()
+               if name in facets.FACETS and v}
+    sort = sort or ("relevance" if text.strip() else "newest")
+    if sort not in SORTS:
+        raise UsageError(f"unknown sort {sort!r} (one of {', '.join(SORTS)})")
+    folder = Path(bib_path).parent
+    scored: list[tuple[str, float]]
+    searcher = marker = ix = None
+    if text.strip():
+        from whoosh import scoring
+        from . import index, query
+        query.prepare(text)
+        index.ensure_current(Path(bib_path), settings=settings)
+        ix = index.open_index(folder)
+        q = query.parse(text, ix.schema)
+        marker = query.Marker(ix.schema, q)
+        searcher = ix.searcher(weighting=scoring.BM25F())
+        results = searcher.search(q, limit=None)
+        by_docnum = _keys_by_docnum(folder, ix, searcher)
+        scored = [(by_docnum[docnum], score) for score, docnum in results.top_n
+                  if docnum in by_docnum]
+        docnums = {by_docnum[d]: d for _, d in results.top_n if d in by_docnum}
+    else:
+        scored = [(key, 0.0) for key in records]
+    try:
+        rows, kept = [], []
+        for key, score in scored:
+            rec = records.get(key)
+            if rec is None:
+                continue
+            entry_values = facets.values(rec, statuses.get(key))
+            if filters and not facets.matches(entry_values, filters):
+                continue
+            rows.append(entry_values)
+            kept.append((key, score))
+        if sort == "newest":
+            kept.sort(key=lambda ks: _date_key(records[ks[0]]), reverse=True)
+        elif sort == "oldest":
+            kept.sort(key=lambda ks: _date_key(records[ks[0]]) or "9999")
+        elif sort == "title":
+            kept.sort(key=lambda ks: records[ks[0]].fields.get("title", "").casefold())
+        offset = max(0, offset)
+        shown = kept[offset:offset + limit] if limit else kept[offset:]
+        hits = []
+        for key, score in shown:
+            if searcher is not None:
+                hits.append(query.hit_from(searcher.stored_fields(docnums[key]), score,
+                                           marker, folder))
+            else:
+                hits.append(_record_hit(records[key], score))
+    finally:
+        if searcher is not None:
+            searcher.close()
+    return Page(query=text, filters=filters, sort=sort, offset=offset, limit=limit,
+                total=len(kept), hits=hits, facets=facets.count(rows, facet_limit),
+                keys=[k for k, _ in kept])
+
+
+_SIGNIFICANT = re.compile(r"[^\W\d_]{5,}")
+
+
+def similar(bib_path: Path, rec: Record, limit: int = 5, settings=None) -> list[Hit]:
+    """Entries sharing the most title words and keywords with `rec` (itself left out)."""
+    from whoosh import query as wq
+    from whoosh import scoring
+    from . import index
+    words = _SIGNIFICANT.findall(" ".join([rec.fields.get("title", ""),
+                                           rec.fields.get("subtitle", ""),
+                                           rec.fields.get("keywords", "")]))
+    if not words:
+        return []
+    index.ensure_current(Path(bib_path), settings=settings)
+    folder = Path(bib_path).parent
+    ix = index.open_index(folder)
+    terms = []
+    for fieldname in ("title", "text"):
+        analyzer = ix.schema[fieldname].analyzer
+        for word in dict.fromkeys(words):
+            terms += [wq.Term(fieldname, t.text) for t in analyzer(word, mode="query")]
+    if not terms:
+        return []
+    from .query import Marker, hit_from
+    q = wq.Or(terms)
+    marker = Marker(ix.schema, q)
+    with ix.searcher(weighting=scoring.BM25F()) as searcher:
+        results = searcher.search(q, limit=limit + 1)
+        return [hit_from(r.fields(), float(r.score), marker, folder)
+                for r in results if r.fields().get("key") != rec.key][:limit]

@@ -239,3 +239,22 @@ def test_a_build_analysed_in_worker_processes_finds_the_same(tmp_path, postgres_
     assert report.total == 17 and len(report.added) == 17
     assert {q: {h.key for h in find(bib, q, None, backend=postgres_url)}
             for q in serial} == serial
+
+
+def test_the_web_search_page_runs_on_postgresql_too(twins):
+    from clippings.library import Library
+    from clippings.search import results_page
+    whoosh_bib, pg_bib, url = twins
+    pages = []
+    for bib, spec in ((whoosh_bib, "whoosh"), (pg_bib, url)):
+        settings = _settings(bib)
+        settings.search_backend = spec
+        records = {rec.key: rec for rec in Library.load(bib).records()}
+        pages.append(results_page(bib, "Partnerschaft", {"lang": ["de"]}, limit=3,
+                                  records=records, settings=settings))
+    whoosh_page, pg_page = pages
+    assert pg_page.total == whoosh_page.total > 3
+    assert set(pg_page.keys) == set(whoosh_page.keys)
+    assert pg_page.facets == whoosh_page.facets
+    assert len(pg_page.hits) == 3 and all(h.snippet for h in pg_page.hits)
+    assert [h.key for h in pg_page.hits] == pg_page.keys[:3]

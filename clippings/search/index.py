@@ -79,8 +79,9 @@ def schema_id() -> str:
     from . import analysis, decompound
     from .. import textnorm
     digest = hashlib.sha1()
+    from . import schema as fields
     for path in (analysis.__file__, decompound.__file__, textnorm.__file__,
-                 decompound.DATA_FILE):
+                 decompound.DATA_FILE, fields.__file__):
         with contextlib.suppress(OSError):
             digest.update(Path(path).read_bytes())
     engine = ".".join(map(str, getattr(whoosh, "__version__", ()) or ()))

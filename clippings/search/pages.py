@@ -86,8 +86,20 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
         raise UsageError(f"unknown sort {sort!r} (one of {', '.join(SORTS)})")
     folder = Path(bib_path).parent
     scored: list[tuple[str, float]]
-    searcher = marker = ix = None
-    if text.strip():
+    searcher = marker = ix = engine = None
+    from .backend import is_postgres, spec_of
+    spec = spec_of(settings) if settings is not None else "whoosh"
+    if text.strip() and is_postgres(spec):
+        # The database ranks every match (keys and scores); hits come from it too.
+        from . import query
+        from .pg import PostgresBackend
+        query.prepare(text)
+        engine = PostgresBackend(folder, spec, settings)
+        if not engine.is_current(Path(bib_path)):
+            from . import _update_if_writable
+            _update_if_writable(engine, Path(bib_path), None, settings)
+        scored = engine.scores(text)
+    elif text.strip():
         from whoosh import scoring
         from . import index, query
         query.prepare(text)
@@ -122,8 +134,8 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
             kept.sort(key=lambda ks: records[ks[0]].fields.get("title", "").casefold())
         offset = max(0, offset)
         shown = kept[offset:offset + limit] if limit else kept[offset:]
-        hits = []
-        for key, score in shown:
+        hits = engine.hits(text, shown) if engine is not None else []
+        for key, score in shown if engine is None else ():
             if searcher is not None:
                 hits.append(query.hit_from(searcher.stored_fields(docnums[key]), score,
                                            marker, folder))

@@ -335,6 +335,39 @@ class PostgresBackend:
                       for name in ("year", "type", "journal", "lang", "tag", "link")}
         return Page(hits=hits, total=total, offset=offset, limit=limit, facets=counts)
 
+    def scores(self, text: str) -> list[tuple[str, float]]:
+        """(key, score) of every match, best first (the web page filters and pages
+        them itself); ranked in the same window as `query`."""
+        from . import query as wq
+        from .index import schema
+        from .tsquery import translate
+        q = wq.parse(text, schema())
+        with self.connection() as conn:
+            where, params, rank = translate(q, lambda pattern, test: self._expand(
+                conn, pattern, test))
+            score = f"ts_rank_cd('{RANK_WEIGHTS}', tsv, %s::tsquery, 1)" if rank else "0"
+            rows = conn.execute(
+                f'SELECT key, {score} AS score, row_number() OVER '
+                f'(ORDER BY date DESC NULLS LAST, key) <= %s AS ranked '
+                f'FROM "{self.schema}".doc WHERE {where}',
+                [*([rank] if rank else []), RANK_WINDOW, *params]).fetchall()
+            conn.rollback()
+        rows.sort(key=lambda r: (not r[2], -r[1] if r[2] else 0.0, r[0]))
+        return [(key, float(score) if ranked else 0.0) for key, score, ranked in rows]
+
+    def hits(self, text: str, shown: list[tuple[str, float]]) -> list:
+        """Hits (with snippets) for (key, score) pairs, in their order."""
+        from . import query as wq
+        from .index import schema
+        marker = wq.Marker(schema(), wq.parse(text, schema()))
+        with self.connection() as conn:
+            rows = {key: (meta, body) for key, meta, body in conn.execute(
+                f'SELECT key, meta, body FROM "{self.schema}".doc WHERE key = ANY(%s)',
+                ([k for k, _ in shown],)).fetchall()}
+            conn.rollback()
+        return [wq.make_hit(key, score, rows[key][0], lambda b=rows[key][1]: b, marker)
+                for key, score in shown if key in rows]
+
     def _expand(self, conn, like: str, test) -> list[str]:
         """Lexemes of the vocabulary matching a LIKE pattern (a literal prefix first, so
         the B-tree narrows it) and then `test`."""

@@ -51,12 +51,13 @@ class PostgresServer:
         if proc.returncode != 0:
             raise RuntimeError(f"{args[0]} failed: {proc.stderr.strip() or proc.stdout}")
 
-    def start(self) -> str:
+    def start(self, extra: str = "") -> str:
+        """initdb and start; `extra`: more server options (-c name=value ...)."""
         self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres",
                   "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
         options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
                    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-                   "-c max_connections=60")
+                   f"-c max_connections=60 {extra}")
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-w",
                   "-t", "60", "-l", str(self.root / "log"), "start")
         return self.url()

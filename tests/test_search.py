@@ -434,3 +434,13 @@ def test_search_in_a_real_process(fresh):
     assert proc.returncode == 0, proc.stderr
     assert "moskauer2011deutsche" in proc.stdout.split()
     assert search_index.is_current(fresh)
+
+
+def test_index_suggests_postgresql_for_a_large_library(fresh, monkeypatch):
+    import importlib
+    search_cli = importlib.import_module("clippings.cli.search")   # the module, not the command
+    assert "PostgreSQL" not in run("index", library=fresh).stderr
+    monkeypatch.setattr(search_cli, "WHOOSH_CEILING_NEAR", 17)
+    result = run("index", library=fresh)
+    assert result.exit_code == 0
+    assert "use PostgreSQL" in result.stderr and "17 entries" in result.stderr

@@ -209,3 +209,52 @@ def _settings(bib: Path):
     from clippings.config import load_settings
     return load_settings(bib.parent)
 
+
+
+def test_a_read_only_replica_is_searched_as_it_is(fresh_pg, postgres_url):
+    # A standby refuses writes the way default_transaction_read_only does.
+    replica = postgres_url + "?options=-c%20default_transaction_read_only%3Don"
+    run("index", library=fresh_pg)
+    assert run("set", "gorzka2018annaeherung", "note=Jaroslawl", library=fresh_pg) \
+        .exit_code == 0
+    found = run("search", "Blasorchester", "--keys", "--backend", replica, library=fresh_pg)
+    assert found.exit_code == 0 and found.output.split() == ["spremberg2016schlaegt"]
+    refused = run("index", "--backend", replica, library=fresh_pg)
+    assert refused.exit_code == 2
+    assert "is read-only (a replica)" in refused.output
+    assert run("search", "Jaroslawl", "--keys", library=fresh_pg).output.split() == \
+        ["gorzka2018annaeherung"]
+
+
+def test_a_build_analysed_in_worker_processes_finds_the_same(tmp_path, postgres_url,
+                                                             monkeypatch):
+    bib = make_library(tmp_path / "parallel")
+    search_update(bib, backend=postgres_url)
+    serial = {q: {h.key for h in find(bib, q, None, backend=postgres_url)}
+              for q in ("Partnerschaft", "Wolgograd", '"Rothenburg ob der Tauber"')}
+    # Small batches over worker processes, as a large library is built.
+    monkeypatch.setattr(pg, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(pg, "BATCH", 3)
+    report = search_update(bib, rebuild=True, backend=postgres_url)
+    assert report.total == 17 and len(report.added) == 17
+    assert {q: {h.key for h in find(bib, q, None, backend=postgres_url)}
+            for q in serial} == serial
+
+
+def test_the_web_search_page_runs_on_postgresql_too(twins):
+    from clippings.library import Library
+    from clippings.search import results_page
+    whoosh_bib, pg_bib, url = twins
+    pages = []
+    for bib, spec in ((whoosh_bib, "whoosh"), (pg_bib, url)):
+        settings = _settings(bib)
+        settings.search_backend = spec
+        records = {rec.key: rec for rec in Library.load(bib).records()}
+        pages.append(results_page(bib, "Partnerschaft", {"lang": ["de"]}, limit=3,
+                                  records=records, settings=settings))
+    whoosh_page, pg_page = pages
+    assert pg_page.total == whoosh_page.total > 3
+    assert set(pg_page.keys) == set(whoosh_page.keys)
+    assert pg_page.facets == whoosh_page.facets
+    assert len(pg_page.hits) == 3 and all(h.snippet for h in pg_page.hits)
+    assert [h.key for h in pg_page.hits] == pg_page.keys[:3]

@@ -45,11 +45,21 @@ def page(bib_path: Path, text: str, *, offset: int = 0, limit: int | None = 10,
     engine = open_backend(bib_path.parent, spec_of(settings, backend), settings)
     try:
         if not engine.is_current(bib_path):
-            engine.update(bib_path, progress=progress, settings=settings)
+            _update_if_writable(engine, bib_path, progress, settings)
         return engine.query(text, offset=offset, limit=limit, facets=facets,
                             bib_path=bib_path, rebuild_progress=rebuild_progress)
     finally:
         engine.close()
+
+
+def _update_if_writable(engine, bib_path: Path, progress, settings) -> None:
+    """Bring the index up to date; a read replica is searched as it is (its primary is
+    kept up to date by `clippings index` elsewhere)."""
+    try:
+        engine.update(bib_path, progress=progress, settings=settings)
+    except Exception as exc:
+        if type(exc).__name__ != "ReadOnlyDatabase":
+            raise
 
 
 def find(bib_path: Path, text: str, limit: int | None = 10, **options):
@@ -92,7 +102,16 @@ def facet_rows(records, statuses):
     return rows(records, statuses)
 
 
-def ensure_index(bib_path: Path, settings=None):
-    """Bring the index up to date if library.bib or a snapshot changed."""
-    from . import index
-    return index.ensure_current(Path(bib_path), settings=settings)
+def ensure_index(bib_path: Path, settings=None, backend: str | None = None) -> None:
+    """Bring the chosen backend's index up to date if library.bib or a snapshot changed."""
+    from .backend import open_backend, spec_of
+    bib_path = Path(bib_path)
+    if settings is None:
+        from ..config import load_settings
+        settings = load_settings(bib_path.parent)
+    engine = open_backend(bib_path.parent, spec_of(settings, backend), settings)
+    try:
+        if not engine.is_current(bib_path):
+            _update_if_writable(engine, bib_path, None, settings)
+    finally:
+        engine.close()

@@ -79,8 +79,10 @@ def schema_id() -> str:
     from . import analysis, decompound, places
     from .. import textnorm
     digest = hashlib.sha1()
+    from . import schema as fields
     for path in (analysis.__file__, decompound.__file__, textnorm.__file__,
-                 decompound.DATA_FILE, places.__file__, places.PLACES_DATA):
+                 decompound.DATA_FILE, places.__file__, places.PLACES_DATA,
+                 fields.__file__):
         with contextlib.suppress(OSError):
             digest.update(Path(path).read_bytes())
     engine = ".".join(map(str, getattr(whoosh, "__version__", ()) or ()))

@@ -32,7 +32,7 @@ import threading
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from ..errors import NetworkError, UsageError
+from ..errors import ClippingsError, NetworkError, UsageError
 from . import index as files
 from .backend import Page
 from .schema import SCHEMA_VERSION, document, facet_values
@@ -51,6 +51,7 @@ MAX_POSITIONS = 255      # positions kept per lexeme (PostgreSQL keeps at most 2
 RANK_WINDOW = 20000      # matches ranked exactly; beyond, the most recent ones
 FACET_VALUES = 50
 BATCH = 500              # documents per analysis task in a full build
+PARALLEL_FROM = 1000     # entries from which a full build analyses in worker processes
 LOCK_SALT = 0x636C6970   # advisory locks: this number plus a hash of the schema name
 
 _pools: dict[str, object] = {}
@@ -119,6 +120,11 @@ def _unreachable(url: str, exc: Exception) -> NetworkError:
     return NetworkError(f"search database {redact(url)} is not reachable: {reason}")
 
 
+class ReadOnlyDatabase(ClippingsError):
+    """The URL leads to a read-only server (a streaming replica): it can be searched,
+    not updated."""
+
+
 class PostgresBackend:
     name = "postgresql"
 
@@ -146,9 +152,19 @@ class PostgresBackend:
                 raise _unreachable(self.url, exc) from None
             try:
                 yield conn
+            except psycopg.errors.ReadOnlySqlTransaction as exc:
+                cm.__exit__(type(exc), exc, exc.__traceback__)
+                raise ReadOnlyDatabase(f"search database {redact(self.url)} is read-only "
+                                       "(a replica): run `clippings index` against the "
+                                       "primary") from None
             except psycopg.OperationalError as exc:
                 cm.__exit__(type(exc), exc, exc.__traceback__)
                 raise _unreachable(self.url, exc) from None
+            except psycopg.Error as exc:
+                cm.__exit__(type(exc), exc, exc.__traceback__)
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                raise ClippingsError(f"search database {redact(self.url)}: {first}") \
+                    from None
             except BaseException as exc:
                 cm.__exit__(type(exc), exc, exc.__traceback__)
                 raise
@@ -319,6 +335,39 @@ class PostgresBackend:
                       for name in ("year", "type", "journal", "lang", "tag", "link")}
         return Page(hits=hits, total=total, offset=offset, limit=limit, facets=counts)
 
+    def scores(self, text: str) -> list[tuple[str, float]]:
+        """(key, score) of every match, best first (the web page filters and pages
+        them itself); ranked in the same window as `query`."""
+        from . import query as wq
+        from .index import schema
+        from .tsquery import translate
+        q = wq.parse(text, schema())
+        with self.connection() as conn:
+            where, params, rank = translate(q, lambda pattern, test: self._expand(
+                conn, pattern, test))
+            score = f"ts_rank_cd('{RANK_WEIGHTS}', tsv, %s::tsquery, 1)" if rank else "0"
+            rows = conn.execute(
+                f'SELECT key, {score} AS score, row_number() OVER '
+                f'(ORDER BY date DESC NULLS LAST, key) <= %s AS ranked '
+                f'FROM "{self.schema}".doc WHERE {where}',
+                [*([rank] if rank else []), RANK_WINDOW, *params]).fetchall()
+            conn.rollback()
+        rows.sort(key=lambda r: (not r[2], -r[1] if r[2] else 0.0, r[0]))
+        return [(key, float(score) if ranked else 0.0) for key, score, ranked in rows]
+
+    def hits(self, text: str, shown: list[tuple[str, float]]) -> list:
+        """Hits (with snippets) for (key, score) pairs, in their order."""
+        from . import query as wq
+        from .index import schema
+        marker = wq.Marker(schema(), wq.parse(text, schema()))
+        with self.connection() as conn:
+            rows = {key: (meta, body) for key, meta, body in conn.execute(
+                f'SELECT key, meta, body FROM "{self.schema}".doc WHERE key = ANY(%s)',
+                ([k for k, _ in shown],)).fetchall()}
+            conn.rollback()
+        return [wq.make_hit(key, score, rows[key][0], lambda b=rows[key][1]: b, marker)
+                for key, score in shown if key in rows]
+
     def _expand(self, conn, like: str, test) -> list[str]:
         """Lexemes of the vocabulary matching a LIKE pattern (a literal prefix first, so
         the B-tree narrows it) and then `test`."""
@@ -412,11 +461,15 @@ def _analyse_batch(args) -> tuple[list, set, int]:
 def _analysed_batches(folder, records, links, current, keys):
     """Rows in batches; a large build analyses in worker processes (one per core) while
     this process COPYs into the database."""
-    batches = [(folder, [records[k] for k in keys[i:i + BATCH]], links,
-                {k: current[k] for k in keys[i:i + BATCH]})
-               for i in range(0, len(keys), BATCH)]
+    def batch(part: list[str]) -> tuple:
+        recs = [records[k] for k in part]
+        mine = {(r.key, r.fields.get("url")): links[(r.key, r.fields.get("url"))]
+                for r in recs if (r.key, r.fields.get("url")) in links}
+        return folder, recs, mine, {k: current[k] for k in part}
+    size = BATCH if len(keys) >= PARALLEL_FROM else len(keys) or 1
+    batches = (batch(keys[i:i + size]) for i in range(0, len(keys), size))
     procs = min(os.cpu_count() or 1, 4)
-    if len(keys) < files.PARALLEL_FROM or procs < 2:
+    if len(keys) < PARALLEL_FROM or procs < 2:
         for batch in batches:
             yield _analyse_batch(batch)
         return

@@ -260,6 +260,8 @@ class _Merge:
         self.head, self.tail = ours[:head], ours[len(ours) - tail:]
         middles = [t[head:len(t) - tail] for t in (base, ours, theirs)]
         self.result = MergeResult("")
+        self.renamed: dict[str, str] = {}          # renamed away (folded) -> new key
+        self.theirs_renamed: dict[str, str] = {}   # theirs' new keys given another key
         self.pieces: dict[str, list] | None = None if exact else {}
         self.shared: set[str] = set()
         if not exact:
@@ -338,6 +340,7 @@ class _Merge:
                         self.result.renames.append((self.ours.entries[old].key, final))
                     _rekey(other, old, final)
             _rekey(self.base, old, final)
+            self.renamed[old] = final
 
     # -- layout ------------------------------------------------------------------------
     def merge_layout(self) -> list:
@@ -541,6 +544,8 @@ class _Merge:
                     # on both sides), the first stays.
                     texts[place] = self.merge_entry(folded) if first else None
                     first = False
+        if self.renamed or self.theirs_renamed:
+            self.follow_references(texts)
         parts = []
         skip_blank = False
         for i, line in enumerate(lines):
@@ -569,6 +574,21 @@ class _Merge:
                 continue
             parts.append(line)
         return "".join(parts)
+
+    def follow_references(self, texts: dict) -> None:
+        """crossref, xref, xdata, related and entryset follow keys the merge renamed:
+        renames on either side apply to every entry; a new key given to theirs' entry
+        applies to the other entries theirs added."""
+        for place, text in texts.items():
+            if text is None:
+                continue
+            side, entry = self.tokens[place[1]]
+            renames = dict(self.renamed)
+            if side == "theirs" and entry.key.casefold() not in self.base.entries:
+                renames.update(self.theirs_renamed)
+            lowered = text.casefold()
+            if any(old in lowered for old in renames):   # cheap filter before parsing
+                texts[place] = _retarget(text, renames)
 
     def settle_added(self, by_key: dict, texts: dict) -> None:
         """Entries new on both sides: the same work once; a shared key for two works."""
@@ -607,6 +627,7 @@ class _Merge:
                     taken = KeySet(set(self.outside_keys()) | set(self.base.entries)
                                    | set(self.ours.entries) | set(self.theirs.entries))
                 new_key = unique_key(theirs.key, taken)
+                self.theirs_renamed[folded] = new_key
                 taken.add(new_key)
                 self.result.notes.append(
                     f"'{theirs.key}' was added on both sides for different works: "
@@ -651,6 +672,20 @@ class _Merge:
 
 def _blank(item) -> bool:
     return isinstance(item, str) and not item.strip()
+
+
+def _retarget(text: str, renames: dict[str, str]) -> str:
+    """The entry's reference fields with renamed keys (folded old key -> new key)."""
+    from .library import REFERENCE_FIELDS
+    block = next(b for b in bibfile.Scanner(text).blocks() if b.kind == "entry")
+    for f in reversed(block.fields):   # from the end: earlier offsets stay valid
+        if f.key not in REFERENCE_FIELDS:
+            continue
+        parts = [p.strip() for p in bibfile.expand(f, {}).split(",")]
+        if any(p.casefold() in renames for p in parts):
+            value = "{" + ", ".join(renames.get(p.casefold(), p) for p in parts if p) + "}"
+            text = text[:f.value_start] + value + text[f.value_end:]
+    return text
 
 
 def _record(entry: _Entry):

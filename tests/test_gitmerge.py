@@ -377,6 +377,28 @@ def test_git_setup_is_idempotent_and_init_sets_up_inside_a_repository(tmp_path):
     assert refused.exit_code == 2 and "not inside a git repository" in refused.stderr
 
 
+def test_references_follow_keys_the_merge_renamed():
+    # Theirs adds a book and a chapter pointing at it, under a key ours took for another
+    # work: the book gets the next free key and the chapter follows it.
+    ours = add_entry(BASE, "sammel2024", "Ein ganz anderes Werk", "https://o.de/x")
+    theirs = BASE + ("\n@book{sammel2024,\n  title        = {Sammelband Partnerschaften},\n"
+                     "  date         = {2024},\n}\n\n@incollection{kapitel2024,\n"
+                     "  title        = {Ein Kapitel},\n  crossref     = {sammel2024},\n}\n")
+    result = merge_texts(BASE, ours, theirs)
+    assert result.clean
+    assert "@book{sammel2024a," in result.text
+    assert "crossref     = {sammel2024a}" in result.text
+    assert "@online{sammel2024," in result.text   # ours keeps its key
+    # A key renamed on one side: what the other side added pointing at it follows too.
+    ours = BASE.replace("{rutz2011geschenk,", "{rutz2011,")
+    theirs = BASE + ("\n@inbook{rutz2011kapitel,\n  title        = {Kapitel eins},\n"
+                     "  xref         = {rutz2011geschenk},\n}\n")
+    result = merge_texts(BASE, ours, theirs)
+    assert result.clean
+    assert "xref         = {rutz2011}" in result.text
+    assert Library(Path("library.bib"), result.text.encode(), Settings(), use_cache=False)
+
+
 def test_windows_line_endings_and_one_line_entries_are_kept():
     base = BASE.replace("\n", "\r\n")
     ours = add_entry(BASE, "o1", "Unser erster Artikel", "https://o.de/1").replace("\n", "\r\n")

@@ -431,11 +431,13 @@ def _load(text: str, path: Path) -> Library:
 
 
 def _apply(text: str, path: Path, ops: list, side: str) -> str:
-    """Removals, field edits and additions through the library's own editing code."""
+    """Removals, field edits, renames and additions through the library's own code."""
     lib = _load(text, path)
     for op in ops:
         if op[0] == "remove":
             lib.remove(op[1])
+        elif op[0] == "rename":   # entries pointing at it follow, as with `rename`
+            lib.rename(op[1], op[1] + RENAMED)
         elif op[0] == "edit":
             lib.set_fields(op[1], {op[2]: "{" + op[3] + "}"})
         else:
@@ -452,8 +454,10 @@ def two_branches(draw, keys: list[str]):
     def side_ops(name):
         ops = []
         for key in draw(st.lists(st.sampled_from(keys), max_size=4, unique=True)):
-            if draw(st.booleans()):
-                ops.append(("remove", key))
+            kinds = ["remove", "edit", "rename"] if name == "ours" else ["remove", "edit"]
+            kind = draw(st.sampled_from(kinds))
+            if kind != "edit":
+                ops.append((kind, key))
             else:
                 ops.append(("edit", key, draw(st.sampled_from(["note", "title", "addendum"])),
                             f"{name} {draw(st.text('abcxyzäöü ', min_size=1, max_size=8))}"))
@@ -463,27 +467,40 @@ def two_branches(draw, keys: list[str]):
     ours, theirs = side_ops("ours"), side_ops("theirs")
     touched = {op[1]: op for op in ours if op[0] != "add"}
     # A field both change, or a removal against an edit, needs a person: leave those out.
+    # A rename meets an edit or a removal on the other side.
     theirs = [op for op in theirs if op[0] == "add" or op[1] not in touched or
+              touched[op[1]][0] == "rename" or
               (op[0] == "edit" and touched[op[1]][0] == "edit" and
                touched[op[1]][2] != op[2])]
     return ours, theirs
 
 
+RENAMED = "-renamed"
+
+
 def _check_merge(base: str, ours_ops, theirs_ops, path: Path) -> None:
     ours = _apply(base, path, ours_ops, "ours")
+    # A rename also changes the entries that point at the key (crossref ...): theirs
+    # removing one of those would be a real conflict, so theirs leaves them alone.
+    before, after = _load(base, path), _load(ours, path)
+    changed = {k for k in after.keys() if k in before and
+               before.entry_text(k) != after.entry_text(k)}
+    theirs_ops = [op for op in theirs_ops if not (op[0] == "remove" and op[1] in changed)]
     theirs = _apply(base, path, theirs_ops, "theirs")
     result = merge_texts(base, ours, theirs)
     assert result.clean, result.conflicts
     merged = _load(result.text, path)   # loads: syntax, no repeated key
-    removed = {op[1] for op in ours_ops + theirs_ops if op[0] == "remove"}
-    kept = (set(_load(ours, path).keys()) | set(_load(theirs, path).keys())) - removed
+    renamed = {op[1]: op[1] + RENAMED for op in ours_ops if op[0] == "rename"}
+    new = lambda key: renamed.get(key, key)   # noqa: E731
+    removed = {new(op[1]) for op in ours_ops + theirs_ops if op[0] == "remove"}
+    kept = {new(k) for k in after.keys() + _load(theirs, path).keys()} - removed
     assert set(merged.keys()) == kept
     for op in ours_ops + theirs_ops:
         if op[0] == "edit":
-            assert merged.block(op[1]).get(op[2]).value == op[3]
+            assert merged.block(new(op[1])).get(op[2]).value == op[3]
     # No byte of ours changes outside the entries theirs touched (blank lines between
     # entries aside: a removed entry takes a separating blank line along).
-    touched = {op[1] for op in theirs_ops if op[0] != "add"}
+    touched = {new(op[1]) for op in theirs_ops if op[0] != "add"}
     touched |= {f"theirsnew{op[1]}" for op in theirs_ops if op[0] == "add"}
     assert _outside(result.text, path, touched) == _outside(ours, path, touched)
 

@@ -704,26 +704,32 @@ def _with_key(text: str, key: str) -> str:
     return bibfile.rename_entry(text, block, key)
 
 
-def _without_key(text: str) -> str:
-    block = next(b for b in bibfile.Scanner(text).blocks() if b.kind == "entry")
-    return text[:block.key_end - len(block.key)] + text[block.key_end:]
-
-
 def _renames(base: _Side, side: _Side) -> dict[str, str]:
-    """Base keys (folded) that `side` renamed, to their new key: same text, new key."""
+    """Base keys (folded) that `side` renamed, to their new key: an entry gone under its
+    old key and one new under another with the same type and fields (references to
+    other keys aside: renaming a whole group rewrites them too)."""
     gone = [k for k in base.entries if k not in side.entries]
     new = [k for k in side.entries if k not in base.entries]
     if not gone or not new:
         return {}
-    by_body: dict[str, str] = {}
+    by_body: dict[tuple, str] = {}
     for k in gone:
-        by_body.setdefault(_without_key(base.entries[k].text), k)
+        by_body.setdefault(_body(base.entries[k].text), k)
     found = {}
     for k in new:
-        old = by_body.pop(_without_key(side.entries[k].text), None)
+        old = by_body.pop(_body(side.entries[k].text), None)
         if old is not None:
             found[old] = side.entries[k].key
     return found
+
+
+def _body(text: str) -> tuple:
+    """What a rename keeps: the entry type and every field but the references."""
+    from .library import REFERENCE_FIELDS
+    block = next(b for b in bibfile.Scanner(text).blocks() if b.kind == "entry")
+    return (block.type_lower,) + tuple(sorted(
+        (f.key, text[f.value_start:f.value_end]) for f in block.fields
+        if f.key not in REFERENCE_FIELDS))
 
 
 def _rekey(side: _Side, old: str, new_key: str) -> None:

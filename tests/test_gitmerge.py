@@ -483,14 +483,15 @@ def _check_merge(base: str, ours_ops, theirs_ops, path: Path) -> None:
     # A rename also changes the entries that point at the key (crossref ...): theirs
     # removing one of those would be a real conflict, so theirs leaves them alone.
     before, after = _load(base, path), _load(ours, path)
-    changed = {k for k in after.keys() if k in before and
-               before.entry_text(k) != after.entry_text(k)}
+    renamed = {op[1]: op[1] + RENAMED for op in ours_ops if op[0] == "rename"}
+    changed = {k for k in before.keys() if after.resolve_key(renamed.get(k, k), False) and
+               before.entry_text(k) != after.entry_text(renamed.get(k, k)).replace(
+                   "{" + renamed.get(k, k) + ",", "{" + k + ",", 1)}
     theirs_ops = [op for op in theirs_ops if not (op[0] == "remove" and op[1] in changed)]
     theirs = _apply(base, path, theirs_ops, "theirs")
     result = merge_texts(base, ours, theirs)
     assert result.clean, result.conflicts
     merged = _load(result.text, path)   # loads: syntax, no repeated key
-    renamed = {op[1]: op[1] + RENAMED for op in ours_ops if op[0] == "rename"}
     new = lambda key: renamed.get(key, key)   # noqa: E731
     removed = {new(op[1]) for op in ours_ops + theirs_ops if op[0] == "remove"}
     kept = {new(k) for k in after.keys() + _load(theirs, path).keys()} - removed

@@ -206,3 +206,20 @@ def create_app(bib_path: Path, settings: Settings, *, read_only: bool = False,
                                         HTTPException: views.exception_page})
     app.state.config = config
     return app
+
+
+# `clippings serve --workers N` starts N processes; uvicorn imports the app in each by
+# name, so the options travel in the environment.
+SERVE_ENV = "CLIPPINGS_SERVE_OPTIONS"
+
+
+def app_from_environment() -> Starlette:
+    """The app as `clippings serve` configured it (for uvicorn's worker processes)."""
+    import json
+    import os
+    from ..config import load_settings
+    options = json.loads(os.environ[SERVE_ENV])
+    bib = Path(options.pop("bib_path"))
+    settings = load_settings(bib.parent)
+    settings.allow_private_addresses = options.pop("allow_private_addresses")
+    return create_app(bib, settings, **options)

@@ -464,3 +464,18 @@ def test_all_results_of_a_search_are_exported(client):
 def test_nothing_selected_is_a_clear_error(client):
     answer = client.get("/cite")
     assert answer.status_code == 400 and "Nichts ausgewählt" in answer.text
+
+
+def test_worker_processes_build_the_same_app(bib, monkeypatch):
+    """`serve --workers N`: each uvicorn worker builds the app from the environment."""
+    from starlette.testclient import TestClient
+    from clippings.web.app import SERVE_ENV, app_from_environment
+    monkeypatch.setenv(SERVE_ENV, json.dumps({
+        "bib_path": str(bib), "read_only": True, "allowed_hosts": ["testserver"],
+        "page_cache": 0, "allow_private_addresses": False}))
+    app = app_from_environment()
+    assert app.state.config.read_only and app.state.config.pages.size == 0
+    assert not app.state.config.settings.allow_private_addresses
+    with TestClient(app) as c:
+        assert c.get(f"/entry/{KEY}.json").json()["key"] == KEY
+        assert c.get("/", headers={"Host": "evil.example"}).status_code == 400

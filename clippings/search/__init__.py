@@ -47,7 +47,10 @@ def facet_rows(records, statuses):
     return rows(records, statuses)
 
 
-def ensure_index(bib_path: Path, settings=None):
-    """Bring the index up to date if library.bib or a snapshot changed."""
+def ensure_index(bib_path: Path, settings=None, records=None):
+    """Bring the index up to date if library.bib or a snapshot changed; `records` (the
+    library's decoded records, when the caller holds them) spare loading it again."""
     from . import index
-    return index.ensure_current(Path(bib_path), settings=settings)
+    if index.is_current(Path(bib_path)):
+        return None
+    return index.update(Path(bib_path), records, settings=settings)

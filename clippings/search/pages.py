@@ -88,8 +88,22 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
     if sort not in SORTS:
         raise UsageError(f"unknown sort {sort!r} (one of {', '.join(SORTS)})")
     folder = Path(bib_path).parent
-    searcher = marker = q = None
-    if text.strip():
+    searcher = marker = q = engine = None
+    scores: dict[str, float] = {}
+    from .backend import is_postgres, spec_of
+    spec = spec_of(settings) if settings is not None else "whoosh"
+    if text.strip() and is_postgres(spec):
+        # The database ranks every match (keys and scores); the page's hits come from it.
+        from . import query
+        from .pg import PostgresBackend
+        query.prepare(text)
+        engine = PostgresBackend(folder, spec, settings)
+        if check_index and not engine.is_current(Path(bib_path)):
+            from . import _update_if_writable
+            _update_if_writable(engine, Path(bib_path), None, settings)
+        scores = dict(engine.scores(text))
+        candidates = [(key, None) for key in scores]
+    elif text.strip():
         from whoosh import scoring
         from . import index, query
         query.prepare(text)
@@ -120,7 +134,11 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
             kept.append((key, docnum))
         offset = max(0, offset)
         end = offset + limit if limit else None
-        if sort == "relevance" and searcher is not None:
+        if sort == "relevance" and engine is not None:
+            kept.sort(key=lambda kd: -scores[kd[0]])   # `scores` is best first already
+            shown = [(k, scores[k]) for k, _ in kept[offset:end]]
+            order = [k for k, _ in kept]
+        elif sort == "relevance" and searcher is not None:
             # Only the page needs ranking: the engine scores the allowed documents and
             # keeps the best `end` (skipping blocks that cannot make it).
             allowed = {d for _, d in kept}
@@ -140,8 +158,8 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
             shown = [(k, 0.0) for k, _ in kept[offset:end]]
             order = [k for k, _ in kept]
         docnums = dict(kept)
-        hits = []
-        for key, score in shown:
+        hits = engine.hits(text, shown) if engine is not None else []
+        for key, score in shown if engine is None else ():
             if searcher is not None:
                 hits.append(query.hit_from(searcher.stored_fields(docnums[key]), score,
                                            marker, folder))
@@ -150,6 +168,8 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
     finally:
         if searcher is not None:
             searcher.close()
+        if engine is not None:
+            engine.close()
     return Page(query=text, filters=filters, sort=sort, offset=offset, limit=limit,
                 total=len(kept), hits=hits, facets=facets.count(matched, facet_limit),
                 keys=order)

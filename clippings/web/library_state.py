@@ -108,7 +108,8 @@ class LibraryState:
             from ..search import ensure_index
             with self._index_lock:
                 if not snap.index_checked:
-                    ensure_index(self.path, self.settings, list(snap.records.values()))
+                    ensure_index(self.path, self.settings,
+                                 records=list(snap.records.values()))
                     snap.index_checked = True
         return snap
 

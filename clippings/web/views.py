@@ -216,7 +216,7 @@ def run_search(request, params):
                  sort, page_no, per_page)
     page = cfg.pages.get(cache_key)
     if page is None:
-        page = search.page(cfg.bib_path, text, filters, offset=(page_no - 1) * per_page,
+        page = search.results_page(cfg.bib_path, text, filters, offset=(page_no - 1) * per_page,
                            limit=per_page, sort=sort, records=snap.records,
                            statuses=snap.statuses, settings=cfg.settings, rows=snap.rows,
                            check_index=False)
@@ -268,7 +268,7 @@ async def browse_view(request):
     from .. import search
     cfg = config(request)
     snap = snapshot_now(request)
-    page = await run_in_threadpool(lambda: search.page(
+    page = await run_in_threadpool(lambda: search.results_page(
         cfg.bib_path, "", None, limit=1, records=snap.records, statuses=snap.statuses,
         facet_limit=None, rows=snap.rows, check_index=False))
     values = page.facets.get(facet, [])
@@ -425,7 +425,7 @@ async def remove_view(request):
                                    False, cfg.settings)
     if wants_json(request):
         return json_response([{"key": k, "snapshot_removed": s} for k, s in done])
-    return RedirectResponse("/?removed=" + done[0][0], 303)
+    return RedirectResponse("/?removed=" + done[0].key, 303)
 
 
 async def keywords_view(request):

@@ -31,7 +31,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "frame-ancestors 'self'")
 # Raw snapshot files: a unique opaque origin, no scripts, no forms, no plugins.
 SANDBOX_CSP = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
-NOT_JSON_PREFIXES = ("/static/", "/snapshot/")
+NOT_JSON_PREFIXES = ("/static/", "/snapshot/", "/links/")
 
 
 class Config:
@@ -185,6 +185,8 @@ def create_app(bib_path: Path, settings: Settings, *, read_only: bool = False,
         Route("/add/batch/{bid}", views.batch_view, name="batch"),
         Route("/clip", views.clip_view, methods=["POST"], name="clip"),
         Route("/cite", views.cite_view, name="cite"),
+        Route("/links", views.links_view, name="links"),
+        Route("/links/rot.svg", views.rot_chart, name="rot_chart"),
         Route("/export", views.export_view, name="export"),
         Route("/login", views.login_view, methods=["GET", "POST"], name="login"),
         Route("/logout", views.logout_view, methods=["POST"], name="logout"),

@@ -66,8 +66,10 @@ def _commands(block: str) -> list[str]:
     return out
 
 
-# Commands that run until they are stopped (a web server): their own tests start them.
-UNTIL_STOPPED = {"serve"}
+# Commands that run until they are stopped (a web server) or ask on the terminal (a
+# password, `user add`; `user rm` then needs that account): their own tests run them
+# (tests/test_web*.py).
+UNTIL_STOPPED = {"serve", "user"}
 
 
 def runnable(command: str) -> str | None:

@@ -146,10 +146,10 @@ def test_killing_the_server_mid_save_never_breaks_the_library(tmp_path):
                     pass   # the server was killed under us: expected
             worker = threading.Thread(target=edit_loop)
             worker.start()
-            deadline = time.monotonic() + 60   # a loaded machine may be slow to start
-            while not saves and time.monotonic() < deadline:
-                time.sleep(0.05)
-            time.sleep(0.3 + attempt * 0.37)   # then kill at some point within the saves
+            deadline = time.monotonic() + 120
+            while len(saves) < 2 and time.monotonic() < deadline:   # saving is under way
+                time.sleep(0.02)
+            time.sleep(0.05 + attempt * 0.11)   # then kill it at some point of a save
         finally:
             server.send_signal(signal.SIGKILL)
             server.wait(timeout=10)

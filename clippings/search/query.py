@@ -228,7 +228,7 @@ def search(ix, text: str, library_folder: Path, limit: int | None = 10) -> list[
 # Facet name -> (Whoosh field, whether an entry has several values).
 WHOOSH_FACETS = {"year": ("year", False), "type": ("etype", False),
                  "journal": ("venue", False), "lang": ("lang", True),
-                 "tag": ("facet_tag", True), "link": ("link", False)}
+                 "keyword": ("facet_tag", True), "link": ("link", False)}
 FACET_VALUES = 50   # most frequent values reported per facet
 
 

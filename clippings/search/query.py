@@ -246,7 +246,9 @@ def search_page(ix, text: str, library_folder: Path, offset: int = 0,
     with ix.searcher(weighting=scoring.BM25F()) as searcher:
         results = searcher.search(q, limit=None if limit is None else offset + limit,
                                   groupedby=groupedby)
-        hits = [_hit(h, marker, library_folder) for h in results[offset:]]
+        # With facets Whoosh keeps every match in the results: cut the page explicitly.
+        shown = results[offset:] if limit is None else results[offset:offset + limit]
+        hits = [_hit(h, marker, library_folder) for h in shown]
         counts = {name: top_counts(results.groups(name)) for name in WHOOSH_FACETS} \
             if facets else {}
         return hits, len(results), counts

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -28,7 +29,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from library_scale import generate  # noqa: E402
 
-ENV = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "b",
+# As installed: Python may cache bytecode (some shells set PYTHONDONTWRITEBYTECODE, which
+# would make every driver start compile the package again).
+ENV = {**{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
+       "GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "b",
        "GIT_AUTHOR_EMAIL": "b@example.org", "GIT_COMMITTER_NAME": "b",
        "GIT_COMMITTER_EMAIL": "b@example.org"}
 
@@ -69,13 +73,24 @@ def _starts(text: str) -> list[int]:
     return found
 
 
-def timed(fn, repeat: int) -> float:
-    times = []
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (git, the driver)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def timed(fn, repeat: int, prepare=None) -> tuple[float, float]:
+    """Median wall and CPU seconds of `fn` (CPU time shows the cost on a busy machine)."""
+    walls, cpus = [], []
     for _ in range(repeat):
-        start = time.perf_counter()
+        if prepare:
+            prepare()
+        start, cpu = time.perf_counter(), cpu_seconds()
         fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        walls.append(time.perf_counter() - start)
+        cpus.append(cpu_seconds() - cpu)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def main() -> None:
@@ -90,9 +105,10 @@ def main() -> None:
     base = generate(opts.entries)
     ours = base + new_entries("ours", opts.added)
     theirs = base + new_entries("theirs", opts.added)
+    load = os.getloadavg()[0]
     print(f"library: {opts.entries} entries ({len(base.encode()) / 1e6:.1f} MB), "
           f"{opts.added} new entries on each branch; python {sys.version.split()[0]}, "
-          f"{os.cpu_count()} cores")
+          f"{os.cpu_count()} cores, load average {load:.1f} at the start")
 
     folder = Path(tempfile.mkdtemp(prefix="clippings-merge-bench-"))
     rows = []
@@ -109,59 +125,63 @@ def main() -> None:
             (repo / "library.bib").write_text(text, encoding="utf-8")
             git(repo, "commit", "-qam", name)
 
-        def git_merge(driver: bool):
-            git(repo, "checkout", "-qf", "ours")
-            git(repo, "reset", "-q", "--hard", "ours")
-            args = [] if driver else ["-c", "merge.clippings.driver=false"]
-            start = time.perf_counter()
-            proc = git(repo, *args, "merge", "-q", "--no-edit", "theirs", check=False)
-            elapsed = time.perf_counter() - start
-            if driver and proc.returncode != 0:
+        def git_merge():
+            proc = git(repo, "merge", "-q", "--no-edit", "theirs", check=False)
+            if proc.returncode != 0:
                 raise SystemExit(f"merge failed: {proc.stderr}")
             merged = (repo / "library.bib").read_text(encoding="utf-8")
-            git(repo, "merge", "--abort", check=False)
-            git(repo, "reset", "-q", "--hard", "ours")
-            return elapsed, proc.returncode, merged
+            assert merged.count("@online{ours") == opts.added
+            assert merged.count("@online{theirs") == opts.added
 
-        times, merged = [], ""
-        for _ in range(opts.repeat):
-            elapsed, _, merged = git_merge(True)
-            times.append(elapsed)
-        assert merged.count("@online{ours") == opts.added
-        assert merged.count("@online{theirs") == opts.added
-        rows.append(("git merge, clippings driver", statistics.median(times), "clean"))
-        plain = [git_merge(False)[:2] for _ in range(opts.repeat)]
-        rows.append(("git merge-file (line merge) alone", statistics.median(
-            t for t, _ in plain), "conflict" if plain[0][1] else "clean"))
+        git(repo, "checkout", "-qf", "ours")
+        subprocess.run([sys.executable, "-m", "compileall", "-q",
+                        str(Path(__file__).resolve().parent.parent / "clippings")], env=ENV,
+                       capture_output=True)
+        ours_commit = git(repo, "rev-parse", "HEAD").stdout.strip()
+        rows.append(("git merge, clippings driver", *timed(
+            git_merge, opts.repeat,
+            lambda: git(repo, "reset", "-q", "--hard", ours_commit)), "clean"))
+        git(repo, "reset", "-q", "--hard", ours_commit)
 
         files = {}
         for name, text in (("base", base), ("ours", ours), ("theirs", theirs)):
             files[name] = folder / name
             files[name].write_text(text, encoding="utf-8")
 
+        def line_merge():
+            proc = subprocess.run(["git", "merge-file", "-p", str(files["ours"]),
+                                   str(files["base"]), str(files["theirs"])],
+                                  capture_output=True)
+            line_merge.conflicts = proc.returncode
+        rows.append(("git merge-file alone (git's line merge)",
+                     *timed(line_merge, opts.repeat),
+                     f"{line_merge.conflicts} conflict(s)" if line_merge.conflicts
+                     else "clean"))
+
         def driver():
             shutil.copy(folder / "ours", folder / "work")
             proc = subprocess.run([sys.executable, "-m", "clippings", "merge-driver",
                                    str(files["base"]), str(folder / "work"),
                                    str(files["theirs"]), "library.bib"],
-                                  capture_output=True, text=True, cwd=folder)
+                                  capture_output=True, text=True, cwd=folder, env=ENV)
             if proc.returncode != 0:
                 raise SystemExit(proc.stderr)
-        rows.append(("merge-driver process", timed(driver, opts.repeat), "clean"))
-        rows.append(("merge_texts in-process", timed(
+        driver()   # a first run caches the bytecode, as any installation has it
+        rows.append(("merge-driver process", *timed(driver, opts.repeat), "clean"))
+        rows.append(("merge_texts in-process", *timed(
             lambda: merge_texts(base, ours, theirs), opts.repeat), "clean"))
         ours_s = scattered(base, "ours", opts.added, 1)
         theirs_s = scattered(base, "theirs", opts.added, 2)
         result = merge_texts(base, ours_s, theirs_s)
         assert result.clean, result.conflicts
         rows.append((f"merge_texts, {opts.added} entries scattered on each side",
-                     timed(lambda: merge_texts(base, ours_s, theirs_s), opts.repeat),
+                     *timed(lambda: merge_texts(base, ours_s, theirs_s), opts.repeat),
                      "clean"))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    print(f"{'':<44} {'wall s':>7}  result")
-    for label, seconds, outcome in rows:
-        print(f"{label:<44} {seconds:>7.3f}  {outcome}")
+    print(f"{'':<50} {'wall s':>7} {'CPU s':>7}  result")
+    for label, wall, cpu, outcome in rows:
+        print(f"{label:<50} {wall:>7.3f} {cpu:>7.3f}  {outcome}")
 
 
 if __name__ == "__main__":

@@ -52,7 +52,7 @@ def check_edit(lib, text: str, force: bool = False) -> bibfile.Block:
             first = problems[0]
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             raise validate.ValueProblem(f"line {first.line} of the edited entry: "
-                                        f"{first.message}{more}")
+                                        f"{first.message}{more}", validate.FORCE_HINT)
     return entries[0]
 
 

@@ -1,30 +1,31 @@
-"""Three-way merge of library.bib for git (the `merge-driver` command).
+"""Three-way merge of library.bib, entry by entry (what `merge-driver` runs).
 
-The merge works entry by entry, on top of git's own line merge:
+The merge works on top of git's own line merge:
 
-1. Parts that are the same in all three versions (a common head and tail, cut at the
-   start of an entry) are set aside unparsed, so a 50,000-entry library with a few new
-   entries costs a parse of those few.
-2. In the rest, every entry is replaced by one placeholder line (its key and a digest of
-   its text) and the three masked texts go through `git merge-file`. Git thus merges the
-   layout: where entries stand, which were removed, and the blocks not modelled here
-   (comments, @string, @preamble, text between entries), line by line.
+1. What the three versions share is never parsed: the common head and tail (cut where
+   an entry starts) are set aside, and in the rest each piece between line-start "@"s
+   that all three hold unchanged becomes one placeholder line. The other pieces are
+   parsed, each distinct piece once for all three versions.
+2. Every parsed entry becomes one placeholder line holding its key (see `_Merge.mask`),
+   and the three masked texts go through `git merge-file`. Git thus merges the layout:
+   where entries stand, which were removed, and the blocks not modelled here (comments,
+   @string, @preamble, text between entries), line by line.
 3. Git's conflicts made only of placeholders and blank lines are settled entry by entry:
    ours in order, then theirs' new entries; removed-and-untouched goes, changed-and-
-   removed is a conflict. Each entry left is then merged field by field from its three
-   versions, starting from ours' text, so every byte ours wrote stays unless theirs
-   changed it.
-4. Entries added on both sides are checked with the duplicate rules of `add`: the same
+   removed is a conflict. Each entry is then merged from its three versions field by
+   field (`entrymerge`), starting from ours' text, so every byte ours wrote stays unless
+   theirs changed it.
+4. Entries new on both sides are checked with the duplicate rules of `add`: the same
    work is kept once (ours); a key taken by two different works gives theirs the next
-   free key. A key renamed on one side is renamed on the others first, so edits follow it.
+   free key. A key renamed on one side is renamed in the other versions first, so edits
+   follow it.
 
-A side that cannot be read (bad syntax, repeated key, conflict markers, another
-encoding) makes the caller fall back to git's plain line merge (`merge_files`).
+A version that cannot be read (bad syntax, a repeated key, conflict markers) raises
+MergeError; `mergedriver` then falls back to git's plain line merge.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 import subprocess
@@ -34,14 +35,13 @@ from pathlib import Path
 
 from . import bibfile
 from .bibfile import conflict_marker_lines
+from .entrymerge import MARKER, merge_entry_fields
 from .errors import BibSyntaxError, ClippingsError, UsageError
 
-MARKER = 7                  # git's default conflict-marker size
 _INNER_MARKER = 40          # markers of the masked merge: never confused with text
 _HEAD_AT_LINE = re.compile(r"\n@[ \t\r\n]*[A-Za-z][A-Za-z0-9_:-]*[ \t\r\n]*[{(]")
 _ANY_KEY = re.compile(r"@[ \t\r\n]*[A-Za-z][A-Za-z0-9_:-]*[ \t\r\n]*[{(][ \t\r\n]*"
                       r"([^,\s{}()\"#%'=]*)")
-_TYPE = re.compile(r"(@[ \t\r\n]*)([A-Za-z][A-Za-z0-9_:-]*)")
 
 
 class MergeError(ClippingsError):
@@ -72,10 +72,17 @@ class _Entry:
 
 
 @dataclass
+class _Raw:
+    """A piece of text the same in all three versions: copied, never parsed."""
+
+    text: str
+
+
+@dataclass
 class _Side:
     name: str
-    segments: list   # str (text between entries) or _Entry, in file order
-    entries: dict[str, _Entry]   # folded key -> entry
+    segments: list   # str (text between entries), _Entry or _Raw, in file order
+    entries: dict[str, _Entry]   # folded key -> entry (those parsed)
 
     def text_of(self, folded: str) -> str | None:
         entry = self.entries.get(folded)
@@ -83,31 +90,58 @@ class _Side:
 
 
 class _Resync(Exception):
-    """A piece of text did not parse on its own: parse the whole text instead."""
+    """A piece of text did not parse on its own: parse the whole texts instead."""
 
 
-def _pieces(text: str) -> list[int]:
-    """Offsets where a line starts with "@": where a block usually starts."""
+def _pieces(text: str) -> list[str]:
+    """The text cut before every "@" that starts a line: where blocks usually start."""
     cuts, pos = [0], text.find("\n@")
     while pos != -1:
         cuts.append(pos + 1)
         pos = text.find("\n@", pos + 1)
     cuts.append(len(text))
-    return cuts
+    return [text[a:z] for a, z in zip(cuts, cuts[1:]) if z > a]
 
 
-def _entry_blocks(text: str, path: str, cache: dict) -> list[tuple[int, bibfile.Block]]:
-    """(offset, block) of every entry, parsing each piece between line-start "@"s once.
+def read_side(name: str, text: str, path: str, cache: dict | None = None,
+               shared: set[str] | frozenset = frozenset()) -> _Side:
+    """Entries and the text around them. Without `cache`, one plain parse of the text.
 
-    The three versions share almost every piece, so `cache` (piece text -> its entry
-    blocks) makes three parses cost about one. Pieces are exact: the first starts at the
-    top level, and a piece that parses completely on its own ends at the top level, so
-    the next one starts there too; a piece that does not (an "@" at the start of a line
-    inside a value) sends us to the plain whole-text parse."""
-    cuts = _pieces(text)
-    found = []
-    for a, z in zip(cuts, cuts[1:]):
-        piece = text[a:z]
+    With it, piece by piece (see `_pieces`): pieces in `shared` stay raw, the others are
+    parsed once for all versions (`cache`: piece -> its blocks). Pieces are exact: the
+    first starts at the top level, and a piece that parses completely on its own ends
+    there, so the next one starts there too; a piece that does not parse alone (an "@"
+    starting a line inside a value) raises `_Resync`."""
+    segments: list = []
+    entries: dict[str, _Entry] = {}
+
+    def take(piece: str, blocks) -> None:
+        pos = 0
+        for block in blocks:
+            if block.kind != "entry":
+                continue
+            if block.start > pos:
+                segments.append(piece[pos:block.start])
+            entry = _Entry(block.key, piece[block.start:block.end], block)
+            folded = block.key.casefold()
+            if folded in entries:
+                raise MergeError(f"{name}: repeated citation key '{block.key}'")
+            entries[folded] = entry
+            segments.append(entry)
+            pos = block.end
+        if pos < len(piece):
+            segments.append(piece[pos:])
+
+    if cache is None:
+        try:
+            take(text, bibfile.Scanner(text, path).blocks())
+        except BibSyntaxError as exc:
+            raise MergeError(f"{name}: {exc}") from None
+        return _Side(name, segments, entries)
+    for piece in _pieces(text):
+        if piece in shared:
+            segments.append(_Raw(piece))
+            continue
         blocks = cache.get(piece)
         if blocks is None:
             try:
@@ -116,35 +150,7 @@ def _entry_blocks(text: str, path: str, cache: dict) -> list[tuple[int, bibfile.
             except BibSyntaxError:
                 raise _Resync from None
             cache[piece] = blocks
-        found.extend((a, b) for b in blocks)
-    return found
-
-
-def _read_side(name: str, text: str, path: str, cache: dict | None = None) -> _Side:
-    try:
-        try:
-            located = _entry_blocks(text, path, {} if cache is None else cache)
-        except _Resync:
-            located = [(0, b) for b in bibfile.Scanner(text, path).blocks()
-                       if b.kind == "entry"]
-    except BibSyntaxError as exc:
-        raise MergeError(f"{name}: {exc}") from None
-    segments: list = []
-    entries: dict[str, _Entry] = {}
-    pos = 0
-    for offset, block in located:
-        start, end = offset + block.start, offset + block.end
-        if start > pos:
-            segments.append(text[pos:start])
-        entry = _Entry(block.key, text[start:end], block)
-        folded = block.key.casefold()
-        if folded in entries:
-            raise MergeError(f"{name}: repeated citation key '{block.key}'")
-        entries[folded] = entry
-        segments.append(entry)
-        pos = end
-    if pos < len(text):
-        segments.append(text[pos:])
+        take(piece, blocks)
     return _Side(name, segments, entries)
 
 
@@ -224,61 +230,86 @@ def _split(base: str, ours: str, theirs: str) -> tuple[int, int]:
 def merge_texts(base: str, ours: str, theirs: str, path: str = "library.bib",
                 newline: str | None = None) -> MergeResult:
     """Merge three versions of a library.bib; raises MergeError when a side is unreadable."""
-    for name, text in (("base", base), ("ours", ours), ("theirs", theirs)):
-        lines = conflict_marker_lines(text)
-        if lines:
-            raise MergeError(f"{name}: {path}:{lines[0]}: unresolved merge conflict marker")
     if ours == theirs or base == theirs:
         return MergeResult(ours)
     if base == ours:
         return MergeResult(theirs)
     nl = newline or ("\r\n" if "\r\n" in ours[:10000] else "\n")
     head, tail = _split(base, ours, theirs)
+    # Markers left by an earlier merge: the shared parts once, then each side's own part.
+    for name, text in (("ours", ours), ("base", base), ("theirs", theirs)):
+        middle = text if name == "ours" else text[head:len(text) - tail]
+        lines = conflict_marker_lines(middle)
+        if lines:
+            line = lines[0] + (text.count("\n", 0, head) if name != "ours" else 0)
+            raise MergeError(f"{name}: {path}:{line}: unresolved merge conflict marker")
     try:
         return _Merge(base, ours, theirs, head, tail, path, nl).run()
     except _NeedWholeFile:
-        return _Merge(base, ours, theirs, 0, 0, path, nl).run()
+        return _Merge(base, ours, theirs, 0, 0, path, nl, exact=True).run()
 
 
 class _NeedWholeFile(Exception):
-    """The shared head or tail may hold a key the merge must know exactly."""
+    """The quick way cannot be sure (a key may be in the parts not parsed, or a piece
+    does not parse alone): merge again, parsing all three texts whole."""
 
 
 class _Merge:
-    def __init__(self, base, ours, theirs, head, tail, path, nl):
+    def __init__(self, base, ours, theirs, head, tail, path, nl, exact=False):
         self.path, self.nl = path, nl
-        cut = lambda t: t[head:len(t) - tail]   # noqa: E731
         self.head, self.tail = ours[:head], ours[len(ours) - tail:]
-        self.pieces: dict[str, list] = {}
-        self.base = _read_side("base", cut(base), path, self.pieces)
-        self.ours = _read_side("ours", cut(ours), path, self.pieces)
-        self.theirs = _read_side("theirs", cut(theirs), path, self.pieces)
+        middles = [t[head:len(t) - tail] for t in (base, ours, theirs)]
         self.result = MergeResult("")
+        self.pieces: dict[str, list] | None = None if exact else {}
+        self.shared: set[str] = set()
+        if not exact:
+            cut = [_pieces(m) for m in middles]
+            self.shared = set(cut[0]) & set(cut[1]) & set(cut[2])
+            if sum(p in self.shared for p in cut[1]) != len(self.shared):
+                raise _NeedWholeFile   # a shared piece twice: a repeated key, maybe
+        try:
+            self.base, self.ours, self.theirs = (
+                read_side(name, text, path, self.pieces, self.shared)
+                for name, text in zip(("base", "ours", "theirs"), middles))
+        except _Resync:
+            raise _NeedWholeFile from None
         self._outside: set[str] | None = None
-        if head or tail:
+        if not exact:
             outside = self.outside_keys()
             for side in (self.base, self.ours, self.theirs):
                 if any(k in outside for k in side.entries):
                     raise _NeedWholeFile
 
     def outside_keys(self) -> set[str]:
-        """Keys in the shared head and tail (a superset: heads in comments count too)."""
+        """Keys in the parts not parsed (a superset: heads in comments count too)."""
         if self._outside is None:
-            self._outside = {m.group(1).casefold()
-                             for part in (self.head, self.tail)
-                             for m in _ANY_KEY.finditer(part)}
+            found = _ANY_KEY.findall("".join((self.head, self.tail, *self.shared)))
+            self._outside = {k.casefold() for k in found}
+            if len(found) != len(self._outside):
+                raise _NeedWholeFile   # a key twice in the shared parts
         return self._outside
 
     def run(self) -> MergeResult:
         self.follow_renames()
         merged = self.merge_layout()
         body = self.fill_entries(merged)
+        ours = "".join(x.text if not isinstance(x, str) else x
+                       for x in self.ours.segments[-1:])
+        if ours and not ours.endswith("\n"):   # no newline at the end, as ours had it
+            last = ours.rsplit("\n", 1)[-1] + self.nl
+            if body.endswith(last):
+                body = body[:-len(self.nl)]
         self.result.text = self.head + body + self.tail
         if self.result.clean:
             try:   # what we made must load; otherwise it is not ours to commit
-                _read_side("result", body, self.path, self.pieces)
+                made = read_side("result", body, self.path, self.pieces, self.shared)
+            except _Resync:
+                raise _NeedWholeFile from None
             except MergeError as exc:
                 raise MergeError(f"the merged file would not load ({exc})") from None
+            if self.pieces is not None and any(k in self.outside_keys()
+                                               for k in made.entries):
+                raise _NeedWholeFile
         return self.result
 
     # -- renames -----------------------------------------------------------------------
@@ -288,24 +319,24 @@ class _Merge:
         theirs_ren = _renames(self.base, self.theirs)
         for old in sorted(set(ours_ren) | set(theirs_ren)):
             final = ours_ren.get(old) or theirs_ren[old]
-            base_key = self.base.entries[old].key
-            if old in ours_ren and old in theirs_ren and \
-                    theirs_ren[old].casefold() != final.casefold():
-                self.result.notes.append(
-                    f"'{base_key}' was renamed to '{final}' (ours) and to "
-                    f"'{theirs_ren[old]}' (theirs): kept '{final}'")
-                _rekey(self.theirs, theirs_ren[old].casefold(), final)
-            elif old not in ours_ren:
-                self.result.notes.append(f"followed the rename of '{base_key}' to "
-                                         f"'{final}' (theirs)")
-                if old in self.ours.entries:
-                    self.result.renames.append((self.ours.entries[old].key, final))
-                    _rekey(self.ours, old, final)
+            base_key, base_text = self.base.entries[old].key, self.base.entries[old].text
+            if old in ours_ren and old in theirs_ren:
+                if theirs_ren[old].casefold() != final.casefold():
+                    self.result.notes.append(
+                        f"'{base_key}' was renamed to '{final}' (ours) and to "
+                        f"'{theirs_ren[old]}' (theirs): kept '{final}'")
+                    _rekey(self.theirs, theirs_ren[old].casefold(), final)
             else:
-                self.result.notes.append(f"followed the rename of '{base_key}' to "
-                                         f"'{final}' (ours)")
-                if old in self.theirs.entries:
-                    _rekey(self.theirs, old, final)
+                renamer, other = ("ours", self.theirs) if old in ours_ren \
+                    else ("theirs", self.ours)
+                if old in other.entries:
+                    if other.entries[old].text != base_text:
+                        self.result.notes.append(
+                            f"'{base_key}' was renamed to '{final}' ({renamer}): its "
+                            f"changes from {other.name} follow the rename")
+                    if other is self.ours:
+                        self.result.renames.append((self.ours.entries[old].key, final))
+                    _rekey(other, old, final)
             _rekey(self.base, old, final)
 
     # -- layout ------------------------------------------------------------------------
@@ -321,12 +352,20 @@ class _Merge:
         while nonce in sample:
             nonce = "%clippings-entry-" + secrets.token_hex(6)
         self.nonce = nonce
-        self.token_re = re.compile(re.escape(nonce) + r" [^\s]+(?: [+*](?:ours|theirs))?")
+        self.token_re = re.compile(re.escape(nonce) + r" [^\s=]+(?: [+*](?:ours|theirs))?")
+        self.raw_re = re.compile(re.escape(nonce) + r" =(\d+)")
+        self.raw: dict[str, int] = {}    # shared piece -> its number in the masked texts
         self.tokens: dict[str, tuple[str, _Entry]] = {}   # token -> (side, entry)
         self.removed = {   # base entries the *other* side removed
             "ours": {k for k in self.base.entries if k not in self.theirs.entries},
             "theirs": {k for k in self.base.entries if k not in self.ours.entries}}
         masked = {side.name: self.mask(side) for side in (self.base, self.ours, self.theirs)}
+        self.raw_texts = list(self.raw)
+        # A file without a final newline: appending changes its last line on both sides,
+        # which git would call a conflict. Merge as if the newline were there.
+        for name, text in masked.items():
+            if text and not text.endswith("\n"):
+                masked[name] = text + self.nl
         out = _merge_file(masked["ours"], masked["base"], masked["theirs"])
         return self.settle(out)
 
@@ -339,6 +378,12 @@ class _Merge:
         for seg in side.segments:
             if isinstance(seg, str):
                 parts.append(seg)
+                continue
+            if isinstance(seg, _Raw):   # one line for a piece nobody changed
+                number = self.raw.setdefault(seg.text, len(self.raw))
+                ending = "\r\n" if seg.text.endswith("\r\n") else \
+                    "\n" if seg.text.endswith("\n") else ""
+                parts.append(f"{self.nonce} ={number}{ending}")
                 continue
             folded = seg.key.casefold()
             token = f"{self.nonce} {seg.key}"
@@ -357,7 +402,7 @@ class _Merge:
 
     def is_layout(self, line: str) -> bool:
         """A blank line or a line holding just one entry's placeholder."""
-        if not line.strip():
+        if not line.strip() or self.raw_re.match(line):
             return True
         token = self.token_in(line)
         return token is not None and line.strip() == token
@@ -386,10 +431,24 @@ class _Merge:
                     parts[current].append(lines[i])
                 i += 1
             i += 1
-            if all(self.is_layout(x) for p in parts.values() for x in p):
-                out.extend(self.settle_entries(parts["ours"], parts["theirs"]))
+            ours, theirs = parts["ours"], parts["theirs"]
+            # Lines both sides made the same (say, a newline added at the end of the
+            # file before appending) are no conflict: take them once.
+            head = 0
+            while head < min(len(ours), len(theirs)) and ours[head] == theirs[head]:
+                head += 1
+            tail = 0
+            while tail < min(len(ours), len(theirs)) - head and \
+                    ours[len(ours) - 1 - tail] == theirs[len(theirs) - 1 - tail]:
+                tail += 1
+            out.extend(ours[:head])
+            ours, rest = ours[head:len(ours) - tail], ours[len(ours) - tail:]
+            theirs = theirs[head:len(theirs) - tail]
+            if all(self.is_layout(x) for x in ours + theirs):
+                out.extend(self.settle_entries(ours, theirs))
             else:
-                out.extend(self.text_conflict(parts["ours"], parts["theirs"]))
+                out.extend(self.text_conflict(ours, theirs))
+            out.extend(rest)
         return out
 
     def settle_entries(self, ours_lines: list[str], theirs_lines: list[str]) -> list:
@@ -414,6 +473,8 @@ class _Merge:
         pending: list[str] = []
         last_from_theirs = False
         for line in theirs_lines:
+            if self.raw_re.match(line):
+                continue   # shared by all three: ours places it
             token = self.token_in(line)
             if token is None:
                 pending.append(line)
@@ -453,6 +514,8 @@ class _Merge:
             [(">" * MARKER) + " theirs" + self.nl]
 
     def expand_token(self, line: str, side: _Side) -> str:
+        if (raw := self.raw_re.match(line)) is not None:
+            return self.raw_texts[int(raw.group(1))]
         token = self.token_in(line)
         if token is None:
             return line
@@ -484,6 +547,10 @@ class _Merge:
             if isinstance(line, tuple):
                 _, folded, side, raw = line
                 parts.append(self.modify_delete(folded, side, raw))
+                skip_blank = False
+                continue
+            if (raw := self.raw_re.match(line)) is not None:
+                parts.append(self.raw_texts[int(raw.group(1))])
                 skip_blank = False
                 continue
             if self.nonce in line:
@@ -630,95 +697,6 @@ def _rekey(side: _Side, old: str, new_key: str) -> None:
     side.entries[new_key.casefold()] = entry
 
 
-# -- field by field ------------------------------------------------------------------
-
-def merge_entry_fields(base: str, ours: str, theirs: str, nl: str = "\n"
-                       ) -> tuple[str, list[str]]:
-    """One entry changed on both sides: theirs' changes applied to ours' text.
-
-    Returns the text and the names of fields changed differently on both sides, which
-    get conflict markers around their lines (or the whole entry, when a field does not
-    stand on lines of its own)."""
-    parse = lambda t: next(b for b in bibfile.Scanner(t).blocks()   # noqa: E731
-                           if b.kind == "entry")
-    b = parse(base) if base else None
-    o, t = parse(ours), parse(theirs)
-    value = lambda blk, text, name: (   # noqa: E731
-        None if blk is None or blk.get(name) is None
-        else text[blk.get(name).value_start:blk.get(name).value_end])
-    conflicts: list[str] = []
-    text = ours
-    b_type = b.type_lower if b else None
-    if t.type_lower != b_type and t.type_lower != o.type_lower:
-        if o.type_lower == b_type:
-            m = _TYPE.match(text)
-            text = text[:m.start(2)] + t.type + text[m.end(2):]
-        else:
-            conflicts.append("the entry type")
-    names = [f.key for f in t.fields] + [f.key for f in (b.fields if b else [])]
-    for name in dict.fromkeys(names):
-        bv, tv = value(b, base, name), value(t, theirs, name)
-        cur = parse(text)
-        ov = value(cur, text, name)
-        if tv == bv or ov == tv:
-            continue
-        if ov == bv:
-            if tv is None:
-                text = bibfile.remove_field(text, cur, name)
-            else:
-                text = bibfile.set_field(text, cur, t.get(name).name, tv)
-        else:
-            conflicts.append(name)
-    if not conflicts:
-        return text, []
-    if "the entry type" in conflicts:
-        return _whole_conflict(text, theirs, nl), conflicts
-    marked = _field_conflicts(text, theirs, t, conflicts, nl)
-    return (marked if marked is not None else _whole_conflict(text, theirs, nl)), conflicts
-
-
-def _whole_conflict(ours: str, theirs: str, nl: str) -> str:
-    return f"{'<' * MARKER} ours{nl}{ours}{nl}{'=' * MARKER}{nl}{theirs}{nl}{'>' * MARKER} theirs"
-
-
-def _field_lines(text: str, block, name: str) -> tuple[int, int] | None:
-    """Offsets of the whole lines a field stands on alone (with its comma), or None."""
-    f = block.get(name)
-    if f is None:
-        return None
-    a = text.rfind("\n", 0, f.start) + 1
-    if text[a:f.start].strip():
-        return None
-    m = re.compile(r"[ \t]*,?[ \t]*(?:%[^\n]*)?\r?\n").match(text, f.value_end)
-    if m is None:
-        return None
-    return a, m.end()
-
-
-def _field_conflicts(ours: str, theirs: str, t_block, names: list[str], nl: str
-                     ) -> str | None:
-    """Conflict markers around each conflicting field's lines, inside the entry."""
-    o_block = next(b for b in bibfile.Scanner(ours).blocks() if b.kind == "entry")
-    edits = []
-    close_line = ours.rfind("\n", 0, o_block.close) + 1
-    if ours[close_line:o_block.close].strip():
-        return None
-    for name in names:
-        o_span = _field_lines(ours, o_block, name)
-        t_span = _field_lines(theirs, t_block, name)
-        if (o_span is None and o_block.get(name) is not None) or \
-                (t_span is None and t_block.get(name) is not None):
-            return None
-        o_text = ours[o_span[0]:o_span[1]] if o_span else ""
-        t_text = theirs[t_span[0]:t_span[1]] if t_span else ""
-        block = (f"{'<' * MARKER} ours{nl}{o_text}{'=' * MARKER}{nl}{t_text}"
-                 f"{'>' * MARKER} theirs{nl}")
-        edits.append((o_span or (close_line, close_line), block))
-    for (a, z), block in sorted(edits, reverse=True):
-        ours = ours[:a] + block + ours[z:]
-    return ours
-
-
 # -- git ---------------------------------------------------------------------------------
 
 def _merge_file(ours: str, base: str, theirs: str) -> str:
@@ -729,14 +707,14 @@ def _merge_file(ours: str, base: str, theirs: str) -> str:
             p = Path(tmp) / name
             p.write_bytes(text.encode("utf-8", "surrogatepass"))
             paths.append(str(p))
-        proc = _git(["merge-file", "-p", "--diff3", f"--marker-size={_INNER_MARKER}",
+        proc = git(["merge-file", "-p", "--diff3", f"--marker-size={_INNER_MARKER}",
                      *paths])
         if proc.returncode < 0 or proc.returncode > 127:
             raise MergeError(f"git merge-file failed: {proc.stderr.decode(errors='replace')}")
         return proc.stdout.decode("utf-8", "surrogatepass")
 
 
-def _git(args: list[str], cwd: str | None = None) -> subprocess.CompletedProcess:
+def git(args: list[str], cwd: str | None = None) -> subprocess.CompletedProcess:
     try:
         return subprocess.run(["git", *args], capture_output=True, cwd=cwd)
     except FileNotFoundError:
@@ -751,116 +729,12 @@ def line_merge(ours: bytes, base: bytes, theirs: bytes) -> tuple[bytes, int]:
             p = Path(tmp) / name
             p.write_bytes(data)
             paths.append(str(p))
-        proc = _git(["merge-file", "-p", "-L", "ours", "-L", "base", "-L", "theirs", *paths])
+        proc = git(["merge-file", "-p", "-L", "ours", "-L", "base", "-L", "theirs", *paths])
         if proc.returncode < 0 or proc.returncode > 127:
             raise UsageError(f"git merge-file failed: "
                              f"{proc.stderr.decode(errors='replace').strip()}")
         return proc.stdout, proc.returncode
 
 
-# -- the driver ------------------------------------------------------------------------
-
-@dataclass
-class DriverOutcome:
-    clean: bool
-    messages: list[str]
-    fell_back: bool = False
-
-
-def merge_files(ancestor: Path, ours: Path, theirs: Path, path: str = "library.bib",
-                encoding: str = "", library_folder: Path | None = None) -> DriverOutcome:
-    """What git's merge driver does: merge into `ours` (the file git hands us)."""
-    from .library import decode_bib
-    raw = {name: Path(p).read_bytes() for name, p in
-           (("base", ancestor), ("ours", ours), ("theirs", theirs))}
-    try:
-        texts, encodings = {}, {}
-        for name, data in raw.items():
-            try:
-                texts[name], encodings[name] = decode_bib(data, path, encoding)
-            except BibSyntaxError as exc:
-                raise MergeError(f"{name}: {exc}") from None
-        if len(set(encodings.values())) > 1:
-            raise MergeError("the three versions are in different encodings ("
-                             + ", ".join(f"{k}: {v}" for k, v in encodings.items()) + ")")
-        result = merge_texts(texts["base"], texts["ours"], texts["theirs"], path)
-        data = result.text.encode(encodings["ours"])
-    except (MergeError, UnicodeEncodeError) as exc:
-        return _fall_back(raw, ours, path, str(exc), encoding)
-    except Exception as exc:   # a bug must not lose work: git's line merge instead
-        return _fall_back(raw, ours, path, f"internal error: {type(exc).__name__}: {exc}",
-                          encoding)
-    _write(Path(ours), data)
-    messages = [f"{path}: {m}" for m in result.notes]
-    if library_folder is not None:
-        messages += _move_snapshots(library_folder, result.renames)
-    messages += [f"{path}: conflict: {c}" for c in result.conflicts]
-    return DriverOutcome(result.clean, messages)
-
-
-def _fall_back(raw: dict, ours: Path, path: str, why: str, encoding: str) -> DriverOutcome:
-    from .library import decode_bib
-    data, conflicts = line_merge(raw["ours"], raw["base"], raw["theirs"])
-    _write(Path(ours), data)
-    messages = [f"{path}: cannot merge entry by entry ({why}); used git's line merge"]
-    if conflicts:
-        messages.append(f"{path}: conflict: {conflicts} conflicting line region(s)")
-        return DriverOutcome(False, messages, fell_back=True)
-    try:   # a clean line merge is accepted only if the result loads
-        text, _ = decode_bib(data, path, encoding)
-        side = _read_side("result", text, path)
-        del side
-        lines = conflict_marker_lines(text)
-        if lines:
-            raise MergeError(f"{path}:{lines[0]}: unresolved merge conflict marker")
-    except (BibSyntaxError, MergeError) as exc:
-        messages.append(f"{path}: conflict: the line-merged file does not load ({exc}); "
-                        "fix it before committing")
-        return DriverOutcome(False, messages, fell_back=True)
-    return DriverOutcome(True, messages, fell_back=True)
-
-
-def _write(path: Path, data: bytes) -> None:
-    with open(path, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _move_snapshots(folder: Path, renames: list[tuple[str, str]]) -> list[str]:
-    """Snapshot folders follow keys the merge renamed, in ours' working tree.
-
-    When theirs' commit already holds snapshots/NEW (it renamed the folder itself), git
-    moves the files; the driver moves only what git would leave behind under the old key.
-    """
-    from . import snapshots
-    messages = []
-    for old, new in renames:
-        src, dst = snapshots.folder(folder, old), snapshots.folder(folder, new)
-        if not src.is_dir() or dst.exists():
-            continue
-        where = (Path(folder) / "snapshots" / new).as_posix()
-        known = _in_theirs_tree(where.removeprefix("./"))
-        if known is None:
-            messages.append(f"snapshots/{old} belongs to '{new}' now: move it with "
-                            f"git mv snapshots/{old} snapshots/{new}")
-        elif not known:
-            src.rename(dst)
-            messages.append(f"moved snapshots/{old} to snapshots/{new} "
-                            f"(commit it with: git add -A snapshots)")
-    return messages
-
-
-def _in_theirs_tree(path: str) -> bool | None:
-    """Whether the commit being merged holds `path` (None: not known, e.g. a rebase)."""
-    heads = [k[len("GITHEAD_"):] for k in os.environ if k.startswith("GITHEAD_")]
-    if len(heads) != 1:
-        return None
-    proc = _git(["ls-tree", "-d", "--name-only", heads[0], "--", path])
-    if proc.returncode != 0:
-        return None
-    return bool(proc.stdout.strip())
-
-
-__all__ = ["merge_texts", "merge_files", "merge_entry_fields", "MergeResult", "MergeError",
-           "conflict_marker_lines", "line_merge", "DriverOutcome"]
+__all__ = ["merge_texts", "MergeResult", "MergeError", "read_side", "conflict_marker_lines",
+           "line_merge", "git"]

@@ -59,7 +59,7 @@ def decode_bib(raw: bytes, path: str, configured: str = "") -> tuple[str, str]:
     if raw.startswith(codecs.BOM_UTF8):
         encoding = "utf-8-sig"
     else:
-        head = b"\n".join(raw.split(b"\n", 2)[:2])
+        head = b"\n".join(raw[:4096].split(b"\n", 2)[:2])   # no copy of a large file
         match = next((m for m in (_COOKIE.match(line) for line in head.split(b"\n")) if m),
                      None)
         encoding = _codec(match.group(1).decode("ascii"), path) if match else \

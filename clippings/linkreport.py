@@ -14,7 +14,7 @@ the API the command line, the static site and the web interface call:
   or their dicts (`links_cache.load(folder).values()`). Only results for the URLs the
   entries hold now count, so a stale cache cannot report links that were since fixed.
   `Health.as_dict()` is its JSON form (`check --report FILE.json`).
-- `rot_chart_svg(health, lang="de", title=None) -> str`: a self-contained SVG document,
+- `rot_chart_svg(health, lang="de", title=None, ident="rot") -> str`: a self-contained SVG document,
   one 100 % stacked bar per year (rot at the bottom, where the eye compares), axes with
   labels, a legend, a `<title>` and a `<desc>` that reads the figures out for screen
   readers, and a `<title>` tooltip on every bar segment. Built with ElementTree, so every
@@ -217,15 +217,19 @@ def _labels(lang: str) -> dict[str, str]:
     return LABELS.get(lang, LABELS["en"])
 
 
+def _summary(health: Health, lang: str) -> str:
+    return _labels(lang)["summary"].format(
+        checked=health.checked, total=health.total, lost=health.lost,
+        lost_pct=_pct(health.lost, health.checked, lang),
+        drifted=health.counts.get("drifted", 0))
+
+
 def chart_description(health: Health, lang: str = "de") -> str:
     """The chart's figures as sentences, for screen readers and as the SVG's <desc>."""
     t = _labels(lang)
     if not health.by_year:
         return t["empty"]
-    lines = [t["summary"].format(checked=health.checked, total=health.total,
-                                 lost=health.lost, lost_pct=_pct(health.lost, health.checked,
-                                                                 lang),
-                                 drifted=health.counts.get("drifted", 0))]
+    lines = [_summary(health, lang)]
     for y in health.by_year:
         parts = ", ".join(f"{t[c]} {y.counts[c]} ({_pct(y.counts[c], y.links, lang)})"
                           for c in CATEGORIES if y.counts[c])
@@ -252,8 +256,10 @@ TEXT = "#1f2933"
 MUTED = "#52606d"
 
 
-def rot_chart_svg(health: Health, lang: str = "de", title: str | None = None) -> str:
-    """The link-rot chart of `health` as a standalone SVG document (UTF-8 text)."""
+def rot_chart_svg(health: Health, lang: str = "de", title: str | None = None,
+                  ident: str = "rot") -> str:
+    """The link-rot chart of `health` as a standalone SVG document (UTF-8 text); `ident`
+    prefixes its element ids, for pages that show more than one chart."""
     t = _labels(lang)
     title = t["title"] if title is None else title
     years = health.by_year
@@ -266,23 +272,20 @@ def rot_chart_svg(health: Health, lang: str = "de", title: str | None = None) ->
     left, right, top = 64, 24, 72
     plot_h = 260
     plot_w = round(max(len(years), 1) * slot + gap)
-    width = max(left + plot_w + right, 600)
+    summary = _summary(health, lang) if years else t["empty"]
+    width = max(left + plot_w + right, 600, round(48 + 6.4 * len(summary)))
     legend_at, legend_rows = _legend_layout([t[c] for c in CATEGORIES], width - 48)
     height = top + plot_h + 62 + legend_rows * 22 + 10
     svg = ET.Element("svg", {"xmlns": SVG_NS, "width": str(width), "height": str(height),
                              "viewBox": f"0 0 {width} {height}", "role": "img",
-                             "aria-labelledby": "rot-title rot-desc", "lang": lang,
+                             "aria-labelledby": f"{ident}-title {ident}-desc", "lang": lang,
                              "font-family": FONT, "font-size": "12", "fill": TEXT})
-    ET.SubElement(svg, "title", {"id": "rot-title"}).text = title
-    ET.SubElement(svg, "desc", {"id": "rot-desc"}).text = chart_description(health, lang)
+    ET.SubElement(svg, "title", {"id": f"{ident}-title"}).text = title
+    ET.SubElement(svg, "desc", {"id": f"{ident}-desc"}).text = chart_description(health, lang)
     ET.SubElement(svg, "rect", {"width": str(width), "height": str(height), "fill": "#fff"})
     ET.SubElement(svg, "text", {"x": "24", "y": "28", "font-size": "16",
                                 "font-weight": "600"}).text = title
-    sub = t["summary"].format(checked=health.checked, total=health.total, lost=health.lost,
-                              lost_pct=_pct(health.lost, health.checked, lang),
-                              drifted=health.counts.get("drifted", 0))
-    ET.SubElement(svg, "text", {"x": "24", "y": "48", "fill": MUTED}).text = \
-        sub if years else t["empty"]
+    ET.SubElement(svg, "text", {"x": "24", "y": "48", "fill": MUTED}).text = summary
     base = top + plot_h
     grid = ET.SubElement(svg, "g", {"aria-hidden": "true"})
     for step in range(0, 101, 25):

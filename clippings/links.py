@@ -92,6 +92,8 @@ class Link:
     urldate: str = ""             # ISO date the page was visited (for the archive lookup)
     archiveurl: str = ""          # the entry's archived copy, if it has one
     snapshot_text: str | None = None
+    # The saved page itself (snapshots/KEY/page.html), read only when needed.
+    snapshot_page: Callable[[], str | None] | None = dc_field(default=None, compare=False)
 
 
 @dataclass
@@ -151,7 +153,8 @@ class Result:
 
 # --------------------------------------------------------------------------- collect
 
-def collect(lib, keys: Iterable[str] | None = None, snapshot_text=None) -> list[Link]:
+def collect(lib, keys: Iterable[str] | None = None, snapshot_text=None,
+            snapshot_page=None) -> list[Link]:
     """The links of the given entries (all when `keys` is empty), in library order.
 
     A link belongs to the entry whose own fields hold it: a crossref/xdata child that
@@ -173,7 +176,8 @@ def collect(lib, keys: Iterable[str] | None = None, snapshot_text=None) -> list[
         visited = own.get("urldate", "").strip() or own.get("date", "").strip()
         if url:
             text = snapshot_text(key) if snapshot_text else None
-            links.append(Link(key, url, "url", visited, archive, text))
+            page = (lambda k=key: snapshot_page(k)) if snapshot_page and text else None
+            links.append(Link(key, url, "url", visited, archive, text, page))
         if archive:
             links.append(Link(key, archive, "archiveurl", visited, archive))
     return links
@@ -346,18 +350,24 @@ def classify(link: Link, probe: Probe, threshold: float = DRIFT_THRESHOLD) -> Re
 
     if link.snapshot_text and probe.text is not None and \
             result.status in (Status.OK, Status.REDIRECTED):
-        compare_with_snapshot(result, link.snapshot_text, probe.text, threshold)
+        compare_with_snapshot(result, link.snapshot_text, probe.text, threshold,
+                              link.snapshot_page)
     return result
 
 
 def compare_with_snapshot(result: Result, snapshot_text: str, html: str,
-                          threshold: float = DRIFT_THRESHOLD) -> None:
+                          threshold: float = DRIFT_THRESHOLD, snapshot_page=None) -> None:
     """Drift and change of the live page against the snapshot's text (in place).
 
     Two measures: `similarity` (how much of the snapshot the page still holds; below
     `threshold` the page is no longer the article: `drifted`) and `text_similarity`
     (how much of the article's own text is the same: any edit makes `changed` true,
-    and an `ok` page says "text changed, 97 % the same")."""
+    and an `ok` page says "text changed, 97 % the same").
+
+    `text.txt` was extracted when the page was clipped, perhaps by an older extractor;
+    when it differs from the live text and the saved page is there (`snapshot_page()`),
+    the saved page's text is extracted again by today's extractor, so only a change of
+    the page counts, not a change of the extractor."""
     live = main_text(html)
     score = drift_score(snapshot_text, html, live)
     if score is not None:
@@ -367,6 +377,12 @@ def compare_with_snapshot(result: Result, snapshot_text: str, html: str,
             result.message = (f"text differs from the snapshot: similarity "
                               f"{score:.2f} < {threshold:.2f}")
     same = text_similarity(snapshot_text, live)
+    if same is not None and same < 1.0 and snapshot_page is not None:
+        saved = snapshot_page()
+        then = main_text(saved) if saved else ""
+        again = text_similarity(then, live) if then else None
+        if again is not None:
+            same = again
     if same is None:
         return
     result.text_similarity = round(same, 3)
@@ -975,6 +991,19 @@ class CheckRun:
     cached: int = 0                # results reused from index/links.json
 
 
+def saved_page(library_folder, key: str) -> str | None:
+    """The snapshot's saved HTML page, decoded, or None (no page.html, or unreadable)."""
+    from . import snapshots
+    from .http import decode_body
+    if not snapshots.has_snapshot(library_folder, key):
+        return None
+    try:
+        path = snapshots.folder(library_folder, key) / "page.html"
+        return decode_body(path.read_bytes(), None)[0]
+    except (OSError, ValueError):
+        return None
+
+
 def looks_offline(results: list, archive_url: str = "") -> bool:
     """True when not a single host could be looked up: every checked link failed in DNS,
     and so does the web archive's host. Then the machine is offline, and the links are
@@ -1010,7 +1039,8 @@ def run_check(path, keys, settings, *, max_age=None, archive=False, fix=False,
     from .library import Library
     folder = Path(path).parent
     lib = Library.load(path, settings)
-    all_links = collect(lib, keys, snapshot_text=lambda k: snapshots.text(folder, k))
+    all_links = collect(lib, keys, snapshot_text=lambda k: snapshots.text(folder, k),
+                        snapshot_page=lambda k: saved_page(folder, k))
     results, todo = [], all_links
     if max_age is not None:
         cached, todo = links_cache.load(folder), []

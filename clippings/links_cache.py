@@ -124,3 +124,19 @@ def last_status(library_folder, key: str, links: dict[str, str] | None = None
         if hit:
             return hit
     return None
+
+
+def current_results(library_folder, entries) -> dict[str, dict]:
+    """key -> the last result for the URL each entry holds now (its `url`, else its
+    `archiveurl`), for many entries at once; `entries` yields (key, own fields) pairs.
+    Results of URLs an entry no longer has are left out, as in `last_status`."""
+    cached = load(library_folder)
+    found: dict[str, dict] = {}
+    for key, fields in entries:
+        for field in ("url", "archiveurl"):
+            url = (fields.get(field) or "").strip()
+            hit = cached.get(cache_key(key, field, url)) if url else None
+            if hit:
+                found[key] = hit
+                break
+    return found

@@ -315,6 +315,9 @@ def read_records(path: Path) -> list[Record]:
 
 
 def _bib_records(raw: bytes, path: Path) -> list[Record]:
+    """Entries of a .bib file, classic BibTeX's spellings (year/month, journal, ...)
+    read as biblatex's, so that `export --format bibtex` imports back the same."""
+    from .formats.classic import read_classic
     from .library import decode_bib
     text, _ = decode_bib(raw, str(path))
     blocks, _ = bibfile.parse(text, str(path))
@@ -328,7 +331,7 @@ def _bib_records(raw: bytes, path: Path) -> list[Record]:
             raise BibSyntaxError(path, b.line, 1, f"repeated citation key '{b.key}' "
                                  f"(first at line {seen[b.key]})")
         seen[b.key] = b.line
-        records.append(bibfile.block_record(b))
+        records.append(read_classic(bibfile.block_record(b)))
     return records
 
 

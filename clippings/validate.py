@@ -28,7 +28,12 @@ FORCE_HINT = "use --force to keep it anyway"
 
 
 class ValueProblem(UsageError):
-    """A value breaks the rules (exit 2); `--force` overrides it."""
+    """A value breaks the rules (exit 2); `--force` overrides it. `problem` is the
+    message without the command-line hint (for a web form)."""
+
+    def __init__(self, problem: str, hint: str = ""):
+        self.problem = problem
+        super().__init__(f"{problem}; {hint}" if hint else problem)
 
 
 @dataclass
@@ -175,7 +180,7 @@ def check_type(entry_type: str, force: bool = False) -> str:
     """The entry type in lower case, or ValueProblem (e.g. `--type zeitung`)."""
     problem = type_problem(entry_type)
     if problem and not force:
-        raise ValueProblem(f"{problem}; {FORCE_HINT}")
+        raise ValueProblem(problem, FORCE_HINT)
     return entry_type.strip().lower()
 
 
@@ -185,7 +190,7 @@ def check_value(name: str, value: str, force: bool = False) -> str:
     value = clean_value(name, value)
     problem = value_problem(name, value)
     if problem and not force:
-        raise ValueProblem(f"{problem}; {FORCE_HINT}")
+        raise ValueProblem(problem, FORCE_HINT)
     return value
 
 

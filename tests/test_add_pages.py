@@ -44,3 +44,29 @@ def test_untitled_page_is_saved_with_its_snapshot_when_the_user_gives_a_title(li
     assert "Gastfamilien" in (Path(data["snapshot"]) / "text.txt").read_text()
     assert "saved with the title you gave and with its snapshot" in result.stderr
     assert Library.load(library).record(data["key"]).fields["title"] == "Gastfamilien gesucht"
+
+
+def test_visible_headline_beats_a_title_tag_naming_the_site_and_end_byline_is_read(library):
+    result = _add(library, "headline_not_title.html", "/lokales/besuch", "--json")
+    assert result.exit_code == 0, result.output
+    entry = json.loads(result.stdout)["entry"]
+    assert entry["title"] == "Brückenbauer aus Wolgograd besuchen die Partnerstadt"
+    assert entry["author"] == "Mustermann, Jens"
+    assert entry["journaltitle"] == "Rheinischer Bote"       # from the logo in the header
+    assert entry["date"] == "2016-05-14"
+
+
+def test_page_with_only_a_bold_headline_is_added(library):
+    result = _add(library, "bold_headline.html", "/aktuelles/sommerfest", "--json")
+    assert result.exit_code == 0, result.output
+    entry = json.loads(result.stdout)["entry"]
+    assert entry["title"] == "Sommerfest mit Gästen aus Twer"
+    assert entry["author"] == "Beispiel, Anna"
+
+
+def test_name_in_parentheses_closing_the_article_is_its_author(library):
+    result = _add(library, "end_byline_paren.html", "/kreis/buslinie", "--json")
+    assert result.exit_code == 0, result.output
+    entry = json.loads(result.stdout)["entry"]
+    assert entry["author"] == "Beispielfrau, Marie"
+    assert entry["journaltitle"] == "Kreisblatt"

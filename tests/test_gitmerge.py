@@ -147,6 +147,20 @@ def test_entry_removed_on_one_side_and_untouched_on_the_other_is_removed(tmp_pat
     assert bib(repo) == ours.replace(rutz + "\n", "")
 
 
+def test_entry_changed_on_one_side_and_removed_on_the_other_is_a_conflict(tmp_path):
+    repo = make_repo(tmp_path)
+    rutz = BASE[BASE.index("@book{rutz"):]
+    ours = BASE.replace("{Verlag}", "{Verlag der Geschichte}")
+    theirs = BASE.replace("\n" + rutz, "")
+    proc = merge(repo, ours, theirs)
+    assert proc.returncode != 0
+    assert "'rutz2011geschenk': changed by ours, removed by theirs" in proc.stderr
+    merged = bib(repo)
+    assert "<<<<<<< ours\n@book{rutz2011geschenk," in merged
+    assert "{Verlag der Geschichte},\n}\n=======\n>>>>>>> theirs\n" in merged
+    assert merged.split("<<<<<<< ours\n")[0] == ours.split("@book{rutz")[0]
+
+
 def test_same_work_added_on_both_sides_is_kept_once(tmp_path):
     repo = make_repo(tmp_path)
     ours = add_entry(BASE, "mdz2024partner", "Partnerstädte feiern Jubiläum",
@@ -203,9 +217,16 @@ def test_same_field_changed_differently_is_a_conflict_inside_that_entry(tmp_path
     assert "@online{o1," in merged
     # Every command now names the marker's line; lint lists them all.
     marker_line = merged[:merged.index("<<<<<<<")].count("\n") + 1
-    result = run("list", library=repo)
-    assert result.exit_code == 2
-    assert f"library.bib:{marker_line}: unresolved merge conflict marker" in result.stderr
+    before = bib(repo)
+    for args in (["list"], ["show", "o1"], ["search", "Geschenk"], ["set", "o1", "note=x"],
+                 ["export", "--format", "ris"]):
+        result = run(*args, library=repo)
+        assert result.exit_code == 2, (args, result.output)
+        assert result.stderr.startswith(
+            f"clippings: error: {repo / 'library.bib'}:{marker_line}: unresolved merge "
+            "conflict marker"), result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert bib(repo) == before
     lint = run("lint", library=repo)
     assert lint.exit_code == 2
     listed = [int(n) for n in re.findall(r"library\.bib:(\d+): error: unresolved", lint.stdout)]
@@ -269,7 +290,7 @@ def test_a_key_renamed_on_one_side_and_edited_on_the_other_follows_the_rename(tm
     git(repo, "checkout", "-q", "mine")
     proc = git(repo, "merge", "--no-edit", "main", check=False)
     assert proc.returncode == 0, proc.stderr
-    assert "followed the rename of 'forum2015konferenz' to 'karlsruhe2015'" in proc.stderr
+    assert "'forum2015konferenz' was renamed to 'karlsruhe2015' (theirs)" in proc.stderr
     entry = bib(repo).split("@online{karlsruhe2015,")[1].split("\n}\n")[0]
     assert "{XIII. Städtepartnerkonferenz}" in entry
     assert (repo / "snapshots" / "karlsruhe2015" / "text.txt").is_file()
@@ -354,6 +375,31 @@ def test_git_setup_is_idempotent_and_init_sets_up_inside_a_repository(tmp_path):
     assert not (outside / ".gitattributes").exists()
     refused = run("git-setup", library=outside)
     assert refused.exit_code == 2 and "not inside a git repository" in refused.stderr
+
+
+def test_windows_line_endings_and_one_line_entries_are_kept():
+    base = BASE.replace("\n", "\r\n")
+    ours = add_entry(BASE, "o1", "Unser erster Artikel", "https://o.de/1").replace("\n", "\r\n")
+    theirs = base.replace("{2011}", "{2011-05}")
+    result = merge_texts(base, ours, theirs)
+    assert result.clean
+    assert result.text == ours.replace("{2011}", "{2011-05}")
+    # A field theirs added to an entry ours changed ends its line as the file does.
+    ours = base.replace("{Verlag}", "{Verlag X}")
+    theirs = base.replace("  publisher    = {Verlag},\r\n",
+                          "  publisher    = {Verlag},\r\n  langid       = {ngerman},\r\n")
+    result = merge_texts(base, ours, theirs)
+    assert result.clean
+    assert "  publisher    = {Verlag X},\r\n  langid       = {ngerman},\r\n}" in result.text
+    assert "\n" not in result.text.replace("\r\n", "")
+    # Fields that share a line cannot get markers of their own: the entry is the conflict.
+    one_line = "@misc{a, title = {Eins}, note = {n}}\n@misc{b, title = {Zwei}}"
+    result = merge_texts(one_line, one_line.replace("{Eins}", "{One}"),
+                         one_line.replace("{Eins}", "{Uno}"))
+    assert not result.clean
+    assert result.text == ("<<<<<<< ours\n@misc{a, title = {One}, note = {n}}\n=======\n"
+                           "@misc{a, title = {Uno}, note = {n}}\n>>>>>>> theirs\n"
+                           "@misc{b, title = {Zwei}}")
 
 
 # -- property: random work on two branches of real files ---------------------------------

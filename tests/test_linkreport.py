@@ -235,6 +235,9 @@ def test_report_refuses_unknown_suffix_before_checking(checked_library, tmp_path
     result = run("check", "--report", str(tmp_path / "rot.png"), library=library)
     assert result.exit_code == 2 and "name it .svg" in result.stderr
     assert sum(server.hits.values()) == 0 and not (tmp_path / "rot.png").exists()
+    result = run("check", "--report", str(tmp_path / "no" / "rot.svg"), library=library)
+    assert result.exit_code == 2 and "no folder" in result.stderr
+    assert sum(server.hits.values()) == 0
 
 
 def test_cached_refuses_options_that_need_a_check(checked_library):
@@ -262,3 +265,14 @@ def test_decades_of_years_fit_a_page():
     assert int(root.get("width")) <= 1000
     labels = [t.text for t in root.iter(f"{SVG}text") if (t.text or "").isdigit()]
     assert "1985" in labels and 5 <= len(labels) < 41    # every k-th year, not a smear
+
+
+def test_cached_before_any_check(library, tmp_path):
+    write_library(library, [("a", "2019", "https://a.example/"),
+                            ("b", "2020", "https://b.example/")])
+    out = tmp_path / "rot.svg"
+    result = run("check", "--cached", "--report", str(out), library=library)
+    assert result.exit_code == 0
+    assert "2 links not checked yet" in result.stderr and "0 links checked" in result.stdout
+    root = parse(out.read_text(encoding="utf-8"))
+    assert bars(root) == {} and "Noch keine geprüften Links" in root.find(f"{SVG}desc").text

@@ -300,6 +300,22 @@ def test_a_small_change_of_meaning_is_reported_as_changed_text(library, http_ser
     assert f"text changed, {percent} % the same" in run("show", "e", library=library).output
 
 
+def test_an_older_extractors_text_is_no_change_of_the_page(library, http_server):
+    """text.txt from an older extractor differs from today's extraction of the same page:
+    the saved page is extracted again, and only a change of the page counts."""
+    url = http_server.route("/artikel", send(200, page(ARTICLE)))
+    snap = library.parent / "snapshots" / "e"
+    snap.mkdir(parents=True)
+    (snap / "page.html").write_bytes(page(ARTICLE))
+    (snap / "text.txt").write_text("Startseite Politik " + ARTICLE.replace(
+        "Jedes Jahr", "Jedes Jahr, Werbung,"), encoding="utf-8")
+    r, _ = one(library, url)
+    assert r["status"] == "ok" and r["changed"] is False
+    http_server.route("/artikel", send(200, page(ARTICLE.replace("1988", "1989"))))
+    r = check_json(library)[0]["e"]
+    assert r["changed"] is True and "text changed" in r["message"]
+
+
 def test_text_similarity_ignores_what_the_extractor_adds_around_the_article():
     assert L.text_similarity(ARTICLE, "Überschrift\n" + ARTICLE + "\nImpressum") == 1.0
     assert L.text_similarity(ARTICLE, ARTICLE.replace("1988", "1989")) < 1.0
@@ -743,38 +759,11 @@ def test_one_unknown_host_while_the_archive_resolves_is_gone(library, wayback):
     assert "no archived copy" in results["e0"]["message"]
 
 
-# --------------------------------------------------------------------------- progress
-
-def test_progress_line_shows_total_and_elapsed_time_on_a_terminal(library, http_server):
-    """`check` on a terminal draws "checking 2/2 links, 0:00" on stderr."""
-    import pty
-    ok = http_server.route("/ok", send(200, page(ARTICLE)))
-    make_library(library, {"a": {"url": ok}, "b": {"url": http_server.url("/x")}})
-    master, slave = pty.openpty()
-    proc = subprocess.run([sys.executable, "-m", "clippings", "--library", str(library),
-                           "check"], stdout=subprocess.PIPE, stderr=slave, timeout=60,
-                          cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
-    os.close(slave)
-    drawn = b""
-    while True:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        drawn += chunk
-    os.close(master)
-    assert proc.returncode == 1
-    assert re.search(r"checking 2/2 links, 0:0\d · 1 failing", drawn.decode()), drawn
-    assert "checking" not in proc.stdout.decode()
-
-
-def test_progress_line_text():
-    from clippings.progress import Progress, elapsed
-    assert [elapsed(s) for s in (0, 12, 185, 3723)] == ["0:00", "0:12", "3:05", "1:02:03"]
-    p = Progress("checking", noun="links")
-    p.start(80)
-    for _ in range(37):
-        p.step()
-    assert p.line() == "checking 37/80 links, 0:00"
+def test_current_results_leave_out_urls_the_entries_no_longer_have(library, http_server):
+    dead = http_server.url("/weg")
+    fine = http_server.route("/da", send(200, page(ARTICLE)))
+    make_library(library, {"a": {"url": dead}, "b": {"url": fine}})
+    check_json(library)
+    now = links_cache.current_results(library.parent, [("a", {"url": fine}),
+                                                       ("b", {"url": fine})])
+    assert list(now) == ["b"] and now["b"]["status"] == "ok"

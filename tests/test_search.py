@@ -284,7 +284,13 @@ def test_snippet_falls_back_to_the_abstract(clipped):
 def test_keys_and_limit(clipped):
     result = run("search", "Frieden", "--keys", "--limit", "2", library=clipped)
     assert result.exit_code == 0
-    assert result.output.splitlines() == keys(clipped, "Frieden", limit=2)
+    assert result.stdout.splitlines() == keys(clipped, "Frieden", limit=2)
+    # more hits than shown: said on stderr, so the keys stay clean for pipes
+    assert result.stderr == "2 of 3 hits; --limit for more\n"
+    everything = run("search", "Frieden", "--keys", "--limit", "0", library=clipped)
+    assert len(everything.stdout.splitlines()) == 3 and everything.stderr == ""
+    as_json = run("search", "Frieden", "--json", "--limit", "2", library=clipped)
+    assert len(json.loads(as_json.stdout)) == 2 and as_json.stderr == ""
 
 
 def test_plain_output_without_a_terminal_has_no_markup(clipped):

@@ -155,3 +155,32 @@ def test_keyboard_and_labels(page):
     page.wait_for_function("() => new URL(location.href).searchParams.get('q') === 'kassel'")
     assert visible_keys(page) == ["jaroslawl2011"]
     assert page.get_attribute("#count", "role") == "status"
+
+
+def test_phone_width_needs_no_sideways_scrolling(browser, site):
+    pg = browser.new_page(viewport={"width": 360, "height": 740})
+    pg.goto(site.as_uri())
+    pg.wait_for_selector("#q", state="visible")
+    assert pg.evaluate("() => document.documentElement.scrollWidth") <= 360
+    box = pg.locator("#q").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 360
+    pg.close()
+
+
+def test_health_chart_is_drawn(browser, tmp_path):
+    from clippings import links_cache
+    bib = tmp_path / "library.bib"
+    bib.write_text(LIBRARY, encoding="utf-8")
+    links_cache.save(tmp_path, [
+        {"key": "koeln2016", "field": "url", "url": "https://ksta.example/wolgograd",
+         "status": "broken", "checked_at": "2026-11-01T10:00:00+00:00"},
+        {"key": "ru2018", "field": "url", "url": "https://v1.example/volgograd",
+         "status": "ok", "checked_at": "2026-11-01T10:00:00+00:00"}])
+    assert run("site", "-o", str(tmp_path / "out"), "--health", library=bib).exit_code == 0
+    pg = browser.new_page()
+    pg.goto((tmp_path / "out" / "index.html").as_uri())
+    chart = pg.locator("#health svg")
+    assert chart.is_visible() and chart.bounding_box()["height"] > 200
+    assert pg.locator('li[data-key="koeln2016"] .badge').text_content() == "nicht gefunden"
+    assert pg.get_attribute("#health svg", "aria-labelledby") == "rot-title rot-desc"
+    pg.close()

@@ -96,6 +96,15 @@ def test_entry_page_and_json(client):
     assert data["key"] == KEY and data["author"] == "Lohse, Peggy"
 
 
+def test_similar_clippings(client):
+    similar = client.get(f"/entry/{KEY}/similar.json").json()
+    assert similar and KEY not in [h["key"] for h in similar]
+    fragment = client.get(f"/entry/{KEY}/similar", headers={"X-Fragment": "1"}).text
+    assert "<html" not in fragment and similar[0]["key"] in fragment
+    assert 'data-similar="/entry/lohse2017dossier/similar"' in client.get(
+        f"/entry/{KEY}").text
+
+
 def test_german_first_english_on_request(client):
     assert 'lang="de"' in client.get("/").text
     english = client.get("/", headers={"Accept-Language": "en-US,en;q=0.9,de;q=0.5"})

@@ -129,7 +129,7 @@ def test_search_and_facet(page, site):
     count = page.locator(".count").inner_text()
     assert " von " in count
     assert page.locator(".snippet mark").count() > 0
-    shot(page, "search")
+    shot(page, "search", full=False)
     page.locator(".facet").filter(has_text="Typ").get_by_role("link").filter(
         has_text="article").click()
     page.wait_for_url("**type=article**")
@@ -149,6 +149,8 @@ def test_open_entry_and_hostile_snapshot_scripts_do_not_run(page, site):
     frame = page.frame_locator("iframe.snapframe")
     assert frame.locator("#h").inner_text() == "Hostile page"   # the script did not run
     assert page.title() != "pwned" and page.url.startswith(base)
+    page.locator(".similar li").first.wait_for()    # loaded after the page
+    assert page.locator(".similar li").count() >= 1
     shot(page, "entry")
     # Opened directly, the snapshot is still sandboxed by its CSP header.
     page.goto(f"{base}/snapshot/{KEY}/page.html")

@@ -146,7 +146,10 @@ def test_killing_the_server_mid_save_never_breaks_the_library(tmp_path):
                     pass   # the server was killed under us: expected
             worker = threading.Thread(target=edit_loop)
             worker.start()
-            time.sleep(1.5 + attempt * 0.37)
+            deadline = time.monotonic() + 60   # a loaded machine may be slow to start
+            while not saves and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.3 + attempt * 0.37)   # then kill at some point within the saves
         finally:
             server.send_signal(signal.SIGKILL)
             server.wait(timeout=10)

@@ -30,7 +30,7 @@ def hoist_global_options(args: list[str]) -> list[str]:
             i += 1
         else:
             break
-    head, tail, moved = args[:i + 1], [], []
+    tail, moved = [], []
     rest = iter(args[i + 1:])
     for arg in rest:
         if arg == "--":

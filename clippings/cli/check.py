@@ -40,8 +40,10 @@ def check(ctx, keys, fmt, fix, archive, concurrency, per_host, spacing, timeout,
 
     Every url and archiveurl is checked. Statuses: ok, redirected (permanent: the URL
     should be updated), broken, gone, blocked, timeout, tls_error, soft_404 (an error page
-    answering 200, or a deep link sent to the home page), drifted (the text no longer
-    matches the snapshot), error. Broken, gone, soft-404 and drifted links get the
+    answering 200, or a deep link sent to the home page), drifted (the page is no longer
+    the article of the snapshot), error. An ok page whose text changed since the
+    snapshot says "text changed, 97 % the same". When no host at all resolves (offline),
+    nothing is reported, cached or fixed: exit 3. Broken, gone, soft-404 and drifted links get the
     closest copy from the Wayback Machine. Exit 1 when a link is broken, gone or soft_404.
 
     \b
@@ -53,23 +55,26 @@ def check(ctx, keys, fmt, fix, archive, concurrency, per_host, spacing, timeout,
     """
     from .. import links as L
     from .. import links_cache
-    from .base import library_path, settings_for
-    from ..progress import Progress
-
     from ..errors import UsageError
+    from ..progress import Progress
+    from .base import library_path, settings_for
     path = library_path(ctx)
     settings = settings_for(path, concurrency=concurrency, per_host=per_host,
                             timeout=timeout, host_spacing=spacing)
     age = links_cache.parse_duration(max_age) if max_age else None
     if report_file:
+        from pathlib import Path
+
         from ..linkreport import check_report_name
         check_report_name(report_file)
+        if not Path(report_file).absolute().parent.is_dir():   # say so before checking
+            raise UsageError(f"no folder to write {report_file} into")
     if cached:
         if fix or archive or max_age:
             raise UsageError("--cached does not check, so it cannot --fix, --archive or "
                              "take --max-age")
         results, missing = L.cached_results(path, keys, settings)
-        _render(results, {}, fmt)
+        _render(results, {}, fmt, L.CheckRun(results, {}, 0, 0, False, cached=len(results)))
         if missing:
             click.echo(f"{missing} link{'s' if missing != 1 else ''} not checked yet "
                        "(run clippings check)", err=True)
@@ -84,7 +89,7 @@ def check(ctx, keys, fmt, fix, archive, concurrency, per_host, spacing, timeout,
         failing += result.status in L.FAILING
         progress.step(note=f"{failing} failing")
 
-    with Progress("checking", noun="links") as progress:
+    with Progress("checking", noun="links", ticking=True) as progress:
         run = L.run_check(path, keys, settings, max_age=age, archive=archive, fix=fix,
                           on_result=on_result, on_start=progress.start)
     if run.network_down:

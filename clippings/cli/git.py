@@ -46,7 +46,7 @@ def merge_driver(ancestor, ours, theirs, path):
     """
     from ..config import Settings, load_settings
     from ..errors import UsageError
-    from ..gitmerge import merge_files
+    from ..mergedriver import merge_files
     folder = Path(path).parent
     try:
         settings = load_settings(folder)

@@ -95,20 +95,24 @@ def search(ctx: click.Context, query: tuple[str, ...], limit: int, as_json: bool
       clippings search '"Rothenburg ob der Tauber" OR Wolgograd' --json
     """
     from .base import echo_json, library_path, settings_for
-    from ..search import find
+    from ..search import page
     path = library_path(ctx)
     with Progress("updating the search index", min_total=PROGRESS_FROM) as progress, \
             Progress("rebuilding the search index", min_total=PROGRESS_FROM) as rebuild:
-        hits = find(path, " ".join(query), limit or None, settings=settings_for(path),
-                    backend=backend, progress=progress.update,
-                    rebuild_progress=rebuild.update)
+        found = page(path, " ".join(query), limit=limit or None, facets=False,
+                     settings=settings_for(path), backend=backend,
+                     progress=progress.update, rebuild_progress=rebuild.update)
+    hits, total = found.hits, found.total
+    if as_json:
+        echo_json([hit.as_json() for hit in hits])
+        return
     if keys_only:
         for hit in hits:
             click.echo(hit.key)
-    elif as_json:
-        echo_json([hit.as_json() for hit in hits])
     else:
         _print(hits)
+    if total > len(hits):   # on stderr: piped keys stay clean
+        click.echo(f"{len(hits)} of {total} hits; --limit for more", err=True)
 
 
 def _print(hits) -> None:

@@ -11,7 +11,7 @@ import click
               help="The folder to write (new, empty, or a site written before).")
 @click.option("--style", "-s", metavar="S",
               help="CSL style name or .csl file, or plain/unsrt/alpha/unsrtalpha "
-                   "(default: the 'style' setting, din-1505-2).")
+                   "(default: the 'style' setting, din-iso-690).")
 @click.option("--group-by", type=click.Choice(["type", "year"]), default="type",
               show_default=True, help="Sections by entry type or by year (newest first).")
 @click.option("--locale", "-l", metavar="L",
@@ -50,5 +50,6 @@ def site(ctx, output, style, group_by, locale, lang, title, health):
     result = build_site(path, output, style=style or settings.style, group_by=group_by,
                         lang=lang or lang_for(locale or settings.locale), locale=locale,
                         title=title, with_health=health, settings=settings)
-    click.echo(f"wrote {result.entries} entries in {result.groups} sections to "
-               f"{result.folder}/index.html", err=True)
+    entries = f"{result.entries} entr{'y' if result.entries == 1 else 'ies'}"
+    sections = f"{result.groups} section{'' if result.groups == 1 else 's'}"
+    click.echo(f"wrote {entries} in {sections} to {result.folder}/index.html", err=True)

@@ -48,8 +48,10 @@ def _private_allowed(folder) -> bool:
               help="Address to listen on; a non-loopback one needs editor accounts.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--read-only", is_flag=True, help="No editing, even for logged-in editors.")
+@click.option("--page-cache", default=256, show_default=True, type=click.IntRange(min=0),
+              help="Search pages kept per library version (0 = none).")
 @click.pass_context
-def serve(ctx, host, port, read_only):
+def serve(ctx, host, port, read_only, page_cache):
     """Open the library in a browser: search, read, add, edit, cite and export.
 
     Everyone who can reach the server may read; editing needs an account (see
@@ -75,7 +77,7 @@ def serve(ctx, host, port, read_only):
     from ..web.app import create_app
     allowed = ["127.0.0.1", "localhost", "[::1]", "::1"] if is_loopback(host) else None
     app = create_app(path, settings, read_only=read_only, users=users,
-                     allowed_hosts=allowed)
+                     allowed_hosts=allowed, page_cache=page_cache)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"clippings: serving {path} on http://{shown}:{port}/ "
                f"({'read-only' if read_only else 'editing after login'}; Ctrl-C stops)",

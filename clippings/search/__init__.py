@@ -90,7 +90,28 @@ def results_page(bib_path: Path, text: str = "", filters=None, **options):
     return search_page(bib_path, text, filters, **options)
 
 
-def similar(bib_path: Path, record, limit: int = 5, settings=None):
+def similar(bib_path: Path, record, limit: int = 5, settings=None, check_index=True):
     """Clippings like `record` (by title words and keywords), best first."""
     from .pages import similar as find_similar
-    return find_similar(bib_path, record, limit, settings)
+    return find_similar(bib_path, record, limit, settings, check_index)
+
+
+def facet_rows(records, statuses):
+    """Each entry's facet values (see `pages.facet_rows`)."""
+    from .pages import facet_rows as rows
+    return rows(records, statuses)
+
+
+def ensure_index(bib_path: Path, settings=None, backend: str | None = None) -> None:
+    """Bring the chosen backend's index up to date if library.bib or a snapshot changed."""
+    from .backend import open_backend, spec_of
+    bib_path = Path(bib_path)
+    if settings is None:
+        from ..config import load_settings
+        settings = load_settings(bib_path.parent)
+    engine = open_backend(bib_path.parent, spec_of(settings, backend), settings)
+    try:
+        if not engine.is_current(bib_path):
+            _update_if_writable(engine, bib_path, None, settings)
+    finally:
+        engine.close()

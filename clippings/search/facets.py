@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from itertools import chain
+from operator import itemgetter
 
 from ..model import Record
 from .schema import language_code
@@ -54,10 +56,11 @@ def count(rows: Iterable[Mapping[str, tuple[str, ...]]], limit: int | None = Non
           ) -> dict[str, list[tuple[str, int]]]:
     """{facet: [(value, count), ...]}: most frequent first (years and decades newest
     first), at most `limit` values per facet."""
-    counters = {name: Counter() for name in FACETS}
-    for row in rows:
-        for name in FACETS:
-            counters[name].update(row.get(name, ()))
+    rows = rows if isinstance(rows, list) else list(rows)
+    # One C-level Counter pass per facet (map + itemgetter, no Python loop per row):
+    # several times faster than updating per row.
+    counters = {name: Counter(chain.from_iterable(map(itemgetter(name), rows)))
+                for name in FACETS}
     out = {}
     for name, counter in counters.items():
         if name in ("year", "decade"):

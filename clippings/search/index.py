@@ -76,12 +76,13 @@ def schema_id() -> str:
     version, a digest of the code and word list that analyse text, the engine version."""
     import whoosh
 
-    from . import analysis, decompound
+    from . import analysis, decompound, places
     from .. import textnorm
     digest = hashlib.sha1()
     from . import schema as fields
     for path in (analysis.__file__, decompound.__file__, textnorm.__file__,
-                 decompound.DATA_FILE, fields.__file__):
+                 decompound.DATA_FILE, places.__file__, places.PLACES_DATA,
+                 fields.__file__):
         with contextlib.suppress(OSError):
             digest.update(Path(path).read_bytes())
     engine = ".".join(map(str, getattr(whoosh, "__version__", ()) or ()))

@@ -71,11 +71,14 @@ def _keys_by_docnum(folder: Path, ix, searcher) -> dict[int, str]:
 def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]] | None = None,
                 *, offset: int = 0, limit: int = 20, sort: str = "",
                 records: Mapping[str, Record], statuses: Mapping[str, str] | None = None,
-                settings=None, facet_limit: int | None = 30) -> Page:
+                settings=None, facet_limit: int | None = 30,
+                rows: Mapping[str, dict] | None = None, check_index: bool = True) -> Page:
     """One page of matches for `text` ("" = every entry) narrowed by facet `filters`.
 
     `records` are the library's decoded records by key (the caller usually holds them);
-    `statuses` the last link status by key (for the link facet and badges).
+    `statuses` the last link status by key (for the link facet and badges); `rows` each
+    entry's facet values when the caller keeps them (a server does: `facet_rows`).
+    With `check_index` false the caller has made sure the index is current.
     """
     from ..errors import UsageError
     statuses = statuses or {}
@@ -85,55 +88,76 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
     if sort not in SORTS:
         raise UsageError(f"unknown sort {sort!r} (one of {', '.join(SORTS)})")
     folder = Path(bib_path).parent
-    scored: list[tuple[str, float]]
-    searcher = marker = ix = engine = None
+    searcher = marker = q = engine = None
+    scores: dict[str, float] = {}
     from .backend import is_postgres, spec_of
     spec = spec_of(settings) if settings is not None else "whoosh"
     if text.strip() and is_postgres(spec):
-        # The database ranks every match (keys and scores); hits come from it too.
+        # The database ranks every match (keys and scores); the page's hits come from it.
         from . import query
         from .pg import PostgresBackend
         query.prepare(text)
         engine = PostgresBackend(folder, spec, settings)
-        if not engine.is_current(Path(bib_path)):
+        if check_index and not engine.is_current(Path(bib_path)):
             from . import _update_if_writable
             _update_if_writable(engine, Path(bib_path), None, settings)
-        scored = engine.scores(text)
+        scores = dict(engine.scores(text))
+        candidates = [(key, None) for key in scores]
     elif text.strip():
         from whoosh import scoring
         from . import index, query
         query.prepare(text)
-        index.ensure_current(Path(bib_path), settings=settings)
+        if check_index:
+            index.ensure_current(Path(bib_path), settings=settings)
         ix = index.open_index(folder)
         q = query.parse(text, ix.schema)
         marker = query.Marker(ix.schema, q)
         searcher = ix.searcher(weighting=scoring.BM25F())
-        results = searcher.search(q, limit=None)
         by_docnum = _keys_by_docnum(folder, ix, searcher)
-        scored = [(by_docnum[docnum], score) for score, docnum in results.top_n
-                  if docnum in by_docnum]
-        docnums = {by_docnum[d]: d for _, d in results.top_n if d in by_docnum}
+        # Every match, unscored (postings only): enough for the count and the facets.
+        candidates = [(by_docnum[d], d) for d in sorted(searcher.docs_for_query(q))
+                      if d in by_docnum]
     else:
-        scored = [(key, 0.0) for key in records]
+        candidates = [(key, None) for key in records]
     try:
-        rows, kept = [], []
-        for key, score in scored:
+        matched, kept = [], []
+        for key, docnum in candidates:
             rec = records.get(key)
             if rec is None:
                 continue
-            entry_values = facets.values(rec, statuses.get(key))
+            entry_values = rows.get(key) if rows is not None else None
+            if entry_values is None:
+                entry_values = facets.values(rec, statuses.get(key))
             if filters and not facets.matches(entry_values, filters):
                 continue
-            rows.append(entry_values)
-            kept.append((key, score))
-        if sort == "newest":
-            kept.sort(key=lambda ks: _date_key(records[ks[0]]), reverse=True)
-        elif sort == "oldest":
-            kept.sort(key=lambda ks: _date_key(records[ks[0]]) or "9999")
-        elif sort == "title":
-            kept.sort(key=lambda ks: records[ks[0]].fields.get("title", "").casefold())
+            matched.append(entry_values)
+            kept.append((key, docnum))
         offset = max(0, offset)
-        shown = kept[offset:offset + limit] if limit else kept[offset:]
+        end = offset + limit if limit else None
+        if sort == "relevance" and engine is not None:
+            kept.sort(key=lambda kd: -scores[kd[0]])   # `scores` is best first already
+            shown = [(k, scores[k]) for k, _ in kept[offset:end]]
+            order = [k for k, _ in kept]
+        elif sort == "relevance" and searcher is not None:
+            # Only the page needs ranking: the engine scores the allowed documents and
+            # keeps the best `end` (skipping blocks that cannot make it).
+            allowed = {d for _, d in kept}
+            results = searcher.search(q, limit=end, filter=allowed if filters else None)
+            ranked = [(by_docnum[d], s) for s, d in results.top_n]
+            shown = ranked[offset:end]
+            order = [k for k, _ in ranked]
+            seen = set(order)
+            order += [k for k, _ in kept if k not in seen]
+        else:
+            if sort == "newest":
+                kept.sort(key=lambda kd: _date_key(records[kd[0]]), reverse=True)
+            elif sort == "oldest":
+                kept.sort(key=lambda kd: _date_key(records[kd[0]]) or "9999")
+            elif sort == "title":
+                kept.sort(key=lambda kd: records[kd[0]].fields.get("title", "").casefold())
+            shown = [(k, 0.0) for k, _ in kept[offset:end]]
+            order = [k for k, _ in kept]
+        docnums = dict(kept)
         hits = engine.hits(text, shown) if engine is not None else []
         for key, score in shown if engine is None else ():
             if searcher is not None:
@@ -144,15 +168,25 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
     finally:
         if searcher is not None:
             searcher.close()
+        if engine is not None:
+            engine.close()
     return Page(query=text, filters=filters, sort=sort, offset=offset, limit=limit,
-                total=len(kept), hits=hits, facets=facets.count(rows, facet_limit),
-                keys=[k for k, _ in kept])
+                total=len(kept), hits=hits, facets=facets.count(matched, facet_limit),
+                keys=order)
+
+
+def facet_rows(records: Mapping[str, Record], statuses: Mapping[str, str]
+               ) -> dict[str, dict]:
+    """Every entry's facet values, to keep between searches of an unchanged library."""
+    return {key: facets.values(rec, statuses.get(key)) for key, rec in records.items()}
 
 
 _SIGNIFICANT = re.compile(r"[^\W\d_]{5,}")
+SIMILAR_TERMS = 6
 
 
-def similar(bib_path: Path, rec: Record, limit: int = 5, settings=None) -> list[Hit]:
+def similar(bib_path: Path, rec: Record, limit: int = 5, settings=None,
+            check_index: bool = True) -> list[Hit]:
     """Entries sharing the most title words and keywords with `rec` (itself left out)."""
     from whoosh import query as wq
     from whoosh import scoring
@@ -162,20 +196,32 @@ def similar(bib_path: Path, rec: Record, limit: int = 5, settings=None) -> list[
                                            rec.fields.get("keywords", "")]))
     if not words:
         return []
-    index.ensure_current(Path(bib_path), settings=settings)
+    if check_index:
+        index.ensure_current(Path(bib_path), settings=settings)
     folder = Path(bib_path).parent
     ix = index.open_index(folder)
-    terms = []
-    for fieldname in ("title", "text"):
-        analyzer = ix.schema[fieldname].analyzer
-        for word in dict.fromkeys(words):
-            terms += [wq.Term(fieldname, t.text) for t in analyzer(word, mode="query")]
-    if not terms:
-        return []
-    from .query import Marker, hit_from
-    q = wq.Or(terms)
-    marker = Marker(ix.schema, q)
     with ix.searcher(weighting=scoring.BM25F()) as searcher:
-        results = searcher.search(q, limit=limit + 1)
-        return [hit_from(r.fields(), float(r.score), marker, folder)
-                for r in results if r.fields().get("key") != rec.key][:limit]
+        # The rarest of its title words and keywords say most about an entry; common
+        # ones would match half the library and cost a scan of it.
+        candidates = set()
+        for fieldname in ("title", "tag"):
+            analyzer = ix.schema[fieldname].analyzer
+            for word in dict.fromkeys(words):
+                for token in analyzer(word, mode="query"):
+                    df = searcher.doc_frequency(fieldname, token.text)
+                    if df > 1:
+                        candidates.add((df, fieldname, token.text))
+        terms = [wq.Term(f, t) for _, f, t in sorted(candidates)[:SIMILAR_TERMS]]
+        if not terms:
+            return []
+        results = searcher.search(wq.Or(terms), limit=limit + 1)
+        return [_stored_hit(r.fields(), float(r.score)) for r in results
+                if r.fields().get("key") != rec.key][:limit]
+
+
+def _stored_hit(stored: dict, score: float) -> Hit:
+    """A Hit from the index's stored fields alone (no snippet: nothing to read)."""
+    meta = stored.get("meta") or {}
+    return Hit(key=stored["key"], score=score, type=meta.get("type", ""),
+               title=meta.get("title", ""), authors=list(meta.get("authors", [])),
+               date=meta.get("date", ""), snippet="", journal=meta.get("journal", ""))

@@ -174,11 +174,35 @@ def prepare(text: str) -> str:
     return prepared
 
 
+def fuzzy_distance(word: str) -> int:
+    """The edit distance of `word~` without a number: 1 for short words, 2 from 6 letters
+    (Wolgogard~ finds Wolgograd: two letters swapped are two edits)."""
+    return 2 if len(word) >= 6 else 1
+
+
+def _fuzzy_plugin_class():
+    from whoosh import qparser
+
+    class FuzzyPlugin(qparser.FuzzyTermPlugin):
+        """Whoosh's `~`, with no number meaning "by the word's length" (decided in _adjust)."""
+        def create(self, parser, match):
+            node = super().create(parser, match)
+            if not match.group("maxdist"):
+                node.maxdist = None
+            return node
+
+    return FuzzyPlugin
+
+
+def _FuzzyPlugin():
+    return _fuzzy_plugin_class()()
+
+
 def make_parser(schema):
     from whoosh import qparser
     parser = qparser.MultifieldParser(list(DEFAULT_FIELDS), schema, fieldboosts=FIELD_WEIGHTS,
                                       group=qparser.AndGroup)
-    parser.add_plugin(qparser.FuzzyTermPlugin())
+    parser.add_plugin(_FuzzyPlugin())
     parser.add_plugin(qparser.GtLtPlugin())
     return parser
 
@@ -209,6 +233,8 @@ def _adjust(node):
         if node.fieldname in PHONETIC_FIELDS:
             return wq.NullQuery
         node.prefixlength = max(node.prefixlength, FUZZY_PREFIX)
+        if node.maxdist is None:
+            node.maxdist = fuzzy_distance(node.text)
     return node
 
 
@@ -220,9 +246,17 @@ def _nodes(q):
 
 # -- running ------------------------------------------------------------------------------
 
-def search(ix, text: str, library_folder: Path, limit: int | None = 10) -> list[Hit]:
+class Hits(list):
+    """The hits shown, best first; `total` counts every document that matched."""
+    total: int = 0
+
+
+def search(ix, text: str, library_folder: Path, limit: int | None = 10) -> Hits:
     """The best `limit` hits for `text` (None = all), best first, each with a snippet."""
-    return search_page(ix, text, library_folder, limit=limit, facets=False)[0]
+    found, total, _ = search_page(ix, text, library_folder, limit=limit, facets=False)
+    hits = Hits(found)
+    hits.total = total
+    return hits
 
 
 # Facet name -> (Whoosh field, whether an entry has several values).
@@ -320,6 +354,7 @@ class Marker:
         # Terms long enough to be recognised inside a compound.
         self.parts = [t for t in self.exact[0] if len(t) >= MIN_PART]
         self.empty = not any(self.exact) and not any(self.tests)
+        self._verdicts: dict[str, bool] = {}
 
     def _collect(self, node) -> None:
         from whoosh import query as wq
@@ -368,7 +403,17 @@ class Marker:
         """Character spans of the matched words of `text`."""
         if self.empty:
             return []
-        return [m.span() for m in self.word.finditer(text) if self.matches(m.group())]
+        # Texts repeat their words: decide each distinct word once per query.
+        verdicts = self._verdicts
+        spans = []
+        for m in self.word.finditer(text):
+            word = m.group()
+            hit = verdicts.get(word)
+            if hit is None:
+                hit = verdicts[word] = self.matches(word)
+            if hit:
+                spans.append(m.span())
+        return spans
 
 
 def _term_test(node):

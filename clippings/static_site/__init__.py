@@ -78,6 +78,7 @@ TEXT = {
            "on": "am", "health": "Zustand der Links", "no_year": "ohne Jahr",
            "contents": "Inhalt", "checked": "Links zuletzt geprüft am",
            "download": "Diagramm als SVG", "top": "nach oben",
+           "by_status": "Links nach Zustand", "unchecked": "noch nicht geprüft",
            "status": {"ok": "erreichbar", "redirected": "umgezogen",
                       "broken": "nicht gefunden", "gone": "Server weg",
                       "blocked": "blockiert", "timeout": "Zeitüberschreitung",
@@ -90,6 +91,7 @@ TEXT = {
            "on": "on", "health": "Link health", "no_year": "no date",
            "contents": "Contents", "checked": "Links last checked on",
            "download": "Chart as SVG", "top": "back to top",
+           "by_status": "Links by status", "unchecked": "not checked yet",
            "status": {"ok": "reachable", "redirected": "moved", "broken": "not found",
                       "gone": "server gone", "blocked": "blocked", "timeout": "timeout",
                       "tls_error": "TLS error", "soft_404": "error page",
@@ -153,14 +155,13 @@ def render_references(records: list[Record], style: str, locale: str | None
         from ..export import export
         for rec in records:
             if rec.key not in known:
-                out.append((rec.key, export([rec], "html", style, locale)))
+                out.append((rec.key, _sanitize(export([rec], "html", style, locale))))
     return out
 
 
 def type_group(rec: Record) -> str:
     t = _TYPE_ALIAS.get(rec.type, rec.type)
-    if t == "article" and rec.fields.get("entrysubtype", "").lower() in ("newspaper",
-                                                                         "magazine"):
+    if t == "article" and rec.fields.get("entrysubtype", "").strip().lower() == "newspaper":
         return "newspaper"
     return t
 
@@ -217,8 +218,10 @@ def render_page(records: list[Record], *, style: str, group_by: str = "type",
                 lang: str = "de", locale: str | None = None, title: str | None = None,
                 health=None, statuses: dict[str, str] | None = None,
                 archives: dict[str, str] | None = None, chart_svg: str | None = None,
-                today: str | None = None) -> tuple[str, int]:
-    """The page's HTML and its number of groups."""
+                today: str | None = None,
+                references: list[tuple[str, str]] | None = None) -> tuple[str, int]:
+    """The page's HTML and its number of groups; `references` are the records rendered
+    by `render_references` when the caller has them already."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
     from markupsafe import Markup
 
@@ -229,7 +232,9 @@ def render_page(records: list[Record], *, style: str, group_by: str = "type",
         raise UsageError(f"no site language {lang!r}: choose {' or '.join(LANGS)}")
     by_key = {r.key: r for r in records}
     refs = []
-    for key, fragment in render_references(records, style, locale):
+    if references is None:
+        references = render_references(records, style, locale)
+    for key, fragment in references:
         rec = by_key[key]
         refs.append(SiteEntry(
             key=key, html=fragment, url=safe_url(rec.fields.get("url")),
@@ -256,7 +261,7 @@ def build_site(bib_path, out_dir, *, style: str, group_by: str = "type", lang: s
                with_health: bool = False, settings=None) -> SiteResult:
     """Write the site for the library at `bib_path` into `out_dir`, atomically."""
     from ..library import Library
-    out = Path(out_dir)
+    out = Path(out_dir).expanduser().absolute()
     _check_destination(out)
     lib = Library.load(bib_path, settings)
     records = list(lib.records())

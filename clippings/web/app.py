@@ -9,6 +9,7 @@ form through `views.post_form`, which checks the CSRF token.
 from __future__ import annotations
 
 import secrets
+import threading
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -37,7 +38,7 @@ class Config:
     """What the views need to know about this server."""
 
     def __init__(self, bib_path: Path, settings: Settings, read_only: bool, users: Users,
-                 max_upload_mb: float):
+                 max_upload_mb: float, page_cache: int = 256):
         self.bib_path = Path(bib_path)
         self.folder = self.bib_path.parent
         self.settings = settings
@@ -46,6 +47,36 @@ class Config:
         self.max_upload = int(max_upload_mb * 1024 * 1024)
         self.state = LibraryState(self.bib_path, settings)
         self.throttle = Throttle()
+        self.pages = PageCache(page_cache)
+
+
+class PageCache:
+    """The last search pages computed, for the current library version only."""
+
+    def __init__(self, size: int):
+        from collections import OrderedDict
+        self.size = size
+        self.items: OrderedDict = OrderedDict()
+        self.version = None
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            page = self.items.get(key)
+            if page is not None:
+                self.items.move_to_end(key)
+            return page
+
+    def put(self, key, page, snapshot) -> None:
+        if self.size <= 0:
+            return
+        with self.lock:
+            if self.version is not snapshot:   # the library changed: drop the old pages
+                self.items.clear()
+                self.version = snapshot
+            self.items[key] = page
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
 
 
 class JsonSuffix:
@@ -128,11 +159,12 @@ class SecurityHeaders:
 
 def create_app(bib_path: Path, settings: Settings, *, read_only: bool = False,
                users: Users | None = None, allowed_hosts: list[str] | None = None,
-               max_upload_mb: float | None = None) -> Starlette:
+               max_upload_mb: float | None = None, page_cache: int = 256) -> Starlette:
     """The application for the library at `bib_path`."""
     users = users or Users.of(Path(bib_path).parent)
     config = Config(bib_path, settings, read_only, users,
-                    max_upload_mb if max_upload_mb is not None else settings.max_download_mb)
+                    max_upload_mb if max_upload_mb is not None else settings.max_download_mb,
+                    page_cache)
     secret = users.secret() if users.configured else secrets.token_urlsafe(32)
     routes = [
         Route("/", views.search_view, name="search"),
@@ -145,6 +177,7 @@ def create_app(bib_path: Path, settings: Settings, *, read_only: bool = False,
         Route("/entry/{key}/keywords", views.keywords_view, methods=["POST"],
               name="keywords"),
         Route("/entry/{key}/check", views.check_view, methods=["POST"], name="check"),
+        Route("/entry/{key}/similar", views.similar_view, name="similar"),
         Route("/snapshot/{key}/{name}", views.snapshot_file, name="snapshot"),
         Route("/add", views.add_view, methods=["GET", "POST"], name="add"),
         Route("/add/proposal/{pid}", views.proposal_view, methods=["GET", "POST"],

@@ -115,6 +115,7 @@ TEXTS: dict[str, tuple[str, str]] = {   # id: (German, English)
     "by_keyword": ("nach Schlagwort", "by keyword"),
     "link_ok": ("Link in Ordnung", "Link OK"),
     "menu": ("Menü", "Menu"),
+    "show_similar": ("Ähnliche Clippings anzeigen", "Show similar clippings"),
     "fix_fields": ("Bitte die markierten Felder korrigieren; nichts wurde gespeichert.",
                    "Please correct the marked fields; nothing was saved."),
 }

@@ -23,6 +23,8 @@ class Snapshot:
     records: dict[str, Record]
     statuses: dict[str, str]          # key -> last link status
     links: dict[str, dict]            # key -> last link-check result
+    rows: dict[str, dict]             # key -> facet values
+    index_checked: bool = False       # the search index was brought up to date for it
 
 
 def _stamp(path: Path) -> tuple:
@@ -39,6 +41,7 @@ class LibraryState:
         self.folder = self.path.parent
         self.settings = settings
         self._lock = threading.Lock()
+        self._index_lock = threading.Lock()
         self._snapshot: Snapshot | None = None
         self._stamps: tuple = ()
 
@@ -56,12 +59,26 @@ class LibraryState:
             else:
                 lib = Library.load(self.path, self.settings)
                 records = {rec.key: rec for rec in lib.records()}
+            from ..search import facet_rows
             links = _last_links(self.folder)
-            self._snapshot = Snapshot(lib, records,
-                                      {k: r.get("status", "") for k, r in links.items()},
-                                      links)
+            statuses = {k: r.get("status", "") for k, r in links.items()}
+            self._snapshot = Snapshot(lib, records, statuses, links,
+                                      facet_rows(records, statuses))
             self._stamps = stamps
             return self._snapshot
+
+
+    def searchable(self) -> Snapshot:
+        """The current library, with the search index brought up to date once per
+        change of library.bib (not on every request)."""
+        snap = self.current()
+        if not snap.index_checked:
+            from ..search import ensure_index
+            with self._index_lock:
+                if not snap.index_checked:
+                    ensure_index(self.path, self.settings)
+                    snap.index_checked = True
+        return snap
 
 
 def _last_links(folder: Path) -> dict[str, dict]:

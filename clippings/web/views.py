@@ -201,13 +201,27 @@ def _int(value, default: int) -> int:
 def run_search(request, params):
     from .. import search
     cfg = config(request)
-    snap = snapshot_now(request)
+    text = params.get("q", "").strip()
+    if text:
+        from ..search.query import prepare
+        prepare(text)   # a bad query is reported before any indexing
+    snap = cfg.state.searchable() if text else snapshot_now(request)
     per_page = min(_int(params.get("per_page"), PER_PAGE) or PER_PAGE, 200)
     page_no = max(1, _int(params.get("page"), 1))
-    return search.results_page(cfg.bib_path, params.get("q", "").strip(), _filters(params),
-                       offset=(page_no - 1) * per_page, limit=per_page,
-                       sort=params.get("sort", ""), records=snap.records,
-                       statuses=snap.statuses, settings=cfg.settings), snap
+    filters = _filters(params)
+    sort = params.get("sort", "")
+    # Pages of one library version are kept: paging, narrowing and going back to a
+    # search ask for the same page again; any change to the library starts afresh.
+    cache_key = (id(snap), text, tuple(sorted((k, tuple(v)) for k, v in filters.items())),
+                 sort, page_no, per_page)
+    page = cfg.pages.get(cache_key)
+    if page is None:
+        page = search.results_page(cfg.bib_path, text, filters, offset=(page_no - 1) * per_page,
+                           limit=per_page, sort=sort, records=snap.records,
+                           statuses=snap.statuses, settings=cfg.settings, rows=snap.rows,
+                           check_index=False)
+        cfg.pages.put(cache_key, page, snap)
+    return page, snap
 
 
 async def search_view(request):
@@ -256,7 +270,7 @@ async def browse_view(request):
     snap = snapshot_now(request)
     page = await run_in_threadpool(lambda: search.results_page(
         cfg.bib_path, "", None, limit=1, records=snap.records, statuses=snap.statuses,
-        facet_limit=None))
+        facet_limit=None, rows=snap.rows, check_index=False))
     values = page.facets.get(facet, [])
     if facet in ("journal", "keyword"):
         values = sorted(values, key=lambda vc: vc[0].casefold())
@@ -280,7 +294,7 @@ def _entry_data(request, key: str):
 
 
 async def entry_view(request):
-    from .. import search, snapshots
+    from .. import snapshots
     from ..manage import entry_version
     cfg = config(request)
     snap, key, rec, data = await run_in_threadpool(_entry_data, request,
@@ -288,17 +302,30 @@ async def entry_view(request):
     if wants_json(request):
         return json_response(data)
     text = snapshots.text(cfg.folder, key) if data["snapshot"] else None
-    try:
-        similar = await run_in_threadpool(search.similar, cfg.bib_path, rec, 5, cfg.settings)
-    except ClippingsError:
-        similar = []
     bibtex = snap.lib.entry_text(key)
     return render(request, "entry.html", key=key, rec=rec, data=data,
                   fields=[(k, v) for k, v in data.items()
                           if k not in ("key", "type", "snapshot", "link")],
-                  snapshot=data["snapshot"], link=data["link"], text=text, similar=similar,
+                  snapshot=data["snapshot"], link=data["link"], text=text,
                   bibtex=bibtex, version=entry_version(bibtex),
                   message=request.query_params.get("message", ""))
+
+
+async def similar_view(request):
+    """Similar clippings: a list the entry page loads after it is shown (a search of
+    its own), or a page of its own without JavaScript."""
+    from .. import search
+    cfg = config(request)
+    snap = snapshot_now(request)
+    key = snap.lib.resolve_key(request.path_params["key"])
+    await run_in_threadpool(cfg.state.searchable)
+    hits = await run_in_threadpool(search.similar, cfg.bib_path, snap.records[key], 5,
+                                   cfg.settings, False)
+    if wants_json(request):
+        return json_response([h.as_json() for h in hits])
+    fragment = request.headers.get("x-fragment") == "1"
+    return render(request, "similar_fragment.html" if fragment else "similar.html",
+                  key=key, rec=snap.records[key], similar=hits)
 
 
 async def snapshot_file(request):

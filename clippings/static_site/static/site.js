@@ -54,28 +54,39 @@
     var count = document.getElementById("count");
     var none = document.getElementById("none");
     var items = {};
-    document.querySelectorAll("li.ref").forEach(function (li) { items[li.dataset.key] = li; });
-    var index = data.map(function (row) { return [row[0], " " + fold(row[1]) + " "]; });
+    document.querySelectorAll("li.ref").forEach(function (li) {
+      items[li.dataset.key] = {li: li, group: li.closest("section").id};
+    });
+    // Folded once, when the page loads: each keystroke is then only substring tests.
+    var index = data.map(function (row) {
+      return {item: items[row[0]], text: " " + fold(row[1]) + " "};
+    }).filter(function (row) { return row.item; });
     var groups = Array.prototype.slice.call(document.querySelectorAll("section.group"));
+    var chips = {};
+    document.querySelectorAll(".toc a[data-group]").forEach(function (a) {
+      chips[a.dataset.group] = a;
+    });
     var total = index.length;
 
     function apply() {
       var words = input.value.split(/\s+/).filter(Boolean).map(alternatives)
         .filter(function (forms) { return forms.length > 0; });
-      var shown = 0;
+      var shown = 0, perGroup = {};
       index.forEach(function (row) {
         var hit = words.every(function (forms) {
-          return forms.some(function (f) { return row[1].indexOf(f) !== -1; });
+          return forms.some(function (f) { return row.text.indexOf(f) !== -1; });
         });
-        var li = items[row[0]];
-        if (li) { li.hidden = !hit; }
-        if (hit) { shown++; }
+        // Touch the DOM only where something changes: fewer style recalculations.
+        if (row.item.li.hidden === hit) { row.item.li.hidden = !hit; }
+        if (hit) {
+          shown++;
+          perGroup[row.item.group] = (perGroup[row.item.group] || 0) + 1;
+        }
       });
       groups.forEach(function (section) {
-        var visible = section.querySelectorAll("li.ref:not([hidden])").length;
-        section.hidden = visible === 0;
-        var chip = document.querySelector('.toc a[data-group="' + section.id + '"]');
-        if (chip) { chip.classList.toggle("empty", visible === 0); }
+        var empty = !perGroup[section.id];
+        if (section.hidden !== empty) { section.hidden = empty; }
+        if (chips[section.id]) { chips[section.id].classList.toggle("empty", empty); }
       });
       none.hidden = shown !== 0;
       count.textContent = words.length

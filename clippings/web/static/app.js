@@ -49,6 +49,13 @@
     bm.setAttribute("href", "javascript:" + encodeURIComponent(code));
     bm.addEventListener("click", function (e) { e.preventDefault(); });
   }
+  // Similar clippings: a search of their own, loaded once the entry is on screen.
+  document.querySelectorAll("[data-similar]").forEach(function (box) {
+    fetch(box.getAttribute("data-similar"), {headers: {"X-Fragment": "1"}})
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) { box.innerHTML = html; })
+      .catch(function () { /* the link to the page stays */ });
+  });
   // "/" focuses the search box, as on many web apps.
   document.addEventListener("keydown", function (e) {
     var tag = (e.target.tagName || "").toLowerCase();

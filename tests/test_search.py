@@ -444,3 +444,12 @@ def test_index_suggests_postgresql_for_a_large_library(fresh, monkeypatch):
     result = run("index", library=fresh)
     assert result.exit_code == 0
     assert "use PostgreSQL" in result.stderr and "17 entries" in result.stderr
+
+
+def test_a_page_with_facets_has_only_its_hits(clipped):
+    from clippings.search import page
+    first = page(clipped, "Partnerschaft", limit=2)
+    assert len(first.hits) == 2 and first.total > 2
+    assert sum(n for _, n in first.facets["type"]) == first.total
+    second = page(clipped, "Partnerschaft", offset=2, limit=2)
+    assert not {h.key for h in first.hits} & {h.key for h in second.hits}

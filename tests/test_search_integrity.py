@@ -153,3 +153,14 @@ def test_an_unchanged_library_is_current_without_reading_the_entry_list(tmp_path
     os.utime(tmp_path / "snapshots")   # snapshots/ touched: now the list is needed
     assert not search_index.is_current(bib)
     assert search_index.update(bib).rebuilt == "its list of entries is missing"
+
+
+def test_a_touched_library_bib_is_hashed_once(tmp_path):
+    bib = make_library(tmp_path)
+    search_index.update(bib)
+    os.utime(bib, ns=(1, 1))   # same bytes, another mtime
+    assert search_index.is_current(bib)
+    # The new stat is recorded: the next check needs no hash.
+    st = os.stat(bib)
+    assert search_index.read_manifest(tmp_path)["bib"]["stat"] == \
+        [st.st_size, st.st_mtime_ns, st.st_ino]

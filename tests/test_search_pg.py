@@ -60,7 +60,7 @@ def test_same_snippets_and_facets_as_whoosh(twins):
     assert a.total == b.total == len(b.hits) > 3
     assert {h.key: h.snippet for h in a.hits} == {h.key: h.snippet for h in b.hits}
     assert a.facets == b.facets
-    assert set(b.facets) == {"year", "type", "journal", "lang", "tag", "link"}
+    assert set(b.facets) == {"year", "type", "journal", "lang", "keyword", "link"}
     assert ("article", sum(1 for h in b.hits if h.type == "article")) in b.facets["type"]
 
 

@@ -15,7 +15,7 @@ Package API (stable):
         One page of hits for the query `text`: `Page.hits` (query.Hit: key, score, type,
         title, authors, date, journal, snippet with matched words as **word**), best
         first, from `offset`, at most `limit` (None = all); `Page.total` matches in all;
-        `Page.facets` = {"year"|"type"|"journal"|"lang"|"tag"|"link":
+        `Page.facets` = {"year"|"type"|"journal"|"lang"|"keyword"|"link":
         [(value, count), ...]} over all matches, most frequent first (with facets=True).
         The index is brought up to date first (a cheap check when nothing changed).
         `backend`: 'whoosh' or a postgresql:// URL, overriding settings.search_backend.

@@ -229,20 +229,40 @@ def is_current(bib_path: Path) -> bool:
     if not manifest or not manifest.get("complete") or manifest.get("schema") != schema_id():
         return False
     return signatures_match(bib_path, manifest.get("bib"), manifest.get("snapshots"),
-                            lambda: read_entries(folder))
+                            lambda: read_entries(folder),
+                            lambda signature: _refresh_bib(folder, signature))
 
 
-def signatures_match(bib_path: Path, bib: dict | None, snapshots_sig, entries) -> bool:
+def _refresh_bib(folder: Path, signature: dict) -> None:
+    """library.bib was only touched (same bytes): record its new stat, so the next
+    search does not hash it again. Skipped when an update holds the lock."""
+    from filelock import FileLock, Timeout
+    try:
+        with FileLock(str(Path(folder) / "index" / "search.lock"), timeout=0):
+            manifest = read_manifest(folder)
+            if manifest and (manifest.get("bib") or {}).get("digest") == \
+                    signature["digest"]:
+                _write_manifest(folder, {**manifest, "bib": signature})
+    except (Timeout, OSError):
+        pass
+
+
+def signatures_match(bib_path: Path, bib: dict | None, snapshots_sig, entries,
+                     refresh=None) -> bool:
     """library.bib and the snapshots are as recorded: library.bib of the same stat (or the
-    same digest when only its stat changed), snapshots/ and the link results of the same
-    stat, or else every snapshot of the same stamp (`entries()`: key -> [_, stamp])."""
+    same digest when only its stat changed; then `refresh(new signature)`), snapshots/
+    and the link results of the same stat, or else every snapshot of the same stamp
+    (`entries()`: key -> [_, stamp])."""
     bib = bib or {}
     if bib.get("stat") is None or bib["stat"] != _path_stat(bib_path):
         try:
-            if bib.get("digest") != strong_hash(bib_path.read_bytes()):
-                return False
+            now = read_bib(bib_path)
         except OSError:
             return False
+        if bib.get("digest") != now.signature["digest"]:
+            return False
+        if refresh and now.signature["stat"] is not None:
+            refresh(now.signature)
     now = snapshots_signature(bib_path.parent)
     if snapshots_sig is not None and snapshots_sig == now:
         return True

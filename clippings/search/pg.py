@@ -35,7 +35,7 @@ from urllib.parse import urlsplit, urlunsplit
 from ..errors import ClippingsError, NetworkError, UsageError
 from . import index as files
 from .backend import Page
-from .schema import SCHEMA_VERSION, document, facet_values
+from .schema import FACETS, document, facet_values
 
 # Lexeme prefixes of the indexed fields (query field name -> prefix).
 PREFIX = {"title": "t", "text": "x", "translit": "p", "author": "a", "journal": "j",
@@ -332,7 +332,7 @@ class PostgresBackend:
         hits.sort(key=lambda hit: (-hit.score, hit.key))
         if facets:
             counts = {name: wq.top_counts(dict(counts.get(name, [])))
-                      for name in ("year", "type", "journal", "lang", "tag", "link")}
+                      for name in FACETS}
         return Page(hits=hits, total=total, offset=offset, limit=limit, facets=counts)
 
     def scores(self, text: str) -> list[tuple[str, float]]:
@@ -437,7 +437,7 @@ def analyse(folder: Path, rec, links: dict, state: list[str]) -> tuple[tuple, se
              for lex, pos in positions.items()]
     parts += [_quote(lex) for lex in exact if lex not in positions]
     row = (rec.key, state[0], state[1], facets["type"], facets["year"], doc.get("date"),
-           facets["journal"], facets["lang"], facets["tag"], facets["link"], " ".join(parts),
+           facets["journal"], facets["lang"], facets["keyword"], facets["link"], " ".join(parts),
            json.dumps(doc["meta"], ensure_ascii=False), body)
     nbytes = len((doc.get("title", "") + doc.get("text", "")).encode("utf-8"))
     return row, set(positions) | exact, nbytes
@@ -494,9 +494,9 @@ def _page_sql(schema: str, where: str, rank: str | None, facets: bool,
             facet_sql += (f" UNION ALL (SELECT '{name}', {column}, count(*)::float8, NULL::jsonb,"
                           f" NULL FROM m WHERE {column} IS NOT NULL AND {column} <> ''"
                           f" GROUP BY 2 ORDER BY 3 DESC, 2 LIMIT {FACET_VALUES})")
-        for name in ("lang", "tag"):
+        for name, column in (("lang", "lang"), ("keyword", "tag")):
             facet_sql += (f" UNION ALL (SELECT '{name}', v, count(*)::float8, NULL::jsonb,"
-                          f" NULL FROM m, unnest(m.{name}) v GROUP BY 2 ORDER BY 3 DESC, 2"
+                          f" NULL FROM m, unnest(m.{column}) v GROUP BY 2 ORDER BY 3 DESC, 2"
                           f" LIMIT {FACET_VALUES})")
     limit_sql = "LIMIT %s" if limit is not None else ""
     return f'''

@@ -262,7 +262,7 @@ def search(ix, text: str, library_folder: Path, limit: int | None = 10) -> Hits:
 # Facet name -> (Whoosh field, whether an entry has several values).
 WHOOSH_FACETS = {"year": ("year", False), "type": ("etype", False),
                  "journal": ("venue", False), "lang": ("lang", True),
-                 "tag": ("facet_tag", True), "link": ("link", False)}
+                 "keyword": ("facet_tag", True), "link": ("link", False)}
 FACET_VALUES = 50   # most frequent values reported per facet
 
 
@@ -280,7 +280,9 @@ def search_page(ix, text: str, library_folder: Path, offset: int = 0,
     with ix.searcher(weighting=scoring.BM25F()) as searcher:
         results = searcher.search(q, limit=None if limit is None else offset + limit,
                                   groupedby=groupedby)
-        hits = [_hit(h, marker, library_folder) for h in results[offset:]]
+        # With facets Whoosh keeps every match in the results: cut the page explicitly.
+        shown = results[offset:] if limit is None else results[offset:offset + limit]
+        hits = [_hit(h, marker, library_folder) for h in shown]
         counts = {name: top_counts(results.groups(name)) for name in WHOOSH_FACETS} \
             if facets else {}
         return hits, len(results), counts

@@ -178,14 +178,14 @@ _WORD = re.compile(r"[^\W\d_]{3,}")
 
 
 # Facets of a result list, by name (the web interface's filters): name -> what it counts.
-FACETS = ("year", "type", "journal", "lang", "tag", "link")
+FACETS = ("year", "type", "journal", "lang", "keyword", "link")
 NO_URL = "no url"
 UNCHECKED = "unchecked"
 
 
 def facet_values(rec: Record, link: str = "") -> dict:
     """What an entry counts as in each facet: year (int or None), type, journal, link
-    status (str), lang and tag (lists)."""
+    status (str), lang and keyword (lists)."""
     number = date_number(display_date(rec))
     langs = [rec.fields.get("langid", "")] + rec.fields.get("language", "").split(" and ")
     return {
@@ -194,7 +194,7 @@ def facet_values(rec: Record, link: str = "") -> dict:
         "journal": (rec.fields.get("journaltitle") or rec.fields.get("journal")
                     or rec.fields.get("howpublished") or "").strip(),
         "lang": sorted({language_code(x) for x in langs if x.strip()}),
-        "tag": sorted({t.strip() for t in rec.fields.get("keywords", "").split(",")
+        "keyword": sorted({t.strip() for t in rec.fields.get("keywords", "").split(",")
                        if t.strip()}),
         "link": link or (UNCHECKED if rec.fields.get("url") else NO_URL),
     }
@@ -247,7 +247,7 @@ def document(rec: Record, snapshot_text: str | None, link: str = "") -> dict:
         doc["date"] = number
         doc["year"] = number // 10000
     facets = facet_values(rec, link)
-    doc.update(venue=facets["journal"], facet_tag=",".join(facets["tag"]),
+    doc.update(venue=facets["journal"], facet_tag=",".join(facets["keyword"]),
                link=facets["link"], etype=facets["type"])
     # Empty fields are left out: they would only cost space.
     return {k: v for k, v in doc.items() if v not in ("", None)}

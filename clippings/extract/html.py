@@ -438,8 +438,8 @@ def choose_site(page: Page, cands: dict[str, Candidates]) -> tuple[str, str]:
               ("dublincore", cands.get("dublincore", {}).get("publisher"))]
     if "logo_alt" in rules:
         order += [("logo", _clean_logo(v)) for v in h.get("logos", [])]
-    if "host_as_spelled" in rules:
-        order.append(("host-spelled", _host_as_spelled(page, h)))
+    if "host_as_spelled" in rules:   # looked up only when reached (it reads the page text)
+        order.append(("host-spelled", lambda: _host_as_spelled(page, h)))
     if "copyright" in rules:
         order += [("copyright", v) for v in h.get("copyright", []) if not _COMPANY.search(v)]
     weak: list[tuple[str, str]] = []
@@ -447,7 +447,7 @@ def choose_site(page: Page, cands: dict[str, Candidates]) -> tuple[str, str]:
     host = (urlsplit(page.url).hostname or "").lower().removeprefix("www.")
     stated = ("title", "application-name", "jsonld-publisher", "dublincore")
     for src, value in order:
-        value = _clean_site(value or "", page.url, cleanup)
+        value = _clean_site((value() if callable(value) else value) or "", page.url, cleanup)
         address = value.lower().removeprefix("www.") == host
         if cleanup and value and (value.lower().startswith("www.") or address and not weak):
             # "www.bike-magazin.de", "die-tagespost.de": an address where the page may
@@ -509,6 +509,8 @@ def _host_as_spelled(page: Page, h: dict) -> str:
         if not target:
             continue
         for chunk in texts:
+            if target not in _host_fold(chunk):
+                continue
             words = re.findall(r"[\w.&'’-]+", chunk)
             for i in range(len(words)):
                 for n in range(1, 5):

@@ -12,10 +12,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import snapshots
+from . import snapshots, validate
 from .config import Settings
 from .errors import ClippingsError, NetworkError, SourceError, UsageError
-from .manage import AddResult, add_record, merge_keywords
+from .manage import AddResult, add_record, apply_assignments
 from .model import Record
 
 
@@ -34,7 +34,8 @@ def client_for(settings: Settings):
         user_agent=settings.user_agent or None, email=settings.email or None,
         read_timeout=settings.timeout, connect_timeout=min(10.0, settings.timeout),
         deadline=settings.timeout * 3, max_bytes=int(settings.max_download_mb * 1024 * 1024),
-        per_host=settings.per_host, host_spacing=settings.host_spacing))
+        per_host=settings.per_host, host_spacing=settings.host_spacing,
+        allow_private_addresses=settings.allow_private_addresses))
 
 
 def fetch_source(source: str, settings: Settings, client=None) -> Fetched:
@@ -177,16 +178,12 @@ def add_sources(path: Path, sources: list[str], *, settings: Settings, entry_typ
             record = fetched.record
             untitled = fetched.raw and not record.fields.get("title")
             if entry_type:
-                record.type = entry_type.lower()
-            for name, value in assignments:
-                record.fields[name] = value
+                record.type = validate.check_type(entry_type, force)
+            apply_assignments(record, assignments, tags, force)
             if untitled and not record.fields.get("title"):
                 raise SourceError(
                     f"{source}: no title could be read from the page, so nothing was saved; "
                     "give one with --set title=... and the entry is saved with its snapshot")
-            if tags:
-                record.fields["keywords"] = merge_keywords(record.fields.get("keywords", ""),
-                                                           tags)
             result = add_record(path, record, key=key, force=force, settings=settings)
         except ClippingsError as exc:
             if len(sources) == 1:
@@ -272,7 +269,8 @@ def _field_updates(current: Record, fetched: Record, overwrite: bool) -> dict:
 
 
 def fetch_entries(path: Path, keys: list[str], *, settings: Settings, missing=False,
-                  refresh=False, overwrite=False, on_item=None) -> list[FetchResult]:
+                  refresh=False, overwrite=False, on_item=None,
+                  on_start=None) -> list[FetchResult]:
     """Fetch metadata (and missing snapshots) for existing entries; fill empty fields."""
     from . import bibfile
     from .library import Library
@@ -289,6 +287,8 @@ def fetch_entries(path: Path, keys: list[str], *, settings: Settings, missing=Fa
     fetched: dict[str, Fetched] = {}
     results: dict[str, FetchResult] = {}
     sources = [_source_of(rec) for rec in todo]
+    if on_start:
+        on_start(len(sources))
     for rec, (_, got) in zip(todo, fetch_many(sources, settings)):
         if on_item:
             on_item(rec.key)

@@ -53,7 +53,7 @@ def test_bibtex_maps_biblatex_down(records):
     assert text.startswith("@article{lohse2017dossier,")
     assert re.search(r"journal\s+= \{RBTH\}", text) and "journaltitle" not in text
     assert re.search(r'month\s+= jun # "~26,"', text) and re.search(r"year\s+= 2017,", text)
-    assert "date " not in text and "langid" not in text and "entrysubtype" not in text
+    assert "date " not in text and "langid" not in text
     # German title: protected whole, umlaut as an accent command
     assert re.search(r"title\s+= \{\{Dossier: Deutsch-russische St\{\\\"a\}dtepartnerschaften\}\}",
                      text)
@@ -74,7 +74,7 @@ def test_bibtex_online_becomes_misc_with_url_and_access_note():
 def test_bibtex_is_ascii_for_latin_text_and_keeps_what_latex_cannot_spell(records):
     text = export.export(records, "bibtex")
     assert not re.search(r"[À-ɏ–—„“»«]", text)      # umlauts, dashes, quotes as LaTeX
-    assert "1988--2018" in text and "{\\guillemotright}Partnerst{\\\"a}dte" in text
+    assert "1988{\\textendash}2018" in text and "{\\guillemotright}Partnerst{\\\"a}dte" in text
     assert "origtitle" not in text                  # no classic field
     assert "(Раменское)" in text                    # Cyrillic in a note stays UTF-8
 
@@ -262,11 +262,45 @@ def test_hostile_title_is_text_in_markdown(style):
 
 # -- command line ----------------------------------------------------------------------------
 
-def test_export_defaults_to_din_text_of_the_whole_library(shipped):
+def test_export_defaults_to_din_iso_690_text_of_the_whole_library(shipped):
     result = run("export", library=shipped)
     assert result.exit_code == 0, result.output
-    assert result.output.count("\n\n") == 16
-    assert "LOHSE, PEGGY: Dossier" in result.output
+    assert result.output.count("\n\n") == 16 and result.output.endswith("\n")
+    assert "LOHSE, Peggy, 2017. Dossier" in result.output
+
+
+@pytest.mark.parametrize("fmt", ["text", "html", "markdown", "latex"])
+@pytest.mark.parametrize("style", ["din-iso-690", "plain"])
+def test_rendered_output_ends_with_one_newline(shipped, fmt, style):
+    result = run("export", "rutz2011geschenk", "--format", fmt, "--style", style,
+                 library=shipped)
+    assert result.exit_code == 0, result.output
+    assert result.output.endswith("\n") and not result.output.endswith("\n\n")
+
+
+def test_html_to_a_file_is_a_complete_page(shipped, tmp_path):
+    out = tmp_path / "literatur.html"
+    assert run("export", "--format", "html", "-o", str(out), library=shipped).exit_code == 0
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!doctype html>\n") and page.endswith("</html>\n")
+    assert '<meta charset="utf-8">' in page and '<html lang="de-DE">' in page
+    assert "<title>Literaturverzeichnis</title>" in page
+    assert page.count('class="csl-entry"') == 17
+
+
+def test_html_page_on_request_and_fragment_on_request(shipped, tmp_path):
+    page = run("export", "rutz2011geschenk", "--format", "html", "--standalone",
+               "--title", "Quellen <Forum>", library=shipped)
+    assert page.exit_code == 0 and page.output.startswith("<!doctype html>")
+    assert "<title>Quellen &lt;Forum&gt;</title>" in page.output
+    fragment = run("export", "rutz2011geschenk", "--format", "html", library=shipped)
+    assert fragment.output.startswith('<div class="csl-bib-body">')
+    out = tmp_path / "f.html"
+    assert run("export", "--format", "html", "--fragment", "-o", str(out),
+               library=shipped).exit_code == 0
+    assert out.read_text(encoding="utf-8").startswith('<div class="csl-bib-body">')
+    refused = run("export", "--format", "text", "--standalone", library=shipped)
+    assert refused.exit_code == 2 and "clippings: error:" in refused.output
 
 
 def test_export_to_file_writes_atomically(shipped, tmp_path):

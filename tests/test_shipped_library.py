@@ -148,7 +148,7 @@ FIELD_ORDER = [
     "entrysubtype", "type", "series", "volume", "number", "issue", "edition", "pages",
     "pagetotal", "date", "location", "publisher", "institution", "organization",
     "howpublished", "isbn", "doi", "url", "langid", "language", "keywords", "abstract",
-    "note",
+    "note", "annotation",
 ]
 
 FUNCTION_WORDS = {
@@ -293,9 +293,9 @@ def test_item_10_names_the_partner_town(bib):
 
 
 def test_facts_found_elsewhere_are_noted(bib):
-    assert "russiabeyond.com" in bib.entries["lohse2017dossier"].fields["note"]
-    assert "Oberbürgermeister" in bib.entries[ITEMS[8][0]].fields["note"]
-    assert "Köln" in bib.entries[ITEMS[8][0]].fields["note"]
+    assert "russiabeyond.com" in bib.entries["lohse2017dossier"].fields["annotation"]
+    assert "Oberbürgermeister" in bib.entries[ITEMS[8][0]].fields["annotation"]
+    assert "Köln" in bib.entries[ITEMS[8][0]].fields["annotation"]
     assert "Auswärtig" in bib.entries[ITEMS[1][0]].fields["abstract"]
 
 
@@ -356,3 +356,25 @@ def test_clippings_reads_the_shipped_library():
     blocks, _ = bibfile.parse(LIBRARY.read_text(encoding="utf-8"), str(LIBRARY))
     keys = [b.key for b in blocks if b.kind == "entry"]
     assert sorted(keys) == sorted(key for key, *_ in ITEMS.values())
+
+
+# What a reader of the printed bibliography should see: every other remark is for the
+# team and lives in `annotation`, which biblatex's standard styles do not print.
+READER_NOTES = {
+    "michendorfer2015entspannungspolitik": "Lokalteil Potsdam-Mittelmark.",
+    "grani2016uspecha": "Russischer Titel: «Грани успеха».",
+    "east2011west": "Sonderausgabe, erschienen im OWC Verlag.",
+    "moskauer2011deutsche": "Zweisprachige (deutsch/russische) Sonderbeilage der Moskauer "
+                            "Deutschen Zeitung.",
+}
+
+
+def test_notes_hold_only_what_readers_see(bib):
+    notes = {key: e.fields["note"] for key, e in bib.entries.items() if "note" in e.fields}
+    assert notes == READER_NOTES
+    remarks = {key for key, e in bib.entries.items() if "annotation" in e.fields}
+    assert {"portal2017deutsch", "staedtepartnerschaften2016entwickeln",
+            "kreis2016dueren", "rutz2011geschenk", "leitermann2011besonderheiten",
+            "loktjuschin2011austausch", "grani2016uspecha"} <= remarks
+    assert "Etwa 60 Seiten" in bib.entries["staedtepartnerschaften2016entwickeln"].fields[
+        "annotation"]

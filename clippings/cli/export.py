@@ -11,6 +11,8 @@ from pathlib import Path
 
 import click
 
+# Exports of fewer entries finish too fast to need a progress line.
+EXPORT_PROGRESS_FROM = 500
 FORMAT_NAMES = ("bibtex", "biblatex", "ris", "csljson", "text", "html", "markdown", "latex")
 
 
@@ -59,14 +61,19 @@ def _query_keys(path: Path, text: str) -> list[str]:
               help="Data format, or the markup of formatted references.")
 @click.option("--style", "-s", metavar="S",
               help="CSL style name or .csl file, or plain/unsrt/alpha/unsrtalpha "
-                   "(default: the 'style' setting, din-1505-2).")
+                   "(default: the 'style' setting, din-iso-690).")
 @click.option("--locale", "-l", metavar="L",
               help="CSL locale such as de-DE or en-US (default: the 'locale' setting, "
                    "else the entries' language, else de-DE).")
 @click.option("--output", "-o", "output", metavar="FILE", type=click.Path(dir_okay=False),
               help="Write to FILE (atomically) instead of standard output.")
+@click.option("--standalone/--fragment", default=None,
+              help="HTML: a complete page (<!doctype html>, charset, title) or only the "
+                   "references (default: a page when written to a file with -o).")
+@click.option("--title", metavar="T",
+              help="Title of a standalone HTML page (default: e.g. Literaturverzeichnis).")
 @click.pass_context
-def export(ctx, keys, query, tag, fmt, style, locale, output):
+def export(ctx, keys, query, tag, fmt, style, locale, output, standalone, title):
     """Export entries as a data file or as formatted references.
 
     No KEY, --query or --tag exports the whole library. Formatted references
@@ -76,7 +83,8 @@ def export(ctx, keys, query, tag, fmt, style, locale, output):
     Examples:
       clippings export --format bibtex -o refs.bib
       clippings export lohse2017dossier rutz2011geschenk --style apa --format html
-      clippings export --tag presse --style din-1505-2 --locale de-DE
+      clippings export --tag presse --style din-iso-690 --locale de-DE
+      clippings export --format html -o literatur.html   # a complete page
       clippings export --format csljson -o refs.json   # pandoc --citeproc --bibliography
     """
     from .base import library_path, settings_for
@@ -86,8 +94,18 @@ def export(ctx, keys, query, tag, fmt, style, locale, output):
     settings = settings_for(path)
     lib = Library.load(path, settings)
     records = _select(lib, path, keys, query, tag)
-    text = run_export(records, fmt.lower(), style or settings.style,
-                      locale or _configured_locale(path))
+    fmt = fmt.lower()
+    if standalone is None:   # a file of HTML is opened in a browser: give it a whole page
+        standalone = bool(output) and fmt == "html"
+    if title and not standalone:
+        from ..errors import UsageError
+        raise UsageError("--title is for a standalone HTML page (--format html --standalone)")
+    from ..progress import Progress
+    with Progress("exporting", len(records), noun="entries", ticking=True, counts=False,
+                  min_total=EXPORT_PROGRESS_FROM):
+        text = run_export(records, fmt, style or settings.style,
+                          locale or _configured_locale(path), standalone=standalone,
+                          title=title)
     if output:
         atomic_write(Path(output), text.encode("utf-8"))
         click.echo(f"wrote {len(records)} entries to {output}", err=True)
@@ -98,7 +116,7 @@ def export(ctx, keys, query, tag, fmt, style, locale, output):
 @click.command("cite")
 @click.argument("keys", nargs=-1, required=True)
 @click.option("--style", "-s", metavar="S", help="CSL style name or .csl file, or a pybtex "
-              "style (default: the 'style' setting, din-1505-2).")
+              "style (default: the 'style' setting, din-iso-690).")
 @click.option("--locale", "-l", metavar="L", help="CSL locale such as de-DE or en-US.")
 @click.pass_context
 def cite(ctx, keys, style, locale):

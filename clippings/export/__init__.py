@@ -83,16 +83,48 @@ def find_style(name: str) -> Style:
     return Style(name, "csl", csl.style_path(name))
 
 
-def export(records: Iterable[Record], fmt: str, style: str = "din-1505-2",
-           locale: str | None = None) -> str:
-    """The text of `records` exported as `fmt` (a name in FORMATS)."""
+DEFAULT_STYLE = "din-iso-690"   # shipped in styles/; see docs/decisions.md
+
+
+def export(records: Iterable[Record], fmt: str, style: str = DEFAULT_STYLE,
+           locale: str | None = None, standalone: bool = False,
+           title: str | None = None) -> str:
+    """The text of `records` exported as `fmt` (a name in FORMATS).
+
+    `standalone` (HTML only) wraps the references in a complete page with `title`."""
     f = find_format(fmt)
     records = list(records)
+    if standalone and f.name != "html":
+        raise UsageError("a standalone page is made only for --format html")
     if not f.rendered:
         return _function(f.dump)(records)
     found = find_style(style)
     entries = _function(ENGINES[found.engine]["render"])(records, found, f, locale)
-    return join_entries(entries, f.name)
+    body = join_entries(entries, f.name)
+    if standalone:
+        lang = locale or default_locale(records)
+        return html_page(body, title or page_title(lang), lang)
+    return body
+
+
+# The page title when none is given, by language; English for the rest.
+_PAGE_TITLES = {"de": "Literaturverzeichnis", "ru": "Список литературы",
+                "fr": "Bibliographie", "en": "References"}
+
+
+def page_title(locale: str) -> str:
+    return _PAGE_TITLES.get(locale.split("-")[0].lower(), "References")
+
+
+def html_page(body: str, title: str, lang: str) -> str:
+    """A complete HTML5 page around an HTML fragment (the fragment is already escaped)."""
+    from html import escape
+    return ("<!doctype html>\n"
+            f'<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
+            f"<title>{escape(title)}</title>\n"
+            "<style>.csl-entry { margin-bottom: 0.6em; padding-left: 2em; "
+            "text-indent: -2em; }</style>\n"
+            f"</head>\n<body>\n<h1>{escape(title)}</h1>\n{body}</body>\n</html>\n")
 
 
 def join_entries(entries: list[str], fmt: str) -> str:
@@ -104,7 +136,7 @@ def join_entries(entries: list[str], fmt: str) -> str:
     return "\n\n".join(entries) + "\n"
 
 
-def cite(records: Iterable[Record], style: str = "din-1505-2",
+def cite(records: Iterable[Record], style: str = DEFAULT_STYLE,
          locale: str | None = None) -> str:
     """The in-text citation of `records` together, as plain text: "(Lohse 2017)"."""
     found = find_style(style)
@@ -112,13 +144,19 @@ def cite(records: Iterable[Record], style: str = "din-1505-2",
 
 
 def styles(pattern: str = "") -> list[tuple[str, str]]:
-    """(name, title) of every available style whose name or title contains `pattern`."""
+    """(name, title) of every available style whose name or title contains `pattern`
+    at the start of a word: `din` finds "din-1505-2" and "DIN ISO 690", not
+    "Edinburgh" or "Building"."""
+    import re
     from . import csl
     from .bibtex import PYBTEX_TITLES
-    needle = pattern.casefold()
     found = [(n, PYBTEX_TITLES[n]) for n in PYBTEX_STYLES]
     found += csl.collection_styles()
-    return [(n, t) for n, t in found if needle in n.casefold() or needle in t.casefold()]
+    if not pattern:
+        return found
+    # At a word start: not preceded by a letter or digit (so "din" is not in "Edinburgh").
+    word = re.compile(r"(?<![^\W_])" + re.escape(pattern), re.IGNORECASE)
+    return [(n, t) for n, t in found if word.search(n) or word.search(t)]
 
 
 def default_locale(records: list[Record]) -> str:

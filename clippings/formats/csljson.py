@@ -55,6 +55,7 @@ Fields (biblatex <-> CSL)::
     url doi isbn issn           URL DOI ISBN ISSN
     langid                      language (BCP 47; an unknown code stays in `language`)
     abstract note               abstract note ("Citation Key: x" lines become the key)
+    annotation                  annote
     keywords                    keyword ("a, b, c")
     type                        genre             howpublished  medium
     eventtitle venue            event-title (<- event) event-place
@@ -146,7 +147,7 @@ _SIMPLE = (
     ("url", "URL"), ("doi", "DOI"), ("isbn", "ISBN"), ("issn", "ISSN"),
     ("abstract", "abstract"), ("type", "genre"), ("howpublished", "medium"),
     ("eventtitle", "event-title"), ("eventtitle", "event"), ("venue", "event-place"),
-    ("pubstate", "status"),
+    ("pubstate", "status"), ("annotation", "annote"),
 )
 _DATES = (("date", "issued"), ("urldate", "accessed"), ("origdate", "original-date"),
           ("eventdate", "event-date"))

@@ -14,8 +14,18 @@ Two analyzers, each usable as `whoosh.fields.TEXT(analyzer=...)`:
   way: `Städtepartnerschaften` is indexed as itself plus `stadt`, `partnerschaft`.
 - Cyrillic words go through the Russian chain: lower case, ё→е, stress marks
   dropped, Russian stop words, Snowball Russian stemming. When indexing, the word is
-  also indexed in Latin letters, German and English transliteration, each through
-  the German chain: `Волгоград` is found by `Wolgograd` and `Volgograd`.
+  also indexed in Latin letters, each through the German chain: German (Duden, the
+  spelling of citation keys) and English transliteration (`clippings.textnorm`), and
+  the schemes of the `iuliia` package: ISO 9 / GOST 7.79 and the scholarly system
+  (`Železnogorsk`, also found as `Zeleznogorsk`, since accents are dropped), ALA-LC
+  (`Ekaterinburg`), BGN/PCGN and Wikipedia's (`Yekaterinburg`). A word with ё is
+  transliterated with ё and with е (`Ёлкина`: `Jolkina` and `Jelkina`), since
+  writers often leave the dots off. `Волгоград` is found by `Wolgograd` and
+  `Volgograd`.
+- Place names, when indexing: a name of a Russian or German town (one to three words,
+  capitalised) also yields every other name of that place in GeoNames, at the same
+  positions (`places`): `Köln` is found by `Cologne` and `Кёльн`, `Москва` by `Moskau`
+  and `Moscow`, `Sankt Petersburg` by `"Saint Petersburg"`.
 
 At query time every word gives exactly one term (no splitting, no transliteration),
 so phrases and AND queries work as written: compounds are split only in the index,
@@ -41,6 +51,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Any, Callable, Iterable, Iterator
 
 import Stemmer  # PyStemmer: Snowball 3 in C, faster and better (-erin/-innen) than whoosh's
@@ -56,13 +67,15 @@ __all__ = ["make_analyzer", "make_phonetic_analyzer", "analysis_signature", "ANA
 
 # Bump when a change to this module or decompound.py changes the terms of any text;
 # analysis_signature() adds the stemmer's and the word lists' versions to it.
-ANALYZER_VERSION = 1
+ANALYZER_VERSION = 2
 
 # A run of letters and digits (with soft hyphens and combining marks inside, which
 # are removed later), or a number with inner dots/commas (1.000, 3,5).
 TOKEN_PATTERN = r"\d+(?:[.,]\d+)+|[^\W_][\w\u00ad\u0300-\u036f]*"
 
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
+_TOKEN_RE = re.compile(TOKEN_PATTERN)
+_SIGNS = re.compile("[\u02b9\u02ba\u02bc\u2019\u201d'\"`]")
 _MARKS = re.compile("[\u00ad\u0300-\u036f]")
 _PLAIN = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss", "ẞ": "ss"})
 _TWO_LETTER = re.compile(r"(?<![aeiouq])(?:ae|oe|ue)")
@@ -175,15 +188,44 @@ class _TermFilter(Filter):
                 yield t
 
 
+@lru_cache(maxsize=1)
+def _iuliia_schemas() -> list[Any]:
+    """Loaded when indexing needs them: `search` never does."""
+    import iuliia
+
+    return [iuliia.GOST_779, iuliia.SCIENTIFIC, iuliia.ALA_LC, iuliia.BGN_PCGN,
+            iuliia.WIKIPEDIA]
+
+
+def latin_spellings(word: str) -> list[str]:
+    """A lower-case Cyrillic word in every Latin spelling search knows (module doc), with
+    and without ё; raw (accents kept), duplicates removed, German first."""
+    forms = [word] if "ё" not in word else [word, word.replace("ё", "е")]
+    out: list[str] = []
+    for form in forms:
+        for scheme in ("de", "en"):
+            out.append(transliterate_ru(form, scheme))
+        for schema in _iuliia_schemas():
+            out.append(schema.translate(form))
+    # iuliia writes ь/ъ as modifier letters (ʹ ʺ) in some schemes: not part of a word
+    out = [unicodedata.normalize("NFC", _SIGNS.sub("", w)) for w in out]
+    return [w for w in dict.fromkeys(out) if not _CYRILLIC.search(w)]
+
+
+
 class MixedLanguageFilter(_TermFilter):
     """German chain for Latin words, Russian chain (+ Latin transliterations when
-    indexing) for Cyrillic ones; German compounds split when indexing."""
+    indexing) for Cyrillic ones; German compounds split when indexing; other names of
+    the places named in the text added when indexing (`places`)."""
 
-    _config = ("decompound",)
+    _config = ("decompound", "places")
 
-    def __init__(self, decompound: bool = True) -> None:
+    def __init__(self, decompound: bool = True, places: bool = True) -> None:
         super().__init__()
         self.decompound = decompound
+        self.places = places
+        self._place_index: Any = None
+        self._place_terms: dict[int, list[tuple[int, str]]] = {}
         self._stem_de = _cached(Stemmer.Stemmer("german").stemWord)
         self._stem_ru = _cached(Stemmer.Stemmer("russian").stemWord)
         self._stops_de = _fold_stops(stopwords_for_language("de"))
@@ -220,13 +262,149 @@ class MixedLanguageFilter(_TermFilter):
             return self._latin(w, index, split=True)
         if w in self._stops_ru:
             return None
-        out = [self._stem_ru(w)]
+        stem = self._stem_ru(w)
+        out = [stem]
         if index:
-            for scheme in ("de", "en"):
-                latin = self._latin(_clean(transliterate_ru(w, scheme)), False, split=False)
+            # from the word as written: ё kept (Ёлкина -> Jolkina as well as Jelkina);
+            # and from its stem, so an inflected name meets its Latin base form
+            # (Железногорска -> Zheleznogorsk, since the German stemmer keeps the -a)
+            raw = _MARKS.sub("", unicodedata.normalize("NFC", word.lower()))
+            spellings = latin_spellings(raw)
+            if stem != w and len(stem) >= 4:
+                spellings += latin_spellings(stem)
+            for spelling in spellings:
+                latin = self._latin(_clean(spelling), False, split=False)
                 if latin and latin[0] not in out:
                     out.append(latin[0])
         return tuple(out)
+
+    # -- place names -------------------------------------------------------------------
+
+    def _places(self) -> tuple[dict[str, tuple[int, ...]], tuple[tuple[str, ...], ...]]:
+        """Loaded on first use (indexing only): name key -> places, and the places."""
+        if self._place_index is None:
+            from clippings.search.places import load_place_keys, load_place_names
+
+            places = load_place_names()
+            # Stemming 80,000 names takes a second: the keys ship precomputed and are
+            # used when they were made by this analysis (else computed here).
+            keys = load_place_keys(self.place_key_signature())
+            if keys is None or len(keys) != len(places):
+                keys = tuple(self.place_keys(names) for names in places)
+            index: dict[str, set[int]] = {}
+            for number, place_keys in enumerate(keys):
+                for key in place_keys:
+                    index.setdefault(key, set()).add(number)
+            self._place_index = {k: tuple(sorted(v)) for k, v in index.items()}, places
+        return self._place_index
+
+    @staticmethod
+    def place_key_signature() -> str:
+        from importlib.metadata import version
+
+        return f"analysis-{ANALYZER_VERSION} pystemmer-{version('pystemmer')}"
+
+    def place_keys(self, names: Iterable[str]) -> tuple[str, ...]:
+        """The lookup keys of one place's names (stems of the words, stop words out)."""
+        return tuple(dict.fromkeys(k for k in map(self._place_key, names) if k))
+
+    def _key_word(self, word: str) -> str | None:
+        """A word as place names are looked up: its stem (Петербурга and Петербург,
+        Kölns and Köln meet); None for stop words."""
+        w = _clean(word)
+        if _CYRILLIC.search(w):
+            return None if w in self._stops_ru else self._stem_ru(w)
+        w = german_fold(w)
+        return None if w in self._stops_de else self._stem_de(w)
+
+    def _place_key(self, name: str) -> str:
+        words = [self._key_word(m.group()) for m in _TOKEN_RE.finditer(name)]
+        return " ".join(w for w in words if w)
+
+    def _name_terms(self, word: str) -> tuple[str, ...]:
+        """A word of a place name as indexed, without compound parts (Rothenburg is not
+        indexed as Roth + Burg for every mention of the town)."""
+        w = _clean(word)
+        if not w:
+            return ()
+        if _CYRILLIC.search(w):
+            return self.terms(word, True) or ()
+        return self._latin(w, False, split=False) or ()
+
+    def _place_terms_of(self, number: int) -> list[tuple[int, str]]:
+        """(word offset in its name, term) for every name of place `number`, once each."""
+        terms = self._place_terms.get(number)
+        if terms is None:
+            seen: set[tuple[int, str]] = set()
+            terms = []
+            for name in self._places()[1][number]:
+                words = [m.group() for m in _TOKEN_RE.finditer(name)
+                         if self._key_word(m.group())]
+                for offset, word in enumerate(words):
+                    for term in self._name_terms(word):
+                        if (offset, term) not in seen:
+                            seen.add((offset, term))
+                            terms.append((offset, term))
+            self._place_terms[number] = terms
+        return terms
+
+    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
+        """The base filter's loop, plus: after each word, the other names of a place
+        whose name (of one to three words) ends with it, when indexing."""
+        if not self.places:
+            yield from super().__call__(tokens)
+            return
+        pos: int | None = None
+        recent: list[tuple[str, int, bool]] = []   # last words: (key word, pos, capital)
+        last_pos: dict[str, int] = {}              # a term's last position: never go back
+        for t in tokens:
+            word = t.text
+            indexing = t.mode == "index"
+            terms = self.terms(word, indexing)
+            if terms is None:                      # stop word
+                if not t.removestops:
+                    t.text = _clean(t.text)
+                    t.stopped = True
+                    yield t
+                continue
+            if t.positions:
+                pos = t.pos if pos is None else pos + 1
+                t.pos = pos
+            if not terms:
+                continue
+            t.stopped = False
+            for term in terms:
+                t.text = term
+                yield t
+            if not indexing:
+                continue
+            here = t.pos if t.positions else 0
+            for term in terms:
+                last_pos[term] = here
+            recent = (recent + [(self._key_word(word) or "", here, word[:1].isupper())])[-3:]
+            yield from self._place_names(t, recent, last_pos)
+
+    def _place_names(self, t: Token, recent: list[tuple[str, int, bool]],
+                     last_pos: dict[str, int]) -> Iterator[Token]:
+        index = self._places()[0]
+        for n in (3, 2, 1):
+            if len(recent) < n or not recent[-n][2]:
+                continue
+            found = index.get(" ".join(k for k, _, _ in recent[-n:]))
+            if not found:
+                continue
+            starts = [p for _, p, _ in recent[-n:]]
+            pos = t.pos
+            for number in found:
+                for offset, term in self._place_terms_of(number):
+                    at = starts[min(offset, n - 1)]
+                    if last_pos.get(term, -1) >= at:
+                        continue
+                    last_pos[term] = at
+                    t.text, t.pos = term, at
+                    yield t
+            t.pos = pos
+            return
 
 
 # Spelling classes, longest first. "S" stands for the sh sound (ш, ж: sch/sh/zh),
@@ -306,12 +484,14 @@ class PhoneticKeyFilter(_TermFilter):
                 return ()
             return (phonetic_key(w),)
         keys: list[str] = []
-        for scheme in ("de", "en"):
-            latin = _clean(transliterate_ru(w, scheme))
-            if latin.isascii():
-                k = phonetic_key(latin)
-                if k not in keys:
-                    keys.append(k)
+        raw = _MARKS.sub("", unicodedata.normalize("NFC", word.lower()))
+        for form in dict.fromkeys((raw, w)):          # with ё (Jolkina) and without
+            for scheme in ("de", "en"):
+                latin = _clean(transliterate_ru(form, scheme))
+                if latin.isascii():
+                    k = phonetic_key(latin)
+                    if k not in keys:
+                        keys.append(k)
         return tuple(keys)
 
 
@@ -331,6 +511,9 @@ def analysis_signature() -> str:
     from importlib.metadata import version
 
     from clippings.search.decompound import DATA_FILE, PLACES_FILE
+    from clippings.search.places import PLACES_DATA
 
     return (f"analysis-{ANALYZER_VERSION};pystemmer-{version('pystemmer')};"
-            f"nouns-{DATA_FILE.stat().st_size}-{PLACES_FILE.stat().st_size}")
+            f"iuliia-{version('iuliia')};"
+            f"nouns-{DATA_FILE.stat().st_size}-{PLACES_FILE.stat().st_size};"
+            f"places-{PLACES_DATA.stat().st_size}")

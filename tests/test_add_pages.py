@@ -70,3 +70,41 @@ def test_name_in_parentheses_closing_the_article_is_its_author(library):
     entry = json.loads(result.stdout)["entry"]
     assert entry["author"] == "Beispielfrau, Marie"
     assert entry["journaltitle"] == "Kreisblatt"
+
+
+def test_doi_record_keeps_article_number_and_series(library):
+    from test_adding import _settings
+    article = {"status": "ok", "message": {
+        "DOI": "10.1234/eid.5", "type": "journal-article", "title": ["Partnerstädte im Vergleich"],
+        "author": [{"family": "Beispiel", "given": "Lena"}], "container-title": ["Urban Studies"],
+        "volume": "7", "article-number": "e0412", "issued": {"date-parts": [[2021, 3, 2]]}}}
+    chapter = {"status": "ok", "message": {
+        "DOI": "10.1234/lncs.9", "type": "proceedings-article", "title": ["Städte im Netz"],
+        "author": [{"family": "Muster", "given": "Jan"}], "volume": "9233",
+        "container-title": ["Lecture Notes in Computer Science", "Euro-Par 2015"],
+        "issued": {"date-parts": [[2015]]}}}
+    with TestServer() as server:
+        for doi, answer in (("10.1234/eid.5", article), ("10.1234/lncs.9", chapter)):
+            server.route(f"/crossref/works/{doi}",
+                         send(200, json.dumps(answer).encode(), "application/json"))
+        _settings(library, server)
+        first = run("add", "10.1234/eid.5", "--json", library=library)
+        second = run("add", "https://doi.org/10.1234/lncs.9", "--json", library=library)
+    assert first.exit_code == 0, first.output
+    entry = json.loads(first.stdout)["entry"]
+    assert entry["eid"] == "e0412" and entry["journaltitle"] == "Urban Studies"
+    assert second.exit_code == 0, second.output
+    entry = json.loads(second.stdout)["entry"]
+    assert entry["series"] == "Lecture Notes in Computer Science"
+    assert entry["booktitle"] == "Euro-Par 2015" and entry["number"] == "9233"
+    text = library.read_text(encoding="utf-8")
+    assert "eid" in text and "series" in text
+
+
+def test_a_missing_page_on_fetch_is_the_sources_problem(library):
+    with TestServer() as server:
+        server.route("/weg", send(404, b"nope"))
+        assert run("add", "--no-fetch", "--key", "weg", "--set", f"url={server.url('/weg')}",
+                   "--set", "title=Weg", library=library).exit_code == 0
+        result = run("fetch", "weg", library=library)
+    assert result.exit_code == 1 and "not found (HTTP 404)" in result.stderr

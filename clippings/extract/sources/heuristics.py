@@ -266,19 +266,23 @@ def byline_after_heading(page: Page) -> str:
         if not after or not isinstance(el.tag, str) or el.tag in ("script", "style") or \
                 h1 in el.iterancestors():
             continue
-        text = text_of(el)
-        if not text:
-            continue
         checked += 1
-        if checked > 25:
+        if checked > 40:
             break
-        if len(text) <= 100 and _BYLINE_PREFIX.match(text):
+        if len(el) > 6:
+            continue   # a container: its own short children are looked at one by one
+        text = text_of(el)
+        if text and len(text) <= 100 and _BYLINE_PREFIX.match(text):
             return text
     return ""
 
 
 # "… bleibt spannend. (Christian P. Stadtfeld)", "Text: Jens Steglich", "von Jens Steglich"
 _END_PAREN = re.compile(r"\(([A-ZÄÖÜ][\w.'’-]+(?:\s+[A-ZÄÖÜ][\w.'’-]*){1,3})\)\W{0,4}$")
+
+
+_SOURCE_WORDS = re.compile(r"zeitung|post\b|rundschau|anzeiger|presse|nachrichten|kurier|"
+                           r"blatt\b|agentur|verlag|redaktion|news|online|radio|tv\b|funk", re.I)
 
 
 def end_bylines(page: Page) -> list[str]:
@@ -290,14 +294,16 @@ def end_bylines(page: Page) -> list[str]:
     root = next((el for el in body.iter("article") if not in_furniture(el)), None)
     root = root if root is not None else next(
         (el for el in body.iter("main")), body)
-    paragraphs = [p for p in root.iter("p", "address") if text_of(p) and not in_furniture(p)]
+    last = list(root.iter("p", "address"))[-12:]
+    paragraphs = [p for p in last if not in_furniture(p) and text_of(p)]
     out: list[str] = []
     for p in reversed(paragraphs[-4:]):
         text = text_of(p)
         if len(text) <= 80 and _BYLINE_PREFIX.match(text):
             out.append(text)
         m = _END_PAREN.search(text)
-        if m and len(text) > 40:   # a name closing a paragraph of text, not a caption
+        # A name closing a paragraph of text (not a caption), not a source ("(Rheinische Post)").
+        if m and len(text) > 40 and not _SOURCE_WORDS.search(m.group(1)):
             out.append("von " + m.group(1))
     return out
 
@@ -400,13 +406,20 @@ def copyright_names(page: Page) -> list[str]:
     out: list[str] = []
     if page.body is None:
         return out
+    seen = 0
     for el in page.body.iter():
         if not isinstance(el.tag, str):
             continue
         if el.tag != "footer" and not re.search(r"footer|copyright", f"{el.get('class') or ''} "
                                                                    f"{el.get('id') or ''}", re.I):
             continue
-        for m in _COPYRIGHT.finditer(text_of(el)):
+        seen += 1
+        if seen > 4:
+            break
+        text = text_of(el)
+        if "©" not in text and "(c)" not in text.lower() and "copyright" not in text.lower():
+            continue
+        for m in _COPYRIGHT.finditer(text):
             name = m.group(1)
             legal = re.search(r"\b(?:e\.\s?V\.|(?:GmbH|mbH|AG)\b)", name)
             name = (name[:legal.end()] if legal else name).strip(" ,-–")
@@ -437,8 +450,10 @@ def extract(page: Page) -> Candidates:
     out["heading_byline"] = byline_after_heading(page)
     out["end_bylines"] = end_bylines(page)
     out["styled_heads"] = styled_headlines(page)
-    out["prominent"] = prominent_line(page)
-    out["has_h1"] = page.body is not None and next(page.body.iter("h1"), None) is not None
+    h1s = [text_of(h) for h in page.body.iter("h1")] if page.body is not None else []
+    out["has_h1"] = bool(h1s)
+    if all(len(t.split()) <= 4 for t in h1s):   # no h1, or only a site name as h1
+        out["prominent"] = prominent_line(page)
     out["logos"] = logo_names(page)
     out["copyright"] = copyright_names(page)
     out["meta_author"] = [a for a in page.metas("author", "sailthru.author", "parsely-author",

@@ -429,6 +429,19 @@ def test_rename_remove_keywords_through_the_web(editor, bib):
     assert "lohse2017" not in bib.read_text(encoding="utf-8")
 
 
+def test_remove_answers_json_and_keeps_a_parent_that_others_need(editor, bib):
+    CliRunner().invoke(main, ["--library", str(bib), "add", "--no-fetch", "--type",
+                              "incollection", "--key", "kapitel", "--set", "title=Kapitel",
+                              "--set", "author=Rutz, Anna", "--set", f"crossref={KEY}"])
+    token = csrf_of(editor.get(f"/entry/{KEY}").text)
+    refused = editor.post(f"/entry/{KEY}/remove.json", data={"csrf": token})
+    assert refused.status_code == 409 and "kapitel" in refused.text
+    assert f"{{{KEY}," in bib.read_text(encoding="utf-8")
+    done = editor.post("/entry/kapitel/remove.json", data={"csrf": token})
+    assert done.status_code == 200
+    assert done.json() == [{"key": "kapitel", "snapshot_removed": False}]
+
+
 def test_check_this_link_now(editor, bib, http_server):
     url = http_server.route("/gone", send(404, b"not here"))
     CliRunner().invoke(main, ["--library", str(bib), "set", KEY, f"url={url}"])

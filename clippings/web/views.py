@@ -424,7 +424,7 @@ async def remove_view(request):
     done = await run_in_threadpool(remove, cfg.bib_path, [request.path_params["key"]],
                                    False, cfg.settings)
     if wants_json(request):
-        return json_response([{"key": k, "snapshot_removed": s} for k, s in done])
+        return json_response([{"key": d.key, "snapshot_removed": d.snapshot} for d in done])
     return RedirectResponse("/?removed=" + done[0].key, 303)
 
 

@@ -449,6 +449,10 @@ def test_check_this_link_now(editor, bib, http_server):
     assert editor.post(f"/entry/{KEY}/check", data={"csrf": token}).status_code == 303
     assert editor.get(f"/entry/{KEY}.json").json()["link"]["status"] == "broken"
     assert "link-bad" in editor.get("/", params={"q": "Dossier"}).text
+    # The verdict was about that URL: a new URL has none until it is checked.
+    CliRunner().invoke(main, ["--library", str(bib), "set", KEY,
+                              "url=https://example.org/neu"])
+    assert editor.get(f"/entry/{KEY}.json").json()["link"] is None
 
 
 # -- citing and exporting ----------------------------------------------------------------

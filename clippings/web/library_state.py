@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..config import Settings
 from ..library import Library
+from ..links_cache import current_results
 from ..model import Record
 
 
@@ -55,13 +56,16 @@ class LibraryState:
             if self._snapshot is not None and stamps == self._stamps:
                 return self._snapshot
             old = self._snapshot
-            links = _last_links(self.folder)
-            statuses = {k: r.get("status", "") for k, r in links.items()}
             if old is not None and stamps[0] == self._stamps[0]:
                 lib, records, changed = old.lib, old.records, set(old.records)
             else:
                 lib = Library.load(self.path, self.settings)
                 records, changed = self._records(lib, old)
+            # A result belongs to the URL it was made for: an entry whose URL changed
+            # (or a new entry under a removed one's key) has no status yet.
+            links = current_results(self.folder,
+                                    ((k, r.fields) for k, r in records.items()))
+            statuses = {k: r.get("status", "") for k, r in links.items()}
             from ..search import facet_rows
             rows = dict(old.rows) if old is not None else {}
             if old is None or statuses != old.statuses:
@@ -89,8 +93,9 @@ class LibraryState:
         records, changed = {}, set()
         for key in lib.keys():
             rec = old.records.get(key)
+            # The digest covers the entry's text and the @string macros it sees.
             if rec is not None and key in old.lib and \
-                    old.lib.entry_text(key) == lib.entry_text(key):
+                    old.lib.entry_digest(key) == lib.entry_digest(key):
                 records[key] = rec
                 continue
             changed.add(key)
@@ -112,19 +117,3 @@ class LibraryState:
                                  records=list(snap.records.values()))
                     snap.index_checked = True
         return snap
-
-
-def _last_links(folder: Path) -> dict[str, dict]:
-    """key -> its most recent link-check result (the `url` field's first)."""
-    from ..links_cache import load
-    best: dict[str, dict] = {}
-    for result in load(folder).values():
-        key = result.get("key")
-        if not key:
-            continue
-        rank = (result.get("field", "url") == "url", result.get("checked_at", ""))
-        old = best.get(key)
-        if old is None or rank > (old.get("field", "url") == "url",
-                                  old.get("checked_at", "")):
-            best[key] = result
-    return best

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import deque
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Iterator
 
@@ -280,8 +281,10 @@ class MixedLanguageFilter(_TermFilter):
 
     # -- place names -------------------------------------------------------------------
 
-    def _places(self) -> tuple[dict[str, tuple[int, ...]], tuple[tuple[str, ...], ...]]:
-        """Loaded on first use (indexing only): name key -> places, and the places."""
+    def _places(self) -> tuple[dict[str, tuple[int, ...]], tuple[tuple[str, ...], ...],
+                               frozenset[str]]:
+        """Loaded on first use (indexing only): name key -> places, the places, and the
+        keys of the last words of names."""
         if self._place_index is None:
             from clippings.search.places import load_place_keys, load_place_names
 
@@ -295,7 +298,9 @@ class MixedLanguageFilter(_TermFilter):
             for number, place_keys in enumerate(keys):
                 for key in place_keys:
                     index.setdefault(key, set()).add(number)
-            self._place_index = {k: tuple(sorted(v)) for k, v in index.items()}, places
+            ends = frozenset(k.rsplit(" ", 1)[-1] for k in index)
+            self._place_index = ({k: tuple(sorted(v)) for k, v in index.items()}, places,
+                                 ends)
         return self._place_index
 
     @staticmethod
@@ -327,8 +332,8 @@ class MixedLanguageFilter(_TermFilter):
         w = _clean(word)
         if not w:
             return ()
-        if _CYRILLIC.search(w):
-            return self.terms(word, True) or ()
+        if _CYRILLIC.search(w):   # its Latin forms are among the place's names already
+            return () if w in self._stops_ru else (self._stem_ru(w),)
         return self._latin(w, False, split=False) or ()
 
     def _place_terms_of(self, number: int) -> list[tuple[int, str]]:
@@ -355,8 +360,11 @@ class MixedLanguageFilter(_TermFilter):
             yield from super().__call__(tokens)
             return
         pos: int | None = None
-        recent: list[tuple[str, int, bool]] = []   # last words: (key word, pos, capital)
-        last_pos: dict[str, int] = {}              # a term's last position: never go back
+        # the last three words: (key, position, capitalised, terms); a word's key is its
+        # first term (the stem), so a name's words are looked up without more work
+        recent: deque[tuple[str, int, bool, tuple[str, ...]]] = deque(maxlen=3)
+        last_pos: dict[str, int] = {}          # an added term's last position: never back
+        ends: frozenset[str] | None = None
         for t in tokens:
             word = t.text
             indexing = t.mode == "index"
@@ -378,29 +386,33 @@ class MixedLanguageFilter(_TermFilter):
                 yield t
             if not indexing:
                 continue
-            here = t.pos if t.positions else 0
-            for term in terms:
-                last_pos[term] = here
-            recent = (recent + [(self._key_word(word) or "", here, word[:1].isupper())])[-3:]
-            yield from self._place_names(t, recent, last_pos)
+            recent.append((terms[0], t.pos if t.positions else 0, word[:1].isupper(), terms))
+            if ends is None:
+                ends = self._places()[2]
+            if terms[0] in ends:               # the last word of some place's name
+                yield from self._place_names(t, list(recent), last_pos)
 
-    def _place_names(self, t: Token, recent: list[tuple[str, int, bool]],
+    def _place_names(self, t: Token, recent: list[tuple[str, int, bool, tuple[str, ...]]],
                      last_pos: dict[str, int]) -> Iterator[Token]:
         index = self._places()[0]
         for n in (3, 2, 1):
             if len(recent) < n or not recent[-n][2]:
                 continue
-            found = index.get(" ".join(k for k, _, _ in recent[-n:]))
+            found = index.get(" ".join(r[0] for r in recent[-n:]))
             if not found:
                 continue
-            starts = [p for _, p, _ in recent[-n:]]
+            starts = [r[1] for r in recent[-n:]]
+            seen = dict(last_pos)              # the text's own terms are there already
+            for _, at, _, terms in recent[-n:]:
+                for term in terms:
+                    seen[term] = max(seen.get(term, -1), at)
             pos = t.pos
             for number in found:
                 for offset, term in self._place_terms_of(number):
                     at = starts[min(offset, n - 1)]
-                    if last_pos.get(term, -1) >= at:
+                    if seen.get(term, -1) >= at:
                         continue
-                    last_pos[term] = at
+                    seen[term] = last_pos[term] = at
                     t.text, t.pos = term, at
                     yield t
             t.pos = pos

@@ -24,7 +24,7 @@ Two analyzers, each usable as `whoosh.fields.TEXT(analyzer=...)`:
   `Volgograd`.
 - Place names, when indexing: a name of a Russian or German town (one to three words,
   capitalised) also yields every other name of that place in GeoNames, at the same
-  positions (`places`): `Köln` is found by `Cologne` and `Кёльн`, `Москва` by `Moskau`
+  positions, at its first mention in a text (`places`): `Köln` is found by `Cologne` and `Кёльн`, `Москва` by `Moskau`
   and `Moscow`, `Sankt Petersburg` by `"Saint Petersburg"`.
 
 At query time every word gives exactly one term (no splitting, no transliteration),
@@ -364,6 +364,7 @@ class MixedLanguageFilter(_TermFilter):
         # first term (the stem), so a name's words are looked up without more work
         recent: deque[tuple[str, int, bool, tuple[str, ...]]] = deque(maxlen=3)
         last_pos: dict[str, int] = {}          # an added term's last position: never back
+        done: set[int] = set()                 # places whose other names are in already
         ends: frozenset[str] | None = None
         for t in tokens:
             word = t.text
@@ -390,29 +391,37 @@ class MixedLanguageFilter(_TermFilter):
             if ends is None:
                 ends = self._places()[2]
             if terms[0] in ends:               # the last word of some place's name
-                yield from self._place_names(t, list(recent), last_pos)
+                yield from self._place_names(t, list(recent), last_pos, done)
 
     def _place_names(self, t: Token, recent: list[tuple[str, int, bool, tuple[str, ...]]],
-                     last_pos: dict[str, int]) -> Iterator[Token]:
+                     last_pos: dict[str, int], done: set[int]) -> Iterator[Token]:
+        """The other names of the place(s) named by the last words, at their positions;
+        once per text and place (enough to be found; the text's own spelling keeps its
+        frequency for ranking, and a long text full of "Moskau" stays cheap)."""
         index = self._places()[0]
         for n in (3, 2, 1):
             if len(recent) < n or not recent[-n][2]:
                 continue
-            found = index.get(" ".join(r[0] for r in recent[-n:]))
+            found = index.get(recent[-1][0] if n == 1 else
+                              " ".join(r[0] for r in recent[-n:]))
             if not found:
                 continue
+            todo = [number for number in found if number not in done]
+            if not todo:
+                return
+            done.update(todo)
             starts = [r[1] for r in recent[-n:]]
-            seen = dict(last_pos)              # the text's own terms are there already
+            own: dict[str, int] = {}           # the text's own terms are there already
             for _, at, _, terms in recent[-n:]:
                 for term in terms:
-                    seen[term] = max(seen.get(term, -1), at)
+                    own[term] = at
             pos = t.pos
-            for number in found:
+            for number in todo:
                 for offset, term in self._place_terms_of(number):
                     at = starts[min(offset, n - 1)]
-                    if seen.get(term, -1) >= at:
+                    if own.get(term, -1) >= at or last_pos.get(term, -1) >= at:
                         continue
-                    seen[term] = last_pos[term] = at
+                    last_pos[term] = at
                     t.text, t.pos = term, at
                     yield t
             t.pos = pos

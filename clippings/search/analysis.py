@@ -360,9 +360,9 @@ class MixedLanguageFilter(_TermFilter):
             yield from super().__call__(tokens)
             return
         pos: int | None = None
-        # the last three words: (key, position, capitalised, terms); a word's key is its
+        # the last three capitalised words: (key, position, terms); a word's key is its
         # first term (the stem), so a name's words are looked up without more work
-        recent: deque[tuple[str, int, bool, tuple[str, ...]]] = deque(maxlen=3)
+        recent: deque[tuple[str, int, tuple[str, ...]]] = deque(maxlen=3)
         last_pos: dict[str, int] = {}          # an added term's last position: never back
         done: set[int] = set()                 # places whose other names are in already
         ends: frozenset[str] | None = None
@@ -387,20 +387,23 @@ class MixedLanguageFilter(_TermFilter):
                 yield t
             if not indexing:
                 continue
-            recent.append((terms[0], t.pos if t.positions else 0, word[:1].isupper(), terms))
+            if not word[:1].isupper():         # names are capitalised (stop words aside)
+                recent.clear()
+                continue
+            recent.append((terms[0], t.pos if t.positions else 0, terms))
             if ends is None:
                 ends = self._places()[2]
             if terms[0] in ends:               # the last word of some place's name
                 yield from self._place_names(t, list(recent), last_pos, done)
 
-    def _place_names(self, t: Token, recent: list[tuple[str, int, bool, tuple[str, ...]]],
+    def _place_names(self, t: Token, recent: list[tuple[str, int, tuple[str, ...]]],
                      last_pos: dict[str, int], done: set[int]) -> Iterator[Token]:
         """The other names of the place(s) named by the last words, at their positions;
         once per text and place (enough to be found; the text's own spelling keeps its
         frequency for ranking, and a long text full of "Moskau" stays cheap)."""
         index = self._places()[0]
         for n in (3, 2, 1):
-            if len(recent) < n or not recent[-n][2]:
+            if len(recent) < n:
                 continue
             found = index.get(recent[-1][0] if n == 1 else
                               " ".join(r[0] for r in recent[-n:]))
@@ -412,7 +415,7 @@ class MixedLanguageFilter(_TermFilter):
             done.update(todo)
             starts = [r[1] for r in recent[-n:]]
             own: dict[str, int] = {}           # the text's own terms are there already
-            for _, at, _, terms in recent[-n:]:
+            for _, at, terms in recent[-n:]:
                 for term in terms:
                     own[term] = at
             pos = t.pos

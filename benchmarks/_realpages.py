@@ -27,6 +27,87 @@ DEFAULT_PAGES = ROOT.parent / "shared" / "realpages"
 Result = dict
 Row = dict          # {"page", "url", "gold_date", TOOL: Result, ...}
 
+GOLD_METADATA = ROOT / "benchmarks" / "gold_metadata.json"
+
+
+def fold(text: str | None) -> str:
+    """Text compared as a reader compares it: case, quotes, dashes and spacing ignored."""
+    import re
+    return re.sub(r"[\W_]+", "", (text or "").lower())
+
+
+def title_ok(result: Result, row: Row) -> bool | None:
+    gold = (row.get("gold") or {}).get("title")
+    return None if gold is None else fold(result.get("title")) in {fold(g) for g in gold}
+
+
+def site_ok(result: Result, row: Row) -> bool | None:
+    gold = (row.get("gold") or {}).get("site")
+    return None if gold is None else fold(result.get("site")) in {fold(g) for g in gold}
+
+
+def _family_key(family: str) -> str:
+    words = family.split()   # "von Ritter" and "Ritter" are the same person's family name
+    return fold(words[-1]) if words else ""
+
+
+def authors_ok(result: Result, row: Row) -> bool | None:
+    """The persons of the byline, compared by family name (organisations left out)."""
+    gold = (row.get("gold") or {}).get("authors")
+    if gold is None:
+        return None
+    found = {_family_key(f) for f in result.get("persons") or []}
+    return found == {_family_key(f) for f in gold}
+
+
+def date_ok(result: Result, row: Row) -> bool | None:
+    return result.get("date") == row["gold_date"]
+
+
+# Fields judged against gold labels: (label, test). A test answers None where the page
+# has no label for that field; such pages are left out of that field's figure.
+JUDGED: list[tuple[str, Callable[[Result, Row], bool | None]]] = [
+    ("date", date_ok), ("title", title_ok), ("authors", authors_ok), ("publication", site_ok)]
+
+
+def load_gold_metadata() -> dict[str, dict]:
+    """benchmarks/gold_metadata.json: hand-judged title, authors and publication per page."""
+    if not GOLD_METADATA.is_file():
+        return {}
+    data = json.loads(GOLD_METADATA.read_text(encoding="utf-8"))
+    return {k: v for k, v in data.items() if not k.startswith("_")}
+
+
+def judged_share(rows: list[Row], tool: str, test) -> tuple[float, int]:
+    """(share of judged pages on which `tool` is right, number of judged pages)."""
+    verdicts = [test(r[tool], r) for r in rows]
+    judged = [v for v in verdicts if v is not None]
+    return (sum(judged) / len(judged) if judged else 0.0), len(judged)
+
+
+def site_of(url: str) -> str:
+    from urllib.parse import urlsplit
+    host = (urlsplit(url).hostname or "").lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def failures(rows: list[Row], tool: str) -> list[str]:
+    """One line per page and field where `tool` disagrees with the gold labels."""
+    out = []
+    for label, test in JUDGED:
+        for r in rows:
+            if test(r[tool], r) is False:
+                gold = r["gold_date"] if label == "date" else (r.get("gold") or {}).get(
+                    {"publication": "site"}.get(label, label))
+                got = {"date": r[tool].get("date"), "title": r[tool].get("title"),
+                       "authors": r[tool].get("persons"), "publication": r[tool].get("site")}[label]
+                src = (r[tool].get("sources") or {}).get(
+                    {"publication": "journaltitle", "authors": "author"}.get(label, label))
+                out.append(f"  {label:<11} {r['page']}  got {got!r}"
+                           + (f" [{src}]" if src else "") + f"  want {gold!r}")
+    return out
+
+
 FIGURES: list[tuple[str, Callable[[Result, Row], bool]]] = [
     ("date accuracy", lambda d, r: d["date"] == r["gold_date"]),
     ("date found", lambda d, r: bool(d["date"])),
@@ -59,18 +140,21 @@ def gold_or_message(pages: Path) -> dict[str, dict] | None:
     return gold
 
 
-def run_clippings(raw: bytes, url: str, with_text: bool,
-                  content_type: str | None = None) -> tuple[Result, float]:
-    """clippings' HTML chain on one page, and the seconds it took."""
+def run_clippings(raw: bytes, url: str, with_text: bool, content_type: str | None = None,
+                  rules: frozenset | None = None) -> tuple[Result, float]:
+    """clippings' HTML chain on one page (with only `rules` of its optional rules, if
+    given), and the seconds it took."""
     from clippings.extract import html
 
     start = time.perf_counter()
-    result = html.extract(raw, url, with_text=with_text, content_type=content_type)
+    kwargs = {} if rules is None else {"rules": rules}
+    result = html.extract(raw, url, with_text=with_text, content_type=content_type, **kwargs)
     elapsed = time.perf_counter() - start
     rec = result.record
     return {"date": rec.get("date"), "title": rec.get("title"), "subtitle": rec.get("subtitle"),
             "site": rec.get("journaltitle"), "type": rec.type,
             "authors": [str(n) for n in rec.names.get("author", [])],
+            "persons": [n.family for n in rec.names.get("author", []) if not n.literal],
             "sources": result.sources}, elapsed
 
 
@@ -87,7 +171,7 @@ def run_trafilatura(raw: bytes, url: str) -> tuple[Result, float]:
         return {"date": None, "title": None, "site": None, "authors": []}, elapsed
     authors = [a.strip() for a in (doc.author or "").split(";") if a.strip()]
     return {"date": doc.date, "title": doc.title, "site": doc.sitename,
-            "authors": authors}, elapsed
+            "authors": authors, "persons": [a.split()[-1] for a in authors]}, elapsed
 
 
 def share(rows: list[Row], tool: str, test: Callable[[Result, Row], bool]) -> float:
@@ -114,15 +198,3 @@ def format_table(header: list[str], body: list[list[str]]) -> str:
 
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([fmt(header), rule, *(fmt(line) for line in body)])
-
-
-def date_misses(rows: list[Row], tool: str, others: list[str]) -> list[str]:
-    """One line per page whose `tool` date differs from the annotated one."""
-    out = []
-    for r in rows:
-        if r[tool]["date"] != r["gold_date"]:
-            src = (r[tool].get("sources") or {}).get("date")
-            mark = f" [{src}]" if src else ""
-            rest = "  ".join(str(r[o]["date"]) for o in others)
-            out.append(f"  {r['page']}  {r['gold_date']}  {r[tool]['date']}{mark}  {rest}")
-    return out

@@ -5,9 +5,10 @@ dates.json) on 127.0.0.1, each page under its original path and query, runs
 `python -m clippings --library SCRATCH add URL --json --force` as a real subprocess for
 every page into a scratch library in a temporary folder, and prints, side by side:
 
-- date accuracy against dates.json and title / author / site-name coverage of the entries
-  `clippings add` wrote, of `clippings.extract.html.extract` called in this process on the
-  same bytes and URL, and of plain trafilatura `extract_metadata` on the same;
+- accuracy of date (dates.json), title, authors and publication name (the hand-judged
+  benchmarks/gold_metadata.json) and coverage, for the entries `clippings add` wrote, for
+  `clippings.extract.html.extract` called in this process on the same bytes and URL, and
+  for plain trafilatura `extract_metadata` on the same;
 - median and p95 extraction time per page excluding network (in-process, metadata only and
   metadata + main text as `add` runs it), and the wall time of each `add` subprocess
   (interpreter start, HTTP on loopback, extraction, writing entry and snapshot).
@@ -42,9 +43,9 @@ from urllib.parse import unquote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _realpages import (FIGURES, ROOT, add_common_arguments, date_misses,  # noqa: E402
-                        format_table, gold_or_message, percentile, run_clippings,
-                        run_trafilatura, share)
+from _realpages import (FIGURES, JUDGED, ROOT, add_common_arguments, failures,  # noqa: E402
+                        format_table, gold_or_message, judged_share, load_gold_metadata,
+                        percentile, run_clippings, run_trafilatura, share)
 
 CONTENT_TYPE = "text/html"   # no charset: the pages' own <meta> or detection decides
 TOOLS = ("add", "extract", "trafilatura")
@@ -231,6 +232,13 @@ def add_all(gold: dict[str, dict], local: dict[str, str], env: dict[str, str]
                 walls.append(wall)
             print(f"\radding {i}/{len(gold)}", end="", file=sys.stderr, flush=True)
         print(file=sys.stderr)
+        # Persons as written to library.bib (organisations are braced there, not persons).
+        from clippings.library import Library
+        lib = Library.load(library / "library.bib")
+        for result in results.values():
+            if result.get("key") and result["key"] in lib:
+                result["persons"] = [n.family for n in lib.record(result["key"]).names.get(
+                    "author", []) if not n.literal]
     return results, walls, failures
 
 
@@ -261,15 +269,19 @@ def main() -> int:
     adds, walls, failures = added
     ours, theirs, times, slowest = extract_in_process(args.pages, gold, local)
 
+    labels = load_gold_metadata()
     rows = [{"page": name, "url": gold[name]["url"], "served_url": local[name],
-             "gold_date": gold[name]["date"], "add": adds[name], "extract": ours[name],
-             "trafilatura": theirs[name]} for name in sorted(gold)]
+             "gold_date": gold[name]["date"], "gold": labels.get(name), "add": adds[name],
+             "extract": ours[name], "trafilatura": theirs[name]} for name in sorted(gold)]
     loopback = {tool: sum(_loopback_site_dropped(r[tool]) for r in rows) for tool in TOOLS}
     n = len(rows)
     header = ["figure", "clippings add (HTTP)", "clippings extract (in-process)",
               "trafilatura extract_metadata"]
-    body = [[label] + [f"{share(rows, tool, test):.3f}" for tool in TOOLS]
-            for label, test in FIGURES]
+    body = [[f"{label} accuracy ({judged_share(rows, 'add', test)[1]} judged)"]
+            + [f"{judged_share(rows, tool, test)[0]:.3f}" for tool in TOOLS]
+            for label, test in JUDGED]
+    body += [[label] + [f"{share(rows, tool, test):.3f}" for tool in TOOLS]
+             for label, test in FIGURES[1:]]
     body.append(["pages added / extracted", f"{n - len(failures)}/{n}", f"{n}/{n}", f"{n}/{n}"])
     for how in ("median", "p95"):
         body.append([f"{how} extraction, metadata only", "-",
@@ -298,8 +310,8 @@ def main() -> int:
         print(f"\n`clippings add` failed on {len(failures)} page(s):")
         print("\n".join(failures))
     if args.show_misses:
-        print("\nwrong dates of `add` (page, annotated, add, extract, trafilatura):")
-        print("\n".join(date_misses(rows, "add", ["extract", "trafilatura"])) or "  none")
+        print("\nwhere `add` disagrees with the labels:")
+        print("\n".join(failures(rows, "add")) or "  nowhere")
     if args.dump:
         args.dump.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0

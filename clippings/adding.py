@@ -12,10 +12,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import snapshots
+from . import snapshots, validate
 from .config import Settings
-from .errors import ClippingsError, NetworkError, UsageError
-from .manage import AddResult, add_record, merge_keywords
+from .errors import ClippingsError, NetworkError, SourceError, UsageError
+from .manage import AddResult, add_record, apply_assignments
 from .model import Record
 
 
@@ -34,7 +34,8 @@ def client_for(settings: Settings):
         user_agent=settings.user_agent or None, email=settings.email or None,
         read_timeout=settings.timeout, connect_timeout=min(10.0, settings.timeout),
         deadline=settings.timeout * 3, max_bytes=int(settings.max_download_mb * 1024 * 1024),
-        per_host=settings.per_host, host_spacing=settings.host_spacing))
+        per_host=settings.per_host, host_spacing=settings.host_spacing,
+        allow_private_addresses=settings.allow_private_addresses))
 
 
 def fetch_source(source: str, settings: Settings, client=None) -> Fetched:
@@ -63,8 +64,7 @@ def _from_url(url: str, client) -> Fetched:
     from .extract.html import extract, is_pdf
     response = client.get(url, accept="text/html,application/xhtml+xml,application/pdf;q=0.9,"
                                       "*/*;q=0.5")
-    if response.status >= 400:
-        raise NetworkError(f"{url}: HTTP {response.status}")
+    _check_status(url, response.status)
     if response.content_type and not is_pdf(response.content, response.content_type) and \
             not any(t in response.content_type for t in ("html", "xml", "text")):
         raise UsageError(f"{url}: cannot read a {response.content_type} document "
@@ -82,6 +82,19 @@ def _from_url(url: str, client) -> Fetched:
             "extractor": _extractor_version(), "sources": found.sources}
     return Fetched(record, found.text, response.content,
                    "document.pdf" if pdf else "page.html", meta)
+
+
+def _check_status(url: str, status: int) -> None:
+    """A page the server says is missing or refused is a problem with the source (exit 1);
+    server errors and rate limits are the network's (exit 3)."""
+    if status < 400:
+        return
+    if status in (404, 410):
+        what = "not found" if status == 404 else "gone"
+        raise SourceError(f"{url}: {what} (HTTP {status})")
+    if status < 500 and status != 429:
+        raise SourceError(f"{url}: refused by the server (HTTP {status})")
+    raise NetworkError(f"{url}: HTTP {status}")
 
 
 def _from_file(path: Path) -> Fetched:
@@ -163,13 +176,14 @@ def add_sources(path: Path, sources: list[str], *, settings: Settings, entry_typ
             if isinstance(fetched, ClippingsError):
                 raise fetched
             record = fetched.record
+            untitled = fetched.raw and not record.fields.get("title")
             if entry_type:
-                record.type = entry_type.lower()
-            for name, value in assignments:
-                record.fields[name] = value
-            if tags:
-                record.fields["keywords"] = merge_keywords(record.fields.get("keywords", ""),
-                                                           tags)
+                record.type = validate.check_type(entry_type, force)
+            apply_assignments(record, assignments, tags, force)
+            if untitled and not record.fields.get("title"):
+                raise SourceError(
+                    f"{source}: no title could be read from the page, so nothing was saved; "
+                    "give one with --set title=... and the entry is saved with its snapshot")
             result = add_record(path, record, key=key, force=force, settings=settings)
         except ClippingsError as exc:
             if len(sources) == 1:
@@ -178,6 +192,10 @@ def add_sources(path: Path, sources: list[str], *, settings: Settings, entry_typ
             continue
         if snapshot:
             result.snapshot = write_snapshot(Path(path).parent, result.key, fetched)
+        if untitled:
+            result.notes.append(
+                "no title could be read from the page: saved with the title you gave"
+                + (" and with its snapshot" if result.snapshot else " (no snapshot)"))
         results.append(result)
     return results, failures
 
@@ -251,7 +269,8 @@ def _field_updates(current: Record, fetched: Record, overwrite: bool) -> dict:
 
 
 def fetch_entries(path: Path, keys: list[str], *, settings: Settings, missing=False,
-                  refresh=False, overwrite=False, on_item=None) -> list[FetchResult]:
+                  refresh=False, overwrite=False, on_item=None,
+                  on_start=None) -> list[FetchResult]:
     """Fetch metadata (and missing snapshots) for existing entries; fill empty fields."""
     from . import bibfile
     from .library import Library
@@ -268,6 +287,8 @@ def fetch_entries(path: Path, keys: list[str], *, settings: Settings, missing=Fa
     fetched: dict[str, Fetched] = {}
     results: dict[str, FetchResult] = {}
     sources = [_source_of(rec) for rec in todo]
+    if on_start:
+        on_start(len(sources))
     for rec, (_, got) in zip(todo, fetch_many(sources, settings)):
         if on_item:
             on_item(rec.key)

@@ -299,21 +299,58 @@ def expand(f: Field, macros: dict[str, str], undefined: list[str] | None = None)
     return "".join(parts)
 
 
-def parse(text: str, path: str = "library.bib", macros: dict[str, str] | None = None
+def parse(text: str, path: str = "library.bib", macros: dict[str, str] | None = None,
+          undefined: list[tuple[int, str]] | None = None
           ) -> tuple[list[Block], dict[str, str]]:
-    """Blocks of `text`, with every field's value expanded; and the @string macros."""
+    """Blocks of `text`, with every field's value expanded; and the @string macros.
+
+    Macros apply in file order, as in BibTeX and biber: an entry sees the @string
+    definitions above it (a later redefinition does not change it). `undefined`, when
+    given, collects (offset, name) of every macro used where it is not defined.
+    """
     blocks = Scanner(text, path).blocks()
     macros = dict(macros or {})
     for b in blocks:
         if b.kind == "string" and b.fields:
             f = b.fields[0]
-            f.value = expand(f, macros)
+            f.value = _expand_at(f, macros, undefined)
             macros[f.key] = f.value
-    for b in blocks:
-        if b.kind == "entry":
+        elif b.kind == "entry":
             for f in b.fields:
-                f.value = expand(f, macros)
+                f.value = _expand_at(f, macros, undefined)
     return blocks, macros
+
+
+def _expand_at(f: Field, macros: dict[str, str], undefined) -> str:
+    if undefined is None:
+        return expand(f, macros)
+    names: list[str] = []
+    value = expand(f, macros, names)
+    undefined.extend((f.value_start, name) for name in names)
+    return value
+
+
+def macro_definitions(blocks: list[Block]) -> list[tuple[int, str, str]]:
+    """(offset, name, value) of every @string definition, in file order."""
+    return [(b.start, b.fields[0].key, b.fields[0].value)
+            for b in blocks if b.kind == "string" and b.fields]
+
+
+_MARKER_LINE = re.compile(r"^(?:<{7}|\|{7}|>{7})(?:[ \r]|$)", re.M)
+_SEPARATOR_LINE = re.compile(r"^={7}\r?$", re.M)
+
+
+def conflict_marker_lines(text: str) -> list[int]:
+    """Line numbers of leftover conflict markers: `<<<<<<<`, `|||||||`, `>>>>>>>` at the
+    start of a line, and `=======` lines between them."""
+    if "<<<<<<<" not in text and ">>>>>>>" not in text and "|||||||" not in text:
+        return []   # the common case, at memchr speed
+    starts = [m.start() for m in _MARKER_LINE.finditer(text)]
+    if not starts:
+        return []
+    first, last = starts[0], starts[-1]
+    starts += [m.start() for m in _SEPARATOR_LINE.finditer(text, first, last)]
+    return sorted(text.count("\n", 0, pos) + 1 for pos in starts)
 
 
 # -- writing ----------------------------------------------------------------------
@@ -504,6 +541,8 @@ def block_record(block: Block, only: frozenset[str] | None = None) -> Record:
         k = f.key
         if only is not None and k not in only:
             continue
+        if k in rec.fields or k in rec.names:
+            continue    # a field given twice: BibTeX and biber use the first
         if k in NAME_FIELDS:
             rec.names[k] = names_of(f.value)
         elif k in VERBATIM_FIELDS:
@@ -515,4 +554,4 @@ def block_record(block: Block, only: frozenset[str] | None = None) -> Record:
 
 __all__ = ["Block", "Field", "Scanner", "parse", "expand", "format_entry", "format_value",
            "format_names", "set_field", "remove_field", "rename_entry", "block_record",
-           "record_values", "LIST_FIELDS"]
+           "record_values", "conflict_marker_lines", "LIST_FIELDS"]

@@ -31,6 +31,11 @@ class Settings:
     wayback_save_url: str = "https://web.archive.org"
     encoding: str = ""          # of library.bib when it is not UTF-8 and has no coding line
     old_url_field: str = "origurl"
+    search_backend: str = "whoosh"   # or a postgresql:// URL (clippings.search.backend)
+    search_schema: str = ""          # PostgreSQL schema of this library; "" = from its folder
+    # Fetching from loopback/private networks: fine for the CLI, refused by `serve`
+    # unless the library's settings allow it (air-gapped installs, tests).
+    allow_private_addresses: bool = True
 
 
 def load_settings(folder: Path | None, overrides: dict | None = None,
@@ -57,8 +62,20 @@ def load_settings(folder: Path | None, overrides: dict | None = None,
     for name, value in values.items():
         kind = type(getattr(settings, name))
         try:
-            setattr(settings, name, kind(value))
+            setattr(settings, name, _boolean(value) if kind is bool else kind(value))
         except (TypeError, ValueError):
             raise UsageError(f"setting {name}: {value!r} is not a valid {kind.__name__}") \
                 from None
     return settings
+
+
+def _boolean(value) -> bool:
+    """A bool setting from TOML (true/false) or the environment ("1", "yes", "false" ...)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(value)

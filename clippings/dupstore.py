@@ -1,9 +1,13 @@
 """The library's duplicate index, kept in SQLite in index/ and brought up to date per entry.
 
 `add` on a 50,000-entry library must not rebuild the index from every entry: the tables
-hold the signals (URL, DOI, ISBN, titles) of every entry with the CRC-32 of its text, so
-only entries whose text changed since the last command are looked at again, and a look-up
-is a few indexed SELECTs instead of loading the whole index.
+hold the signals (URL, DOI, ISBN, titles) of every entry with a BLAKE2b digest of its
+text, so only entries whose text changed since the last command are looked at again, and
+a look-up is a few indexed SELECTs instead of loading the whole index.
+
+Entries a command is about to add (an import of many files) are indexed in memory first
+and written to the tables only after library.bib was saved, in one transaction: a failed
+save leaves no trace of entries that do not exist.
 """
 
 from __future__ import annotations
@@ -11,16 +15,16 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-import zlib
 from pathlib import Path
 
+from .bibcache import text_digest
 from .dedupe import DuplicateIndex, _Signals, _signals
 from .model import Record
 
-SCHEMA = 2
+SCHEMA = 3
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS entry (folded TEXT PRIMARY KEY, key TEXT, crc INTEGER,
+CREATE TABLE IF NOT EXISTS entry (folded TEXT PRIMARY KEY, key TEXT, digest BLOB,
                                   position INTEGER, signals TEXT);
 CREATE TABLE IF NOT EXISTS signal (kind TEXT, value TEXT, folded TEXT);
 CREATE INDEX IF NOT EXISTS signal_value ON signal (kind, value);
@@ -45,6 +49,7 @@ class StoredDuplicateIndex(DuplicateIndex):
 
     def __init__(self, path: Path):
         super().__init__()
+        self.pending = DuplicateIndex()   # entries not yet saved to library.bib
         path.parent.mkdir(exist_ok=True)
         self.db = sqlite3.connect(path, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -78,11 +83,10 @@ class StoredDuplicateIndex(DuplicateIndex):
         if self.signature() == signature:
             return
         keys = lib.keys()
-        crcs = {k: zlib.crc32(lib.entry_text(k).encode("utf-8", "surrogatepass"))
-                for k in keys}
-        stored = dict(self.db.execute("SELECT key, crc FROM entry"))
-        changed = [k for k in keys if stored.get(k) != crcs[k]]
-        gone = [k for k in stored if k not in crcs]
+        digests = {k: text_digest(lib.entry_text(k)) for k in keys}
+        stored = dict(self.db.execute("SELECT key, digest FROM entry"))
+        changed = [k for k in keys if stored.get(k) != digests[k]]
+        gone = [k for k in stored if k not in digests]
         if len(changed) > 1000:
             records = {r.key: r for r in lib.records(resolve=False)}
         else:
@@ -92,26 +96,32 @@ class StoredDuplicateIndex(DuplicateIndex):
             self._delete(key.lower())
         positions = {k: i for i, k in enumerate(keys)}
         for key in changed:
-            self._insert(key, records[key], crcs[key], positions[key])
+            self._insert(key, records[key], digests[key], positions[key])
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('signature', ?)", (signature,))
         self.db.execute("COMMIT")
 
-    def record_added(self, lib, key: str, record: Record) -> None:
-        """After `lib` was saved with `record` appended: store it and the new signature."""
-        text = lib.entry_text(key)
+    def add(self, key: str, record: Record) -> None:
+        """Index an entry about to be added, in memory until `commit` after the save."""
+        self.pending.add(key, record)
+
+    def commit(self, lib, records: dict[str, Record]) -> None:
+        """After `lib` was saved with `records` appended: store them and the signature."""
+        position = len(lib.keys()) - len(records)
         self.db.execute("BEGIN")
-        self._delete(key.lower())
-        self._insert(key, record, zlib.crc32(text.encode("utf-8", "surrogatepass")),
-                     len(lib.keys()) - 1)
+        for key, record in records.items():
+            self._delete(key.lower())
+            self._insert(key, record, text_digest(lib.entry_text(key)), position)
+            position += 1
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('signature', ?)",
                         (json.dumps(list(lib.signature)),))
         self.db.execute("COMMIT")
+        self.pending = DuplicateIndex()
 
-    def _insert(self, key: str, record: Record, crc: int, position: int) -> None:
+    def _insert(self, key: str, record: Record, digest: bytes, position: int) -> None:
         sig = _signals(record)
         folded = key.lower()
         self.db.execute("INSERT OR REPLACE INTO entry VALUES (?, ?, ?, ?, ?)",
-                        (folded, key, crc, position, _dump(sig)))
+                        (folded, key, digest, position, _dump(sig)))
         self.db.executemany("INSERT INTO signal VALUES (?, ?, ?)",
                             [(kind, value, folded) for kind, value in self._entries(sig)])
 
@@ -119,28 +129,31 @@ class StoredDuplicateIndex(DuplicateIndex):
         self.db.execute("DELETE FROM entry WHERE folded = ?", (folded,))
         self.db.execute("DELETE FROM signal WHERE folded = ?", (folded,))
 
-    # -- the storage accessors of DuplicateIndex ------------------------------------------
+    # -- the storage accessors of DuplicateIndex (the tables, then the pending entries) --
     def _lookup(self, kind: str, value: str):
-        return [row[0] for row in self.db.execute(
+        rows = [row[0] for row in self.db.execute(
             "SELECT folded FROM signal WHERE kind = ? AND value = ?", (kind, value))]
+        return rows + [k for k in self.pending._lookup(kind, value) if k not in rows]
 
     def _signals_of(self, folded: str) -> _Signals:
+        if folded in self.pending._signals:
+            return self.pending._signals_of(folded)
         row = self.db.execute("SELECT signals FROM entry WHERE folded = ?",
                               (folded,)).fetchone()
         return _load(row[0])
 
     def _position(self, folded: str) -> int:
+        if folded in self.pending._signals:
+            return (1 << 40) + self.pending._position(folded)
         row = self.db.execute("SELECT position FROM entry WHERE folded = ?",
                               (folded,)).fetchone()
         return row[0] if row else 0
 
     def _key_as_written(self, folded: str) -> str:
+        if folded in self.pending._signals:
+            return self.pending._key_as_written(folded)
         row = self.db.execute("SELECT key FROM entry WHERE folded = ?", (folded,)).fetchone()
         return row[0] if row else folded
-
-    def add(self, key: str, record: Record) -> None:
-        # Within one command (import), new records are indexed in memory too.
-        self._insert(key, record, 0, 1 << 40)
 
     def close(self) -> None:
         self.db.close()

@@ -23,6 +23,21 @@ class BibSyntaxError(ClippingsError):
         super().__init__(f"{self.path}:{line}:{col}: {message}")
 
 
+class ConflictMarkerError(BibSyntaxError):
+    """library.bib still holds conflict markers from a merge (exit 2); names every line."""
+
+    def __init__(self, path, lines: list[int]):
+        self.lines = lines
+        more = f" (also line {', '.join(map(str, lines[1:]))})" if lines[1:] else ""
+        super().__init__(path, lines[0], 1, "unresolved merge conflict marker" + more)
+        self.args = (f"{self.path}:{lines[0]}: unresolved merge conflict marker{more}; "
+                     "finish the merge (edit the file or `git mergetool`), then run the "
+                     "command again",)
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
 class ConflictError(ClippingsError):
     """The command ran and refused (a duplicate, a file changed on disk) (exit 1)."""
 
@@ -33,3 +48,9 @@ class NetworkError(ClippingsError):
     """The network failed for an operation that needs it (exit 3)."""
 
     exit_code = 3
+
+
+class SourceError(ClippingsError):
+    """The source itself is the problem: a page not found, nothing to read (exit 1)."""
+
+    exit_code = 1

@@ -22,6 +22,7 @@ from __future__ import annotations
 import codecs
 import email.utils
 import http.client
+import ipaddress
 import re
 import socket
 import ssl
@@ -59,6 +60,11 @@ _META_SCAN = 8 * 1024          # bytes searched for <meta charset> / <?xml encod
 
 class BadURL(UsageError):
     """The URL given is not an absolute http(s) URL with a host (exit 2)."""
+
+
+class PrivateAddress(BadURL):
+    """The URL's host is (or resolves to) a loopback, private, link-local or metadata
+    address, and the client was told not to reach those (`allow_private_addresses`)."""
 
 
 class HttpError(NetworkError):
@@ -141,6 +147,9 @@ class HttpSettings:
     per_host: int = 2
     host_spacing: float = 0.0         # seconds between request starts to one host
     verify_tls: bool = True
+    # False on a server (`clippings serve`): user-given URLs must not reach the office
+    # network, the machine itself or a cloud metadata service.
+    allow_private_addresses: bool = True
     pool_size: int = 16               # connections kept per host pool / host pools cached x4
 
     def effective_user_agent(self) -> str:
@@ -231,6 +240,38 @@ def check_url(url: str) -> str:
     if not host:
         raise BadURL(f"URL has no host: {url}")
     return url
+
+
+def is_public_address(address: str) -> bool:
+    """False for loopback, private, link-local (169.254.x.x: cloud metadata), shared,
+    reserved, multicast and unspecified addresses, also when mapped into IPv6."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def check_public_host(url: str) -> None:
+    """Raise PrivateAddress unless every address the URL's host resolves to is public.
+
+    Checked on every hop, so a public page redirecting into the office network is
+    refused as well; a name resolving to both kinds is refused."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https"
+                                                        else 80), proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        raise HostNotFound(f"host not found: {host}", url) from None
+    for info in infos:
+        address = info[4][0]
+        if not is_public_address(address):
+            raise PrivateAddress(f"refusing to fetch {url}: {host} is a private, loopback "
+                                 f"or link-local address ({address}); set "
+                                 "allow_private_addresses to allow it")
 
 
 def _host_key(url: str) -> str:
@@ -633,6 +674,8 @@ class HttpClient:
              allow_truncate: bool, follow_redirects: bool, deadline: _Deadline,
              budget: list[int]) -> _Hop:
         """One URL: attempts with retries; returns the last answer or raises the last error."""
+        if not self.settings.allow_private_addresses:
+            check_public_host(url)
         attempt = 0
         while True:
             wait: float | None = None

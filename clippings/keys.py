@@ -37,12 +37,18 @@ from clippings.model import Name, Record
 from clippings.textnorm import ascii_fold, has_cyrillic
 
 __all__ = ["DEFAULT_PATTERN", "KeySet", "base_key", "make_key", "is_valid_key",
-           "validate_pattern", "significant_words"]
+           "validate_pattern", "significant_words", "key_problem", "check_key"]
 
 DEFAULT_PATTERN = "{auth}{year}{title}"
 PLACEHOLDERS = ("auth", "authors2", "year", "title", "shorttitle", "journal")
 
-_VALID_KEY_RE = re.compile(r"[A-Za-z0-9_:.\-]+")
+# A citation key as BibTeX and biber read it: no white space, no control character and none
+# of the characters that end a key or start LaTeX (`,{}()"#%'=\\`). Unicode letters
+# (`Müller2016`) and `/` (DBLP's `DBLP:journals/corr/Roters16`) are valid: biber accepts
+# both, and a user's \cite commands rely on them. Keys are also folder names under
+# snapshots/ (see snapshots.folder_name), so `.`, `..` and a leading dot are refused.
+_VALID_KEY_RE = re.compile(r"[^\s\x00-\x1f\x7f,{}()\"#%'=\\]+")
+_GENERATED_KEY_RE = re.compile(r"[A-Za-z0-9_:.\-]+")
 _TOKEN_RE = re.compile(r"\{([^{}]*)\}|([^{}]+)|([{}])")
 _WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
@@ -65,8 +71,31 @@ _STOP_FOLDED = frozenset(ascii_fold(w).lower() for w in STOPWORDS if not has_cyr
 
 
 def is_valid_key(key: str) -> bool:
-    """Whether `key` is usable as a BibTeX/biber citation key (`[A-Za-z0-9_:.-]+`)."""
-    return isinstance(key, str) and _VALID_KEY_RE.fullmatch(key) is not None
+    """Whether `key` is usable as a citation key and, encoded, as a snapshot folder name."""
+    return isinstance(key, str) and _VALID_KEY_RE.fullmatch(key) is not None and \
+        not key.startswith(".")
+
+
+def key_problem(key: str) -> str | None:
+    """Why `key` cannot be used (one phrase), or None when it is fine."""
+    if not key:
+        return "a key cannot be empty"
+    if key.startswith("."):
+        return "a key cannot start with '.' (it would name a hidden or parent folder)"
+    bad = sorted({c for c in key if not _VALID_KEY_RE.fullmatch(c)})
+    if bad:
+        shown = ", ".join(repr(c) for c in bad)
+        return f"a key cannot contain {shown} (white space, control characters and " \
+               f",{{}}()\"#%'=\\ are not allowed)"
+    return None
+
+
+def check_key(key: str) -> str:
+    """`key`, or a UsageError saying why it is not a usable key."""
+    problem = key_problem(key)
+    if problem:
+        raise UsageError(f"invalid key {key!r}: {problem}")
+    return key
 
 
 def _fold(word: str) -> str:
@@ -115,7 +144,7 @@ def _parse(pattern: str) -> list[tuple[bool, str]]:
                                  f"{{{name}}} (known: {known})")
             parts.append((True, name))
         else:
-            if not is_valid_key(literal):
+            if not _GENERATED_KEY_RE.fullmatch(literal):
                 raise UsageError(f"key pattern {pattern!r}: text {literal!r} may only "
                                  "use letters, digits and _ : . -")
             parts.append((False, literal))

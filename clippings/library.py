@@ -16,17 +16,21 @@ import contextlib
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
 from typing import Iterator
 
 from . import bibcache, bibfile
 from .config import Settings, load_settings
-from .errors import BibSyntaxError, ConflictError, UsageError
+from .errors import BibSyntaxError, ConflictError, ConflictMarkerError, UsageError
 from .model import Record
 
 LIBRARY_FILE = "library.bib"
+# Fields whose value is one key or a comma-separated list of keys of other entries.
+REFERENCE_FIELDS = ("crossref", "xref", "xdata", "related", "entryset")
 _COOKIE = re.compile(rb"^[^\n]*-\*-.*?coding:\s*([A-Za-z0-9_.-]+)")
 _NEWLINE_ONLY = re.compile(r"(?<!\r)\n")
+_STRING_DEF = re.compile(r"@\s*string\s*[{(]", re.IGNORECASE)
 
 
 def find_library(option: str | os.PathLike | None = None, cwd: Path | None = None,
@@ -55,7 +59,7 @@ def decode_bib(raw: bytes, path: str, configured: str = "") -> tuple[str, str]:
     if raw.startswith(codecs.BOM_UTF8):
         encoding = "utf-8-sig"
     else:
-        head = b"\n".join(raw.split(b"\n", 2)[:2])
+        head = b"\n".join(raw[:4096].split(b"\n", 2)[:2])   # no copy of a large file
         match = next((m for m in (_COOKIE.match(line) for line in head.split(b"\n")) if m),
                      None)
         encoding = _codec(match.group(1).decode("ascii"), path) if match else \
@@ -97,18 +101,22 @@ class Library:
         self.settings = settings
         self.raw = raw
         self.text, self.encoding = decode_bib(raw, str(self.path), settings.encoding)
+        markers = bibfile.conflict_marker_lines(self.text)
+        if markers:   # a merge left its markers: nothing else can be trusted to parse
+            raise ConflictMarkerError(self.path, markers)
         self.newline = "\r\n" if "\r\n" in self.text[:10000] else "\n"
         self.signature = bibcache.signature(raw)
         self._blocks: list[bibfile.Block] | None = None
         cached = bibcache.load_structure(self.folder, self.signature) if use_cache else None
         if cached is not None:
-            keys, self._spans, self.macros = cached
+            keys, self._spans, macro_defs = cached
             self._index = dict(zip(keys, range(len(keys))))
+            self._set_macro_defs(macro_defs)
         else:
             self._parse_all()
             if use_cache:
                 bibcache.save_structure(self.folder, self.signature, list(self._index),
-                                        self._spans, self.macros)
+                                        self._spans, self.macro_defs)
         self._folded_map = None
         self._pending: dict[int, str] = {}
         self._appended: dict[str, str] = {}
@@ -117,7 +125,8 @@ class Library:
     def _parse_all(self) -> None:
         from . import bibcache
         with bibcache.no_gc():
-            self._blocks, self.macros = bibfile.parse(self.text, str(self.path))
+            self._blocks, _ = bibfile.parse(self.text, str(self.path))
+        self._set_macro_defs(bibfile.macro_definitions(self._blocks))
         self._index, self._spans = {}, bibcache.SpanTable()
         for block in self._blocks:
             if block.kind != "entry":
@@ -130,6 +139,43 @@ class Library:
                     f"{self._spans[first][2]}); rename one of them")
             self._index[block.key] = len(self._spans)
             self._spans.append((block.start, block.end, block.line))
+
+    # -- @string macros, in file order ----------------------------------------------
+    def _set_macro_defs(self, defs: list[tuple[int, str, str]]) -> None:
+        """Remember where each @string is defined: an entry sees only those above it."""
+        self.macro_defs = [tuple(d) for d in defs]
+        self._def_offsets = [d[0] for d in self.macro_defs]
+        self._envs: dict[int, tuple[dict[str, str], bytes]] = {}
+
+    @property
+    def macros(self) -> dict[str, str]:
+        """Every macro as defined at the end of the file (what a new entry sees)."""
+        return self._env(len(self.macro_defs))[0]
+
+    def _env_index(self, key: str | None) -> int:
+        """How many @string definitions precede the entry `key` (all for new entries)."""
+        if not self.macro_defs or key is None or key in self._appended or \
+                key not in self._index:
+            return len(self.macro_defs)
+        import bisect
+        return bisect.bisect_left(self._def_offsets, self._spans[self._index[key]][0])
+
+    def _env(self, n: int) -> tuple[dict[str, str], bytes]:
+        """The macros after the first `n` definitions, and a digest of them."""
+        env = self._envs.get(n)
+        if env is None:
+            macros: dict[str, str] = {}
+            for _, name, value in self.macro_defs[:n]:
+                macros[name] = value
+            digest = b"" if not macros else bibcache.text_digest(
+                "\0".join(f"{k}\0{v}" for k, v in sorted(macros.items())))
+            env = self._envs[n] = (macros, digest)
+        return env
+
+    def entry_digest(self, key: str, text: str | None = None) -> bytes:
+        """Identifies everything the entry is decoded from: its text and its macros."""
+        text = self.entry_text(key) if text is None else text
+        return bibcache.text_digest(text, self._env(self._env_index(key))[1])
 
     def _parsed_entries(self) -> dict[str, bibfile.Block] | None:
         """Entry blocks of the full parse by key, if it was made and nothing changed."""
@@ -202,7 +248,8 @@ class Library:
 
     def block(self, key: str) -> bibfile.Block:
         """The entry parsed on its own (offsets relative to `entry_text(key)`)."""
-        return self.parse_entry(self.entry_text(key))
+        key = self.resolve_key(key)
+        return self.parse_entry(self.entry_text(key), key)
 
     def entry_text(self, key: str) -> str:
         key = self.resolve_key(key)
@@ -240,8 +287,9 @@ class Library:
         def parse(i: int) -> bibfile.Block:
             # Reuse the full parse when there is one (a cold start made it anyway).
             block = parsed.get(keys[i]) if parsed else None
-            return block if block is not None else self.parse_entry(texts[i])
-        records = bibcache.records(self.folder, texts, parse)
+            return block if block is not None else self.parse_entry(texts[i], keys[i])
+        digests = [self.entry_digest(k, t) for k, t in zip(keys, texts)]
+        records = bibcache.records(self.folder, digests, parse)
         if not resolve:
             yield from records
             return
@@ -285,11 +333,12 @@ class Library:
 
     def _current(self, key: str) -> tuple[str, bibfile.Block]:
         text = self.entry_text(key)
-        return text, self.parse_entry(text)
+        return text, self.parse_entry(text, key)
 
-    def parse_entry(self, text: str) -> bibfile.Block:
-        """Exactly one entry from `text` (with this library's @string macros), or an error."""
-        blocks, _ = bibfile.parse(text, str(self.path), self.macros)
+    def parse_entry(self, text: str, key: str | None = None) -> bibfile.Block:
+        """Exactly one entry from `text`, or an error; with the @string macros in force
+        where entry `key` stands (at the end of the file for a new entry)."""
+        blocks, _ = bibfile.parse(text, str(self.path), self._env(self._env_index(key))[0])
         entries = [b for b in blocks if b.kind == "entry"]
         if len(entries) != 1:
             raise UsageError(f"expected exactly one entry, found {len(entries)}")
@@ -314,13 +363,16 @@ class Library:
                 text = bibfile.remove_field(text, block, name)
             else:
                 text = bibfile.set_field(text, block, name, value)
-            block = self.parse_entry(text)
+            block = self.parse_entry(text, key)
         self._put(key, text)
 
     def replace_entry(self, key: str, new_text: str) -> str:
         """Replace an entry's whole text (from `edit`); returns the (maybe new) key."""
         key = self.resolve_key(key)
-        block = self.parse_entry(new_text)
+        block = self.parse_entry(new_text, key)
+        if block.key != key:
+            from .keys import check_key
+            check_key(block.key)
         if block.key != key and self.resolve_key(block.key, required=False) not in (None, key):
             raise ConflictError(f"key '{block.key}' is already used by another entry")
         self._put(key, new_text)
@@ -356,17 +408,42 @@ class Library:
         if new in self and self.resolve_key(new) != old:
             raise ConflictError(f"key '{new}' is already used")
         text, block = self._current(old)
+        children = self.references(old)
         self._put(old, bibfile.rename_entry(text, block, new))
         self._rekey(old, new)
-        # Entries that point at it by crossref follow the rename.
-        for other in self.keys():
-            rec_text = self.entry_text(other)
-            if "crossref" in rec_text.lower():
-                blk = self.parse_entry(rec_text)
-                f = blk.get("crossref")
-                if f is not None and f.value.casefold() == old.casefold():
-                    self.set_fields(other, {"crossref": "{" + new + "}"})
+        # Every entry that points at it (crossref, xdata, xref, related, entryset) follows.
+        for child, _ in children:
+            child = new if child == old else child
+            self.set_fields(child, self._renamed_references(child, {old.casefold(): new}))
         return new
+
+    def references(self, *keys: str) -> list[tuple[str, str]]:
+        """(child key, field) of every entry whose reference fields name one of `keys`
+        (one pass over the library, whatever the number of keys)."""
+        folded = {k.casefold() for k in keys}
+        found = []
+        for other in self.keys():
+            text = self.entry_text(other)
+            lowered = text.casefold()
+            if not any(k in lowered for k in folded):   # cheap filter before parsing
+                continue
+            block = self.parse_entry(text, other)
+            for f in block.fields:
+                if f.key in REFERENCE_FIELDS and folded & _key_list(f.value):
+                    found.append((other, f.key))
+        return found
+
+    def _renamed_references(self, key: str, renames: dict[str, str]) -> dict[str, str]:
+        """New values of `key`'s reference fields with renamed keys (folded -> new)."""
+        block = self.block(key)
+        values = {}
+        for f in block.fields:
+            if f.key in REFERENCE_FIELDS:
+                parts = [p.strip() for p in f.value.split(",")]
+                if any(p.casefold() in renames for p in parts):
+                    values[f.key] = "{" + ", ".join(renames.get(p.casefold(), p)
+                                                    for p in parts if p) + "}"
+        return values
 
     def new_text(self) -> tuple[str, list[str], "bibcache.SpanTable"]:
         """The whole file with every pending change applied, and its new span table.
@@ -381,6 +458,7 @@ class Library:
             key_at[i] = k
         flat, keys, parts = array("q"), [], []
         pos = copied = char_shift = line_shift = 0
+        shift_from: list[tuple[int, int]] = []   # (old offset, shift of text from there)
         removal_tail = re.compile(r"[ \t]*\r?\n(?:[ \t]*\r?\n)?")
 
         def copy_until(stop: int) -> None:
@@ -413,6 +491,7 @@ class Library:
                 line_shift += replacement.count("\n") - self.text.count("\n", start, end)
                 pos = end
             copied = i + 1
+            shift_from.append((pos, char_shift))
         copy_until(len(self._spans))
         parts.append(self.text[pos:])
         text = "".join(parts)
@@ -435,7 +514,25 @@ class Library:
                 length += len(entry)
                 lines += entry.count("\n")
             text = "".join(pieces)
+        self._new_macro_defs = self._shifted_macro_defs(shift_from)
         return text, keys, spans
+
+    def _shifted_macro_defs(self, shift_from: list[tuple[int, int]]):
+        """Offsets of the @string definitions after the changes (None: parse again).
+
+        Definitions live between entries, so each moves by the shift of the last change
+        before it; a change whose text holds an @string (an edit) needs a fresh parse.
+        """
+        import bisect
+        changed = list(self._pending.values()) + list(self._appended.values())
+        if any(_STRING_DEF.search(t) for t in changed):
+            return None
+        starts = [p for p, _ in shift_from]
+        out = []
+        for offset, name, value in self.macro_defs:
+            i = bisect.bisect_right(starts, offset) - 1
+            out.append((offset + (shift_from[i][1] if i >= 0 else 0), name, value))
+        return out
 
     def save(self, _locked: bool = False) -> None:
         """Write all changes atomically; refuse if library.bib changed since it was read."""
@@ -454,21 +551,23 @@ class Library:
         changed = set(self.changed_keys) | set(self._appended)
         for key, (start, end, _) in zip(keys, iter(spans)):
             if key in changed:
-                self.parse_entry(new[start:end])
+                self.parse_entry(new[start:end], key)
+        macro_defs = self._new_macro_defs
         ctx = contextlib.nullcontext() if _locked else lock(self.path)
         with ctx:
-            current = self.path.read_bytes() if self.path.exists() else b""
-            if current != self.raw:
-                raise ConflictError(f"{self.path} changed on disk since it was read; "
-                                    "nothing was written, run the command again")
-            atomic_write(self.path, data)
-        bibcache.save_structure(self.folder, bibcache.signature(data), keys, spans,
-                                self.macros)
+            atomic_write(self.path, data, expected=self.raw)
         self.raw, self.text = data, new
-        self._spans, self._index = spans, dict(zip(keys, range(len(keys))))
-        self._folded_map = None
-        self._pending, self._appended, self._blocks = {}, {}, None
         self.signature = bibcache.signature(data)
+        self._pending, self._appended, self._blocks = {}, {}, None
+        self._folded_map = None
+        if macro_defs is None:      # an edit brought an @string: read the file again
+            self._parse_all()
+            spans, keys = self._spans, list(self._index)
+            macro_defs = self.macro_defs
+        else:
+            self._spans, self._index = spans, dict(zip(keys, range(len(keys))))
+            self._set_macro_defs(macro_defs)
+        bibcache.save_structure(self.folder, self.signature, keys, spans, macro_defs)
 
 
 def lock(path: Path):
@@ -493,8 +592,13 @@ def lock(path: Path):
     return held()
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that readers see the old or the new file, never a mix."""
+def atomic_write(path: Path, data: bytes, expected: bytes | None = None) -> None:
+    """Write `data` to `path` so that readers see the old or the new file, never a mix.
+
+    With `expected`, the file must still hold exactly those bytes: that is checked after
+    the slow part (writing and syncing the temporary file) and immediately before the
+    rename, so a hand edit saved meanwhile is refused rather than overwritten.
+    """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -504,7 +608,10 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.fsync(handle.fileno())
         if path.exists():
             os.chmod(tmp, path.stat().st_mode & 0o7777)
-        os.replace(tmp, path)
+        if expected is None:
+            os.replace(tmp, path)
+        else:
+            _replace_if_unchanged(tmp, path, expected)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -515,6 +622,52 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+# How long a writer that opened the old file just before our rename has to finish its
+# write before we stop looking (an append or an editor's save takes microseconds).
+_GRACE = 0.02
+
+
+def _stamp(st: os.stat_result) -> tuple:
+    return st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev
+
+
+def _replace_if_unchanged(tmp: str, path: Path, expected: bytes) -> None:
+    """Rename `tmp` over `path` only if `path` still holds `expected`.
+
+    The old file stays open across the rename and is looked at again a moment later:
+    a program that opened it before the rename and wrote to it just after (an editor's
+    save or an append racing ours) is noticed, and its version is kept beside
+    library.bib instead of vanishing with the old file.
+    """
+    stale = ConflictError(f"{path} changed on disk since it was read; nothing was "
+                          "written, run the command again")
+    try:
+        old = open(path, "rb")
+    except FileNotFoundError:
+        if expected:
+            raise stale from None
+        os.replace(tmp, path)
+        return
+    with old:
+        before = _stamp(os.fstat(old.fileno()))
+        if old.read() != expected or _stamp(os.stat(path)) != before:
+            raise stale
+        os.replace(tmp, path)
+        time.sleep(_GRACE)
+        if _stamp(os.fstat(old.fileno()))[:2] != before[:2]:
+            old.seek(0)
+            rescue = path.with_name(f"{path.name}.concurrent-{time.strftime('%Y%m%d-%H%M%S')}"
+                                    f"-{time.time_ns() % 10**9:09d}")
+            rescue.write_bytes(old.read())
+            raise ConflictError(f"{path} was changed by another program during the save; "
+                                f"the change was saved, and that program's version is kept "
+                                f"in {rescue}: merge it by hand")
+
+
+def _key_list(value: str) -> set[str]:
+    return {p.strip().casefold() for p in value.split(",") if p.strip()}
 
 
 def _suggest(key: str, keys: list[str]) -> str:

@@ -92,6 +92,8 @@ class Link:
     urldate: str = ""             # ISO date the page was visited (for the archive lookup)
     archiveurl: str = ""          # the entry's archived copy, if it has one
     snapshot_text: str | None = None
+    # The saved page itself (snapshots/KEY/page.html), read only when needed.
+    snapshot_page: Callable[[], str | None] | None = dc_field(default=None, compare=False)
 
 
 @dataclass
@@ -106,6 +108,7 @@ class Probe:
     headers: dict[str, str] = dc_field(default_factory=dict)
     content_type: str = ""
     text: str | None = None       # decoded body when it was read (GET of a page)
+    home_url: str | None = None   # where the site's root leads, when that was needed
     error: Exception | None = None
     elapsed_ms: int = 0
 
@@ -130,6 +133,8 @@ class Result:
     checked_at: str = ""
     cached: bool = False
     unresolved: bool = False       # the host name could not be looked up (DNS)
+    text_similarity: float | None = None   # share of the article's text unchanged
+    changed: bool | None = None    # the main text differs from the snapshot's at all
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -148,25 +153,54 @@ class Result:
 
 # --------------------------------------------------------------------------- collect
 
-def collect(lib, keys: Iterable[str] | None = None, snapshot_text=None) -> list[Link]:
+def collect(lib, keys: Iterable[str] | None = None, snapshot_text=None,
+            snapshot_page=None) -> list[Link]:
     """The links of the given entries (all when `keys` is empty), in library order.
 
-    `snapshot_text(key)` returns the saved main text of an entry (None when there is
-    none); it is only read for entries that have a `url`.
+    A link belongs to the entry whose own fields hold it: a crossref/xdata child that
+    inherits its parent's `url` or `archiveurl` does not get a link of its own, so the
+    URL is checked once and `--fix` writes into the entry that owns the field. Asking
+    for such a child checks the parent's link. `snapshot_text(key)` returns the saved
+    main text of an entry (None when there is none); it is only read for entries that
+    have a `url`.
     """
     chosen = [lib.resolve_key(k) for k in keys] if keys else lib.keys()
+    if keys:
+        chosen += [owner for k in chosen for f in ("url", "archiveurl")
+                   if (owner := field_owner(lib, k, f)) not in (None, k)]
     links: list[Link] = []
     for key in dict.fromkeys(chosen):
-        rec = lib.record(key)
-        url = rec.fields.get("url", "").strip()
-        archive = rec.fields.get("archiveurl", "").strip()
-        visited = rec.fields.get("urldate", "").strip() or rec.fields.get("date", "").strip()
+        own = lib.record(key, resolve=False).fields
+        url = own.get("url", "").strip()
+        archive = own.get("archiveurl", "").strip()
+        visited = own.get("urldate", "").strip() or own.get("date", "").strip()
         if url:
             text = snapshot_text(key) if snapshot_text else None
-            links.append(Link(key, url, "url", visited, archive, text))
+            page = (lambda k=key: snapshot_page(k)) if snapshot_page and text else None
+            links.append(Link(key, url, "url", visited, archive, text, page))
         if archive:
             links.append(Link(key, archive, "archiveurl", visited, archive))
     return links
+
+
+def field_owner(lib, key: str, field: str, seen: set[str] | None = None) -> str | None:
+    """The key of the entry whose own fields hold `field` for `key` (itself, or the
+    crossref/xdata parent it inherits the field from), or None."""
+    seen = seen if seen is not None else set()
+    if key.casefold() in seen:
+        return None
+    seen.add(key.casefold())
+    own = lib.record(key, resolve=False).fields
+    if own.get(field, "").strip():
+        return key
+    parents = [own.get("crossref", "")] + own.get("xdata", "").split(",")
+    for parent in (p.strip() for p in parents):
+        resolved = lib.resolve_key(parent, required=False) if parent else None
+        if resolved:
+            found = field_owner(lib, resolved, field, seen)
+            if found:
+                return found
+    return None
 
 
 # --------------------------------------------------------------------------- probe
@@ -209,6 +243,7 @@ class Prober:
     def __init__(self, client: HttpClient):
         self.client = client
         self._no_head: set[str] = set()
+        self._homes: dict[str, str | None] = {}
         self._lock = threading.Lock()
 
     def wants_head(self, link: Link) -> bool:
@@ -220,6 +255,33 @@ class Prober:
             and not _head_hostile(host)
 
     def probe(self, link: Link) -> Probe:
+        got = self._probe(link)
+        if got.error is None and got.status and 200 <= got.status < 300 and \
+                needs_home_page(link.url, got.final_url, got.redirects):
+            got.home_url = self.home_of(got.final_url)
+        return got
+
+    def home_of(self, url: str) -> str | None:
+        """Where the root of `url`'s site leads (its final URL), asked once per site;
+        None when the root cannot be fetched."""
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return None
+        root = f"{parts.scheme}://{parts.netloc}/"
+        with self._lock:
+            if root in self._homes:
+                return self._homes[root]
+        try:
+            r = self.client.get(root, max_bytes=DOC_CAP, allow_truncate=True)
+            home = r.final_url if 200 <= r.status < 300 else None
+        except (HttpError, BadURL):
+            home = None
+        with self._lock:
+            self._homes[root] = home
+        return home
+
+    def _probe(self, link: Link) -> Probe:
         try:
             if self.wants_head(link):
                 head = _from_response(self.client.head(link.url), "HEAD", False)
@@ -268,7 +330,7 @@ def classify(link: Link, probe: Probe, threshold: float = DRIFT_THRESHOLD) -> Re
             result.message += f" (after redirects to {result.final_url})"
         return result
 
-    home = redirected_home(link.url, probe.final_url, probe.redirects)
+    home = redirected_home(link.url, probe.final_url, probe.redirects, probe.home_url)
     if home:
         result.status, result.message = Status.SOFT_404, home
         return result
@@ -286,15 +348,48 @@ def classify(link: Link, probe: Probe, threshold: float = DRIFT_THRESHOLD) -> Re
     elif probe.redirects:
         result.message = f"temporary redirect to {probe.final_url}"
 
-    if link.snapshot_text and probe.text is not None and result.status is Status.OK:
-        score = drift_score(link.snapshot_text, probe.text)
-        if score is not None:
-            result.similarity = round(score, 3)
-            if score < threshold:
-                result.status = Status.DRIFTED
-                result.message = (f"text differs from the snapshot: similarity "
-                                  f"{score:.2f} < {threshold:.2f}")
+    if link.snapshot_text and probe.text is not None and \
+            result.status in (Status.OK, Status.REDIRECTED):
+        compare_with_snapshot(result, link.snapshot_text, probe.text, threshold,
+                              link.snapshot_page)
     return result
+
+
+def compare_with_snapshot(result: Result, snapshot_text: str, html: str,
+                          threshold: float = DRIFT_THRESHOLD, snapshot_page=None) -> None:
+    """Drift and change of the live page against the snapshot's text (in place).
+
+    Two measures: `similarity` (how much of the snapshot the page still holds; below
+    `threshold` the page is no longer the article: `drifted`) and `text_similarity`
+    (how much of the article's own text is the same: any edit makes `changed` true,
+    and an `ok` page says "text changed, 97 % the same").
+
+    `text.txt` was extracted when the page was clipped, perhaps by an older extractor;
+    when it differs from the live text and the saved page is there (`snapshot_page()`),
+    the saved page's text is extracted again by today's extractor, so only a change of
+    the page counts, not a change of the extractor."""
+    live = main_text(html)
+    score = drift_score(snapshot_text, html, live)
+    if score is not None:
+        result.similarity = round(score, 3)
+        if score < threshold:
+            result.status = Status.DRIFTED
+            result.message = (f"text differs from the snapshot: similarity "
+                              f"{score:.2f} < {threshold:.2f}")
+    same = text_similarity(snapshot_text, live)
+    if same is not None and same < 1.0 and snapshot_page is not None:
+        saved = snapshot_page()
+        then = main_text(saved) if saved else ""
+        again = text_similarity(then, live) if then else None
+        if again is not None:
+            same = again
+    if same is None:
+        return
+    result.text_similarity = round(same, 3)
+    result.changed = same < 1.0
+    if result.changed and result.status is not Status.DRIFTED:
+        percent = min(99, int(same * 100))   # never "100 % the same" for a changed text
+        result.message = _join(result.message, f"text changed, {percent} % the same")
 
 
 def _error_status(exc: Exception) -> tuple[Status, str]:
@@ -350,12 +445,53 @@ def permanent_target(redirects: list[tuple[str, int]], final_url: str) -> str | 
     return target
 
 
-_HOME_PATHS = re.compile(r"^/?((index|default|home|start)(\.\w+)?|[a-z]{2}([-_][a-z]{2})?/?)?$",
-                         re.I)
+_HOME_PATHS = re.compile(r"^/?((index|default|home|start)(\.\w+)?)?/?$", re.I)
+# One path segment like /de/, /en-us, /ok: maybe a language home, maybe a page.
+_ONE_SEGMENT = re.compile(r"^/?[^/]+/?$")
 
 
-def redirected_home(url: str, final_url: str, redirects) -> str | None:
-    """A message when a deep link was redirected to a site's home page, else None."""
+def is_language_code(segment: str) -> bool:
+    """Whether a path segment is a language (and region) code: de, en-us, de_AT, pt-br.
+    The codes are the C library's locale names (Python's `locale.locale_alias`), so
+    `/ok` or `/tv` are not languages."""
+    import locale
+    code = segment.strip("/").lower().replace("-", "_")
+    lang, _, region = code.partition("_")
+    return len(lang) == 2 and lang in locale.locale_alias and (
+        not region or code in locale.locale_alias or (len(region) == 2 and region.isalpha()))
+
+
+def needs_home_page(url: str, final_url: str, redirects) -> bool:
+    """Whether telling a soft 404 apart needs the site's home page: a deep link that was
+    redirected to a page one segment deep (`/de/` may be the home, `/ok` rarely is)."""
+    if not redirects:
+        return False
+    try:
+        asked, landed = urlsplit(url), urlsplit(final_url)
+    except ValueError:
+        return False
+    deep = asked.path.strip("/") != "" or bool(asked.query)
+    return deep and not landed.query and not _HOME_PATHS.match(landed.path or "/") \
+        and bool(_ONE_SEGMENT.match(landed.path))
+
+
+def same_page(a: str, b: str) -> bool:
+    """Two URLs of the same page (scheme, host case and a trailing slash aside)."""
+    try:
+        x, y = urlsplit(a), urlsplit(b)
+    except ValueError:
+        return False
+    return ((x.hostname or "").lower(), x.path.rstrip("/"), x.query) == \
+        ((y.hostname or "").lower(), y.path.rstrip("/"), y.query)
+
+
+def redirected_home(url: str, final_url: str, redirects, home_url: str | None = None
+                    ) -> str | None:
+    """A message when a deep link was redirected to a site's home page, else None.
+
+    The root and index pages are homes; a page one segment deep (`/de/`) is the home
+    when the site's root leads there too (`home_url`, the root's final URL), or, when
+    the root could not be asked, when the segment is a language code."""
     if not redirects:
         return None
     try:
@@ -363,8 +499,16 @@ def redirected_home(url: str, final_url: str, redirects) -> str | None:
     except ValueError:
         return None
     deep = asked.path.strip("/") != "" or bool(asked.query)
-    if deep and _HOME_PATHS.match(landed.path or "/") and not landed.query:
-        return f"deep link redirected to the home page {final_url}"
+    if not deep or landed.query:
+        return None
+    message = f"deep link redirected to the home page {final_url}"
+    if _HOME_PATHS.match(landed.path or "/"):
+        return message
+    if needs_home_page(url, final_url, redirects):
+        if home_url is not None:
+            return message if same_page(final_url, home_url) else None
+        if is_language_code(landed.path):
+            return message
     return None
 
 
@@ -458,23 +602,43 @@ def _inside_hidden(el) -> bool:
 
 
 def main_text(html: str) -> str:
-    """The main text of a page: trafilatura when installed, else all visible text."""
-    try:
-        import trafilatura
-    except ImportError:
-        trafilatura = None
-    if trafilatura is not None:
-        try:
-            text = trafilatura.extract(html, include_comments=False, include_tables=True)
-        except Exception:   # a parser failure on odd markup must not fail the check
-            text = None
-        if text:
-            return text
+    """The main text of a page, by the extractor that made the snapshots' text.txt (so
+    an unchanged page gives the same text); all visible text when it finds none."""
+    from .extract.maintext import main_text as extract
+    text = extract(html)
+    if text:
+        return text
     import lxml.html
     try:
         return visible_text(lxml.html.document_fromstring(html))
     except Exception:
         return ""
+
+
+MAX_DIFF_WORDS = 20_000   # longer texts are compared on their first words only
+
+
+def text_similarity(snapshot_text: str, live_text: str) -> float | None:
+    """How much of the article's text is unchanged (1.0: word for word the same).
+
+    Words are compared in order (difflib), within the stretch of the live text that
+    the snapshot's text spans: a headline or a footer the extractor takes in or leaves
+    out around the article is no change; any word edited, added or removed inside it,
+    or missing at its ends, is. None when the snapshot has no words."""
+    from difflib import SequenceMatcher
+    old = _WORD.findall(snapshot_text.casefold())[:MAX_DIFF_WORDS]
+    new = _WORD.findall(live_text.casefold())[:MAX_DIFF_WORDS]
+    if not old:
+        return None
+    matcher = SequenceMatcher(None, old, new, autojunk=False)
+    blocks = [b for b in matcher.get_matching_blocks() if b.size]
+    if not blocks:
+        return 0.0
+    window = new[blocks[0].b:blocks[-1].b + blocks[-1].size]
+    if window == old:
+        return 1.0
+    matched = sum(b.size for b in blocks)
+    return 2.0 * matched / (len(old) + len(window))
 
 
 def shingles(text: str, size: int = SHINGLE) -> set[tuple[str, ...]]:
@@ -501,21 +665,22 @@ def containment(old: str, new: str, size: int = SHINGLE) -> float | None:
 MIN_SNAPSHOT_WORDS = 20
 
 
-def drift_score(snapshot_text: str, html: str) -> float | None:
+def drift_score(snapshot_text: str, html: str, main: str | None = None) -> float | None:
     """How much of the snapshot's text the live page still holds (0..1), or None when
-    the snapshot is too short to judge. The better of the main text and the whole visible
-    text counts, so an extractor picking a different block on the live page is no drift."""
+    the snapshot is too short to judge. The better of the main text (`main`, when the
+    caller has it) and the whole visible text counts, so an extractor picking a
+    different block on the live page is no drift."""
     if len(_WORD.findall(snapshot_text)) < MIN_SNAPSHOT_WORDS:
         return None
-    main = containment(snapshot_text, main_text(html)) or 0.0
-    if main >= DRIFT_THRESHOLD:
-        return main
+    best = containment(snapshot_text, main if main is not None else main_text(html)) or 0.0
+    if best >= DRIFT_THRESHOLD:
+        return best
     import lxml.html
     try:
         full = visible_text(lxml.html.document_fromstring(html))
     except Exception:
         full = ""
-    return max(main, containment(snapshot_text, full) or 0.0)
+    return max(best, containment(snapshot_text, full) or 0.0)
 
 
 # --------------------------------------------------------------------------- archive
@@ -644,7 +809,8 @@ def http_settings(settings, options: CheckOptions) -> HttpSettings:
         connect_timeout=min(10.0, t), read_timeout=t, deadline=2 * t + 10,
         max_bytes=PAGE_CAP, retries=1, backoff=0.5, retry_after_cap=min(10.0, t),
         per_host=max(1, options.per_host), pool_size=max(1, options.concurrency),
-        host_spacing=max(0.0, float(getattr(settings, "host_spacing", 0.0))))
+        host_spacing=max(0.0, float(getattr(settings, "host_spacing", 0.0))),
+        allow_private_addresses=getattr(settings, "allow_private_addresses", True))
 
 
 def check_all(links: list[Link], client: HttpClient, options: CheckOptions,
@@ -822,20 +988,50 @@ class CheckRun:
     todo: int
     interrupted: bool
     network_down: bool = False
+    cached: int = 0                # results reused from index/links.json
 
 
-def looks_offline(results: list) -> bool:
-    """True when no host could even be looked up: the machine is offline, the links are
-    not all gone. (Three or more distinct hosts, every one unknown to DNS.)"""
-    hosts = {host_of(r.url) for r in results}
-    return len(hosts) >= 3 and all(r.unresolved for r in results)
+def saved_page(library_folder, key: str) -> str | None:
+    """The snapshot's saved HTML page, decoded, or None (no page.html, or unreadable)."""
+    from . import snapshots
+    from .http import decode_body
+    if not snapshots.has_snapshot(library_folder, key):
+        return None
+    try:
+        path = snapshots.folder(library_folder, key) / "page.html"
+        return decode_body(path.read_bytes(), None)[0]
+    except (OSError, ValueError):
+        return None
+
+
+def looks_offline(results: list, archive_url: str = "") -> bool:
+    """True when not a single host could be looked up: every checked link failed in DNS,
+    and so does the web archive's host. Then the machine is offline, and the links are
+    not gone; only a host that fails while others resolve is `gone`."""
+    if not results or not all(r.unresolved for r in results):
+        return False
+    return not resolves(host_of(archive_url)) if archive_url else True
+
+
+def resolves(host: str) -> bool:
+    """Whether DNS knows `host` (a name lookup only, no request)."""
+    import socket
+    if not host:
+        return False
+    try:
+        socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        return False
+    return True
 
 
 def run_check(path, keys, settings, *, max_age=None, archive=False, fix=False,
-              on_result=None) -> CheckRun:
+              on_result=None, on_start=None) -> CheckRun:
     """Collect the links of the library (or of `keys`), reuse cached verdicts younger than
     `max_age` seconds, check the rest, cache the results and, with `fix`, write what was
-    found. Ctrl-C stops the checking cleanly: what was checked is kept, nothing is fixed."""
+    found. Ctrl-C stops the checking cleanly: what was checked is kept, nothing is fixed.
+    `on_start(n)` learns how many links are to be checked, `on_result(result)` each
+    verdict as it comes."""
     from pathlib import Path
 
     from . import links_cache, snapshots
@@ -843,7 +1039,8 @@ def run_check(path, keys, settings, *, max_age=None, archive=False, fix=False,
     from .library import Library
     folder = Path(path).parent
     lib = Library.load(path, settings)
-    all_links = collect(lib, keys, snapshot_text=lambda k: snapshots.text(folder, k))
+    all_links = collect(lib, keys, snapshot_text=lambda k: snapshots.text(folder, k),
+                        snapshot_page=lambda k: saved_page(folder, k))
     results, todo = [], all_links
     if max_age is not None:
         cached, todo = links_cache.load(folder), []
@@ -858,6 +1055,8 @@ def run_check(path, keys, settings, *, max_age=None, archive=False, fix=False,
     options = CheckOptions(concurrency=settings.concurrency, per_host=settings.per_host,
                            timeout=settings.timeout, archive=archive)
     checked, interrupted = [], False
+    if on_start:
+        on_start(len(todo))
     with HttpClient(http_settings(settings, options)) as client:
         wayback = Wayback(client, settings.wayback_url, settings.wayback_save_url)
         run = check_all(todo, client, options, wayback)
@@ -870,7 +1069,7 @@ def run_check(path, keys, settings, *, max_age=None, archive=False, fix=False,
             interrupted = True
         finally:
             run.close()
-    offline = looks_offline(checked)
+    offline = looks_offline(checked, settings.wayback_url)
     if checked and not offline:   # verdicts made offline say nothing about the links
         links_cache.save(folder, [r.as_dict() for r in checked])
     results += checked
@@ -878,4 +1077,30 @@ def run_check(path, keys, settings, *, max_age=None, archive=False, fix=False,
     results.sort(key=lambda r: order.get((r.key, r.field, r.url), len(order)))
     fixed = apply_fixes(path, results, settings) if fix and not (interrupted or offline) \
         else {}
-    return CheckRun(results, fixed, len(checked), len(todo), interrupted, offline)
+    return CheckRun(results, fixed, len(checked), len(todo), interrupted, offline,
+                    len(results) - len(checked))
+
+
+def cached_results(path, keys=None, settings=None) -> tuple[list[Result], int]:
+    """The last cached verdict on each link of the library (or of `keys`), however old,
+    without touching the network; and how many links have none (never checked, or
+    checked under another URL). For `check --cached` and reports."""
+    from pathlib import Path
+
+    from . import links_cache
+    from .library import Library
+    lib = Library.load(path, settings)
+    cached = links_cache.load(Path(path).parent)
+    results, missing = [], 0
+    for link in collect(lib, keys):
+        hit = cached.get(links_cache.cache_key(link.key, link.field, link.url))
+        try:
+            result = Result.from_dict(hit) if hit else None
+        except (KeyError, TypeError, ValueError):
+            result = None
+        if result is None:
+            missing += 1
+            continue
+        result.cached = True
+        results.append(result)
+    return results, missing

@@ -109,10 +109,34 @@ def _parse_time(text: str) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
-def last_status(library_folder, key: str) -> dict | None:
-    """The most recent result for the entry's `url` (else any of its links), or None."""
-    mine = [r for r in load(library_folder).values() if r.get("key") == key]
-    if not mine:
-        return None
-    mine.sort(key=lambda r: (r.get("field", "url") == "url", r.get("checked_at", "")))
-    return mine[-1]
+def last_status(library_folder, key: str, links: dict[str, str] | None = None
+                ) -> dict | None:
+    """The most recent result for the entry's `url` (else its `archiveurl`), or None.
+
+    Results belong to (key, URL): `links` maps the entry's fields to its URLs now
+    (`{"url": ..., "archiveurl": ...}`), and a result for any other URL (the entry was
+    edited, or removed and a new entry took its key) is not the entry's any more.
+    """
+    entries = load(library_folder)
+    for field in ("url", "archiveurl"):
+        url = (links or {}).get(field, "").strip()
+        hit = entries.get(cache_key(key, field, url)) if url else None
+        if hit:
+            return hit
+    return None
+
+
+def current_results(library_folder, entries) -> dict[str, dict]:
+    """key -> the last result for the URL each entry holds now (its `url`, else its
+    `archiveurl`), for many entries at once; `entries` yields (key, own fields) pairs.
+    Results of URLs an entry no longer has are left out, as in `last_status`."""
+    cached = load(library_folder)
+    found: dict[str, dict] = {}
+    for key, fields in entries:
+        for field in ("url", "archiveurl"):
+            url = (fields.get(field) or "").strip()
+            hit = cached.get(cache_key(key, field, url)) if url else None
+            if hit:
+                found[key] = hit
+                break
+    return found

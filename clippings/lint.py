@@ -12,8 +12,9 @@ from dataclasses import asdict, dataclass
 from typing import Iterator
 
 from . import latex
-from .bibfile import VERBATIM_FIELDS, Block
+from .bibfile import MONTH_MACROS, VERBATIM_FIELDS, Block, Field
 from .fields import DATE_FIELDS, URL_FIELDS, is_valid_date, url_problem
+from .keys import key_problem
 from .library import Library
 
 # biblatex's entry types (and the BibTeX ones biber maps onto them).
@@ -93,6 +94,9 @@ def _run(lib: Library) -> list[Finding]:
     for block in (b for b in lib.blocks if b.kind == "entry"):
         findings.extend(check_entry(block, lib))
     findings.extend(check_keys(lib))
+    findings.extend(check_references(lib))
+    findings.extend(check_macros(lib))
+    findings.extend(check_stray_text(lib))
     findings.extend(check_duplicates(lib))
     findings.sort(key=lambda f: (f.line, f.key, f.field))
     return findings
@@ -123,7 +127,10 @@ def check_entry(block: Block, lib: Library) -> Iterator[Finding]:
 
     if kind not in KNOWN_TYPES:
         yield finding("", "error", f"unknown entry type @{block.type}")
-    crossref = "crossref" in filled or "xdata" in filled
+    # Inherited fields count only when the parent exists: a dangling crossref hides nothing.
+    crossref = any(_key_list(filled.get(name, "")) and
+                   all(parent in lib for parent in _key_list(filled[name]))
+                   for name in ("crossref", "xdata"))
     for group in REQUIRED.get(kind, []) if not crossref else []:
         if group is _NAMES and not _needs_author(kind, filled):
             continue
@@ -132,8 +139,19 @@ def check_entry(block: Block, lib: Library) -> Iterator[Finding]:
     if kind not in _NO_DATE_NEEDED and not crossref and not ("date" in filled or
                                                              "year" in filled):
         yield finding("date", "error", f"@{kind} needs a date (or year)")
+    seen_fields: dict[str, Field] = {}
     for f in block.fields:
+        if f.key in seen_fields:
+            yield Finding(key, f.key, "warning",
+                          f"field {f.name} is given twice (first at line "
+                          f"{_line_of(seen_fields[f.key].start, block, lib)}); BibTeX, biber "
+                          "and clippings use the first", _line_of(f.start, block, lib))
+        else:
+            seen_fields[f.key] = f
         value = f.value
+        if f.key == "month" and value.strip() and not _month_ok(value):
+            yield finding(f.key, "error", f"invalid month {value!r} (use 1-12 or jan-dec; "
+                          "better: a full date in `date`)")
         if value.strip() == "":
             yield finding(f.key, "warning", f"field {f.name} is empty")
             continue
@@ -183,6 +201,85 @@ def _escaped_braces_pair(value: str) -> bool:
     return value.count("\\{") == value.count("\\}")
 
 
+def _line_of(offset: int, block: Block, lib: Library) -> int:
+    return block.line + lib.text.count("\n", block.start, offset)
+
+
+def _key_list(value: str) -> list[str]:
+    return [p.strip() for p in value.split(",") if p.strip()]
+
+
+_MONTH_NAMES = frozenset(MONTH_MACROS) | {
+    "january", "february", "march", "april", "june", "july", "august", "september",
+    "october", "november", "december"}
+
+
+def _month_ok(value: str) -> bool:
+    value = value.strip().lower().rstrip(".")
+    return (value.isdigit() and 1 <= int(value) <= 12) or value in _MONTH_NAMES
+
+
+def check_references(lib: Library) -> Iterator[Finding]:
+    """crossref, xdata, xref, related and entryset must name entries of the library."""
+    from .library import REFERENCE_FIELDS
+    for block in (b for b in lib.blocks if b.kind == "entry"):
+        for f in block.fields:
+            if f.key in REFERENCE_FIELDS:
+                for parent in _key_list(f.value):
+                    if parent not in lib:
+                        yield Finding(block.key, f.key, "error",
+                                      f"{f.name} names '{parent}', which is not in the "
+                                      "library", _line_of(f.start, block, lib))
+
+
+def check_macros(lib: Library) -> Iterator[Finding]:
+    """@string macros: used where undefined (or before their definition), redefined."""
+    defined: dict[str, int] = {}
+    later = {b.fields[0].key: b.line for b in lib.blocks if b.kind == "string" and b.fields}
+    for block in lib.blocks:
+        if block.kind == "string" and block.fields:
+            name = block.fields[0].key
+            yield from _undefined(block, block.fields[:1], defined, later, lib)
+            if name in defined:
+                yield Finding("@string", name, "warning",
+                              f"@string {name} is defined again (first at line "
+                              f"{defined[name]}); entries above keep the first value",
+                              block.line)
+            defined.setdefault(name, block.line)
+        elif block.kind == "entry":
+            yield from _undefined(block, block.fields, defined, later, lib)
+
+
+def _undefined(block, fields, defined, later, lib) -> Iterator[Finding]:
+    for f in fields:
+        for kind, text in f.pieces:
+            name = text.lower()
+            if kind != "macro" or name in defined or name in MONTH_MACROS:
+                continue
+            where = f" (defined later, at line {later[name]}: BibTeX needs it above)" \
+                if name in later else ""
+            yield Finding(block.key or "@string", f.key, "error",
+                          f"undefined @string macro '{text}' in {f.name}{where}; it is "
+                          "read as the text of its name", _line_of(f.start, block, lib))
+
+
+_STRAY_FIELDS = re.compile(r"\s*,?\s*[A-Za-z][\w-]*\s*=\s*[{\"0-9]")
+
+
+def check_stray_text(lib: Library) -> Iterator[Finding]:
+    """Text after an entry that looks like its fields: a `}` closed the entry too early
+    (`title = {A}},`), and BibTeX silently drops everything after it."""
+    previous = None
+    for block in lib.blocks:
+        if block.kind == "text" and previous is not None and \
+                _STRAY_FIELDS.match(lib.text, block.start, block.end):
+            yield Finding(previous.key, "", "error",
+                          "text after the entry's closing brace looks like fields: a '}' "
+                          "too many ends the entry early, and what follows is ignored",
+                          block.line + (1 if lib.text[block.start] == "\n" else 0))
+        previous = block if block.kind == "entry" else None
+
+
 def check_keys(lib: Library) -> Iterator[Finding]:
     """Keys that differ only by case: BibTeX treats them as the same entry."""
     seen: dict[str, Block] = {}
@@ -198,6 +295,10 @@ def check_keys(lib: Library) -> Iterator[Finding]:
         if any(c in block.key for c in ' ,{}()"#%~\'\\'):
             yield Finding(block.key, "", "error", "key contains characters BibTeX/biber "
                           "cannot handle", block.line)
+        elif key_problem(block.key):
+            yield Finding(block.key, "", "error", f"{key_problem(block.key)}; clippings "
+                          "will not touch a snapshot folder for it (rename the entry)",
+                          block.line)
 
 
 def check_duplicates(lib: Library) -> Iterator[Finding]:

@@ -10,10 +10,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import bibfile, latex, snapshots
+from . import bibfile, latex, snapshots, validate
 from .config import Settings
 from .errors import ConflictError, UsageError
-from .fields import check_value, is_name_field
+from .fields import is_name_field
 from .library import Library
 from .model import Name, Record
 from .names import parse_names
@@ -25,22 +25,34 @@ class AddResult:
     record: Record
     duplicates: list[tuple[str, str]] = field(default_factory=list)
     snapshot: str | None = None
+    notes: list[str] = field(default_factory=list)   # what the user should know (stderr)
 
 
 def record_from_assignments(entry_type: str, assignments: list[tuple[str, str]],
-                            tags: tuple[str, ...] = ()) -> Record:
-    """A Record from FIELD=VALUE pairs; name fields use BibTeX name syntax."""
+                            tags: tuple[str, ...] = (), force: bool = False) -> Record:
+    """A Record from FIELD=VALUE pairs; name fields use BibTeX name syntax. Type and
+    values follow the rules of `validate` unless `force`."""
+    rec = Record(type=validate.check_type(entry_type, force))
+    apply_assignments(rec, assignments, tags, force)
+    return rec
+
+
+def apply_assignments(rec: Record, assignments: list[tuple[str, str]],
+                      tags: tuple[str, ...] = (), force: bool = False) -> Record:
+    """Set FIELD=VALUE pairs on `rec` the same way with and without a fetched source:
+    name fields are parsed as BibTeX name lists (replacing fetched names), URLs lose
+    their tracking parameters; values follow the rules of `validate` unless `force`."""
     from .dedupe import strip_tracking
-    rec = Record(type=entry_type.lower())
     for name, value in assignments:
-        check_value(name, value)
-        value = value.strip()
+        value = validate.check_value(name, value, force).strip()
+        name = name.lower()
         if is_name_field(name):
-            rec.names[name.lower()] = parse_names(value)
-        elif name.lower() == "url":
+            rec.names[name] = parse_names(value)
+            rec.fields.pop(name, None)
+        elif name == "url":
             rec.fields["url"] = strip_tracking(value)
         else:
-            rec.fields[name.lower()] = value
+            rec.fields[name] = value
     if tags:
         rec.fields["keywords"] = merge_keywords(rec.fields.get("keywords", ""), tags)
     return rec
@@ -84,7 +96,7 @@ def duplicate_index(lib: Library):
 def add_record(path: Path, record: Record, *, key: str | None = None, force: bool = False,
                settings: Settings | None = None) -> AddResult:
     """Append one entry under the lock; a likely duplicate is refused unless `force`."""
-    from .keys import is_valid_key, make_key
+    from .keys import check_key, make_key
     if not record.fields.get("title") and not record.names:
         raise UsageError("an entry needs at least a title (use --set title=...)")
     with Library.update(path, settings) as lib:
@@ -95,8 +107,7 @@ def add_record(path: Path, record: Record, *, key: str | None = None, force: boo
             raise ConflictError(f"likely duplicate of {keys} ({duplicates[0][1]}); "
                                 "use --force to add it anyway")
         if key:
-            if not is_valid_key(key):
-                raise UsageError(f"invalid key {key!r}: use letters, digits and _:.-")
+            check_key(key)
             if key in lib:
                 raise ConflictError(f"key '{key}' is already used")
         else:
@@ -104,16 +115,27 @@ def add_record(path: Path, record: Record, *, key: str | None = None, force: boo
         record.key = key
         lib.add(record, key)
         lib.save(_locked=True)
-        if hasattr(index, "record_added"):
-            index.record_added(lib, key, record)
+        if hasattr(index, "commit"):
+            index.commit(lib, {key: record})
     return AddResult(key, record, duplicates)
 
 
 def set_fields(path: Path, key: str, assignments: list[tuple[str, str]],
-               raw_latex: bool = False, settings: Settings | None = None) -> str:
-    values: dict[str, str | None] = {}
+               raw_latex: bool = False, settings: Settings | None = None,
+               force: bool = False) -> str:
+    values = bibtex_values(assignments, raw_latex, force)
+    with Library.update(path, settings) as lib:
+        key = lib.resolve_key(key)
+        lib.set_fields(key, values)
+    return key
+
+
+def bibtex_values(assignments: list[tuple[str, str]], raw_latex: bool = False,
+                  force: bool = False) -> dict[str, str]:
+    """Checked FIELD=VALUE pairs as the BibTeX text of each value (braces included)."""
+    values: dict[str, str] = {}
     for name, value in assignments:
-        check_value(name, value)
+        value = validate.check_value(name, value, force)
         if raw_latex:
             if not latex.braces_balanced(value):
                 raise UsageError(f"unbalanced braces in the LaTeX value of {name}")
@@ -122,10 +144,73 @@ def set_fields(path: Path, key: str, assignments: list[tuple[str, str]],
             values[name] = "{" + bibfile.format_names(parse_names(value)) + "}"
         else:
             values[name] = bibfile.format_value(value, name)
+    return values
+
+
+class FieldErrors(UsageError):
+    """Several fields of one form are invalid: `errors` maps field -> message."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(f"{name}: {msg}" for name, msg in errors.items()))
+
+
+def entry_version(text: str) -> str:
+    """A short fingerprint of an entry's text: what an editor saw when it began."""
+    import hashlib
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def check_fields(entry_type: str, values: dict[str, str]) -> dict[str, str]:
+    """field -> message for each unusable value (the checks of `set`) and the type."""
+    errors = {}
+    problem = validate.type_problem(entry_type)
+    if problem:
+        errors["type"] = problem
+    for name, value in values.items():
+        if not value.strip():
+            continue
+        try:
+            validate.check_value(name, value)
+        except UsageError as exc:
+            errors[name] = str(exc)
+    if not (values.get("title") or "").strip():
+        errors.setdefault("title", "an entry needs a title")
+    return errors
+
+
+def update_entry(path: Path, key: str, entry_type: str, values: dict[str, str],
+                 version: str, settings: Settings | None = None) -> list[str]:
+    """Set an entry's type and fields from a form (empty value = remove the field).
+
+    Nothing is written when a value is invalid (FieldErrors, per field) or when the
+    entry changed since the editor read it (ConflictError: `version` is its
+    `entry_version` then). Returns the names of the fields that changed.
+    """
+    import re
+    errors = check_fields(entry_type, values)
+    if errors:
+        raise FieldErrors(errors)
     with Library.update(path, settings) as lib:
         key = lib.resolve_key(key)
-        lib.set_fields(key, values)
-    return key
+        text = lib.entry_text(key)
+        if entry_version(text) != version:
+            raise ConflictError(f"entry '{key}' was changed by someone else meanwhile; "
+                                "nothing was written")
+        current = record_json(lib.record(key, resolve=False))
+        changed = [n for n, v in values.items()
+                   if v.strip() != str(current.get(n, "")).strip()]
+        todo = {n: values[n] for n in changed}
+        new_values: dict[str, str | None] = {n: None for n, v in todo.items() if not v.strip()}
+        new_values.update(bibtex_values([(n, v) for n, v in todo.items() if v.strip()]))
+        if new_values:
+            lib.set_fields(key, new_values)
+        if entry_type.lower() != lib.record(key, resolve=False).type:
+            text = lib.entry_text(key)
+            lib.replace_entry(key, re.sub(r"@\s*\w+", "@" + entry_type.lower(), text,
+                                          count=1))
+            changed.append("type")
+    return changed
 
 
 def unset_fields(path: Path, key: str, names: list[str],
@@ -140,32 +225,52 @@ def unset_fields(path: Path, key: str, names: list[str],
 
 
 def rename(path: Path, old: str, new: str, settings: Settings | None = None) -> tuple[str, bool]:
-    from .keys import is_valid_key
-    if not is_valid_key(new):
-        raise UsageError(f"invalid key {new!r}: use letters, digits and _:.-")
+    from .keys import check_key
+    check_key(new)
     folder = Path(path).parent
     with Library.update(path, settings) as lib:
         old = lib.resolve_key(old)
         if snapshots.folder(folder, new).exists() and old != new:
-            raise ConflictError(f"snapshots/{new} already exists")
+            raise ConflictError(f"snapshots/{snapshots.folder_name(new)} already exists")
         lib.rename(old, new)
         lib.save(_locked=True)
+        # An unsafe old key (`..` written by hand) never had a snapshot of ours: no move.
         moved = snapshots.move(folder, old, new) if old != new else False
     return old, moved
 
 
+@dataclass
+class Removed:
+    key: str
+    snapshot: bool              # its snapshot folder was deleted
+    unsafe_key: bool = False    # the key cannot name a folder: no folder was touched
+
+
 def remove(path: Path, keys: list[str], keep_snapshot: bool = False,
-           settings: Settings | None = None) -> list[tuple[str, bool]]:
+           settings: Settings | None = None, force: bool = False) -> list[Removed]:
+    """Remove entries (and their snapshots); an entry others inherit from or refer to
+    (crossref, xdata, xref, related, entryset) is refused unless `force`."""
+    from .keys import key_problem
     folder = Path(path).parent
     done = []
     with Library.update(path, settings) as lib:
-        resolved = [lib.resolve_key(k) for k in keys]
-        for key in dict.fromkeys(resolved):
+        resolved = list(dict.fromkeys(lib.resolve_key(k) for k in keys))
+        if not force:
+            going = {k.casefold() for k in resolved}
+            children = [(c, f) for c, f in lib.references(*resolved)
+                        if c.casefold() not in going]
+            if children:
+                named = ", ".join(f"{c} ({f})" for c, f in children[:10])
+                what = f"'{resolved[0]}' is" if len(resolved) == 1 else "these entries are"
+                raise ConflictError(f"{what} referred to by {named}; removing would leave "
+                                    "them dangling (use --force)")
+        for key in resolved:
             lib.remove(key)
         lib.save(_locked=True)
-        for key in dict.fromkeys(resolved):
-            removed = False if keep_snapshot else snapshots.remove(folder, key)
-            done.append((key, removed))
+        for key in resolved:
+            unsafe = key_problem(key) is not None
+            removed = not keep_snapshot and not unsafe and snapshots.remove(folder, key)
+            done.append(Removed(key, removed, unsafe))
     return done
 
 
@@ -189,6 +294,7 @@ class ImportResult:
     added: list[str] = field(default_factory=list)
     renamed: list[tuple[str, str]] = field(default_factory=list)     # (wanted, given)
     skipped: list[tuple[str, str, str]] = field(default_factory=list)  # (key, existing, why)
+    invalid: list[tuple[str, str]] = field(default_factory=list)   # (key, what is wrong)
 
 
 def read_records(path: Path) -> list[Record]:
@@ -230,37 +336,70 @@ def _bib_records(raw: bytes, path: Path) -> list[Record]:
 
 
 def import_files(path: Path, files: list[Path], force: bool = False,
-                 settings: Settings | None = None) -> ImportResult:
+                 settings: Settings | None = None, rekey: bool = False) -> ImportResult:
+    """Add the entries of .bib/.ris/CSL-JSON files.
+
+    A foreign key that is a valid key is kept as it is (documents cite it), unless
+    `rekey` asks for the library's key pattern; a taken key gets a suffix. References
+    between the imported entries (crossref, xdata, xref, related, entryset) follow their
+    renamed keys, and point at the library's entry when theirs was skipped as a duplicate.
+    """
     from .dedupe import strip_tracking
     from .keys import KeySet, is_valid_key, make_key, unique_key
+    from .library import REFERENCE_FIELDS
     incoming = [(f, rec) for f in files for rec in read_records(f)]
     result = ImportResult()
     with Library.update(path, settings) as lib:
         index = duplicate_index(lib)
         taken = KeySet(lib.keys())   # built once: imports of thousands stay linear
-        for _, rec in incoming:
+        renames: dict[Path, dict[str, str]] = {f: {} for f in files}
+        accepted: list[tuple[Path, Record]] = []
+        for source, rec in incoming:
+            problems = [] if force else validate.record_problems(rec)
+            if problems:   # the rules of add/set/edit: skipped like a duplicate
+                result.invalid.append((rec.key or rec.fields.get("title", "?"),
+                                       str(problems[0])))
+                continue
             if rec.fields.get("url"):
                 rec.fields["url"] = strip_tracking(rec.fields["url"])
             dups = index.find(rec)
             if dups and not force:
                 result.skipped.append((rec.key or rec.fields.get("title", "?"),
                                        dups[0][0], dups[0][1]))
+                if rec.key:
+                    renames[source][rec.key.casefold()] = dups[0][0]
                 continue
             wanted = rec.key if rec.key and is_valid_key(rec.key) else None
-            if wanted and wanted not in taken:
+            if wanted and not rekey and wanted not in taken:
                 key = wanted
+            elif wanted and not rekey:
+                key = unique_key(wanted, taken)
             else:
-                key = make_key(rec, taken, lib.settings.key_pattern) if not wanted \
-                    else unique_key(wanted, taken)
-                if wanted:
-                    result.renamed.append((wanted, key))
+                key = make_key(rec, taken, lib.settings.key_pattern)
+            if rec.key and key != rec.key:
+                result.renamed.append((rec.key, key))
+                renames[source][rec.key.casefold()] = key
             rec.key = key
-            lib.add(rec, key)
             taken.add(key)
             index.add(key, rec)
-            result.added.append(key)
+            accepted.append((source, rec))
+        for source, rec in accepted:
+            _follow_renames(rec, renames[source], REFERENCE_FIELDS)
+            lib.add(rec, rec.key)
+            result.added.append(rec.key)
         lib.save(_locked=True)
+        if accepted and hasattr(index, "commit"):
+            # Only now, with library.bib saved, do the new entries enter the index.
+            index.commit(lib, {rec.key: rec for _, rec in accepted})
     return result
+
+
+def _follow_renames(rec: Record, renames: dict[str, str], fields) -> None:
+    for name in fields:
+        value = rec.fields.get(name)
+        if value and renames:
+            parts = [p.strip() for p in value.split(",") if p.strip()]
+            rec.fields[name] = ", ".join(renames.get(p.casefold(), p) for p in parts)
 
 
 # -- selecting ---------------------------------------------------------------------------
@@ -345,5 +484,5 @@ def display_date(rec: Record) -> str:
     return year
 
 
-__all__ = ["add_record", "set_fields", "unset_fields", "rename", "remove", "edit_entry",
+__all__ = ["add_record", "set_fields", "update_entry", "check_fields", "entry_version", "unset_fields", "rename", "remove", "edit_entry",
            "import_files", "read_records", "record_json", "record_from_assignments", "Name"]

@@ -1,5 +1,11 @@
 """snapshots/KEY/: the saved copy of a clipped page (page.html or document.pdf, text.txt,
-meta.json). Never regenerated; moved on rename, deleted only by `rm`."""
+meta.json). Never regenerated; moved on rename, deleted only by `rm`.
+
+A key becomes a folder name, so every path is made by `folder()`, which refuses keys that
+could leave snapshots/ (`..`, `.`, a leading dot) and proves that the resolved path lies
+inside snapshots/ before anything is read, written, moved or deleted. `/` (valid in
+DBLP-style keys) is written as `%2F` and `%` as `%25`, so one key is one folder.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +13,49 @@ import json
 import shutil
 from pathlib import Path
 
+from .errors import UsageError
+
 SNAPSHOTS = "snapshots"
 
 
+class UnsafeKey(UsageError):
+    """A key that cannot safely name a folder under snapshots/."""
+
+
+def folder_name(key: str) -> str:
+    from .keys import key_problem
+    problem = key_problem(key)
+    if problem:
+        raise UnsafeKey(f"key {key!r} cannot name a snapshot folder: {problem}; "
+                        "rename the entry (`clippings rename`)")
+    return key.replace("%", "%25").replace("/", "%2F")
+
+
 def folder(library_folder: Path, key: str) -> Path:
-    return Path(library_folder) / SNAPSHOTS / key
+    """snapshots/KEY as a path proven to lie inside snapshots/ (else UnsafeKey)."""
+    root = Path(library_folder) / SNAPSHOTS
+    path = root / folder_name(key)
+    real_root = root.resolve()
+    real = path.resolve()
+    if real.parent != real_root:
+        # A symlinked snapshot folder pointing elsewhere is not ours to touch either.
+        raise UnsafeKey(f"snapshot folder of {key!r} resolves to {real}, outside "
+                        f"{real_root}; nothing there is touched")
+    return path
+
+
+def has_snapshot(library_folder: Path, key: str) -> bool:
+    try:
+        return folder(library_folder, key).is_dir()
+    except UnsafeKey:
+        return False
 
 
 def info(library_folder: Path, key: str) -> dict | None:
     """What the snapshot holds (files, and meta.json's content), or None."""
-    path = folder(library_folder, key)
-    if not path.is_dir():
+    if not has_snapshot(library_folder, key):
         return None
+    path = folder(library_folder, key)
     meta = {}
     meta_file = path / "meta.json"
     if meta_file.is_file():
@@ -31,17 +68,20 @@ def info(library_folder: Path, key: str) -> dict | None:
 
 def text(library_folder: Path, key: str) -> str | None:
     """The snapshot's extracted main text, if there is one."""
-    path = folder(library_folder, key) / "text.txt"
+    if not has_snapshot(library_folder, key):
+        return None
     try:
-        return path.read_text(encoding="utf-8")
+        return (folder(library_folder, key) / "text.txt").read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
 
 
 def move(library_folder: Path, old: str, new: str) -> bool:
-    src, dst = folder(library_folder, old), folder(library_folder, new)
-    if not src.is_dir():
+    """Move snapshots/OLD to snapshots/NEW; False when OLD has none (or cannot have one)."""
+    dst = folder(library_folder, new)
+    if not has_snapshot(library_folder, old):
         return False
+    src = folder(library_folder, old)
     if dst.exists():
         raise FileExistsError(f"{dst} already exists")
     src.rename(dst)
@@ -49,8 +89,11 @@ def move(library_folder: Path, old: str, new: str) -> bool:
 
 
 def remove(library_folder: Path, key: str) -> bool:
-    path = folder(library_folder, key)
-    if not path.is_dir():
+    if not has_snapshot(library_folder, key):
         return False
-    shutil.rmtree(path)
+    path = folder(library_folder, key)
+    if path.is_symlink():
+        path.unlink()
+    else:
+        shutil.rmtree(path)
     return True

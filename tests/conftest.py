@@ -57,3 +57,29 @@ def https_server(self_signed_cert):
     """Like http_server, over TLS with a self-signed certificate."""
     with TestServer(tls=tls_context(*self_signed_cert)) as server:
         yield server
+
+
+# ---------------------------------------------------------------------------
+# A real PostgreSQL server for the search backend (owner: clippings/search/pg.py)
+# ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """URL of a PostgreSQL server started for this session. Skips when PostgreSQL is not
+    installed, unless CLIPPINGS_CI=1 (set by .ci/run): there it fails."""
+    import os
+
+    from pgserver import PostgresServer
+    try:
+        server = PostgresServer()
+        url = server.start()
+    except (RuntimeError, OSError, KeyError) as exc:
+        if os.environ.get("CLIPPINGS_CI") == "1":
+            pytest.fail(f"cannot start PostgreSQL for the tests: {exc}")
+        pytest.skip(f"PostgreSQL not available: {exc}")
+    yield url
+    from clippings.search import pg
+    for found in list(pg._pools.values()):
+        found.close()
+    pg._pools.clear()
+    server.stop()

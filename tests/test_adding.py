@@ -79,7 +79,7 @@ def test_duplicate_url_refused_with_exit_1(library):
     assert library.read_bytes() == before
 
 
-def test_network_failures_exit_3_and_bad_input_exit_2(library):
+def test_network_failures_exit_3_missing_page_1_bad_input_2(library):
     before = library.read_bytes()
     with TestServer() as server:
         server.route("/gone", send(404, b"not here"))
@@ -87,7 +87,7 @@ def test_network_failures_exit_3_and_bad_input_exit_2(library):
         missing = run("add", server.url("/gone"), library=library)
         binary = run("add", server.url("/bin"), library=library)
         refused = run("add", "http://127.0.0.1:9/", library=library)
-    assert missing.exit_code == 3 and "404" in missing.stderr
+    assert missing.exit_code == 1 and "not found (HTTP 404)" in missing.stderr
     assert binary.exit_code == 2
     assert refused.exit_code == 3
     assert run("add", "not a source", library=library).exit_code == 2
@@ -133,7 +133,7 @@ def test_fetch_fills_empty_fields_and_keeps_what_a_person_set(library):
                    f"url={server.url('/weg')}", "--set", "title=Weg", library=library
                    ).exit_code == 0
         result = run("fetch", "--json", library=library)
-        assert result.exit_code == 3          # one page is gone; the other was still done
+        assert result.exit_code == 1          # one page is gone; the other was still done
         data = {r["key"]: r for r in json.loads(result.output)}
         assert "404" in data["gone"]["error"]
         assert "title" not in data["mine"]["changed"]

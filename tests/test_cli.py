@@ -155,7 +155,7 @@ def test_edit_validates_before_saving(shipped, tmp_path):
     proc = run_process("--library", str(shipped), "edit", "lohse2017dossier",
                        env={"EDITOR": f"python3 {broken}"})
     assert proc.returncode == 2
-    assert "not saved" in proc.stderr
+    assert "nothing was saved" in proc.stderr and "rejected-edits" in proc.stderr
     assert shipped.read_bytes() == before
 
 

@@ -99,6 +99,34 @@ def test_crossref_year_only_and_chapter():
                                                                         "Book")
 
 
+def test_crossref_article_number_becomes_eid():
+    rec = crossref.to_record({"type": "journal-article", "title": ["Twinning"],
+                              "container-title": ["Scientific Reports"], "volume": "9",
+                              "article-number": "12345", "issued": {"date-parts": [[2019]]}})
+    assert rec.fields["eid"] == "12345" and rec.fields["volume"] == "9"
+    assert "pages" not in rec.fields
+
+
+def test_crossref_chapter_keeps_series_and_book():
+    rec = crossref.to_record({
+        "type": "proceedings-article", "title": ["Fast Suffix Arrays"], "volume": "9233",
+        "container-title": ["Lecture Notes in Computer Science", "Euro-Par 2015"],
+        "issued": {"date-parts": [[2015]]}})
+    assert rec.fields["series"] == "Lecture Notes in Computer Science"
+    assert rec.fields["booktitle"] == "Euro-Par 2015"
+    assert rec.fields["number"] == "9233" and "volume" not in rec.fields
+
+
+def test_crossref_book_container_is_its_series():
+    rec = crossref.to_record({"type": "monograph", "title": ["Städtepartnerschaften"],
+                              "container-title": ["Studien zur Kommunalpolitik"],
+                              "issued": {"date-parts": [[2016]]}})
+    assert rec.type == "book" and rec.fields["series"] == "Studien zur Kommunalpolitik"
+    alone = crossref.to_record({"type": "book-chapter", "title": ["Ch"],
+                                "container-title": ["Lecture Notes in Physics"]})
+    assert alone.fields["series"] == "Lecture Notes in Physics" and "booktitle" not in alone.fields
+
+
 @pytest.mark.parametrize("value, doi", [("https://doi.org/10.1000/ABC.1", "10.1000/abc.1"),
                                         ("doi:10.1000/abc.1.", "10.1000/abc.1"),
                                         ("no doi here", None)])

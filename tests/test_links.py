@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import os
 import signal
 import subprocess
@@ -187,7 +188,8 @@ def test_closed_port_is_gone(library):
     assert "refused" in r["message"]
 
 
-def test_invalid_host_is_gone(library):
+def test_invalid_host_is_gone(library, wayback):
+    wayback()   # a host that resolves (the archive on 127.0.0.1): DNS itself works
     r, code = one(library, "http://zeitung.invalid/2016/artikel.html")
     assert (r["status"], code) == ("gone", 1)
 
@@ -237,6 +239,26 @@ def test_home_page_redirected_to_home_page_is_not_soft_404(library, http_server)
     assert r["status"] == "ok"
 
 
+def test_short_path_that_is_not_the_home_page_is_not_soft_404(library, http_server):
+    """/temp -> /ok is an ordinary redirect: the site's home page is elsewhere."""
+    http_server.route("/", send(200, page(OTHER, "Startseite")))
+    http_server.route("/ok", send(200, page(ARTICLE)))
+    url = http_server.route("/temp", redirect(http_server.url("/ok"), 302))
+    r, code = one(library, url)
+    assert (r["status"], code) == ("ok", 0)
+
+
+def test_deep_link_sent_where_the_home_page_leads_is_soft_404(library, http_server):
+    """/2016/artikel -> /welcome/, and the root leads to /welcome/ too: the home page,
+    whatever its path is called."""
+    http_server.route("/welcome/", send(200, page(ARTICLE, "Startseite")))
+    http_server.route("/", redirect(http_server.url("/welcome/"), 302))
+    url = http_server.route("/2016/artikel", redirect(http_server.url("/welcome/"), 302))
+    r, code = one(library, url)
+    assert (r["status"], code) == ("soft_404", 1)
+    assert "home page" in r["message"]
+
+
 def test_changed_text_since_snapshot_is_drifted(library, http_server):
     url = http_server.route("/artikel", send(200, page(OTHER)))
     snap = library.parent / "snapshots" / "e"
@@ -254,6 +276,51 @@ def test_unchanged_text_since_snapshot_is_ok(library, http_server):
     (snap / "text.txt").write_text(ARTICLE, encoding="utf-8")
     r, _ = one(library, url)
     assert r["status"] == "ok" and r["similarity"] > 0.9
+    assert r["changed"] is False and r["text_similarity"] == 1.0
+    assert "changed" not in r["message"]
+
+
+def test_a_small_change_of_meaning_is_reported_as_changed_text(library, http_server):
+    """One sentence reversed: still the article (ok, not drifted), but `check`, its JSON
+    and `show` say that the text changed and how much of it is the same."""
+    kept = ARTICLE + " Die Stadt hält an der Partnerschaft fest."
+    url = http_server.route("/artikel", send(200, page(
+        ARTICLE + " Die Stadt kündigt die Partnerschaft.")))
+    snap = library.parent / "snapshots" / "e"
+    snap.mkdir(parents=True)
+    (snap / "text.txt").write_text(kept, encoding="utf-8")
+    r, code = one(library, url)
+    assert (r["status"], code, r["changed"]) == ("ok", 0, True)
+    assert 0.85 < r["text_similarity"] < 1.0
+    percent = int(r["text_similarity"] * 100)
+    assert f"text changed, {percent} % the same" in r["message"]
+    table = run("check", library=library).stdout
+    assert f"text changed, {percent} % the same" in table
+    assert "1 with changed text" in table
+    assert f"text changed, {percent} % the same" in run("show", "e", library=library).output
+
+
+def test_an_older_extractors_text_is_no_change_of_the_page(library, http_server):
+    """text.txt from an older extractor differs from today's extraction of the same page:
+    the saved page is extracted again, and only a change of the page counts."""
+    url = http_server.route("/artikel", send(200, page(ARTICLE)))
+    snap = library.parent / "snapshots" / "e"
+    snap.mkdir(parents=True)
+    (snap / "page.html").write_bytes(page(ARTICLE))
+    (snap / "text.txt").write_text("Startseite Politik " + ARTICLE.replace(
+        "Jedes Jahr", "Jedes Jahr, Werbung,"), encoding="utf-8")
+    r, _ = one(library, url)
+    assert r["status"] == "ok" and r["changed"] is False
+    http_server.route("/artikel", send(200, page(ARTICLE.replace("1988", "1989"))))
+    r = check_json(library)[0]["e"]
+    assert r["changed"] is True and "text changed" in r["message"]
+
+
+def test_text_similarity_ignores_what_the_extractor_adds_around_the_article():
+    assert L.text_similarity(ARTICLE, "Überschrift\n" + ARTICLE + "\nImpressum") == 1.0
+    assert L.text_similarity(ARTICLE, ARTICLE.replace("1988", "1989")) < 1.0
+    assert L.text_similarity(ARTICLE + " Ende.", ARTICLE) < 1.0   # text removed
+    assert L.text_similarity(ARTICLE, OTHER) < 0.2
 
 
 def test_gzip_page_is_decoded_before_it_is_judged(library, http_server):
@@ -419,7 +486,7 @@ def test_max_age_reuses_recent_results_and_show_reads_them(library, http_server)
     assert http_server.hits["/a"] == 1
     check_json(library)   # without --max-age everything is checked again
     assert http_server.hits["/a"] == 2
-    status = links_cache.last_status(library.parent, "e")
+    status = links_cache.last_status(library.parent, "e", {"url": url})
     assert status["status"] == "ok" and status["url"] == url
     from helpers import run as run_cli
     shown = json.loads(run_cli("show", "e", "--json", library=library).output)
@@ -470,7 +537,7 @@ def test_ctrl_c_stops_and_prints_what_was_checked(library, http_server):
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == 130
     assert [r["key"] for r in json.loads(out)] == ["fast"]
-    assert "checked 1 of 2" in err
+    assert "interrupted: 1 of 2 links checked" in err
 
 
 def test_bad_max_age_is_a_usage_error(library):
@@ -538,6 +605,10 @@ def test_permanent_target_stops_at_the_first_temporary_hop():
     ("http://a.de/?p=12", "http://a.de/index.php", True),
     ("http://a.de/", "https://a.de/", False),
     ("http://a.de/2016/x.html", "http://a.de/2016/x/", False),
+    # Without the site's home page to compare with: real language codes only.
+    ("http://a.de/2016/x.html", "http://a.de/en-us/", True),
+    ("http://a.de/temp", "http://a.de/ok", False),
+    ("http://a.de/temp", "http://a.de/tv", False),
 ])
 def test_redirected_home(url, final, home):
     assert bool(L.redirected_home(url, final, [(url, 301)])) is home
@@ -609,3 +680,90 @@ def test_spacing_between_requests_to_one_host(library):
         starts = sorted(seen.at for seen in server.seen)
     assert result.exit_code == 0, result.output
     assert all(b - a >= 0.28 for a, b in zip(starts, starts[1:]))
+
+
+# --------------------------------------------------------------------------- ownership
+
+def test_fix_writes_only_into_the_entry_that_owns_the_field(library, http_server, wayback):
+    """A crossref child with its own working URL never gets its parent's archive copy;
+    a broken URL the child inherits is checked and fixed at the parent."""
+    wayback()
+    fine = http_server.route("/kapitel", send(200, page(ARTICLE)))
+    library.write_text(
+        "@collection{buch, title = {Handbuch}, date = {2016},\n"
+        f"  url = {{{http_server.url('/buch')}}},\n"
+        "  archiveurl = {http://web.archive.org/web/2016/buch}}\n\n"
+        f"@incollection{{kap, title = {{Kapitel}}, crossref = {{buch}}, url = {{{fine}}}}}\n\n"
+        "@incollection{erbe, title = {Erbe}, crossref = {buch}}\n", encoding="utf-8")
+    results, code = check_json(library, "--fix")
+    assert results["kap"]["status"] == "ok"
+    assert "erbe" not in results and results["buch"]["status"] == "broken"
+    from clippings.library import Library
+    lib = Library.load(library)
+    assert "archiveurl" not in lib.record("kap", resolve=False).fields
+    assert "archiveurl" not in lib.record("erbe", resolve=False).fields
+    # Asking for the child that inherits its URL checks the parent's link.
+    results, _ = check_json(library, "erbe")
+    assert list(results) == ["buch", "buch:archiveurl"]
+
+
+def test_show_reports_only_the_result_of_the_url_the_entry_has_now(library, http_server):
+    dead = http_server.url("/weg")
+    one(library, dead)
+    assert json.loads(run("show", "e", "--json", library=library).output)["link"][
+        "status"] == "broken"
+    fine = http_server.route("/da", send(200, page(ARTICLE)))
+    run("set", "e", f"url={fine}", library=library)
+    shown = run("show", "e", library=library).output
+    assert json.loads(run("show", "e", "--json", library=library).output)["link"] is None
+    assert "broken" not in shown
+    # Removed, and a new entry takes the key: the old entry's result is not the new one's.
+    run("set", "e", f"url={dead}", library=library)
+    check_json(library)
+    run("rm", "e", library=library)
+    run("add", "--no-fetch", "--key", "e", "--set", "title=Neu", "--set", f"url={fine}",
+        library=library)
+    assert json.loads(run("show", "e", "--json", library=library).output)["link"] is None
+
+
+# --------------------------------------------------------------------------- offline
+
+def _invalid_library(library: Path, n: int) -> None:
+    library.write_text("".join(
+        f"@online{{e{i}, title = {{T}}, date = {{2020}}, url = {{https://h{i}.invalid/x}}}}\n"
+        for i in range(n)), encoding="utf-8")
+
+
+@pytest.mark.parametrize("args", [(), ("e0",), ("--fix",)])
+def test_one_link_offline_is_a_network_error_and_nothing_is_cached(library, args):
+    """No host resolves, not even the web archive: exit 3 and one line, for one link too,
+    and `show` does not learn that the link is gone."""
+    _invalid_library(library, 1)
+    (library.parent / "clippings.toml").write_text('wayback_url = "https://archive.invalid"\n')
+    before = library.read_bytes()
+    result = run("check", *args, library=library)
+    assert result.exit_code == 3
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("clippings: error:")
+    assert "network seems to be down" in result.stderr
+    assert not (library.parent / "index" / "links.json").exists()
+    assert library.read_bytes() == before
+    assert "gone" not in run("show", "e0", library=library).output
+
+
+def test_one_unknown_host_while_the_archive_resolves_is_gone(library, wayback):
+    wayback()   # the archive answers on 127.0.0.1: DNS works, only this host is unknown
+    _invalid_library(library, 1)
+    results, code = check_json(library)
+    assert results["e0"]["status"] == "gone" and code == 1
+    assert "no archived copy" in results["e0"]["message"]
+
+
+def test_current_results_leave_out_urls_the_entries_no_longer_have(library, http_server):
+    dead = http_server.url("/weg")
+    fine = http_server.route("/da", send(200, page(ARTICLE)))
+    make_library(library, {"a": {"url": dead}, "b": {"url": fine}})
+    check_json(library)
+    now = links_cache.current_results(library.parent, [("a", {"url": fine}),
+                                                       ("b", {"url": fine})])
+    assert list(now) == ["b"] and now["b"]["status"] == "ok"

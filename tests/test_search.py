@@ -1,5 +1,8 @@
 """Full-text search: a table of queries over the shipped library plus fixture snapshots,
-the commands' contract, and the life of the index (incremental, stale, corrupt)."""
+the commands' contract, and the life of the index (incremental, stale, corrupt).
+
+The queries and the commands' contract run against both backends (Whoosh and a real
+PostgreSQL server, `postgres_url` in conftest.py) and must give the same hits."""
 
 from __future__ import annotations
 
@@ -18,8 +21,9 @@ from clippings.cli.search import _bold
 from clippings.cli.search import index as index_command
 from clippings.cli.search import search as search_command
 from clippings.errors import UsageError
+from clippings.search import find
 from clippings.search import index as search_index
-from clippings.search import query as search_query
+from clippings.search import update as search_update
 from helpers import REPO, run
 
 main.add_command(index_command)
@@ -36,11 +40,23 @@ def make_library(folder: Path) -> Path:
     return folder / "library.bib"
 
 
-@pytest.fixture(scope="module")
-def clipped(tmp_path_factory) -> Path:
-    """One indexed library shared by the query table (queries do not change it)."""
-    bib = make_library(tmp_path_factory.mktemp("clipped"))
-    search_index.update(bib)
+BACKENDS = ["whoosh", "postgresql"]
+
+
+def use_backend(bib: Path, backend: str, request) -> None:
+    """Point the library at a backend the way a user does: in clippings.toml."""
+    if backend == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+        (bib.parent / "clippings.toml").write_text(f'search_backend = "{url}"\n', "utf-8")
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def clipped(request, tmp_path_factory) -> Path:
+    """One indexed library per backend shared by the query table (queries do not change
+    it)."""
+    bib = make_library(tmp_path_factory.mktemp(f"clipped_{request.param}"))
+    use_backend(bib, request.param, request)
+    search_update(bib)
     return bib
 
 
@@ -51,8 +67,7 @@ def fresh(tmp_path) -> Path:
 
 
 def keys(bib: Path, text: str, limit: int | None = None) -> list[str]:
-    ix = search_index.open_index(bib.parent)
-    return [hit.key for hit in search_query.search(ix, text, bib.parent, limit)]
+    return [hit.key for hit in find(bib, text, limit)]
 
 
 # (query, keys it must return, keys it must not return)
@@ -419,3 +434,13 @@ def test_search_in_a_real_process(fresh):
     assert proc.returncode == 0, proc.stderr
     assert "moskauer2011deutsche" in proc.stdout.split()
     assert search_index.is_current(fresh)
+
+
+def test_index_suggests_postgresql_for_a_large_library(fresh, monkeypatch):
+    import importlib
+    search_cli = importlib.import_module("clippings.cli.search")   # the module, not the command
+    assert "PostgreSQL" not in run("index", library=fresh).stderr
+    monkeypatch.setattr(search_cli, "WHOOSH_CEILING_NEAR", 17)
+    result = run("index", library=fresh)
+    assert result.exit_code == 0
+    assert "use PostgreSQL" in result.stderr and "17 entries" in result.stderr

@@ -22,7 +22,8 @@ from .base import echo_json, library_path, settings_for
               help="Set a field (repeatable). Names: 'Family, Given and {Org}'.")
 @click.option("--no-fetch", is_flag=True, help="Do not fetch; build the entry from --set.")
 @click.option("--no-snapshot", is_flag=True, help="Fetch metadata but save no snapshot.")
-@click.option("--force", is_flag=True, help="Add even when it looks like a duplicate.")
+@click.option("--force", is_flag=True, help="Add even when it looks like a duplicate, or "
+              "when a value breaks the rules (unknown type, odd date).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
 def add(ctx, sources, entry_type, key, tags, assignments, no_fetch, no_snapshot, force,
@@ -35,18 +36,20 @@ def add(ctx, sources, entry_type, key, tags, assignments, no_fetch, no_snapshot,
           --set journaltitle="Märkische Allgemeine" --set date=2015-04-20
       clippings add https://www.example.org/article.html --tag presse
     """
+    from .. import validate
     from ..fields import parse_assignment
     from ..manage import add_record, record_from_assignments, record_json, source_fields
     path = library_path(ctx)
     settings = settings_for(path)
     pairs = [parse_assignment(a) for a in assignments]
+    sources = tuple(validate.check_source(s) for s in sources)
     if no_fetch or not sources:
         if sources:
             pairs = source_fields(sources) + pairs
         if not pairs:
             raise UsageError("nothing to add: give a SOURCE, or --no-fetch with --set")
         default_type = "online" if any(n == "url" for n, _ in pairs) else "misc"
-        record = record_from_assignments(entry_type or default_type, pairs, tags)
+        record = record_from_assignments(entry_type or default_type, pairs, tags, force)
         result = add_record(path, record, key=key, force=force, settings=settings)
         results, failures = [result], []
     else:
@@ -55,8 +58,12 @@ def add(ctx, sources, entry_type, key, tags, assignments, no_fetch, no_snapshot,
         except ImportError:
             raise UsageError("fetching metadata is not available in this version; "
                              "use --no-fetch with --set") from None
+        if entry_type:
+            entry_type = validate.check_type(entry_type, force)
+        pairs = [(n, validate.check_value(n, v, force)) for n, v in pairs]
         from ..progress import Progress
-        with Progress("adding", len(sources), enabled=len(sources) > 1) as progress:
+        with Progress("adding", len(sources), noun="sources",
+                      enabled=len(sources) > 1) as progress:
             results, failures = add_sources(
                 path, list(sources), settings=settings, entry_type=entry_type, key=key,
                 tags=tags, assignments=pairs, force=force, snapshot=not no_snapshot,
@@ -68,6 +75,8 @@ def add(ctx, sources, entry_type, key, tags, assignments, no_fetch, no_snapshot,
                        "duplicates": [k for k, _ in result.duplicates]})
         else:
             click.echo(result.key)
+        for note in result.notes:
+            click.echo(f"clippings: {result.key}: {note}", err=True)
     for source, exc in failures:
         click.echo(f"clippings: error: {source}: {exc}", err=True)
     if failures:
@@ -99,10 +108,10 @@ def fetch(ctx, keys, missing, refresh, overwrite, as_json):
         raise UsageError("--overwrite only goes with --refresh")
     path = library_path(ctx)
     from ..progress import Progress
-    with Progress("fetching", enabled=not as_json) as progress:
+    with Progress("fetching", noun="entries", enabled=not as_json) as progress:
         results = fetch_entries(path, list(keys), settings=settings_for(path),
                                 missing=missing, refresh=refresh, overwrite=overwrite,
-                                on_item=progress.step)
+                                on_item=progress.step, on_start=progress.start)
     if as_json:
         echo_json([{"key": r.key, "changed": r.changed, "snapshot": r.snapshot,
                     "error": r.error} for r in results])
@@ -128,12 +137,19 @@ def fetch(ctx, keys, missing, refresh, overwrite, as_json):
 @click.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True,
                                                                   dir_okay=False))
-@click.option("--force", is_flag=True, help="Import likely duplicates too.")
+@click.option("--force", is_flag=True, help="Import likely duplicates too, and entries "
+              "whose values break the rules (unknown type, odd date, bad ISBN).")
+@click.option("--rekey", is_flag=True,
+              help="Give every imported entry a key made by the library's key pattern.")
 @click.pass_context
-def import_(ctx, files, force):
+def import_(ctx, files, force, rekey):
     """Merge entries from .bib, .ris or CSL-JSON files.
 
-    Likely duplicates are skipped (exit 1) unless --force; colliding keys get a suffix.
+    Keys are kept as they are (your \\cite commands keep working) unless --rekey; a key
+    already taken gets a suffix, and every changed key is printed as OLD -> NEW.
+    Likely duplicates are skipped (exit 1) unless --force. Values follow the same rules
+    as add and set: an entry with an unknown type, a date that is not ISO 8601, a bad URL
+    or ISBN is skipped and named (exit 1) unless --force.
 
     \b
     Example:
@@ -141,12 +157,16 @@ def import_(ctx, files, force):
     """
     from ..manage import import_files
     path = library_path(ctx)
-    result = import_files(path, [Path(f) for f in files], force, settings_for(path))
+    result = import_files(path, [Path(f) for f in files], force, settings_for(path),
+                          rekey=rekey)
+    renamed = dict(result.renamed)
     for key in result.added:
         click.echo(f"added {key}")
-    for wanted, given in result.renamed:
-        click.echo(f"key {wanted} was taken: added as {given}")
+    for old, new in renamed.items():
+        click.echo(f"{old} -> {new}")
     for key, existing, why in result.skipped:
         click.echo(f"skipped {key}: likely duplicate of {existing} ({why})", err=True)
-    if result.skipped:
+    for key, problem in result.invalid:
+        click.echo(f"skipped {key}: {problem} (--force imports it anyway)", err=True)
+    if result.skipped or result.invalid:
         ctx.exit(1)

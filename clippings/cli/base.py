@@ -12,8 +12,80 @@ from .. import __version__
 from ..errors import ClippingsError
 
 
+# Options of the group that may also follow the command's name (`clippings import f.bib
+# --library X`): flags, and options that take a value.
+GLOBAL_FLAGS = ("--debug",)
+GLOBAL_VALUES = ("--library",)
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Move `--library PATH` and `--debug` written after the command name in front of
+    it, where the group parses them. Arguments after `--` stay where they are."""
+    i = 0
+    while i < len(args):   # the group's own options, up to the command's name
+        arg = args[i]
+        if arg in GLOBAL_VALUES:
+            i += 2
+        elif arg.startswith("-") and arg != "--":
+            i += 1
+        else:
+            break
+    tail, moved = [], []
+    rest = iter(args[i + 1:])
+    for arg in rest:
+        if arg == "--":
+            tail += [arg, *rest]
+            break
+        name = arg.split("=", 1)[0]
+        if arg in GLOBAL_FLAGS:
+            moved.append(arg)
+        elif name in GLOBAL_VALUES and "=" in arg:
+            moved.append(arg)
+        elif arg in GLOBAL_VALUES:
+            value = next(rest, None)
+            if value is None:
+                raise click.UsageError(f"option '{arg}' requires an argument")
+            moved += [arg, value]
+        else:
+            tail.append(arg)
+    if not moved or i >= len(args):
+        return args
+    return args[:i] + moved + [args[i]] + tail
+
+
+def one_line(exc: click.ClickException) -> str:
+    """click's usage errors as clippings reports every error: one line, with a hint."""
+    message = exc.format_message().rstrip(".")
+    if message[:1].isupper() and message[1:2].islower():
+        message = message[0].lower() + message[1:]
+    ctx = getattr(exc, "ctx", None)
+    if isinstance(exc, click.UsageError) and ctx is not None:
+        message += f" (see '{ctx.command_path} --help')"
+    return f"clippings: error: {message}"
+
+
 class ClippingsGroup(click.Group):
-    """Turns ClippingsError into one line on stderr and its exit code (no traceback)."""
+    """Turns every error into one line on stderr and its exit code (no traceback):
+    ClippingsError, click's usage errors, and bugs."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(list(args)))
+
+    def main(self, *args, standalone_mode: bool = True, **kwargs):
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.Exit as exc:   # raised by --help/--version when parsing
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(one_line(exc), err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("clippings: error: aborted", err=True)
+            sys.exit(1)
+        # Commands end with ctx.exit(code) (returned as the code here) or return None.
+        sys.exit(code if isinstance(code, int) and not isinstance(code, bool) else 0)
 
     def invoke(self, ctx: click.Context):
         try:

@@ -28,14 +28,22 @@ import click
               help="Per-request timeout (setting timeout, default 20).")
 @click.option("--max-age", metavar="DURATION",
               help="Reuse results younger than this from index/links.json (e.g. 7d, 12h).")
+@click.option("--cached", is_flag=True,
+              help="Do not check: show the last results from index/links.json, however old.")
+@click.option("--report", "report_file", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Also write the link health of the whole library from the cached "
+                   "results: FILE.svg the chart of link rot by year, FILE.json the figures.")
 @click.pass_context
-def check(ctx, keys, fmt, fix, archive, concurrency, per_host, spacing, timeout, max_age):
+def check(ctx, keys, fmt, fix, archive, concurrency, per_host, spacing, timeout, max_age,
+          cached, report_file):
     """Check links: find broken, moved, blocked and silently changed pages.
 
     Every url and archiveurl is checked. Statuses: ok, redirected (permanent: the URL
     should be updated), broken, gone, blocked, timeout, tls_error, soft_404 (an error page
-    answering 200, or a deep link sent to the home page), drifted (the text no longer
-    matches the snapshot), error. Broken, gone, soft-404 and drifted links get the
+    answering 200, or a deep link sent to the home page), drifted (the page is no longer
+    the article of the snapshot), error. An ok page whose text changed since the
+    snapshot says "text changed, 97 % the same". When no host at all resolves (offline),
+    nothing is reported, cached or fixed: exit 3. Broken, gone, soft-404 and drifted links get the
     closest copy from the Wayback Machine. Exit 1 when a link is broken, gone or soft_404.
 
     \b
@@ -43,16 +51,37 @@ def check(ctx, keys, fmt, fix, archive, concurrency, per_host, spacing, timeout,
       clippings check
       clippings check --max-age 7d --format markdown > links.md
       clippings check lohse2017dossier --fix
+      clippings check --cached --report link-rot.svg   # the chart, no network
     """
     from .. import links as L
     from .. import links_cache
-    from .base import echo_json, library_path, settings_for
+    from ..errors import UsageError
     from ..progress import Progress
-
+    from .base import library_path, settings_for
     path = library_path(ctx)
     settings = settings_for(path, concurrency=concurrency, per_host=per_host,
                             timeout=timeout, host_spacing=spacing)
     age = links_cache.parse_duration(max_age) if max_age else None
+    if report_file:
+        from pathlib import Path
+
+        from ..linkreport import check_report_name
+        check_report_name(report_file)
+        if not Path(report_file).absolute().parent.is_dir():   # say so before checking
+            raise UsageError(f"no folder to write {report_file} into")
+    if cached:
+        if fix or archive or max_age:
+            raise UsageError("--cached does not check, so it cannot --fix, --archive or "
+                             "take --max-age")
+        results, missing = L.cached_results(path, keys, settings)
+        _render(results, {}, fmt, L.CheckRun(results, {}, 0, 0, False, cached=len(results)))
+        if missing:
+            click.echo(f"{missing} link{'s' if missing != 1 else ''} not checked yet "
+                       "(run clippings check)", err=True)
+        _write_report(path, settings, report_file)
+        if any(r.status in L.FAILING for r in results):
+            ctx.exit(1)
+        return
     failing = 0
 
     def on_result(result) -> None:
@@ -60,10 +89,33 @@ def check(ctx, keys, fmt, fix, archive, concurrency, per_host, spacing, timeout,
         failing += result.status in L.FAILING
         progress.step(note=f"{failing} failing")
 
-    with Progress("checking") as progress:
+    with Progress("checking", noun="links", ticking=True) as progress:
         run = L.run_check(path, keys, settings, max_age=age, archive=archive, fix=fix,
-                          on_result=on_result)
+                          on_result=on_result, on_start=progress.start)
+    if run.network_down:
+        # Verdicts made offline say nothing about the links: no report, one line.
+        from ..errors import NetworkError
+        hosts = {L.host_of(r.url) for r in run.results if not r.cached}
+        raise NetworkError(
+            f"no host could be looked up ({_count(len(hosts), 'host')} and the web "
+            "archive): the network seems to be down, so nothing was cached or fixed")
     results, fixed = run.results, run.fixed
+    _render(results, fixed, fmt, run)
+    for key, values in fixed.items():
+        names = ", ".join(f"{k}={v}" for k, v in values.items())
+        click.echo(f"fixed {key}: {names}", err=True)
+    if run.interrupted:
+        click.echo(f"clippings: interrupted: {run.checked} of {_count(run.todo, 'link')} "
+                   "checked, the rest not" + (" (nothing written to library.bib)"
+                                              if fix else ""), err=True)
+        ctx.exit(130)
+    _write_report(path, settings, report_file)
+    if any(r.status in L.FAILING for r in results):
+        ctx.exit(1)
+
+
+def _render(results, fixed, fmt, run=None) -> None:
+    from .base import echo_json
     if fmt == "json":
         data = []
         for r in results:
@@ -72,23 +124,27 @@ def check(ctx, keys, fmt, fix, archive, concurrency, per_host, spacing, timeout,
             data.append(item)
         echo_json(data)
     elif fmt == "markdown":
-        click.echo(render_markdown(results))
+        click.echo(render_markdown(results, run))
     else:
-        click.echo(render_table(results, color=sys.stdout.isatty()), nl=False)
-    for key, values in fixed.items():
-        names = ", ".join(f"{k}={v}" for k, v in values.items())
-        click.echo(f"fixed {key}: {names}", err=True)
-    if run.interrupted:
-        click.echo(f"clippings: interrupted: checked {run.checked} of {run.todo} links"
-                   + (" (nothing written to library.bib)" if fix else ""), err=True)
-        ctx.exit(130)
-    if run.network_down:
-        from ..errors import NetworkError
-        raise NetworkError(f"none of the {len({L.host_of(r.url) for r in results})} hosts "
-                           "could be looked up: the network seems to be down, so nothing "
-                           "was cached or fixed")
-    if any(r.status in L.FAILING for r in results):
-        ctx.exit(1)
+        click.echo(render_table(results, color=sys.stdout.isatty(), run=run), nl=False)
+
+
+def _write_report(path, settings, report_file) -> None:
+    """The link health of the whole library, from the cache this run just updated."""
+    if not report_file:
+        return
+    from pathlib import Path
+
+    from ..library import atomic_write
+    from ..linkreport import lang_for, library_health, report
+    found = library_health(path, settings)
+    atomic_write(Path(report_file), report(found, report_file, lang_for(settings.locale)))
+    click.echo(f"wrote the link report to {report_file} ({found.checked} of {found.total} "
+               "links checked)", err=True)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 _COLORS = {"ok": "green", "redirected": "cyan", "broken": "red", "gone": "red",
@@ -118,7 +174,7 @@ def _details(r) -> list[str]:
     return lines
 
 
-def render_table(results, color: bool = False) -> str:
+def render_table(results, color: bool = False, run=None) -> str:
     """Results grouped by status (problems first), then a one-line summary."""
     out: list[str] = []
     for status, members in _groups(results):
@@ -130,26 +186,36 @@ def render_table(results, color: bool = False) -> str:
             out.append(f"  {r.key}{where}  {code}  {r.url}")
             out += [f"      {line}" for line in _details(r)]
         out.append("")
-    out.append(summary(results))
+    out.append(summary(results, run))
     return "\n".join(out) + "\n"
 
 
-def summary(results) -> str:
+def summary(results, run=None) -> str:
+    """`80 links checked: 2 broken, 78 ok`; after Ctrl-C it counts the same links as
+    the interruption message (`37 of 80 links checked (interrupted)`), and results
+    reused from the cache are said to be."""
     from ..links import ORDER
     counts = [f"{sum(r.status is s for r in results)} {s.value}" for s in ORDER
               if any(r.status is s for r in results)]
-    n = len(results)
-    return f"{n} link{'s' if n != 1 else ''} checked" + (": " + ", ".join(counts)
-                                                           if counts else "")
+    changed = sum(bool(getattr(r, "changed", False)) for r in results)
+    if changed:
+        counts.append(f"{changed} with changed text")
+    if run is not None and run.interrupted:
+        head = f"{run.checked} of {_count(run.todo, 'link')} checked (interrupted)"
+    else:
+        head = f"{_count(len(results), 'link')} checked"
+    if run is not None and run.cached:
+        head += f", {run.cached} of them from the cache"
+    return head + (": " + ", ".join(counts) if counts else "")
 
 
 def _md(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(results) -> str:
+def render_markdown(results, run=None) -> str:
     """A report for issues, wikis and CI logs: one table per status."""
-    out = ["# Link check", "", summary(results), ""]
+    out = ["# Link check", "", summary(results, run), ""]
     for status, members in _groups(results):
         out += [f"## {status.value} ({len(members)})", "",
                 "| key | URL | HTTP | details |", "|---|---|---|---|"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -23,8 +24,12 @@ def init(directory: str) -> None:
     Example:
       clippings init ~/clippings && cd ~/clippings && clippings list
     """
+    from ..gitsetup import repository_of, setup
     from ..manage import init_library
     click.echo(f"created {init_library(Path(directory))}")
+    if repository_of(Path(directory)) is not None:   # team work: merges entry by entry
+        for line in setup(Path(directory)):
+            click.echo(line)
 
 
 # -- list / show ----------------------------------------------------------------------
@@ -53,10 +58,18 @@ def list_(ctx, entry_type, tag, year, as_json):
         return
     width = _terminal_width()
     for rec in rows:
-        title = rec.fields.get("title", "")
-        line = f"{rec.key:<24} {rec.type:<10} {display_date(rec):<10} " \
-               f"{first_author(rec)[:20]:<20} {title}"
+        title = one_line(rec.fields.get("title", ""))
+        line = f"{rec.key:<24} {rec.type:<10} {one_line(display_date(rec)):<10} " \
+               f"{one_line(first_author(rec))[:20]:<20} {title}"
         click.echo(line[:width] if sys.stdout.isatty() else line)
+
+
+_LINE_BREAKS = re.compile(r"[\t\n\r\v\f\x1c-\x1e\x85\u2028\u2029]+")
+
+
+def one_line(text: str) -> str:
+    """Newlines and tabs in a value become spaces: `list` keeps one line per entry."""
+    return _LINE_BREAKS.sub(" ", text)
 
 
 def _terminal_width() -> int:
@@ -89,7 +102,7 @@ def show(ctx, key, as_json, as_bibtex):
         return
     rec = lib.record(key)
     snap = snapshots.info(path.parent, key)
-    status = _link_status(path, key)
+    status = _link_status(path, key, lib.record(key, resolve=False).fields)
     if as_json:
         data = record_json(rec)
         data["snapshot"] = snap
@@ -109,12 +122,12 @@ def show(ctx, key, as_json, as_bibtex):
                    f"({status.get('checked_at', '')}) {status.get('message', '')}".rstrip())
 
 
-def _link_status(path: Path, key: str) -> dict | None:
-    try:
-        from ..links_cache import last_status
-    except ImportError:
-        return None
-    return last_status(path.parent, key)
+def _link_status(path: Path, key: str, own_fields: dict[str, str]) -> dict | None:
+    """The last check of the URLs this entry holds now (results of a URL it no longer
+    has are not shown)."""
+    from ..links_cache import last_status
+    return last_status(path.parent, key, {f: own_fields.get(f, "") for f in
+                                          ("url", "archiveurl")})
 
 
 # -- set / unset / edit / rename / rm --------------------------------------------------
@@ -124,9 +137,15 @@ def _link_status(path: Path, key: str) -> dict | None:
 @click.argument("assignments", nargs=-1, required=True, metavar="FIELD=VALUE...")
 @click.option("--latex", "raw_latex", is_flag=True,
               help="Values are LaTeX, written as given (braces must balance).")
+@click.option("--force", is_flag=True,
+              help="Keep a value that breaks the rules (e.g. a date that is not ISO 8601).")
 @click.pass_context
-def set_(ctx, key, assignments, raw_latex):
+def set_(ctx, key, assignments, raw_latex, force):
     """Set fields of one entry; only that entry's text changes.
+
+    Dates must be ISO 8601, URLs http(s) (www.example.de/x is taken as https), ISBNs
+    need the right check digit, names are 'Family, Given and {Organisation}';
+    --force keeps a value anyway.
 
     \b
     Examples:
@@ -137,7 +156,7 @@ def set_(ctx, key, assignments, raw_latex):
     from ..manage import set_fields
     path = library_path(ctx)
     pairs = [parse_assignment(a) for a in assignments]
-    key = set_fields(path, key, pairs, raw_latex, settings_for(path))
+    key = set_fields(path, key, pairs, raw_latex, settings_for(path), force=force)
     click.echo(f"{key}: set {', '.join(n for n, _ in pairs)}")
 
 
@@ -164,14 +183,23 @@ def unset(ctx, key, fields):
 
 @click.command()
 @click.argument("key")
+@click.option("--force", is_flag=True,
+              help="Save values that break the rules (e.g. a date that is not ISO 8601).")
 @click.pass_context
-def edit(ctx, key):
-    """Open one entry in $EDITOR; it is validated before it is saved.
+def edit(ctx, key, force):
+    """Open one entry in $VISUAL or $EDITOR (else nano, else vi); it is checked before
+    it is saved.
+
+    The edited text must parse and follow the rules of set (dates, URLs, ISBNs, names,
+    entry type; --force keeps odd values). On an error a terminal offers to reopen the
+    editor; otherwise, or when the entry changed in library.bib meanwhile, nothing is
+    written and the edit is kept in rejected-edits/ (its path is printed).
 
     \b
     Example:
       EDITOR=nano clippings edit lohse2017dossier
     """
+    from ..editing import check_edit, choose_editor, keep_edit
     from ..library import Library
     from ..manage import edit_entry
     path = library_path(ctx)
@@ -179,23 +207,46 @@ def edit(ctx, key):
     lib = Library.load(path, settings)
     key = lib.resolve_key(key)
     original = lib.entry_text(key)
+    editor, hint = choose_editor()
+    if hint:
+        click.echo(f"clippings: {hint}", err=True)
     text = original
     while True:
-        edited = click.edit(text, extension=".bib", require_save=False)
-        if edited is None:
+        try:
+            edited = click.edit(text, editor=editor, extension=".bib", require_save=False)
+        except click.ClickException as exc:
+            raise UsageError(f"the editor {editor!r} failed ({exc.format_message()}); "
+                             "set $VISUAL or $EDITOR to one that works") from None
+        if edited is None or edited.strip() == original.strip():
             click.echo("no changes")
             return
         try:
-            lib.parse_entry(edited)
+            check_edit(lib, edited, force)
         except ClippingsError as exc:
-            click.echo(f"clippings: invalid entry: {exc}", err=True)
-            if sys.stdin.isatty() and click.confirm("Edit again?", default=True):
+            if sys.stdin.isatty() and click.confirm(
+                    f"clippings: {exc}\nEdit again?", default=True, err=True):
                 text = edited
                 continue
-            raise UsageError("entry not saved: the edited text is not a valid entry") \
+            kept = keep_edit(path.parent, key, edited)
+            raise UsageError(f"{exc}; nothing was saved, your edit is kept in {kept}") \
                 from None
         break
-    new_key = edit_entry(path, key, original, edited, settings)
+    try:
+        new_key = edit_entry(path, key, original, edited, settings)
+    except ClippingsError as exc:
+        kept = keep_edit(path.parent, key, edited)
+        now = Library.load(path, settings)
+        current = now.entry_text(key) if key in now else None
+        if current is None or current != original:
+            click.echo(f"% library.bib now has:\n{current or '(the entry is gone)'}\n\n"
+                       f"% your edit (kept in {kept}):\n{edited.strip()}")
+            from ..errors import ConflictError
+            raise ConflictError(f"entry '{key}' changed in library.bib while you were "
+                                f"editing it: nothing was written; both versions are "
+                                f"shown above and your edit is kept in {kept}") from None
+        kept_error = ClippingsError(f"{exc}; your edit is kept in {kept}")
+        kept_error.exit_code = exc.exit_code
+        raise kept_error from None
     click.echo("no changes" if new_key is None else f"saved {new_key}")
     if new_key and new_key != key:
         from .. import snapshots
@@ -222,9 +273,13 @@ def rename(ctx, old, new):
 @click.command("rm")
 @click.argument("keys", nargs=-1, required=True)
 @click.option("--keep-snapshot", is_flag=True, help="Keep snapshots/KEY/.")
+@click.option("--force", is_flag=True,
+              help="Remove even entries that others refer to (crossref, xdata, ...).")
 @click.pass_context
-def rm(ctx, keys, keep_snapshot):
+def rm(ctx, keys, keep_snapshot, force):
     """Remove entries (and their snapshots).
+
+    An entry that other entries inherit from or refer to is kept unless --force.
 
     \b
     Example:
@@ -232,8 +287,11 @@ def rm(ctx, keys, keep_snapshot):
     """
     from ..manage import remove
     path = library_path(ctx)
-    for key, snap in remove(path, list(keys), keep_snapshot, settings_for(path)):
-        click.echo(f"removed {key}" + (" and its snapshot" if snap else ""))
+    for done in remove(path, list(keys), keep_snapshot, settings_for(path), force=force):
+        note = " and its snapshot" if done.snapshot else ""
+        if done.unsafe_key:
+            note = " (its key cannot name a folder, so no snapshot folder was touched)"
+        click.echo(f"removed {done.key}{note}")
 
 
 @click.command()
@@ -249,9 +307,20 @@ def lint(ctx, as_json):
       clippings lint --json
     """
     from .. import lint as linting
+    from ..errors import ConflictMarkerError
     from ..library import Library
     path = library_path(ctx)
-    lib = Library.load(path, settings_for(path))
+    try:
+        lib = Library.load(path, settings_for(path))
+    except ConflictMarkerError as exc:   # list every marker, then stop as for bad input
+        markers = [{"key": "", "field": "", "severity": "error", "line": line,
+                    "message": "unresolved merge conflict marker"} for line in exc.lines]
+        if as_json:
+            echo_json(markers)
+        else:
+            for m in markers:
+                click.echo(f"{path.name}:{m['line']}: error: {m['message']}")
+        raise
     findings = linting.run(lib)
     if as_json:
         echo_json([f.as_dict() for f in findings])

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import click
 
+# Exports of fewer entries finish too fast to need a progress line.
+EXPORT_PROGRESS_FROM = 500
 FORMAT_NAMES = ("bibtex", "biblatex", "ris", "csljson", "text", "html", "markdown", "latex")
 
 
@@ -98,8 +100,12 @@ def export(ctx, keys, query, tag, fmt, style, locale, output, standalone, title)
     if title and not standalone:
         from ..errors import UsageError
         raise UsageError("--title is for a standalone HTML page (--format html --standalone)")
-    text = run_export(records, fmt, style or settings.style,
-                      locale or _configured_locale(path), standalone=standalone, title=title)
+    from ..progress import Progress
+    with Progress("exporting", len(records), noun="entries", ticking=True, counts=False,
+                  min_total=EXPORT_PROGRESS_FROM):
+        text = run_export(records, fmt, style or settings.style,
+                          locale or _configured_locale(path), standalone=standalone,
+                          title=title)
     if output:
         atomic_write(Path(output), text.encode("utf-8"))
         click.echo(f"wrote {len(records)} entries to {output}", err=True)

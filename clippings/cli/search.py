@@ -17,10 +17,15 @@ from ..progress import Progress
 PROGRESS_FROM = 200
 
 
+BACKEND_HELP = ("Search backend: 'whoosh' (index/ beside library.bib) or a URL "
+                "postgresql://user@host/database (overrides the search_backend setting).")
+
+
 @click.command("index")
 @click.option("--rebuild", is_flag=True, help="Throw the index away and build it anew.")
+@click.option("--backend", metavar="URL", help=BACKEND_HELP)
 @click.pass_context
-def index(ctx: click.Context, rebuild: bool) -> None:
+def index(ctx: click.Context, rebuild: bool, backend: str | None) -> None:
     """Bring the search index up to date (only changed entries are re-indexed).
 
     `clippings search` does this by itself when the index is missing or stale; run it
@@ -30,13 +35,14 @@ def index(ctx: click.Context, rebuild: bool) -> None:
     Examples:
       clippings index
       clippings index --rebuild
+      clippings index --backend postgresql://clippings@dbhost/clippings
     """
     from .base import library_path, settings_for
-    from ..search import index as search_index
+    from ..search import update
     path = library_path(ctx)
-    with Progress("indexing", min_total=PROGRESS_FROM) as progress:
-        report = search_index.update(path, rebuild=rebuild, progress=progress.update,
-                                     settings=settings_for(path))
+    with Progress("indexing", noun="entries", min_total=PROGRESS_FROM) as progress:
+        report = update(path, rebuild=rebuild, progress=progress.update,
+                        settings=settings_for(path), backend=backend)
     if report.rebuilt:
         click.echo(f"built the index: {report.total} entries ({report.rebuilt})")
     elif report.changed:
@@ -45,6 +51,20 @@ def index(ctx: click.Context, rebuild: bool) -> None:
                    f"({report.total} entries)")
     else:
         click.echo(f"the index is up to date ({report.total} entries)")
+    if report.total >= WHOOSH_CEILING_NEAR and not _postgres(path, backend):
+        click.echo(f"note: {report.total} entries is near what one Whoosh index serves "
+                   "well; for a library this size or a team, use PostgreSQL "
+                   "(README, \"Search for a team\")", err=True)
+
+
+# Entries from which `index` suggests PostgreSQL (docs/scaling.md: Whoosh's ceiling).
+WHOOSH_CEILING_NEAR = 200_000
+
+
+def _postgres(path, backend: str | None) -> bool:
+    from .base import settings_for
+    from ..search.backend import is_postgres, spec_of
+    return is_postgres(spec_of(settings_for(path), backend))
 
 
 @click.command("search")
@@ -54,9 +74,10 @@ def index(ctx: click.Context, rebuild: bool) -> None:
 @click.option("--json", "as_json", is_flag=True,
               help="Print hits as JSON (matched words in the snippet as **word**).")
 @click.option("--keys", "keys_only", is_flag=True, help="Print only the keys, one a line.")
+@click.option("--backend", metavar="URL", help=BACKEND_HELP)
 @click.pass_context
 def search(ctx: click.Context, query: tuple[str, ...], limit: int, as_json: bool,
-           keys_only: bool) -> None:
+           keys_only: bool, backend: str | None) -> None:
     """Search titles, authors, abstracts, notes and snapshot texts, best match first.
 
     \b
@@ -74,12 +95,14 @@ def search(ctx: click.Context, query: tuple[str, ...], limit: int, as_json: bool
       clippings search '"Rothenburg ob der Tauber" OR Wolgograd' --json
     """
     from .base import echo_json, library_path, settings_for
-    from ..search import find
+    from ..search import page
     path = library_path(ctx)
     with Progress("updating the search index", min_total=PROGRESS_FROM) as progress, \
             Progress("rebuilding the search index", min_total=PROGRESS_FROM) as rebuild:
-        hits = find(path, " ".join(query), limit or None, settings=settings_for(path),
-                    progress=progress.update, rebuild_progress=rebuild.update)
+        found = page(path, " ".join(query), limit=limit or None, facets=False,
+                     settings=settings_for(path), backend=backend,
+                     progress=progress.update, rebuild_progress=rebuild.update)
+    hits, total = found.hits, found.total
     if as_json:
         echo_json([hit.as_json() for hit in hits])
         return
@@ -88,7 +111,6 @@ def search(ctx: click.Context, query: tuple[str, ...], limit: int, as_json: bool
             click.echo(hit.key)
     else:
         _print(hits)
-    total = getattr(hits, "total", len(hits))
     if total > len(hits):   # on stderr: piped keys stay clean
         click.echo(f"{len(hits)} of {total} hits; --limit for more", err=True)
 

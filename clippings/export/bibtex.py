@@ -21,6 +21,8 @@ pybtex's styles (`plain`, `unsrt`, `alpha`, `unsrtalpha`) format the same classi
 
 from __future__ import annotations
 
+import html
+
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -400,8 +402,10 @@ def render(records, style, fmt, locale: str | None = None) -> list[str]:
     for entry in _formatted(records, style.name):
         text = entry.text.render(backend)
         label = backend.format_str(f"[{entry.label}]")
-        out.append(f'<div class="csl-entry">{label} {text}</div>' if fmt.name == "html"
-                   else f"{label} {text}")
+        # The id says which entry this is, as pandoc's does (the static site groups by it).
+        ident = html.escape(f"ref-{entry.key}", quote=True)
+        out.append(f'<div id="{ident}" class="csl-entry">{label} {text}</div>'
+                   if fmt.name == "html" else f"{label} {text}")
     return out
 
 

@@ -47,6 +47,34 @@ def _first(value) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", str(value or ""))).strip()
 
 
+_BOOKS = {"book", "collection", "proceedings", "reference"}
+_IN_BOOKS = {"incollection", "inproceedings", "inreference"}
+_SERIES = re.compile(r"\b(?:lecture notes|series|reihe|schriften|studies in|advances in|"
+                     r"progress in|topics in|monographs?|texts in|briefs)\b", re.I)
+
+
+def _containers(entry_type: str, value) -> dict[str, str]:
+    """Crossref's container titles as biblatex fields.
+
+    A journal article's container is its journal. A book's container can only be a series.
+    A chapter lists its series before its book ("Lecture Notes in Computer Science",
+    "Euro-Par 2015"): the last title is the book, the one before it the series; a single
+    title is the book unless it is plainly a series name.
+    """
+    titles = [_first(t) for t in (value if isinstance(value, list) else [value]) if _first(t)]
+    if not titles:
+        return {}
+    if entry_type == "article":
+        return {"journaltitle": titles[0]}
+    if entry_type in _BOOKS:
+        return {"series": titles[0]}
+    if entry_type in _IN_BOOKS:
+        if len(titles) >= 2:
+            return {"series": titles[0], "booktitle": titles[-1]}
+        return {"series" if _SERIES.search(titles[0]) else "booktitle": titles[0]}
+    return {}
+
+
 def to_record(answer: dict) -> Record:
     """Map a Crossref answer (the whole `{"message": ...}` object or its message)."""
     msg = answer.get("message", answer) if isinstance(answer, dict) else {}
@@ -57,16 +85,15 @@ def to_record(answer: dict) -> Record:
         fields["title"] = title
     if (sub := _first(msg.get("subtitle"))):
         fields["subtitle"] = sub
-    container = _first(msg.get("container-title"))
-    if container:
-        key = {"article": "journaltitle", "incollection": "booktitle",
-               "inproceedings": "booktitle", "inreference": "booktitle"}.get(entry_type)
-        if key:
-            fields[key] = container
+    fields.update(_containers(entry_type, msg.get("container-title")))
     for src, dst in (("volume", "volume"), ("issue", "number"), ("page", "pages"),
-                     ("publisher", "publisher"), ("publisher-location", "location")):
+                     ("article-number", "eid"), ("publisher", "publisher"),
+                     ("publisher-location", "location")):
         if msg.get(src):
             fields[dst] = str(msg[src]).replace("-", "--") if dst == "pages" else str(msg[src])
+    if "series" in fields and "volume" in fields and "number" not in fields:
+        # A book's place in its series ("LNCS 9233") is biblatex's `number`, not `volume`.
+        fields["number"] = fields.pop("volume")
     if (date := _date(msg)):
         fields["date"] = date
     if msg.get("DOI"):

@@ -36,6 +36,27 @@ _NEWS_HOSTS = re.compile(r"zeitung|news|nachrichten|tagesschau|presse|kurier|anz
                          r"taz|mdr|ndr|wdr|swr|br\.de|zdf|orf|srf|heute|stern|bild", re.I)
 
 
+# Rules that read what a reader sees where metadata is missing or misleading. Each can be
+# switched off (`extract(..., rules=...)`), so benchmarks/eval_metadata_offline.py can
+# measure every one of them leave-one-site-out.
+RULES = frozenset({
+    "generic_title",         # a <title> like "Home" or the site's own name names no article
+    "section_affix",         # "Site » Blog Archiv » Headline": section names go with the site
+    "headline_class",        # <h1> in a breadcrumb: the element styled as headline
+    "headline_over_title",   # the one visible headline beats a <title> that says otherwise
+    "bold_headline",         # no <h1>: a bold or large first line is the headline
+    "byline_after_heading",  # "von Andreas Kürten" right below the headline
+    "byline_after_date",     # "29. Juni 2017 · von Tobi"
+    "inner_byline",          # the tightest byline element
+    "end_byline",            # "(Christian P. Stadtfeld)" / "von Jens Steglich" at the end
+    "site_named_person",     # "OÖ Volksblatt" on volksblatt.at is no person
+    "site_name_cleanup",     # ".:: NMB-MEDIA ::.", "Osthessen|News", "www.kas.de" as weak
+    "logo_alt",              # the logo's alt text names the publication
+    "host_as_spelled",       # "Ökolandbau.de" as the page writes it, not "oekolandbau.de"
+    "copyright",             # "© 2016 Lausitzer Rundschau" in the footer
+})
+
+
 def decode(content: bytes | str, content_type: str | None = None) -> str:
     if isinstance(content, str):
         return content
@@ -52,13 +73,18 @@ def is_pdf(content: bytes | str, content_type: str | None) -> bool:
 
 def extract(content: bytes | str, url: str, *, text: str | None = None,
             content_type: str | None = None, content_language: str | None = None,
-            with_text: bool = True) -> Extraction:
-    """Metadata and main text of a fetched document (HTML; PDFs are handed to `pdf`)."""
+            with_text: bool = True, rules: frozenset[str] = RULES) -> Extraction:
+    """Metadata and main text of a fetched document (HTML; PDFs are handed to `pdf`).
+
+    `rules` switches the optional rules (`RULES`) on; the benchmarks leave them out one
+    at a time to check that each holds on sites it was not written for.
+    """
     if is_pdf(content, content_type):
         from . import pdf
         return pdf.extract(content if isinstance(content, bytes) else content.encode("latin-1"),
                            url, text=text)
     page = Page.from_text(decode(content, content_type), url, content_language)
+    page.rules = frozenset(rules)
     cands = {name: (fn(page) if page.tree is not None else {}) for name, fn in CHAIN}
     result = choose(page, cands)
     if with_text:
@@ -154,6 +180,12 @@ def _consistent(found: list[str]) -> bool:
 
 def _htmldate(page: Page) -> str:
     """htmldate's deeper search, for pages that state no date where we look."""
+    if not hasattr(page, "_htmldate"):   # once per page, however often fields are chosen
+        page._htmldate = _htmldate_search(page)
+    return page._htmldate
+
+
+def _htmldate_search(page: Page) -> str:
     try:
         from htmldate import find_date
     except ImportError:
@@ -228,20 +260,37 @@ def _is_site(piece: str, sites: list[str], url: str) -> bool:
         and len(piece.split()) <= 5
 
 
-def strip_site(title: str, sites: list[str], url: str) -> tuple[str, str]:
-    """("headline", "site affix") from a `<title>` / og:title like "Headline | Site"."""
+# Section names that CMSs put into `<title>` beside the site ("Site » Blog Archiv » Headline").
+_SECTION_WORDS = {"blogarchiv", "archiv", "archive", "blog", "news", "aktuelles", "aktuell",
+                  "startseite", "home", "detail", "details", "presse", "pressemitteilungen",
+                  "pressemitteilung", "nachrichten", "artikel", "meldungen", "magazin",
+                  "medienmitteilungen"}
+
+
+def strip_site(title: str, sites: list[str], url: str,
+               sections: bool = False) -> tuple[str, str]:
+    """("headline", "site affix") from a `<title>` / og:title like "Headline | Site".
+
+    With `sections`, section names beside the site ("Blog Archiv", "News") go too.
+    """
     pieces = _SEPARATORS.split(title)
     seps = _SEPARATORS.findall(title)
     if len(pieces) < 2:
         return title, ""
+
+    def affix_piece(piece: str) -> bool:
+        return _is_site(piece, sites, url) or sections and fold(piece) in _SECTION_WORDS
+
     # Remove affixes from the ends while they look like the site (or a section of it).
     start, end = 0, len(pieces)
     affix = ""
-    while end - start > 1 and _is_site(pieces[end - 1], sites, url):
-        affix = affix or pieces[end - 1]
+    while end - start > 1 and affix_piece(pieces[end - 1]):
+        if _is_site(pieces[end - 1], sites, url):
+            affix = affix or pieces[end - 1]
         end -= 1
-    while end - start > 1 and _is_site(pieces[start], sites, url):
-        affix = affix or pieces[start]
+    while end - start > 1 and affix_piece(pieces[start]):
+        if _is_site(pieces[start], sites, url):
+            affix = affix or pieces[start]
         start += 1
     if (start, end) == (0, len(pieces)) and "|" in seps[-1] and len(pieces[-1].split()) <= 5:
         # "Headline | Anything short": a pipe nearly always introduces the site.
@@ -267,22 +316,43 @@ def _similar(a: str, b: str) -> bool:
     return len(wa & wb) >= 0.7 * min(len(wa), len(wb)) and min(len(wa), len(wb)) >= 3
 
 
+_GENERIC_TITLES = {"home", "startseite", "index", "detail", "details", "willkommen", "welcome",
+                   "untitled", "ohnetitel", "news", "blog", "aktuelles", "artikel", "beitrag",
+                   "pressemitteilung", "pressemitteilungen", "meldung", "veranstaltung", "seite"}
+
+
+def _generic(title: str, sites: list[str]) -> bool:
+    """A `<title>` or og:title that names no article: "Home", "Detail", the site's own name."""
+    f = fold(title)
+    return f in _GENERIC_TITLES or any(f == fold(s) for s in sites if s)
+
+
 def choose_title(page: Page, cands: dict[str, Candidates], site: str) -> tuple[str, str, str]:
     h = cands.get("heuristics", {})
+    rules = page.rules
     sites = [s for s in (site, cands.get("opengraph", {}).get("journaltitle"),
                          cands.get("jsonld", {}).get("journaltitle"),
                          cands.get("jsonld", {}).get("publisher"), h.get("journaltitle")) if s]
+    sections = "section_affix" in rules
     metas: list[tuple[str, str]] = []
     for name, _ in CHAIN:
         t = cands.get(name, {}).get("title")
         if t:
-            metas.append((strip_site(t, sites, page.url)[0], name))
+            metas.append((strip_site(t, sites, page.url, sections)[0], name))
     if h.get("title_tag"):
-        metas.append((strip_site(h["title_tag"], sites, page.url)[0], "title"))
+        metas.append((strip_site(h["title_tag"], sites, page.url, sections)[0], "title"))
+    if "generic_title" in rules:
+        metas = [(t, src) for t, src in metas if not _generic(t, sites)]
     subtitle = next((cands[n].get("subtitle") for n, _ in CHAIN
                      if cands.get(n, {}).get("subtitle")), "")
     heads = [x for x in h.get("headings", []) if not x["logo"]
              and not _is_site(x["title"], sites, page.url)]
+    if "headline_class" in rules and not any(not x["furniture"] for x in heads):
+        # The <h1> is a breadcrumb or missing: the element styled as headline is what
+        # readers see, when the metadata names it.
+        for text in h.get("styled_heads", []):
+            if any(_similar(text, meta) for meta, _ in metas):
+                return _tidy(text), _sub(subtitle, text, sites), "headline"
     for head in sorted(heads, key=lambda x: x["furniture"]):
         for meta, _src in metas:
             lines = head.get("lines", [])
@@ -298,9 +368,26 @@ def choose_title(page: Page, cands: dict[str, Candidates], site: str) -> tuple[s
                 if not sub and fold(meta).endswith(fold(title)) and ":" in meta:
                     sub = meta.split(":", 1)[0].strip() if len(meta.split(":", 1)[0]) < 60 else ""
                 return title, _sub(sub, title, sites), "heading"
+    main = [x for x in heads if not x["furniture"]]
+    if "headline_over_title" in rules and len(main) == 1 and metas:
+        # One headline in the article that the metadata does not name: what the reader
+        # sees wins over a `<title>` (or og:title) that says something else.
+        only_title_tag = all(src == "title" for _, src in metas)
+        words = len(main[0]["title"].split())
+        if words >= (2 if only_title_tag else 3) and not _generic(main[0]["title"], sites):
+            return (_tidy(main[0]["title"]), _sub(main[0]["kicker"], main[0]["title"], sites),
+                    "heading")
+    if "bold_headline" in rules and h.get("prominent") and not main and \
+            not _is_site(h["prominent"], sites, page.url):
+        # No headline element (or only the site's name as <h1>): a line set in bold or
+        # large type before the text is the headline. Over a <title> only when the page
+        # has no <h1> at all; otherwise only when the metadata names that line.
+        line = h["prominent"]
+        if not metas or not h.get("has_h1") and all(src == "title" for _, src in metas) or \
+                any(_similar(line, meta) for meta, _ in metas):
+            return _tidy(line), "", "prominent"
     if metas:
         return _tidy(metas[0][0]), _sub(subtitle, metas[0][0], sites), metas[0][1]
-    main = [x for x in heads if not x["furniture"]]
     if main:
         return (_tidy(main[0]["title"]), _sub(main[0]["kicker"], main[0]["title"], sites),
                 "heading")
@@ -327,10 +414,20 @@ def _sub(sub: str, title: str, sites: list[str]) -> str:
 # ---------------------------------------------------------------------------- site names
 
 def choose_site(page: Page, cands: dict[str, Candidates]) -> tuple[str, str]:
+    """The publication's own name: stated metadata, the `<title>` affix, the logo, the host
+    name as the page spells it, the copyright line; the bare host name only as a last resort."""
     h = cands.get("heuristics", {})
+    rules = page.rules
+    cleanup = "site_name_cleanup" in rules
     order = [("highwire", cands.get("highwire", {}).get("journaltitle")),
              ("opengraph", cands.get("opengraph", {}).get("journaltitle")),
              ("jsonld", cands.get("jsonld", {}).get("journaltitle"))]
+    if cleanup and h.get("title_tag"):
+        # og:site_name filled with the page's own title ("Headline | MLUK"): keep the affix.
+        whole = fold(h["title_tag"])
+        order = [(src, strip_site(v, [], page.url)[1] if v and len(_SEPARATORS.split(v)) > 1
+                  and len(fold(v)) >= 0.8 * len(whole) and fold(v) in whole else v)
+                 for src, v in order]
     if h.get("title_tag"):
         known = [v for _, v in order if v]
         affix = strip_site(h["title_tag"], known, page.url)[1] or _affix_beside_heading(
@@ -339,12 +436,89 @@ def choose_site(page: Page, cands: dict[str, Candidates]) -> tuple[str, str]:
     order += [("application-name", h.get("journaltitle")),
               ("jsonld-publisher", cands.get("jsonld", {}).get("publisher")),
               ("dublincore", cands.get("dublincore", {}).get("publisher"))]
+    if "logo_alt" in rules:
+        order += [("logo", _clean_logo(v)) for v in h.get("logos", [])]
+    if "host_as_spelled" in rules:
+        order.append(("host-spelled", _host_as_spelled(page, h)))
+    if "copyright" in rules:
+        order += [("copyright", v) for v in h.get("copyright", []) if not _COMPANY.search(v)]
+    weak: list[tuple[str, str]] = []
+    label = fold(_host_label(page.url))
+    host = (urlsplit(page.url).hostname or "").lower().removeprefix("www.")
+    stated = ("title", "application-name", "jsonld-publisher", "dublincore")
     for src, value in order:
-        value = _clean_site(value or "", page.url)
+        value = _clean_site(value or "", page.url, cleanup)
+        address = value.lower().removeprefix("www.") == host
+        if cleanup and value and (value.lower().startswith("www.") or address and not weak):
+            # "www.bike-magazin.de", "die-tagespost.de": an address where the page may
+            # also state its name ("BIKE", "Die Tagespost").
+            weak.append((value, src))
+            continue
+        if value and weak and (address or not (label and (label in fold(value)
+                                                          or fold(value) in label))):
+            continue   # after an address, only a name that goes with it
+        if value and weak and not weak[0][0].lower().startswith("www.") and (
+                src not in stated or fold(value) != label):
+            continue   # a bare address the site chose yields only to its own name stated
         if value:
             return value, src
+    if weak:
+        return weak[0]
     host = (urlsplit(page.url).hostname or "").lower()
     return (host[4:] if host.startswith("www.") else host), "host"
+
+
+_COMPANY = re.compile(r"verlag|medien|media|holding|group|gruppe|limited|inc\b|ltd|gmbh|"
+                      r"\bag\b|cc[ -]by|creative commons|rights|wordpress|phpbb|theme", re.I)
+_LOGO_WORDS = re.compile(r"^(?:(?:das\s+)?logo(?:\s+(?:der|des|von|vom))?|zur startseite|"
+                         r"startseite|home(?:page)?)\s*[:\-–]?\s*|\s*[:\-–]?\s*(?:logo|"
+                         r"\(link zur (?:start|home)seite\)|[-–]\s*(?:zur\s+)?startseite|"
+                         r"zur startseite|weblogo)$", re.I)
+
+
+def _clean_logo(alt: str) -> str:
+    """A logo's alt text as a name: "Logo der Konrad Adenauer Stiftung" -> the name."""
+    prev = None
+    while prev != alt:
+        prev = alt
+        alt = _LOGO_WORDS.sub("", alt).strip()
+    if len(alt.split()) > 8 or re.search(r"\b(?:foto|bild|photo|icon|image|banner|grafik)\b",
+                                         alt, re.I):
+        return ""
+    return alt
+
+
+_GERMAN_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
+def _host_fold(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.lower().translate(_GERMAN_FOLD))
+
+
+def _host_as_spelled(page: Page, h: dict) -> str:
+    """The host name as the page itself writes it: "Ökolandbau.de" for oekolandbau.de,
+    "Berliner Feuerwehr" for berliner-feuerwehr.de; "" when the page never writes it."""
+    host = (urlsplit(page.url).hostname or "").lower()
+    host = host[4:] if host.startswith("www.") else host
+    label = _host_label(page.url)
+    wanted = [_host_fold(host), _host_fold(label) if len(_host_fold(label)) >= 3 else None]
+    text = page_text(page)
+    texts = [h.get("title_tag", ""), *(x["text"] for x in h.get("headings", [])),
+             *h.get("logos", []), text[:5000], text[-3000:]]
+    for target in wanted:
+        if not target:
+            continue
+        for chunk in texts:
+            words = re.findall(r"[\w.&'’-]+", chunk)
+            for i in range(len(words)):
+                for n in range(1, 5):
+                    piece = " ".join(words[i:i + n]).strip(".-")
+                    f = _host_fold(piece)
+                    if f == target:
+                        return piece
+                    if len(f) > len(target):
+                        break
+    return ""
 
 
 _LEGAL_FORM = re.compile(r",?\s+(?:GmbH(?:\s*&\s*Co\.?\s*KG)?|mbH|AG|KG|e\.\s?V\.|Ltd\.?|Inc\.?|"
@@ -365,12 +539,22 @@ def _affix_beside_heading(title_tag: str, heads: list[dict]) -> str:
     return ""
 
 
-def _clean_site(value: str, url: str) -> str:
+_SPACED_SEPARATORS = re.compile(r"\s+[|–—·•»«:~/\\-]{1,2}\s+|\s*::\s*")
+
+
+def _clean_site(value: str, url: str, cleanup: bool = False) -> str:
     value = _LEGAL_FORM.sub("", value.strip(" -|:")).strip()
+    prev = None
+    while cleanup and prev != value:   # ".:: NMB-MEDIA ::." -> "NMB-MEDIA"
+        prev = value
+        value = re.sub(r"^[^\w(\"„«]+", "", value)
+        value = re.sub(r"(?<=\W)\.+$|[^\w.)!?\"“»]+$", "", value)
     if not value or len(value) > 80 or fold(value) in ("home", "startseite", "index", "blog") \
             or not re.search(r"\w{2}", value) or "@" in value:
         return ""
-    pieces = _SEPARATORS.split(value)
+    # "Osthessen|News" is a name; "Tegernseer Stimme - Nachrichten aus dem Tal" a name and
+    # a slogan: split only at separators with spaces around them.
+    pieces = (_SPACED_SEPARATORS if cleanup else _SEPARATORS).split(value)
     if len(pieces) > 1:   # "Tegernseer Stimme - Nachrichten aus dem Tal": keep the name part
         label = fold(_host_label(url))
         named = [p for p in pieces if label and (label in fold(p) or fold(p) in label)]
@@ -395,7 +579,24 @@ def choose_authors(page: Page, cands: dict[str, Candidates],
     kept = [n for n in names if n.literal or not any(
         fold(f"{n.given}{n.family}") in s or fold(f"{n.family}{n.given}") in s for s in sites)
         and not (label and fold(n.family + n.given) in label)]
+    if "site_named_person" in page.rules:
+        # "OÖ Volksblatt" on volksblatt.at: a name part that is the host's name is no person.
+        kept = [n for n in kept if n.literal or not label or
+                label not in {fold(n.family), fold(n.given)}]
     return (kept, src) if kept else ([], "")
+
+
+def _parse_byline(line: str, rules: frozenset) -> list[Name]:
+    names = people.parse_byline(line)
+    if not names and "byline_after_date" in rules:
+        # "29. Juni 2017, 23:39 · von Tobi": the dateline comes first, the name after it.
+        found = dates.find(line)
+        if found:
+            rest = re.sub(r"^[\s,]*(?:\d{1,2}:\d{2}(?:\s*uhr)?)?[\s·|•,/–-]*", "",
+                          line[found[-1][1]:].split(" ", 3)[-1], flags=re.I)
+            if rest and rest != line:
+                names = people.parse_byline(rest)
+    return names
 
 
 def _authors(page: Page, cands: dict[str, Candidates]) -> tuple[list[Name], str]:
@@ -409,10 +610,27 @@ def _authors(page: Page, cands: dict[str, Candidates]) -> tuple[list[Name], str]
         persons = [n for n in names if not n.literal and (name == "highwire" or _visible(n, text))]
         if persons:
             return persons, name
-    for line in h.get("bylines", []):
+    rules = page.rules
+    lines = list(h.get("bylines", []))
+    if "byline_after_heading" in rules and h.get("heading_byline") and \
+            h["heading_byline"] not in lines:
+        lines.append(h["heading_byline"])
+    parsed = [[n for n in _parse_byline(line, rules) if not n.literal] for line in lines]
+    for i, persons in enumerate(parsed):
+        if not persons:
+            continue
+        if "inner_byline" in rules:
+            # A byline box holding a tighter byline element ("A, B & C" inside
+            # "A, B & C Energie & Umwelt 26. Oktober"): the tighter text is the byline.
+            inner = [p for j, p in enumerate(parsed) if p and j != i
+                     and lines[j] in lines[i] and len(lines[j]) < len(lines[i])]
+            if inner:
+                return inner[0], "byline"
+        return persons, "byline"
+    for line in h.get("end_bylines", []) if "end_byline" in rules else []:
         persons = [n for n in people.parse_byline(line) if not n.literal]
         if persons:
-            return persons, "byline"
+            return persons, "end-byline"
     if h.get("meta_author"):
         persons = [n for n in people.from_raw(h["meta_author"])
                    if not n.literal and _visible(n, text)]

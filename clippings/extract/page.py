@@ -55,6 +55,7 @@ class Page:
     tree: etree._Element | None
     content_language: str | None = None
     _metas: list[tuple[str, str]] = field(default_factory=list)
+    rules: frozenset = frozenset()   # optional extraction rules in force (extract.html.RULES)
 
     @classmethod
     def from_text(cls, html: str, url: str, content_language: str | None = None) -> "Page":

@@ -1,11 +1,29 @@
-"""Full-text search. Every `whoosh` import of the project lives in this package, so
-the engine (whoosh3) can be replaced without touching the rest.
+"""Full-text search. Every `whoosh` import of the project lives in this package.
 
-- `analysis`: the analyzers (German, Russian, transliteration keys) for the schema;
+- `analysis`: the analyzers (German, Russian, transliteration keys);
 - `decompound`: German compound splitting with a shipped noun dictionary;
-- `schema`, `index` (incremental, self-repairing index in index/search/), `query`
-  (parsing, ranking, snippets);
-- `find`: the one call the commands use.
+- `schema` (fields, record -> document, facets), `query` (parsing, ranking, snippets);
+- `backend`: the engine interface and the `search_backend` setting; `whoosh_backend` with
+  `index` (incremental, self-repairing index in index/search/), and `pg` (PostgreSQL);
+- `find` and `page`: the calls the commands and the web interface use.
+
+Package API (stable):
+
+    page(bib_path, text, *, offset=0, limit=10, facets=True, settings=None,
+         backend=None, progress=None, rebuild_progress=None) -> backend.Page
+
+        One page of hits for the query `text`: `Page.hits` (query.Hit: key, score, type,
+        title, authors, date, journal, snippet with matched words as **word**), best
+        first, from `offset`, at most `limit` (None = all); `Page.total` matches in all;
+        `Page.facets` = {"year"|"type"|"journal"|"lang"|"tag"|"link":
+        [(value, count), ...]} over all matches, most frequent first (with facets=True).
+        The index is brought up to date first (a cheap check when nothing changed).
+        `backend`: 'whoosh' or a postgresql:// URL, overriding settings.search_backend.
+        Raises UsageError (bad query or setting), NetworkError (database unreachable).
+
+    find(bib_path, text, limit=10, **same keywords) -> list[query.Hit]
+
+        `page(...).hits` without facets: what `search` and `export --query` use.
 """
 
 from __future__ import annotations
@@ -13,16 +31,87 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def find(bib_path: Path, text: str, limit: int | None = 10, *, settings=None,
-         progress=None, rebuild_progress=None):
-    """Hits for `text`, best first: the query is checked first, then the index is brought
-    up to date; an index damaged in a way its manifest could not tell is rebuilt once."""
-    from . import index, query
+def page(bib_path: Path, text: str, *, offset: int = 0, limit: int | None = 10,
+         facets: bool = True, settings=None, backend: str | None = None, progress=None,
+         rebuild_progress=None):
+    """See the module docstring. The query is checked before any indexing."""
+    from . import query
+    from .backend import open_backend, spec_of
+    if settings is None:
+        from ..config import load_settings
+        settings = load_settings(Path(bib_path).parent)
     query.prepare(text)   # a bad query is reported before any indexing
-    index.ensure_current(bib_path, progress=progress, settings=settings)
-    folder = Path(bib_path).parent
+    bib_path = Path(bib_path)
+    engine = open_backend(bib_path.parent, spec_of(settings, backend), settings)
     try:
-        return query.search(index.open_index(folder), text, folder, limit)
-    except index.read_errors():
-        index.update(bib_path, rebuild=True, progress=rebuild_progress)
-        return query.search(index.open_index(folder), text, folder, limit)
+        if not engine.is_current(bib_path):
+            _update_if_writable(engine, bib_path, progress, settings)
+        return engine.query(text, offset=offset, limit=limit, facets=facets,
+                            bib_path=bib_path, rebuild_progress=rebuild_progress)
+    finally:
+        engine.close()
+
+
+def _update_if_writable(engine, bib_path: Path, progress, settings) -> None:
+    """Bring the index up to date; a read replica is searched as it is (its primary is
+    kept up to date by `clippings index` elsewhere)."""
+    try:
+        engine.update(bib_path, progress=progress, settings=settings)
+    except Exception as exc:
+        if type(exc).__name__ != "ReadOnlyDatabase":
+            raise
+
+
+def find(bib_path: Path, text: str, limit: int | None = 10, **options):
+    """Hits for `text`, best first (see `page`)."""
+    return page(bib_path, text, limit=limit, facets=False, **options).hits
+
+
+def update(bib_path: Path, *, rebuild: bool = False, settings=None, backend: str | None = None,
+           progress=None):
+    """Bring the chosen backend's index up to date (`clippings index`) -> IndexReport."""
+    from .backend import open_backend, spec_of
+    if settings is None:
+        from ..config import load_settings
+        settings = load_settings(Path(bib_path).parent)
+    engine = open_backend(Path(bib_path).parent, spec_of(settings, backend), settings)
+    try:
+        return engine.update(Path(bib_path), rebuild=rebuild, progress=progress,
+                             settings=settings)
+    finally:
+        engine.close()
+
+
+def results_page(bib_path: Path, text: str = "", filters=None, **options):
+    """One page of a search (or of browsing, with no text) narrowed by facet filters,
+    sorted, with hits, total and facet counts: the web interface's search page.
+    See `pages.search_page`."""
+    from .pages import search_page
+    return search_page(bib_path, text, filters, **options)
+
+
+def similar(bib_path: Path, record, limit: int = 5, settings=None, check_index=True):
+    """Clippings like `record` (by title words and keywords), best first."""
+    from .pages import similar as find_similar
+    return find_similar(bib_path, record, limit, settings, check_index)
+
+
+def facet_rows(records, statuses):
+    """Each entry's facet values (see `pages.facet_rows`)."""
+    from .pages import facet_rows as rows
+    return rows(records, statuses)
+
+
+def ensure_index(bib_path: Path, settings=None, backend: str | None = None) -> None:
+    """Bring the chosen backend's index up to date if library.bib or a snapshot changed."""
+    from .backend import open_backend, spec_of
+    bib_path = Path(bib_path)
+    if settings is None:
+        from ..config import load_settings
+        settings = load_settings(bib_path.parent)
+    engine = open_backend(bib_path.parent, spec_of(settings, backend), settings)
+    try:
+        if not engine.is_current(bib_path):
+            _update_if_writable(engine, bib_path, None, settings)
+    finally:
+        engine.close()

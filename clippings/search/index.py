@@ -1,10 +1,20 @@
 """The search index in <library>/index/search/: build it, keep it up to date, open it.
 
-The index is derived data. `manifest.json` beside the Whoosh files records the schema it
-was written with, the stat of library.bib, and for every entry a fingerprint of its
-decoded fields plus a stamp (size, mtime) of its snapshot text. An update re-indexes only
-the entries whose fingerprint or stamp changed and drops the entries that are gone; an
-index that is missing, half-written, corrupt or of another schema is rebuilt from scratch.
+The index is derived data. Beside the Whoosh files, `manifest.json` (small, read before
+every search) records the schema it was written with, one signature of library.bib taken
+from the very bytes that were indexed (size, mtime, inode and a BLAKE2b-128 digest), and
+the stat of snapshots/; `entries.json` records for every entry a BLAKE2b-128 fingerprint
+of its decoded fields plus a stamp (size, mtime) of its snapshot text.
+
+- `is_current` (before every search) costs two stats when nothing changed; library.bib
+  is hashed only when its stat changed, and snapshot stamps are compared only when the
+  snapshots/ folder changed (a snapshot added, removed or renamed).
+- `update` (`clippings index`) always compares every entry and every snapshot stamp, so a
+  snapshot's text.txt edited by hand in place is picked up there.
+
+An update re-indexes only the entries whose fingerprint or stamp changed and drops the
+entries that are gone; an index that is missing, half-written, corrupt or of another
+schema is rebuilt from scratch.
 """
 
 from __future__ import annotations
@@ -26,6 +36,7 @@ from .schema import SCHEMA_VERSION, document, make_schema
 
 SEARCH_DIR = Path("index") / "search"
 MANIFEST = "manifest.json"
+ENTRIES = "entries.json"
 TEXT_FILE = "text.txt"   # what snapshots.text() reads
 Progress = Callable[[int, int], None]
 # Below this many entries a second writer process costs more than it saves.
@@ -68,8 +79,10 @@ def schema_id() -> str:
     from . import analysis, decompound, places
     from .. import textnorm
     digest = hashlib.sha1()
+    from . import schema as fields
     for path in (analysis.__file__, decompound.__file__, textnorm.__file__,
-                 decompound.DATA_FILE, places.__file__, places.PLACES_DATA):
+                 decompound.DATA_FILE, places.__file__, places.PLACES_DATA,
+                 fields.__file__):
         with contextlib.suppress(OSError):
             digest.update(Path(path).read_bytes())
     engine = ".".join(map(str, getattr(whoosh, "__version__", ()) or ()))
@@ -89,12 +102,20 @@ def read_errors() -> tuple[type[BaseException], ...]:
 
 # -- fingerprints -----------------------------------------------------------------------
 
-def fingerprint(rec: Record) -> str:
-    """A digest of everything about an entry that is indexed (decoded, crossref resolved)."""
+def fingerprint(rec: Record, link: str = "") -> str:
+    """A digest of everything about an entry that is indexed (decoded, crossref resolved,
+    and the status of its URL's last check)."""
     data = [rec.type, sorted(rec.fields.items()),
-            sorted((name, [str(n) for n in names]) for name, names in rec.names.items())]
+            sorted((name, [str(n) for n in names]) for name, names in rec.names.items()),
+            link]
     raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return hashlib.sha1(raw).hexdigest()[:20]
+    return strong_hash(raw)
+
+
+def strong_hash(raw: bytes) -> str:
+    """BLAKE2b-128: what every change check of the index is keyed by (never a CRC: two
+    texts of a 100,000-entry library share a CRC-32)."""
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 
 def snapshot_stamp(library_folder: Path | str, key: str) -> str:
@@ -108,48 +129,130 @@ def snapshot_stamp(library_folder: Path | str, key: str) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}"
 
 
-def _bib_stat(bib_path: Path) -> dict:
-    st = bib_path.stat()
-    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+@dataclass
+class BibSnapshot:
+    """library.bib as read once: its bytes and one signature of exactly those bytes."""
+
+    raw: bytes
+    signature: dict
 
 
-def _bib_digest(bib_path: Path) -> str:
-    return hashlib.sha1(bib_path.read_bytes()).hexdigest()
+def read_bib(bib_path: Path) -> BibSnapshot:
+    """Read library.bib once, with its stat from the same open file before and after the
+    read. Writers replace the file (new inode), so the bytes belong to that stat; should
+    the file change in place during the read, no stat is recorded and the next check
+    compares the digest instead."""
+    with open(bib_path, "rb") as handle:
+        before = os.fstat(handle.fileno())
+        raw = handle.read()
+        after = os.fstat(handle.fileno())
+    stat = _stat_of(before) if _stat_of(before) == _stat_of(after) else None
+    return BibSnapshot(raw, {"stat": stat, "digest": strong_hash(raw)})
+
+
+def _stat_of(st: os.stat_result) -> list[int]:
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+
+def _path_stat(path: Path | str) -> list[int] | None:
+    try:
+        return _stat_of(os.stat(path))
+    except OSError:
+        return None
+
+
+def snapshots_signature(library_folder: Path) -> list[int] | None:
+    """Stat of snapshots/ and of the link results: snapshots/ changes when a snapshot
+    folder is added, removed or renamed; links.json when `check` saved results."""
+    from ..links_cache import CACHE_FILE
+    return [_path_stat(os.path.join(library_folder, snapshots.SNAPSHOTS)),
+            _path_stat(os.path.join(library_folder, CACHE_FILE))]
+
+
+def link_statuses(library_folder: Path) -> dict[tuple[str, str], str]:
+    """(key, url) -> status of the last check of the entry's `url` field."""
+    from ..links_cache import load
+    return {(r.get("key"), r.get("url")): str(r.get("status", ""))
+            for r in load(library_folder).values()
+            if isinstance(r, dict) and r.get("field", "url") == "url"}
+
+
+def link_status(links: dict, rec: Record) -> str:
+    url = rec.fields.get("url")
+    return links.get((rec.key, url), "") if url else ""
+
+
+def current_state(library_folder: Path, records: dict[str, Record], links: dict
+                  ) -> dict[str, list[str]]:
+    """key -> [fingerprint, snapshot stamp]: what an index of these records records."""
+    return {key: [fingerprint(rec, link_status(links, rec)), snapshot_stamp(library_folder, key)]
+            for key, rec in records.items()}
 
 
 # -- manifest ---------------------------------------------------------------------------
 
 def read_manifest(library_folder: Path) -> dict | None:
+    """The small manifest (schema, completeness, signatures), or None."""
     try:
         data = json.loads((index_dir(library_folder) / MANIFEST).read_text("utf-8"))
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) and isinstance(data.get("entries"), dict) \
-        else None
+    return data if isinstance(data, dict) and "schema" in data else None
+
+
+def read_entries(library_folder: Path) -> dict | None:
+    """key -> [fingerprint, snapshot stamp] of every indexed entry, or None."""
+    try:
+        data = json.loads((index_dir(library_folder) / ENTRIES).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _write_json(library_folder: Path, name: str, data: dict) -> None:
+    from ..library import atomic_write
+    raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    atomic_write(index_dir(library_folder) / name, raw)
 
 
 def _write_manifest(library_folder: Path, data: dict) -> None:
-    from ..library import atomic_write
-    raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    atomic_write(index_dir(library_folder) / MANIFEST, raw)
+    _write_json(library_folder, MANIFEST, data)
 
 
 def is_current(bib_path: Path) -> bool:
-    """True when the index matches library.bib and every snapshot, without parsing the
-    library: same schema, same library.bib (stat, or content when only touched), same
-    snapshot stamps."""
+    """True when the index matches library.bib and the snapshots, without parsing the
+    library: same schema; library.bib of the same stat, or of the same digest when only
+    its stat changed; snapshots/ of the same stat, or every snapshot of the same stamp."""
+    bib_path = Path(bib_path)
     folder = bib_path.parent
     manifest = read_manifest(folder)
     if not manifest or not manifest.get("complete") or manifest.get("schema") != schema_id():
         return False
-    bib = manifest.get("bib", {})
-    now = _bib_stat(bib_path)
-    if (bib.get("size"), bib.get("mtime_ns")) != (now["size"], now["mtime_ns"]):
-        if bib.get("size") != now["size"] or bib.get("sha1") != _bib_digest(bib_path):
+    return signatures_match(bib_path, manifest.get("bib"), manifest.get("snapshots"),
+                            lambda: read_entries(folder))
+
+
+def signatures_match(bib_path: Path, bib: dict | None, snapshots_sig, entries) -> bool:
+    """library.bib and the snapshots are as recorded: library.bib of the same stat (or the
+    same digest when only its stat changed), snapshots/ and the link results of the same
+    stat, or else every snapshot of the same stamp (`entries()`: key -> [_, stamp])."""
+    bib = bib or {}
+    if bib.get("stat") is None or bib["stat"] != _path_stat(bib_path):
+        try:
+            if bib.get("digest") != strong_hash(bib_path.read_bytes()):
+                return False
+        except OSError:
             return False
-    prefix = str(folder)
-    return all(snapshot_stamp(prefix, key) == entry[1]
-               for key, entry in manifest["entries"].items())
+    now = snapshots_signature(bib_path.parent)
+    if snapshots_sig is not None and snapshots_sig == now:
+        return True
+    if snapshots_sig is None or snapshots_sig[1] != now[1]:
+        return False   # link results changed: a link facet may have changed
+    known = entries()
+    if known is None:
+        return False
+    prefix = str(bib_path.parent)
+    return all(snapshot_stamp(prefix, key) == entry[1] for key, entry in known.items())
 
 
 # -- building and updating --------------------------------------------------------------
@@ -183,6 +286,8 @@ def _why_rebuild(library_folder: Path, manifest: dict | None) -> str:
         return "made by another version"
     if not manifest.get("complete"):
         return "an earlier update was interrupted"
+    if read_entries(library_folder) is None:
+        return "its list of entries is missing"
     try:
         ix = open_index(library_folder)
         with ix.searcher() as searcher:
@@ -204,29 +309,36 @@ def update(bib_path: Path, records: Iterable[Record] | None = None, *, rebuild: 
     bib_path = Path(bib_path)
     folder = bib_path.parent
     with _locked(folder):
-        stat = _bib_stat(bib_path)
+        # Signatures first, then the data they describe: a change during the update
+        # makes them differ from the files, so the next check updates again.
+        snapshots_stat = snapshots_signature(folder)
+        bib = read_bib(bib_path)
         if records is None:
+            from ..config import load_settings
             from ..library import Library
-            records = Library.load(bib_path, settings).records()
+            records = Library(bib_path, bib.raw, settings or load_settings(folder)).records()
         records = {rec.key: rec for rec in records}
-        current = {key: [fingerprint(rec), snapshot_stamp(folder, key)]
-                   for key, rec in records.items()}
+        links = link_statuses(folder)
+        current = current_state(folder, records, links)
         manifest = read_manifest(folder)
         reason = "asked for" if rebuild else _why_rebuild(folder, manifest)
         report = IndexReport(total=len(records), rebuilt=reason)
         if reason:
             if procs is None:
                 procs = min(2, os.cpu_count() or 1) if len(records) >= PARALLEL_FROM else 1
-            _rebuild(folder, records, report, progress, procs)
+            _rebuild(folder, records, links, report, progress, procs)
         else:
-            _incremental(folder, manifest, records, current, report, progress)
-        _write_manifest(folder, {"schema": schema_id(), "complete": True,
-                                 "bib": {**stat, "sha1": _bib_digest(bib_path)},
-                                 "entries": current})
+            _incremental(folder, read_entries(folder), records, links, current, report,
+                         progress)
+        if report.changed or (manifest or {}).get("bib") != bib.signature or \
+                manifest.get("snapshots") != snapshots_stat:
+            _write_json(folder, ENTRIES, current)
+            _write_manifest(folder, {"schema": schema_id(), "complete": True,
+                                     "bib": bib.signature, "snapshots": snapshots_stat})
         return report
 
 
-def _rebuild(folder: Path, records: dict[str, Record], report: IndexReport,
+def _rebuild(folder: Path, records: dict[str, Record], links: dict, report: IndexReport,
              progress: Progress | None, procs: int) -> None:
     from whoosh import index
     path = index_dir(folder)
@@ -237,7 +349,7 @@ def _rebuild(folder: Path, records: dict[str, Record], report: IndexReport,
     writer = ix.writer(**_writer_options(procs))
     try:
         for done, (key, rec) in enumerate(records.items(), 1):
-            report.text_bytes += _add(writer, folder, rec, update=False)
+            report.text_bytes += _add(writer, folder, rec, links, update=False)
             report.added.append(key)
             if progress:
                 progress(done, len(records))
@@ -247,31 +359,35 @@ def _rebuild(folder: Path, records: dict[str, Record], report: IndexReport,
     writer.commit()
 
 
-def _incremental(folder: Path, manifest: dict, records: dict[str, Record],
+def _incremental(folder: Path, known: dict, records: dict[str, Record], links: dict,
                  current: dict[str, list[str]], report: IndexReport,
                  progress: Progress | None) -> None:
-    known = manifest["entries"]
-    report.removed = [key for key in known if key not in current]
-    report.added = [key for key in current if key not in known]
-    report.updated = [key for key in current if key in known and known[key] != current[key]]
+    diff(known, current, report)
     if not report.changed:
         return
     # Until the commit and the new manifest are both on disk, the index may hold changes
     # the manifest does not know about: mark it, so a crash leads to a rebuild.
-    _write_manifest(folder, {**manifest, "complete": False})
+    _write_manifest(folder, {**read_manifest(folder), "complete": False})
     writer = open_index(folder).writer(**_writer_options(1))
     try:
         for key in report.removed:
             writer.delete_by_term("key", key)
         todo = report.added + report.updated
         for done, key in enumerate(todo, 1):
-            report.text_bytes += _add(writer, folder, records[key], update=True)
+            report.text_bytes += _add(writer, folder, records[key], links, update=True)
             if progress:
                 progress(done, len(todo))
     except BaseException:
         writer.cancel()
         raise
     writer.commit()
+
+
+def diff(known: dict, current: dict, report: IndexReport) -> None:
+    """Fill `report` with the keys added, updated and removed between two states."""
+    report.removed = [key for key in known if key not in current]
+    report.added = [key for key in current if key not in known]
+    report.updated = [key for key in current if key in known and known[key] != current[key]]
 
 
 def _writer_options(procs: int) -> dict:
@@ -284,9 +400,9 @@ def _writer_options(procs: int) -> dict:
     return options
 
 
-def _add(writer, folder: Path, rec: Record, update: bool) -> int:
+def _add(writer, folder: Path, rec: Record, links: dict, update: bool) -> int:
     text = snapshots.text(folder, rec.key)
-    doc = document(rec, text)
+    doc = document(rec, text, link_status(links, rec))
     (writer.update_document if update else writer.add_document)(**doc)
     # Bytes of text indexed (`text` repeats the other text fields but the title).
     return len((doc.get("title", "") + doc.get("text", "")).encode("utf-8"))

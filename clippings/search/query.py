@@ -253,23 +253,63 @@ class Hits(list):
 
 def search(ix, text: str, library_folder: Path, limit: int | None = 10) -> Hits:
     """The best `limit` hits for `text` (None = all), best first, each with a snippet."""
-    from whoosh import scoring
+    found, total, _ = search_page(ix, text, library_folder, limit=limit, facets=False)
+    hits = Hits(found)
+    hits.total = total
+    return hits
+
+
+# Facet name -> (Whoosh field, whether an entry has several values).
+WHOOSH_FACETS = {"year": ("year", False), "type": ("etype", False),
+                 "journal": ("venue", False), "lang": ("lang", True),
+                 "tag": ("facet_tag", True), "link": ("link", False)}
+FACET_VALUES = 50   # most frequent values reported per facet
+
+
+def search_page(ix, text: str, library_folder: Path, offset: int = 0,
+                limit: int | None = 10, facets: bool = True
+                ) -> tuple[list[Hit], int, dict[str, list[tuple]]]:
+    """Hits offset..offset+limit (limit None = all), the total number of matches and, with
+    `facets`, the facet counts of all matches."""
+    from whoosh import scoring, sorting
     q = parse(text, ix.schema)
     marker = Marker(ix.schema, q)
+    groupedby = {name: sorting.FieldFacet(fieldname, allow_overlap=multi,
+                                          maptype=sorting.Count)
+                 for name, (fieldname, multi) in WHOOSH_FACETS.items()} if facets else None
     with ix.searcher(weighting=scoring.BM25F()) as searcher:
-        results = searcher.search(q, limit=limit)
-        hits = Hits(_hit(h, marker, library_folder) for h in results)
-        hits.total = len(results)
-        return hits
+        results = searcher.search(q, limit=None if limit is None else offset + limit,
+                                  groupedby=groupedby)
+        hits = [_hit(h, marker, library_folder) for h in results[offset:]]
+        counts = {name: top_counts(results.groups(name)) for name in WHOOSH_FACETS} \
+            if facets else {}
+        return hits, len(results), counts
+
+
+def top_counts(groups: dict) -> list[tuple]:
+    """{value: count} -> the most frequent values first (ties by value), no empty value."""
+    pairs = [(v, n) for v, n in groups.items() if v not in (None, "")]
+    pairs.sort(key=lambda p: (-p[1], str(p[0])))
+    return pairs[:FACET_VALUES]
 
 
 def _hit(result, marker: "Marker", library_folder: Path) -> Hit:
+    return hit_from(result.fields(), float(result.score), marker, library_folder)
+
+
+def hit_from(stored: dict, score: float, marker: "Marker", library_folder: Path) -> Hit:
+    """A Hit from a document's stored fields: title, persons, date and a snippet."""
     from .. import snapshots
-    stored = result.fields()
     meta = stored.get("meta") or {}
     key = stored["key"]
-    sources = [lambda: snapshots.text(library_folder, key), lambda: meta.get("abstract"),
-               lambda: meta.get("note")]
+    return make_hit(key, float(score), meta,
+                    lambda: snapshots.text(library_folder, key), marker)
+
+
+def make_hit(key: str, score: float, meta: dict, body, marker: "Marker") -> Hit:
+    """A hit with its snippet: from the snapshot text (`body()`), else the abstract, else
+    the note; the text's start when no word is marked."""
+    sources = [body, lambda: meta.get("abstract"), lambda: meta.get("note")]
     text_snippet, first = "", ""
     for source in sources:
         text = source()
@@ -281,7 +321,7 @@ def _hit(result, marker: "Marker", library_folder: Path) -> Hit:
             break
     if not text_snippet and first:
         text_snippet = _cut(first, 0, 0, SNIPPET_CHARS)
-    return Hit(key=key, score=float(result.score), type=meta.get("type", ""),
+    return Hit(key=key, score=score, type=meta.get("type", ""),
                title=meta.get("title", ""), authors=list(meta.get("authors", [])),
                date=meta.get("date", ""), snippet=text_snippet,
                journal=meta.get("journal", ""))
@@ -312,6 +352,7 @@ class Marker:
         # Terms long enough to be recognised inside a compound.
         self.parts = [t for t in self.exact[0] if len(t) >= MIN_PART]
         self.empty = not any(self.exact) and not any(self.tests)
+        self._verdicts: dict[str, bool] = {}
 
     def _collect(self, node) -> None:
         from whoosh import query as wq
@@ -360,7 +401,17 @@ class Marker:
         """Character spans of the matched words of `text`."""
         if self.empty:
             return []
-        return [m.span() for m in self.word.finditer(text) if self.matches(m.group())]
+        # Texts repeat their words: decide each distinct word once per query.
+        verdicts = self._verdicts
+        spans = []
+        for m in self.word.finditer(text):
+            word = m.group()
+            hit = verdicts.get(word)
+            if hit is None:
+                hit = verdicts[word] = self.matches(word)
+            if hit:
+                spans.append(m.span())
+        return spans
 
 
 def _term_test(node):

@@ -18,7 +18,7 @@ from ..model import Record
 
 # Bump whenever the fields or what goes into them change: an index written with another
 # version is rebuilt, never read.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2   # 2: facet fields (venue, facet_tag, link)
 
 # Words typed before ':' in a query, each the name of a field below.
 QUERY_FIELDS = ("author", "title", "journal", "type", "tag", "lang", "year", "date",
@@ -116,7 +116,12 @@ def make_schema(analyzer=None, phonetic=None) -> fields.Schema:
         translit=fields.TEXT(analyzer=phonetic, phrase=False),
         tag=fields.KEYWORD(analyzer=tag_analyzer(), scorable=True),
         lang=fields.KEYWORD(analyzer=lang_analyzer()),
-        year=fields.NUMERIC(int, bits=32),
+        year=fields.NUMERIC(int, bits=32, sortable=True),
+        # Facets only (`facet_values`): values as shown, counted per query.
+        venue=fields.ID(sortable=True),
+        facet_tag=fields.KEYWORD(commas=True),
+        link=fields.ID(sortable=True),
+        etype=fields.ID(sortable=True),
         # yyyymmdd with 00 for a missing month or day: 2017-06 -> 20170600.
         date=fields.NUMERIC(int, bits=32),
         # What a hit shows, so results need no library.bib parse.
@@ -172,8 +177,32 @@ def _site(url: str) -> str:
 _WORD = re.compile(r"[^\W\d_]{3,}")
 
 
-def document(rec: Record, snapshot_text: str | None) -> dict:
-    """The field values of one entry's index document."""
+# Facets of a result list, by name (the web interface's filters): name -> what it counts.
+FACETS = ("year", "type", "journal", "lang", "tag", "link")
+NO_URL = "no url"
+UNCHECKED = "unchecked"
+
+
+def facet_values(rec: Record, link: str = "") -> dict:
+    """What an entry counts as in each facet: year (int or None), type, journal, link
+    status (str), lang and tag (lists)."""
+    number = date_number(display_date(rec))
+    langs = [rec.fields.get("langid", "")] + rec.fields.get("language", "").split(" and ")
+    return {
+        "year": number // 10000 if number is not None else None,
+        "type": rec.type.lower(),
+        "journal": (rec.fields.get("journaltitle") or rec.fields.get("journal")
+                    or rec.fields.get("howpublished") or "").strip(),
+        "lang": sorted({language_code(x) for x in langs if x.strip()}),
+        "tag": sorted({t.strip() for t in rec.fields.get("keywords", "").split(",")
+                       if t.strip()}),
+        "link": link or (UNCHECKED if rec.fields.get("url") else NO_URL),
+    }
+
+
+def document(rec: Record, snapshot_text: str | None, link: str = "") -> dict:
+    """The field values of one entry's index document (`link`: the status of its URL's
+    last check, "" when unchecked)."""
     persons = [n for field in PERSON_FIELDS for n in rec.names.get(field, [])]
     person_text = "\n".join(" ".join(p for p in (n.given, n.prefix, n.family, n.suffix) if p)
                             for n in persons)
@@ -217,5 +246,8 @@ def document(rec: Record, snapshot_text: str | None) -> dict:
     if number is not None:
         doc["date"] = number
         doc["year"] = number // 10000
+    facets = facet_values(rec, link)
+    doc.update(venue=facets["journal"], facet_tag=",".join(facets["tag"]),
+               link=facets["link"], etype=facets["type"])
     # Empty fields are left out: they would only cost space.
     return {k: v for k, v in doc.items() if v not in ("", None)}

@@ -105,6 +105,75 @@ def headings(page: Page) -> list[dict]:
     return out
 
 
+_HEADLINE_CLASS = re.compile(r"(?:^|[\s_-])(?:headline|head-?line|article-?title|entry-?title|"
+                             r"post-?title|story-?title|article-?header__title|title--article)"
+                             r"(?:$|[\s_-])", re.I)
+
+
+def styled_headlines(page: Page) -> list[str]:
+    """Texts of elements whose class calls them the headline ("article-headline", "entry-title"),
+    outside navigation and teasers: where sites put the headline readers see when their `<h1>`
+    is a breadcrumb or missing."""
+    out: list[str] = []
+    if page.body is None:
+        return out
+    for el in page.body.iter("h1", "h2", "h3", "span", "div", "p", "strong"):
+        if not _HEADLINE_CLASS.search(el.get("class") or "") or in_furniture(el):
+            continue
+        text = text_of(el)
+        if 10 <= len(text) <= 250 and text not in out:
+            out.append(text)
+        if len(out) >= 4:
+            break
+    return out
+
+
+_STYLE_BIG = re.compile(r"font-size\s*:\s*(?:(\d+(?:\.\d+)?)px|(\d+(?:\.\d+)?)pt|"
+                        r"(\d+(?:\.\d+)?)em|(x+-large|large))", re.I)
+_STYLE_BOLD = re.compile(r"font-weight\s*:\s*(?:bold|[6-9]00)", re.I)
+
+
+def _prominent(el) -> bool:
+    """Set off as a headline by its markup: bold, large type or `<font size>`."""
+    if el.tag in ("b", "strong") or el.tag == "font" and (el.get("size") or "").lstrip("+") \
+            .isdigit() and int((el.get("size") or "0").lstrip("+")) >= 4:
+        return True
+    style = el.get("style") or ""
+    m = _STYLE_BIG.search(style)
+    if m:
+        px, pt, em, word = m.groups()
+        if word or px and float(px) >= 18 or pt and float(pt) >= 14 or em and float(em) >= 1.2:
+            return True
+    return bool(_STYLE_BOLD.search(style))
+
+
+def prominent_line(page: Page) -> str:
+    """The headline of a page without `<h1>`-`<h3>`: the first line set in bold or large type
+    that stands alone (nothing but it in its paragraph) and is followed by running text."""
+    if page.body is None:
+        return ""
+    seen_text = 0
+    for el in page.body.iter():
+        if not isinstance(el.tag, str) or el.tag in ("script", "style", "noscript"):
+            continue
+        if el.tag in ("p", "div", "td") and not len(el) and el.text and len(el.text.strip()) > 80:
+            seen_text += 1   # running text before any headline: the page has none
+            if seen_text > 2:
+                return ""
+        if not _prominent(el) or in_furniture(el):
+            continue
+        text = text_of(el)
+        if not 8 <= len(text) <= 200 or len(text.split()) < 2 or dates.find(text):
+            continue
+        holder = el.getparent()
+        while holder is not None and holder.tag in ("b", "strong", "font", "span", "em", "i"):
+            holder = holder.getparent()
+        if holder is not None and clean(text_of(holder)) != text and holder.tag not in ("body",):
+            continue   # bold words inside a sentence, not a line of their own
+        return text.rstrip(":")
+    return ""
+
+
 def _lines(h) -> list[str]:
     """A heading's visual lines: split at `<br>` and at its child elements."""
     lines, current = [], [h.text or ""]
@@ -180,6 +249,59 @@ def bylines(page: Page) -> list[str]:
     return out
 
 
+def byline_after_heading(page: Page) -> str:
+    """ "von Andreas Kürten" in the first short element after the `<h1>`, even inside boxes
+    whose class looks like furniture (teasers, meta rows)."""
+    if page.body is None:
+        return ""
+    h1 = next((h for h in page.body.iter("h1") if not in_furniture(h)), None)
+    if h1 is None:
+        return ""
+    after = False
+    checked = 0
+    for el in page.body.iter():
+        if el is h1:
+            after = True
+            continue
+        if not after or not isinstance(el.tag, str) or el.tag in ("script", "style") or \
+                h1 in el.iterancestors():
+            continue
+        text = text_of(el)
+        if not text:
+            continue
+        checked += 1
+        if checked > 25:
+            break
+        if len(text) <= 100 and _BYLINE_PREFIX.match(text):
+            return text
+    return ""
+
+
+# "… bleibt spannend. (Christian P. Stadtfeld)", "Text: Jens Steglich", "von Jens Steglich"
+_END_PAREN = re.compile(r"\(([A-ZÄÖÜ][\w.'’-]+(?:\s+[A-ZÄÖÜ][\w.'’-]*){1,3})\)\W{0,4}$")
+
+
+def end_bylines(page: Page) -> list[str]:
+    """Bylines written at the end of the article: a last short paragraph "von Jens Steglich"
+    or "Text: ...", or a name in parentheses closing the last paragraph."""
+    body = page.body
+    if body is None:
+        return []
+    root = next((el for el in body.iter("article") if not in_furniture(el)), None)
+    root = root if root is not None else next(
+        (el for el in body.iter("main")), body)
+    paragraphs = [p for p in root.iter("p", "address") if text_of(p) and not in_furniture(p)]
+    out: list[str] = []
+    for p in reversed(paragraphs[-4:]):
+        text = text_of(p)
+        if len(text) <= 80 and _BYLINE_PREFIX.match(text):
+            out.append(text)
+        m = _END_PAREN.search(text)
+        if m and len(text) > 40:   # a name closing a paragraph of text, not a caption
+            out.append("von " + m.group(1))
+    return out
+
+
 # ---------------------------------------------------------------------------------- dates
 
 def _date_spots(page: Page) -> dict[str, list[str]]:
@@ -234,6 +356,67 @@ def _date_spots(page: Page) -> dict[str, list[str]]:
     return spots
 
 
+_LOGO = re.compile(r"logo|brand|site-?name|wordmark", re.I)
+
+
+def logo_names(page: Page) -> list[str]:
+    """alt/title text of the site's own logo: an image in the page header, or one marked
+    as logo, that links to the site's home page (not a partner's, not inside the article)."""
+    from urllib.parse import urljoin, urlsplit
+    if page.body is None:
+        return []
+    host = (urlsplit(page.url).hostname or "").lower().removeprefix("www.")
+    for img in page.body.iter("img"):
+        alt = clean(img.get("alt") or img.get("title") or "")
+        if not alt:
+            continue
+        ancestors = list(img.iterancestors())
+        if any(a.tag in ("article", "main", "footer", "aside") for a in ancestors):
+            continue
+        link = next((a for a in ancestors if a.tag == "a"), None)
+        target = urlsplit(urljoin(page.url, (link.get("href") or "").strip())) \
+            if link is not None else None
+        home = target is not None and (target.hostname or "").lower().removeprefix("www.") \
+            == host and re.fullmatch(r"/?(?:index\.\w+|home|startseite|de|de/)?/?",
+                                     target.path or "/") is not None
+        marked = any(_LOGO.search(f"{el.get('class') or ''} {el.get('id') or ''}")
+                     for el in [img, *ancestors[:3]]) or _LOGO.search(img.get("src") or "")
+        in_header = any(a.tag == "header" or re.search(r"header|masthead", a.get("class") or "",
+                                                       re.I) for a in ancestors)
+        if home and (marked or in_header):
+            return [alt]
+    return []
+
+
+_COPYRIGHT = re.compile(r"(?:©|\(c\)|copyright)\s*(?:©\s*)?(?:\d{4}(?:\s*[-–]\s*\d{2,4})?\s*[,:]?\s*)?"
+                        r"(?:by\s+)?([^|•·©\n]{2,60}?)"
+                        r"(?=\s*(?:\d{4}\b|[|•·©]|[-–]\s|all rights|alle rechte|(?<!\b[a-zA-Z])\.\s|$|impressum|"
+                        r"datenschutz|kontakt))", re.I)
+
+
+def copyright_names(page: Page) -> list[str]:
+    """The holder named in the site's copyright line ("© 2016 Lausitzer Rundschau"), taken
+    only from footers, where the line is the site's and not a picture credit."""
+    out: list[str] = []
+    if page.body is None:
+        return out
+    for el in page.body.iter():
+        if not isinstance(el.tag, str):
+            continue
+        if el.tag != "footer" and not re.search(r"footer|copyright", f"{el.get('class') or ''} "
+                                                                   f"{el.get('id') or ''}", re.I):
+            continue
+        for m in _COPYRIGHT.finditer(text_of(el)):
+            name = m.group(1)
+            legal = re.search(r"\b(?:e\.\s?V\.|(?:GmbH|mbH|AG)\b)", name)
+            name = (name[:legal.end()] if legal else name).strip(" ,-–")
+            if name and name not in out:
+                out.append(name)
+        if len(out) >= 2:
+            break
+    return out
+
+
 def page_text(page: Page) -> str:
     """Visible text of the page without obvious furniture (computed once per page)."""
     cached = getattr(page, "_heuristic_text", None)
@@ -250,6 +433,14 @@ def extract(page: Page) -> Candidates:
     out["headings"] = headings(page)
     out["title_tag"] = page.title_tag
     out["bylines"] = bylines(page)
+    # Material for the optional rules of `extract.html` (which decide whether to use it).
+    out["heading_byline"] = byline_after_heading(page)
+    out["end_bylines"] = end_bylines(page)
+    out["styled_heads"] = styled_headlines(page)
+    out["prominent"] = prominent_line(page)
+    out["has_h1"] = page.body is not None and next(page.body.iter("h1"), None) is not None
+    out["logos"] = logo_names(page)
+    out["copyright"] = copyright_names(page)
     out["meta_author"] = [a for a in page.metas("author", "sailthru.author", "parsely-author",
                                                 "byl", "dc.creator") if not a.startswith("http")]
     out["date"] = next((d for d in (dates.parse(v, page.tz) for v in page.metas(*_META_DATE_KEYS)) if d),

@@ -1,0 +1,172 @@
+"""Search at scale: Whoosh and PostgreSQL side by side on generated libraries.
+
+For each size (clippings of about 5 KB of German and Russian text each, made by the search
+benchmark's generator) and each backend it prints: full build time, MB/s of indexed text
+and index size; the update after one added entry; query latency p50/p95 over the search
+benchmark's varied queries with 1 and with N concurrent clients (processes; 10 hits,
+snippets and facet counts included); and the peak memory of a searching process.
+
+    python benchmarks/search_scale.py --sizes 10000,100000 [--url postgresql://...]
+        [--backends whoosh,postgresql] [--clients 1,16] [--queries 60] [--keep DIR]
+
+Without --url a throw-away PostgreSQL server is started (tests/pgserver.py; fsync off,
+shared_buffers 1 GB). --keep DIR keeps (and reuses) the generated libraries in
+DIR/lib<size>. Targets (issue 12), PostgreSQL at 1,000,000: p95 <= 150 ms at 16 clients,
+update <= 1 s, build >= 5 MB/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "tests"))
+
+from search import QUERIES, generate, percentile  # noqa: E402
+
+ADDED = ("\n@article{scaleadded,\n  title = {Tschaikowski-Abend in Kaluga},\n"
+         "  date = {2024-05-02},\n  langid = {ngerman},\n}\n")
+
+
+def library(base: Path, size: int) -> Path:
+    folder = base / f"lib{size}"
+    bib = folder / "library.bib"
+    if bib.exists():
+        return bib
+    folder.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    generate(folder, size)
+    print(f"  generated {size} entries in {time.perf_counter() - start:.0f} s", flush=True)
+    return bib
+
+
+def _settings(bib: Path, spec: str):
+    from clippings.config import load_settings
+    settings = load_settings(bib.parent)
+    settings.search_backend = spec
+    return settings
+
+
+def _open(bib: Path, spec: str):
+    from clippings.search.backend import open_backend
+    return open_backend(bib.parent, spec, _settings(bib, spec))
+
+
+def _client(args) -> tuple[list[float], int]:
+    """One client: its query latencies (ms) and its peak memory (KB)."""
+    bib, spec, queries = args
+    engine = _open(bib, spec)
+    for q in QUERIES[:5]:   # a serving process has its caches warm
+        engine.query(q, limit=10, facets=True)
+    times = []
+    for q in queries:
+        start = time.perf_counter()
+        engine.query(q, limit=10, facets=True)
+        times.append((time.perf_counter() - start) * 1000)
+    return times, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def latency(bib: Path, spec: str, clients: int, per_client: int):
+    jobs = [(bib, spec, [QUERIES[(c * 7 + i) % len(QUERIES)] for i in range(per_client)])
+            for c in range(clients)]
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(clients) as pool:
+        results = pool.map(_client, jobs)
+    times = [t for ts, _ in results for t in ts]
+    return percentile(times, 50), percentile(times, 95), max(rss for _, rss in results)
+
+
+def measure(bib: Path, spec: str, name: str, clients: list[int], queries: int) -> None:
+    engine = _open(bib, spec)
+    settings = _settings(bib, spec)
+    start = time.perf_counter()
+    report = engine.update(bib, rebuild=True, settings=settings)
+    build = time.perf_counter() - start
+    mb = report.text_bytes / 1e6
+    stats = engine.stats()
+    print(f"  {name:10} full build     {build:8.1f} s  {mb / build:6.2f} MB/s "
+          f"({mb:.0f} MB), index {stats['bytes'] / 1e6:8.1f} MB", flush=True)
+    raw = bib.read_bytes()
+    try:
+        with bib.open("ab") as out:
+            out.write(ADDED.encode())
+        start = time.perf_counter()
+        report = engine.update(bib, settings=settings)
+        took = time.perf_counter() - start
+        print(f"  {name:10} update, 1 add  {took:8.2f} s  (added {report.added}, "
+              f"library.bib parsed)", flush=True)
+    finally:
+        bib.write_bytes(raw)
+        engine.update(bib, settings=settings)
+    for n in clients:
+        p50, p95, rss = latency(bib, spec, n, max(queries // n, 10) if n > 1 else queries)
+        print(f"  {name:10} {n:2} client(s)    p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  "
+              f"peak memory {rss / 1024:6.0f} MB per process", flush=True)
+    if name == "postgresql":
+        ranking(engine)
+
+
+def ranking(engine) -> None:
+    """A word in most clippings: ts_rank_cd over every match vs over the rank window."""
+    from clippings.search import pg
+    window = pg.RANK_WINDOW
+    for label, size in (("every match", 10 ** 9), (f"window {window}", window)):
+        pg.RANK_WINDOW = size
+        times = []
+        for _ in range(5):
+            start = time.perf_counter()
+            result = engine.query("Partnerschaft", limit=10, facets=True)
+            times.append((time.perf_counter() - start) * 1000)
+        print(f"  postgresql 'Partnerschaft' ({result.total} matches) ranked over "
+              f"{label}: median {sorted(times)[2]:7.1f} ms", flush=True)
+    pg.RANK_WINDOW = window
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000")
+    parser.add_argument("--backends", default="whoosh,postgresql")
+    parser.add_argument("--url", help="PostgreSQL URL (default: a throw-away server)")
+    parser.add_argument("--clients", default="1,16")
+    parser.add_argument("--queries", type=int, default=60,
+                        help="queries per run (divided among the clients, at least 10 each)")
+    parser.add_argument("--keep", metavar="DIR")
+    opts = parser.parse_args()
+    base = Path(opts.keep) if opts.keep else Path(tempfile.mkdtemp(prefix="clippings-scale-"))
+    base.mkdir(parents=True, exist_ok=True)
+    server = None
+    url = opts.url
+    backends = opts.backends.split(",")
+    if "postgresql" in backends and not url:
+        from pgserver import PostgresServer
+        server = PostgresServer()
+        url = server.start(extra="-c shared_buffers=1GB -c maintenance_work_mem=1GB "
+                                 "-c work_mem=64MB -c max_parallel_maintenance_workers=2")
+    try:
+        print(f"machine: {os.cpu_count()} cores; {time.strftime('%Y-%m-%d')}")
+        for size in map(int, opts.sizes.split(",")):
+            print(f"{size} clippings:", flush=True)
+            bib = library(base, size)
+            for name in backends:
+                spec = url if name == "postgresql" else "whoosh"
+                measure(bib, spec, name, [int(c) for c in opts.clients.split(",")],
+                        opts.queries)
+    finally:
+        if server:
+            server.stop()
+        if not opts.keep:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,244 @@
+"""Web interface benchmark: `clippings serve` on 10,000 clippings, 16 clients on loopback.
+
+Generates the search benchmark's library (benchmarks/search.py: 10,000 entries with
+~5 KB of snapshot text each), builds its index, starts `clippings serve` as a process and
+prints:
+
+- server start: from launching `clippings serve` on the shipped library to the first
+  page answered;
+- search pages (HTML with facets, snippets, "n of m"): p50/p95 latency and pages/s with
+  16 concurrent clients over the search benchmark's 30 queries;
+- entry pages (fields, BibTeX, snapshot text, similar clippings): p50/p95;
+- edits saved through the web while 16 clients search: each edit's time, and failures;
+- `clippings search` as a process on the same queries, for comparison.
+
+    python benchmarks/serve.py [--entries 10000] [--clients 16] [--requests 800] [--keep DIR]
+
+Targets (issue 9): search p95 <= 150 ms and >= 100 pages/s, entry p95 <= 50 ms, an edit
+<= 0.5 s with no failed request, start <= 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(REPO))
+
+import search as search_bench  # noqa: E402  (benchmarks/search.py: generator and queries)
+
+PASSWORD = "benchmark password"
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(bib: Path, *extra: str) -> tuple[subprocess.Popen, str, float]:
+    """`clippings serve` as a process; returns it, its address and seconds to first page."""
+    port = free_port()
+    began = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "clippings", "--library", str(bib),
+                             "serve", "--port", str(port), *extra],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    while True:
+        try:
+            if httpx.get(base + "/", timeout=5).status_code == 200:
+                break
+        except httpx.HTTPError:
+            if proc.poll() is not None:
+                raise SystemExit("the server did not start")
+            time.sleep(0.01)
+    return proc, base, time.perf_counter() - began
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def pct(values: list[float], p: float) -> float:
+    return search_bench.percentile(values, p) * 1000 if values else float("nan")
+
+
+def hammer(base: str, paths: list[str], clients: int, stop_event=None):
+    """GET `paths` with `clients` concurrent keep-alive clients; (latencies, failures,
+    wall seconds). With stop_event, loop over the paths until it is set."""
+    latencies, failures = [], []
+    lock = threading.Lock()
+    todo = iter(paths) if stop_event is None else None
+    rng = random.Random(1)
+
+    def worker():
+        with httpx.Client(base_url=base, timeout=60) as client:
+            while True:
+                if stop_event is None:
+                    with lock:
+                        path = next(todo, None)
+                    if path is None:
+                        return
+                else:
+                    if stop_event.is_set():
+                        return
+                    path = rng.choice(paths)
+                began = time.perf_counter()
+                try:
+                    answer = client.get(path)
+                    ok = answer.status_code == 200
+                except httpx.HTTPError as exc:
+                    ok, answer = False, exc
+                took = time.perf_counter() - began
+                with lock:
+                    latencies.append(took)
+                    if not ok:
+                        failures.append((path, getattr(answer, "status_code", answer)))
+
+    began = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, failures, time.perf_counter() - began
+
+
+def edit_times(base: str, keys: list[str], edits: int) -> tuple[list[float], list]:
+    """Log in, then save `edits` changed notes through the edit form; time each save."""
+    times, failures = [], []
+    with httpx.Client(base_url=base, timeout=60) as web:
+        page = web.get("/login").text
+        token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        web.post("/login", data={"csrf": token, "name": "bench", "password": PASSWORD,
+                                 "next": "/"})
+        for i in range(edits):
+            key = keys[i % len(keys)]
+            page = web.get(f"/entry/{key}/edit").text
+            fields = dict(re.findall(r'<input id="f-(\w+)" name="\w+" value="([^"]*)"', page))
+            fields.update(csrf=re.search(r'name="csrf" value="([^"]+)"', page).group(1),
+                          version=re.search(r'name="version" value="(\w+)"', page).group(1),
+                          note=f"Benchmark-Notiz {i}")
+            began = time.perf_counter()
+            answer = web.post(f"/entry/{key}/edit", data=fields)
+            times.append(time.perf_counter() - began)
+            if answer.status_code != 303:
+                failures.append((key, answer.status_code))
+    return times, failures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entries", type=int, default=10000)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--requests", type=int, default=800, help="search pages to load")
+    parser.add_argument("--edits", type=int, default=10)
+    parser.add_argument("--keep", metavar="DIR",
+                        help="generate into DIR and keep it (reused when it holds a library)")
+    opts = parser.parse_args()
+    from clippings.search import index as search_index
+    from clippings.web.users import Users
+
+    shipped = Path(tempfile.mkdtemp(prefix="clippings-shipped-"))
+    shutil.copy(REPO / "library.bib", shipped / "library.bib")
+    starts = []
+    for _ in range(3):
+        proc, _, took = start_server(shipped / "library.bib")
+        stop(proc)
+        starts.append(took)
+    print(f"server start (shipped library): median {statistics.median(starts):.2f} s "
+          f"(runs: {', '.join(f'{s:.2f}' for s in starts)})")
+
+    folder = Path(opts.keep) if opts.keep else Path(tempfile.mkdtemp(prefix="clippings-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    bib = folder / "library.bib"
+    try:
+        if not bib.exists():
+            began = time.perf_counter()
+            search_bench.generate(folder, opts.entries)
+            search_index.update(bib, rebuild=True)
+            print(f"generated and indexed {opts.entries} entries in "
+                  f"{time.perf_counter() - began:.0f} s")
+        Users.of(folder).add("bench", PASSWORD)
+        rng = random.Random(7)
+        queries = [rng.choice(search_bench.QUERIES) for _ in range(opts.requests)]
+        paths = ["/?" + str(httpx.QueryParams({"q": q})) for q in queries]
+        keys = [f"c{rng.randrange(opts.entries)}" for _ in range(400)]
+        # Cold: no page cache, every request computes its page (the 30 queries x pages 1-3).
+        proc, base, took = start_server(bib, "--page-cache", "0")
+        print(f"server start ({opts.entries} entries): {took:.2f} s")
+        try:
+            began = time.perf_counter()
+            httpx.get(base + "/?q=Partnerschaft", timeout=300)
+            print(f"first search (library decoded, facets prepared): "
+                  f"{time.perf_counter() - began:.2f} s")
+            cold = [f"/?{httpx.QueryParams({'q': q, 'page': n})}"
+                    for q in search_bench.QUERIES for n in (1, 2, 3)]
+            lat, fails, wall = hammer(base, cold, opts.clients)
+            print(f"search pages, no cache: p50 {pct(lat, 50):6.1f} ms  p95 "
+                  f"{pct(lat, 95):6.1f} ms  {len(lat) / wall:6.1f} pages/s  ({len(lat)} "
+                  f"distinct pages, {opts.clients} clients, {len(fails)} failed)")
+        finally:
+            stop(proc)
+        proc, base, took = start_server(bib)
+        try:
+            httpx.get(base + "/?q=Partnerschaft", timeout=300)
+            lat, fails, wall = hammer(base, paths, opts.clients)
+            print(f"search pages:  p50 {pct(lat, 50):6.1f} ms  p95 {pct(lat, 95):6.1f} ms  "
+                  f"{len(lat) / wall:6.1f} pages/s  ({len(lat)} pages of {len(set(paths))} "
+                  f"searches, page cache on, {len(fails)} failed)")
+            facet_paths = [p + "&type=article&decade=2010s" for p in paths[:200]]
+            lat, fails, wall = hammer(base, facet_paths, opts.clients)
+            print(f"  with facets: p50 {pct(lat, 50):6.1f} ms  p95 {pct(lat, 95):6.1f} ms  "
+                  f"{len(lat) / wall:6.1f} pages/s  ({len(fails)} failed)")
+            lat, fails, wall = hammer(base, [f"/entry/{k}" for k in keys], opts.clients)
+            print(f"entry pages:   p50 {pct(lat, 50):6.1f} ms  p95 {pct(lat, 95):6.1f} ms  "
+                  f"{len(lat) / wall:6.1f} pages/s  ({len(fails)} failed)")
+            stop_event = threading.Event()
+            result = {}
+            searchers = threading.Thread(target=lambda: result.update(
+                search=hammer(base, paths, opts.clients, stop_event)))
+            searchers.start()
+            time.sleep(1)
+            times, edit_fails = edit_times(base, keys[:opts.edits], opts.edits)
+            stop_event.set()
+            searchers.join()
+            lat, fails, wall = result["search"]
+            print(f"edits while {opts.clients} clients search: median "
+                  f"{statistics.median(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms "
+                  f"({len(edit_fails)} failed); searches meanwhile: p95 {pct(lat, 95):.0f} ms,"
+                  f" {len(fails)} of {len(lat)} failed")
+        finally:
+            stop(proc)
+        sample = search_bench.QUERIES[:6]
+        walls = [search_bench.search_wall(bib, q, repeat=3) for q in sample]
+        print(f"`clippings search` as a process, same library: median "
+              f"{statistics.median(walls) * 1000:.0f} ms per query ({len(sample)} queries)")
+    finally:
+        shutil.rmtree(shipped, ignore_errors=True)
+        if not opts.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

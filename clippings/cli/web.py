@@ -1,0 +1,136 @@
+"""`clippings serve` (the web interface) and `clippings user add|rm|list` (its editors).
+
+Starlette, Jinja2 and uvicorn load only when `serve` runs.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import sys
+
+import click
+
+from ..errors import UsageError
+from .base import library_path, settings_for
+
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+
+
+def is_loopback(host: str) -> bool:
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _private_allowed(folder) -> bool:
+    """`serve` refuses private addresses unless clippings.toml or the environment say
+    otherwise (the CLI's default of true is for a person at their own terminal)."""
+    import tomllib
+    env = os.environ.get("CLIPPINGS_ALLOW_PRIVATE_ADDRESSES")
+    if env is not None:
+        return env.strip().lower() in ("1", "true", "yes", "on")
+    toml = folder / "clippings.toml"
+    if toml.is_file():
+        try:
+            return bool(tomllib.loads(toml.read_text(encoding="utf-8"))
+                        .get("allow_private_addresses", False))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+            return False
+    return False
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; a non-loopback one needs editor accounts.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--read-only", is_flag=True, help="No editing, even for logged-in editors.")
+@click.option("--page-cache", default=256, show_default=True, type=click.IntRange(min=0),
+              help="Search pages kept per library version (0 = none).")
+@click.pass_context
+def serve(ctx, host, port, read_only, page_cache):
+    """Open the library in a browser: search, read, add, edit, cite and export.
+
+    Everyone who can reach the server may read; editing needs an account (see
+    `clippings user add`). Without accounts only 127.0.0.1 is allowed.
+
+    \b
+    Examples:
+      clippings serve                      # http://127.0.0.1:8080/
+      clippings user add anna && clippings serve --host 0.0.0.0 --port 8080
+    """
+    path = library_path(ctx)
+    settings = settings_for(path)
+    settings.allow_private_addresses = _private_allowed(path.parent)
+    from ..library import Library
+    from ..web.users import Users, users_path
+    Library.load(path, settings)   # a broken library.bib is reported before starting
+    users = Users.of(path.parent)
+    if not is_loopback(host) and not users.configured:
+        raise UsageError(f"refusing to listen on {host}: anyone on the network could "
+                         f"reach it; create an editor account first (clippings user add "
+                         f"NAME, stored in {users_path(path.parent)}) or use 127.0.0.1")
+    import uvicorn
+    from ..web.app import create_app
+    allowed = ["127.0.0.1", "localhost", "[::1]", "::1"] if is_loopback(host) else None
+    app = create_app(path, settings, read_only=read_only, users=users,
+                     allowed_hosts=allowed, page_cache=page_cache)
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"clippings: serving {path} on http://{shown}:{port}/ "
+               f"({'read-only' if read_only else 'editing after login'}; Ctrl-C stops)",
+               err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False,
+                proxy_headers=False)
+
+
+@click.group()
+def user():
+    """Editor accounts of the web interface (stored hashed in web-users.json).
+
+    \b
+    Examples:
+      clippings user add anna            # asks for the password twice
+      echo "$PASSWORD" | clippings user add bot
+      clippings user list
+      clippings user rm anna
+    """
+
+
+@user.command("add")
+@click.argument("name")
+@click.pass_context
+def user_add(ctx, name):
+    """Create an account (or set a new password); the password comes from the terminal,
+    or from the first line of standard input."""
+    from ..web.users import Users
+    path = library_path(ctx)
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    users = Users.of(path.parent)
+    users.add(name, password)
+    click.echo(f"user {name} saved in {users.path}")
+
+
+@user.command("rm")
+@click.argument("name")
+@click.pass_context
+def user_rm(ctx, name):
+    """Remove an account."""
+    from ..web.users import Users
+    users = Users.of(library_path(ctx).parent)
+    users.remove(name)
+    click.echo(f"user {name} removed")
+
+
+@user.command("list")
+@click.pass_context
+def user_list(ctx):
+    """List the accounts."""
+    from ..web.users import Users
+    for name in Users.of(library_path(ctx).parent).names():
+        click.echo(name)

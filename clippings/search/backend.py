@@ -1,0 +1,75 @@
+"""The search backend interface: what `search`, `export --query` and `serve` need from an
+engine, and how the `search_backend` setting picks one.
+
+A backend keeps an index of one library up to date and answers queries:
+
+- `is_current(bib_path)`: cheap check before a search (a few milliseconds);
+- `update(bib_path, records=None, rebuild=False, progress=None, settings=None)`: bring the
+  index up to date (changed and removed entries only) -> `IndexReport`;
+- `query(text, offset=0, limit=10, facets=True)` -> `Page`: hits best first with
+  snippets, the total number of matches and facet counts, from one parsed query;
+- `stats()`: what the index holds (entries, size, engine);
+- `close()`.
+
+Both engines read the same query language (`query.parse`) and index the same analysed
+terms (`analysis`, `schema.document`), so they find the same entries. Another engine is one
+more module with these methods and a line in `open_backend`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import UsageError
+
+WHOOSH = "whoosh"
+
+
+@dataclass
+class Page:
+    """One page of results: `hits` (query.Hit, best first) from `offset`, `total` matches,
+    and `facets`: name -> [(value, count)], most frequent first (see schema.FACETS)."""
+
+    hits: list
+    total: int
+    offset: int = 0
+    limit: int | None = 10
+    facets: dict[str, list[tuple]] = field(default_factory=dict)
+
+    def as_json(self) -> dict:
+        return {"total": self.total, "offset": self.offset, "limit": self.limit,
+                "hits": [hit.as_json() for hit in self.hits],
+                "facets": {name: [[value, count] for value, count in values]
+                           for name, values in self.facets.items()}}
+
+
+def describe(spec: str) -> str:
+    """The backend setting as it may be shown: a URL without its password."""
+    if not is_postgres(spec):
+        return spec
+    from .pg import redact
+    return redact(spec)
+
+
+def is_postgres(spec: str) -> bool:
+    return spec.startswith(("postgresql://", "postgres://"))
+
+
+def spec_of(settings, override: str | None = None) -> str:
+    """The chosen backend: a flag, else the setting (CLIPPINGS_SEARCH_BACKEND or
+    clippings.toml), else Whoosh."""
+    spec = (override or getattr(settings, "search_backend", "") or WHOOSH).strip()
+    if spec != WHOOSH and not is_postgres(spec):
+        raise UsageError(f"search backend {describe(spec)!r} is not known: use 'whoosh' or "
+                         "a URL postgresql://user@host/database")
+    return spec
+
+
+def open_backend(library_folder: Path, spec: str, settings=None):
+    """The backend named by `spec` ('whoosh' or a postgresql:// URL) for one library."""
+    if is_postgres(spec):
+        from .pg import PostgresBackend
+        return PostgresBackend(library_folder, spec, settings)
+    from .whoosh_backend import WhooshBackend
+    return WhooshBackend(library_folder)

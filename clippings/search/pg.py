@@ -1,0 +1,515 @@
+"""The PostgreSQL backend: one schema per library in a shared database.
+
+Our own analysis (`analysis`, via the Whoosh schema's analyzers) turns each entry into
+terms; they are stored as a `tsvector` whose lexemes carry their field as a prefix
+(`t:` title, `x:` text, `p:` transliteration keys, `a:` author, `j:` journal, `b:`
+abstract, `n:` note, `k:` key, `y:` type, `g:` tag, `l:` language) and their word
+position, so phrases are `<->`. The engine never analyses text itself (the 'simple'
+configuration is never applied: lexemes go in as they are). A query is parsed as for
+Whoosh and its tree translated (`tsquery`) into one tsquery plus SQL for year/date
+ranges; wildcards and fuzzy words expand against a table of the lexemes (`vocab`).
+
+Tables in the schema: `meta` (schema version, signatures of library.bib and snapshots/),
+`doc` (one row per entry: fingerprint, snapshot stamp, facet columns, tsvector, what a
+hit shows, the snapshot text for snippets), `vocab`.
+
+Ranking is `ts_rank_cd` with field weights (title A, text B, author/journal/... C,
+transliteration D) over the GIN-matched rows; above RANK_WINDOW matches only the most
+recent RANK_WINDOW are ranked (docs/decisions.md, "PostgreSQL ranking"). Facet counts,
+the total and the page of hits come from one statement.
+
+Writers take a transaction-level advisory lock on the schema, so two `clippings index`
+runs never interleave. A schema written by another version is rebuilt in a new schema
+and swapped in within one transaction: readers see the old index or the new one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from ..errors import ClippingsError, NetworkError, UsageError
+from . import index as files
+from .backend import Page
+from .schema import SCHEMA_VERSION, document, facet_values
+
+# Lexeme prefixes of the indexed fields (query field name -> prefix).
+PREFIX = {"title": "t", "text": "x", "translit": "p", "author": "a", "journal": "j",
+          "abstract": "b", "note": "n", "key": "k", "type": "y", "tag": "g", "lang": "l"}
+# tsvector weight of each field's lexemes (what ts_rank_cd's weights apply to).
+WEIGHT = {"title": "A", "text": "B", "author": "C", "journal": "C", "abstract": "C",
+          "note": "C", "translit": "D"}
+# ts_rank_cd weights in the order {D, C, B, A}: like FIELD_WEIGHTS and the title's boost.
+RANK_WEIGHTS = "{0.1, 0.2, 0.33, 1.0}"
+ANALYSED = ("title", "text", "translit", "author", "journal", "abstract", "note")
+MAX_POS = 16383          # tsvector positions stop there
+MAX_POSITIONS = 255      # positions kept per lexeme (PostgreSQL keeps at most 256)
+RANK_WINDOW = 20000      # matches ranked exactly; beyond, the most recent ones
+FACET_VALUES = 50
+BATCH = 500              # documents per analysis task in a full build
+PARALLEL_FROM = 1000     # entries from which a full build analyses in worker processes
+LOCK_SALT = 0x636C6970   # advisory locks: this number plus a hash of the schema name
+
+_pools: dict[str, object] = {}
+_pools_lock = threading.Lock()
+
+
+def redact(url: str) -> str:
+    """The URL without its password (what may be printed)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "postgresql://…"
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    user = f"{parts.username}@" if parts.username else ""
+    return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
+
+
+def schema_name(library_folder: Path, settings=None) -> str:
+    """`search_schema`, else 'clippings_' + the library folder's name (letters, digits, _)."""
+    name = getattr(settings, "search_schema", "") or ""
+    if not name:
+        stem = re.sub(r"[^a-z0-9_]+", "_", Path(library_folder).resolve().name.lower())
+        name = "clippings_" + stem.strip("_")
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", name):
+        raise UsageError(f"search_schema {name!r} is not a valid schema name (letters, "
+                         "digits and _, at most 63)")
+    return name
+
+
+def pool(url: str):
+    """One connection pool per URL and process (a web server's threads share it). The
+    first connection is made directly, so a database that is down is reported at once
+    (NetworkError) instead of after the pool's retries."""
+    with _pools_lock:
+        found = _pools.get(url)
+        if found is None:
+            import logging
+
+            import psycopg
+            from psycopg_pool import ConnectionPool
+            try:
+                psycopg.connect(url, connect_timeout=10).close()
+            except psycopg.Error as exc:
+                raise _unreachable(url, exc) from None
+            # Its retries would print a warning each; our error says it once.
+            logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
+            logging.getLogger("psycopg.pool").propagate = False
+            found = ConnectionPool(url, min_size=1, max_size=int(os.environ.get(
+                "CLIPPINGS_PG_POOL", "16")), open=False, timeout=30,
+                kwargs={"autocommit": False, "connect_timeout": 10})
+            found.open(wait=False)
+            _pools[url] = found
+        return found
+
+
+def _unreachable(url: str, exc: Exception) -> NetworkError:
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    # libpq's messages name host and port, never the password; redact anyway.
+    parts = urlsplit(url)
+    if parts.password:
+        reason = reason.replace(parts.password, "***")
+    return NetworkError(f"search database {redact(url)} is not reachable: {reason}")
+
+
+class ReadOnlyDatabase(ClippingsError):
+    """The URL leads to a read-only server (a streaming replica): it can be searched,
+    not updated."""
+
+
+class PostgresBackend:
+    name = "postgresql"
+
+    def __init__(self, library_folder: Path, url: str, settings=None):
+        self.folder = Path(library_folder)
+        self.url = url
+        self.schema = schema_name(self.folder, settings)
+
+    # -- connections ----------------------------------------------------------------
+
+    def connection(self):
+        """A pooled connection; an unreachable database is a NetworkError (exit 3)."""
+        import contextlib
+
+        import psycopg
+        from psycopg_pool import PoolTimeout
+
+        @contextlib.contextmanager
+        def connect():
+            try:
+                cm = pool(self.url).connection()
+                conn = cm.__enter__()
+            except (psycopg.OperationalError, PoolTimeout) as exc:
+                _pools.pop(self.url, None)
+                raise _unreachable(self.url, exc) from None
+            try:
+                yield conn
+            except psycopg.errors.ReadOnlySqlTransaction as exc:
+                cm.__exit__(type(exc), exc, exc.__traceback__)
+                raise ReadOnlyDatabase(f"search database {redact(self.url)} is read-only "
+                                       "(a replica): run `clippings index` against the "
+                                       "primary") from None
+            except psycopg.OperationalError as exc:
+                cm.__exit__(type(exc), exc, exc.__traceback__)
+                raise _unreachable(self.url, exc) from None
+            except psycopg.Error as exc:
+                cm.__exit__(type(exc), exc, exc.__traceback__)
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                raise ClippingsError(f"search database {redact(self.url)}: {first}") \
+                    from None
+            except BaseException as exc:
+                cm.__exit__(type(exc), exc, exc.__traceback__)
+                raise
+            else:
+                cm.__exit__(None, None, None)
+        return connect()
+
+    def close(self) -> None:
+        pass   # the pool lives as long as the process (a server reuses it)
+
+    # -- state ----------------------------------------------------------------------
+
+    def _meta(self, conn) -> dict | None:
+        """The schema's meta rows, or None when the schema or its tables are missing."""
+        row = conn.execute("SELECT to_regclass(%s)", (f"{self.schema}.meta",)).fetchone()
+        if row[0] is None:
+            return None
+        return dict(conn.execute(f'SELECT name, value FROM "{self.schema}".meta').fetchall())
+
+    def is_current(self, bib_path: Path) -> bool:
+        with self.connection() as conn:
+            meta = self._meta(conn)
+            conn.rollback()
+        if not meta or meta.get("schema") != schema_id():
+            return False
+        return files.signatures_match(Path(bib_path), meta.get("bib"), meta.get("snapshots"),
+                                      lambda: self._stamps())
+
+    def _stamps(self) -> dict:
+        with self.connection() as conn:
+            rows = conn.execute(f'SELECT key, stamp FROM "{self.schema}".doc').fetchall()
+            conn.rollback()
+        return {key: [None, stamp] for key, stamp in rows}
+
+    def stats(self) -> dict:
+        with self.connection() as conn:
+            meta = self._meta(conn) or {}
+            count = size = 0
+            if meta:
+                count = conn.execute(f'SELECT count(*) FROM "{self.schema}".doc').fetchone()[0]
+                size = conn.execute(
+                    "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s "
+                    "AND c.relkind IN ('r', 'm')", (self.schema,)).fetchone()[0]
+            conn.rollback()
+        return {"backend": self.name, "entries": count, "bytes": int(size),
+                "where": f"{redact(self.url)} schema {self.schema}"}
+
+    # -- writing --------------------------------------------------------------------
+
+    def update(self, bib_path: Path, records=None, *, rebuild: bool = False, progress=None,
+               settings=None) -> files.IndexReport:
+        from ..config import load_settings
+        from ..library import Library
+        bib_path = Path(bib_path)
+        folder = bib_path.parent
+        snapshots_stat = files.snapshots_signature(folder)
+        bib = files.read_bib(bib_path)
+        if records is None:
+            records = Library(bib_path, bib.raw, settings or load_settings(folder)).records()
+        records = {rec.key: rec for rec in records}
+        links = files.link_statuses(folder)
+        current = files.current_state(folder, records, links)
+        with self.connection() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                         (LOCK_SALT, self.schema))
+            meta = self._meta(conn)
+            reason = "asked for" if rebuild else (
+                "no index yet" if meta is None else
+                "made by another version" if meta.get("schema") != schema_id() else "")
+            report = files.IndexReport(total=len(records), rebuilt=reason)
+            if reason:
+                self._rebuild(conn, folder, records, links, current, report, progress)
+            else:
+                known = {key: [fp, stamp] for key, fp, stamp in conn.execute(
+                    f'SELECT key, fp, stamp FROM "{self.schema}".doc').fetchall()}
+                files.diff(known, current, report)
+                self._apply(conn, folder, records, links, current, report, progress)
+            self._set_meta(conn, self.schema, bib.signature, snapshots_stat)
+            conn.commit()
+        return report
+
+    def _set_meta(self, conn, schema: str, bib_signature: dict, snapshots_stat) -> None:
+        rows = {"schema": schema_id(), "bib": bib_signature, "snapshots": snapshots_stat}
+        for name, value in rows.items():
+            conn.execute(f'INSERT INTO "{schema}".meta VALUES (%s, %s) ON CONFLICT (name) '
+                         "DO UPDATE SET value = excluded.value",
+                         (name, json.dumps(value)))
+
+    def _rebuild(self, conn, folder, records, links, current, report, progress) -> None:
+        """Build into a new schema, then swap it in (one transaction)."""
+        new = f"{self.schema[:57]}__new"
+        conn.execute(f'DROP SCHEMA IF EXISTS "{new}" CASCADE')
+        conn.execute(f'CREATE SCHEMA "{new}"')
+        _create_tables(conn, new)
+        vocab: set[str] = set()
+        keys = list(records)
+        done = 0
+        with conn.cursor().copy(f'COPY "{new}".doc (key, fp, stamp, type, year, date, '
+                                "journal, lang, tag, link, tsv, meta, body) FROM STDIN") as copy:
+            for rows, terms, nbytes in _analysed_batches(folder, records, links, current,
+                                                         keys):
+                for row in rows:
+                    copy.write_row(row)
+                vocab |= terms
+                report.text_bytes += nbytes
+                done += len(rows)
+                if progress:
+                    progress(done, len(keys))
+        with conn.cursor().copy(f'COPY "{new}".vocab (term) FROM STDIN') as copy:
+            for term in vocab:
+                copy.write_row((term,))
+        _create_indexes(conn, new)
+        conn.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
+        conn.execute(f'ALTER SCHEMA "{new}" RENAME TO "{self.schema}"')
+        report.added = keys
+
+    def _apply(self, conn, folder, records, links, current, report, progress) -> None:
+        s = self.schema
+        if report.removed:
+            conn.execute(f'DELETE FROM "{s}".doc WHERE key = ANY(%s)', (report.removed,))
+        todo = report.added + report.updated
+        if not todo:
+            return
+        conn.execute(f'DELETE FROM "{s}".doc WHERE key = ANY(%s)', (todo,))
+        vocab: set[str] = set()
+        for done, key in enumerate(todo, 1):
+            row, terms, nbytes = analyse(folder, records[key], links, current[key])
+            conn.execute(f'INSERT INTO "{s}".doc (key, fp, stamp, type, year, date, journal, '
+                         "lang, tag, link, tsv, meta, body) VALUES "
+                         "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::tsvector, %s, %s)", row)
+            vocab |= terms
+            report.text_bytes += nbytes
+            if progress:
+                progress(done, len(todo))
+        with conn.cursor() as cur:
+            cur.executemany(f'INSERT INTO "{s}".vocab VALUES (%s) ON CONFLICT DO NOTHING',
+                            [(t,) for t in vocab])
+
+    # -- reading --------------------------------------------------------------------
+
+    def query(self, text: str, *, offset: int = 0, limit: int | None = 10,
+              facets: bool = True, bib_path=None, rebuild_progress=None) -> Page:
+        from . import query as wq
+        from .index import schema
+        from .tsquery import translate
+        q = wq.parse(text, schema())
+        marker = wq.Marker(schema(), q)
+        with self.connection() as conn:
+            where, params, rank = translate(q, lambda pattern, test: self._expand(
+                conn, pattern, test))
+            rows = conn.execute(_page_sql(self.schema, where, rank, facets, limit),
+                                [*params, *([rank] if rank else []), RANK_WINDOW,
+                                 *([limit] if limit is not None else []), offset]).fetchall()
+            conn.rollback()
+        hits, total, counts = [], 0, {}
+        for kind, value, number, meta, body in rows:
+            if kind == "hit":
+                hits.append(wq.make_hit(value, float(number), meta, lambda b=body: b, marker))
+            elif kind == "total":
+                total = int(number)
+            else:
+                counts.setdefault(kind, []).append(
+                    (int(value) if kind == "year" else value, int(number)))
+        hits.sort(key=lambda hit: (-hit.score, hit.key))
+        if facets:
+            counts = {name: wq.top_counts(dict(counts.get(name, [])))
+                      for name in ("year", "type", "journal", "lang", "tag", "link")}
+        return Page(hits=hits, total=total, offset=offset, limit=limit, facets=counts)
+
+    def scores(self, text: str) -> list[tuple[str, float]]:
+        """(key, score) of every match, best first (the web page filters and pages
+        them itself); ranked in the same window as `query`."""
+        from . import query as wq
+        from .index import schema
+        from .tsquery import translate
+        q = wq.parse(text, schema())
+        with self.connection() as conn:
+            where, params, rank = translate(q, lambda pattern, test: self._expand(
+                conn, pattern, test))
+            score = f"ts_rank_cd('{RANK_WEIGHTS}', tsv, %s::tsquery, 1)" if rank else "0"
+            rows = conn.execute(
+                f'SELECT key, {score} AS score, row_number() OVER '
+                f'(ORDER BY date DESC NULLS LAST, key) <= %s AS ranked '
+                f'FROM "{self.schema}".doc WHERE {where}',
+                [*([rank] if rank else []), RANK_WINDOW, *params]).fetchall()
+            conn.rollback()
+        rows.sort(key=lambda r: (not r[2], -r[1] if r[2] else 0.0, r[0]))
+        return [(key, float(score) if ranked else 0.0) for key, score, ranked in rows]
+
+    def hits(self, text: str, shown: list[tuple[str, float]]) -> list:
+        """Hits (with snippets) for (key, score) pairs, in their order."""
+        from . import query as wq
+        from .index import schema
+        marker = wq.Marker(schema(), wq.parse(text, schema()))
+        with self.connection() as conn:
+            rows = {key: (meta, body) for key, meta, body in conn.execute(
+                f'SELECT key, meta, body FROM "{self.schema}".doc WHERE key = ANY(%s)',
+                ([k for k, _ in shown],)).fetchall()}
+            conn.rollback()
+        return [wq.make_hit(key, score, rows[key][0], lambda b=rows[key][1]: b, marker)
+                for key, score in shown if key in rows]
+
+    def _expand(self, conn, like: str, test) -> list[str]:
+        """Lexemes of the vocabulary matching a LIKE pattern (a literal prefix first, so
+        the B-tree narrows it) and then `test`."""
+        rows = conn.execute(f'SELECT term FROM "{self.schema}".vocab WHERE term LIKE %s',
+                            (like,)).fetchall()
+        return [t for (t,) in rows if test(t)]
+
+
+# -- schema ---------------------------------------------------------------------------
+
+def schema_id() -> str:
+    """Changes whenever the rows would be analysed or laid out differently."""
+    return f"pg{PG_LAYOUT}/{files.schema_id()}"
+
+
+PG_LAYOUT = 1   # bump when the tables or the lexeme encoding change
+
+
+def _create_tables(conn, schema: str) -> None:
+    conn.execute(f'''
+        CREATE TABLE "{schema}".meta (name text PRIMARY KEY, value jsonb NOT NULL);
+        CREATE TABLE "{schema}".doc (
+            key text PRIMARY KEY, fp text NOT NULL, stamp text NOT NULL,
+            type text NOT NULL, year int, date int, journal text NOT NULL,
+            lang text[] NOT NULL, tag text[] NOT NULL, link text NOT NULL,
+            tsv tsvector NOT NULL, meta jsonb NOT NULL, body text);
+        CREATE TABLE "{schema}".vocab (term text COLLATE "C" PRIMARY KEY);
+    ''')
+
+
+def _create_indexes(conn, schema: str) -> None:
+    conn.execute(f'''
+        CREATE INDEX ON "{schema}".doc USING gin (tsv) WITH (fastupdate = off);
+        CREATE INDEX ON "{schema}".doc (date);
+        CREATE INDEX ON "{schema}".doc (year);
+    ''')
+    conn.execute(f'ANALYZE "{schema}".doc')
+
+
+# -- analysis -------------------------------------------------------------------------
+
+def analyse(folder: Path, rec, links: dict, state: list[str]) -> tuple[tuple, set, int]:
+    """One entry -> (its doc row, its lexemes, bytes of text analysed)."""
+    from .. import snapshots
+    from .index import schema
+    body = snapshots.text(folder, rec.key)
+    link = files.link_status(links, rec)
+    doc = document(rec, body, link)
+    facets = facet_values(rec, link)
+    fields = schema()
+    positions: dict[str, list[int]] = {}
+    for name in ANALYSED:
+        value = doc.get(name)
+        if not value:
+            continue
+        prefix, weight = PREFIX[name] + ":", WEIGHT[name]
+        for token in fields[name].analyzer(value, positions=True, mode="index"):
+            pos = min(token.pos + 1, MAX_POS)
+            found = positions.setdefault(prefix + token.text, [])
+            if len(found) < MAX_POSITIONS:
+                found.append(pos)
+    exact = {"k:" + rec.key, "y:" + rec.type.lower()}
+    exact |= {"g:" + t.text for t in fields["tag"].analyzer(doc.get("tag", ""))}
+    exact |= {"l:" + t.text for t in fields["lang"].analyzer(doc.get("lang", ""))}
+    weights = {PREFIX[n] + ":": WEIGHT[n] for n in ANALYSED}
+    parts = [f"{_quote(lex)}:{','.join(f'{p}{weights[lex[:2]]}' for p in pos)}"
+             for lex, pos in positions.items()]
+    parts += [_quote(lex) for lex in exact if lex not in positions]
+    row = (rec.key, state[0], state[1], facets["type"], facets["year"], doc.get("date"),
+           facets["journal"], facets["lang"], facets["tag"], facets["link"], " ".join(parts),
+           json.dumps(doc["meta"], ensure_ascii=False), body)
+    nbytes = len((doc.get("title", "") + doc.get("text", "")).encode("utf-8"))
+    return row, set(positions) | exact, nbytes
+
+
+def _quote(lexeme: str) -> str:
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _analyse_batch(args) -> tuple[list, set, int]:
+    folder, records, links, states = args
+    rows, terms, total = [], set(), 0
+    for rec in records:
+        row, lexemes, nbytes = analyse(folder, rec, links, states[rec.key])
+        rows.append(row)
+        terms |= lexemes
+        total += nbytes
+    return rows, terms, total
+
+
+def _analysed_batches(folder, records, links, current, keys):
+    """Rows in batches; a large build analyses in worker processes (one per core) while
+    this process COPYs into the database."""
+    def batch(part: list[str]) -> tuple:
+        recs = [records[k] for k in part]
+        mine = {(r.key, r.fields.get("url")): links[(r.key, r.fields.get("url"))]
+                for r in recs if (r.key, r.fields.get("url")) in links}
+        return folder, recs, mine, {k: current[k] for k in part}
+    size = BATCH if len(keys) >= PARALLEL_FROM else len(keys) or 1
+    batches = (batch(keys[i:i + size]) for i in range(0, len(keys), size))
+    procs = min(os.cpu_count() or 1, 4)
+    if len(keys) < PARALLEL_FROM or procs < 2:
+        for batch in batches:
+            yield _analyse_batch(batch)
+        return
+    import multiprocessing
+    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    with context.Pool(procs) as workers:
+        yield from workers.imap(_analyse_batch, batches)
+
+
+def _page_sql(schema: str, where: str, rank: str | None, facets: bool,
+              limit: int | None) -> str:
+    """One statement: the page of hits (with what they show), the total, the facets.
+
+    Matches are ranked in a window: the RANK_WINDOW most recent matching entries (all of
+    them, usually) by ts_rank_cd; counting and facets cover every match."""
+    score = f"ts_rank_cd('{RANK_WEIGHTS}', d.tsv, %s::tsquery, 1)" if rank else "0"
+    facet_sql = ""
+    if facets:
+        single = {"year": "year::text", "type": "type", "journal": "journal",
+                  "link": "link"}
+        for name, column in single.items():
+            facet_sql += (f" UNION ALL (SELECT '{name}', {column}, count(*)::float8, NULL::jsonb,"
+                          f" NULL FROM m WHERE {column} IS NOT NULL AND {column} <> ''"
+                          f" GROUP BY 2 ORDER BY 3 DESC, 2 LIMIT {FACET_VALUES})")
+        for name in ("lang", "tag"):
+            facet_sql += (f" UNION ALL (SELECT '{name}', v, count(*)::float8, NULL::jsonb,"
+                          f" NULL FROM m, unnest(m.{name}) v GROUP BY 2 ORDER BY 3 DESC, 2"
+                          f" LIMIT {FACET_VALUES})")
+    limit_sql = "LIMIT %s" if limit is not None else ""
+    return f'''
+        WITH m AS MATERIALIZED (
+            SELECT key, date, year, type, journal, lang, tag, link
+            FROM "{schema}".doc WHERE {where}),
+        ranked AS (
+            SELECT w.key, {score} AS score FROM (
+                SELECT key FROM m ORDER BY date DESC NULLS LAST, key LIMIT %s) w
+            JOIN "{schema}".doc d ON d.key = w.key),
+        top AS (SELECT key, score FROM ranked ORDER BY score DESC, key {limit_sql} OFFSET %s)
+        SELECT 'hit', t.key, t.score::float8, d.meta, d.body
+            FROM top t JOIN "{schema}".doc d ON d.key = t.key
+        UNION ALL SELECT 'total', NULL, count(*)::float8, NULL, NULL FROM m
+        {facet_sql}
+    '''

@@ -1,0 +1,182 @@
+"""A parsed query (`query.parse`, a Whoosh query tree over our analysed terms) as SQL
+for the PostgreSQL backend: one tsquery over the `tsv` column where it can be, SQL for
+year and date ranges, wildcards and fuzzy words expanded against the lexeme table.
+
+`translate(q, expand)` -> (where, params, rank): `where` is an SQL condition on the
+`doc` table with %s placeholders for `params`; `rank` is a tsquery of the query's
+positive words (for ts_rank_cd), or None. `expand(like, test)` returns the indexed
+lexemes matching an SQL LIKE pattern and a Python predicate.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from ..errors import UsageError
+from .pg import PREFIX
+from .query import _within
+
+MAX_EXPANSION = 2000   # lexemes a wildcard or fuzzy word may stand for
+NONE, ALL = ("none",), ("all",)
+
+
+def lexeme(fieldname: str, text: str) -> str:
+    return "'" + (PREFIX[fieldname] + ":" + text).replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def translate(q, expand: Callable[[str, Callable[[str], bool]], list[str]]
+              ) -> tuple[str, list, str | None]:
+    positive: list[str] = []
+    result = _node(q, expand, positive, negated=False)
+    rank = " | ".join(f"({p})" for p in positive) or None
+    return (*_as_sql(result), rank)
+
+
+def _as_sql(result) -> tuple[str, list]:
+    if result is NONE:
+        return "false", []
+    if result is ALL:
+        return "true", []
+    if result[0] == "ts":
+        return "tsv @@ %s::tsquery", [result[1]]
+    return result[1], list(result[2])
+
+
+def _node(node, expand, positive, negated: bool):
+    from whoosh import query as wq
+    if node is wq.NullQuery or isinstance(node, type(wq.NullQuery)):
+        return NONE
+    if isinstance(node, wq.Every):
+        return ALL
+    if isinstance(node, wq.AndNot):
+        return _and([_node(node.a, expand, positive, negated),
+                     _not(_node(node.b, expand, positive, not negated))])
+    if isinstance(node, wq.AndMaybe):
+        _node(node.b, expand, positive, negated)   # ranks, does not filter
+        return _node(node.a, expand, positive, negated)
+    if isinstance(node, wq.Not):
+        return _not(_node(node.query, expand, positive, not negated))
+    if isinstance(node, wq.And):
+        return _and([_node(c, expand, positive, negated) for c in node.children()])
+    if isinstance(node, wq.Or):
+        return _or([_node(c, expand, positive, negated) for c in node.children()])
+    result = _leaf(node, expand)
+    if result[0] == "ts" and not negated:
+        positive.append(result[1])
+    return result
+
+
+def _and(parts):
+    if any(p is NONE for p in parts):
+        return NONE
+    parts = [p for p in parts if p is not ALL]
+    if not parts:
+        return ALL
+    ts = [p[1] for p in parts if p[0] == "ts"]
+    sql = [p for p in parts if p[0] == "sql"]
+    if not sql:
+        return ("ts", " & ".join(f"({t})" for t in ts))
+    conditions, params = [], []
+    if ts:
+        conditions.append("tsv @@ %s::tsquery")
+        params.append(" & ".join(f"({t})" for t in ts))
+    for _, condition, values in sql:
+        conditions.append(f"({condition})")
+        params.extend(values)
+    return ("sql", " AND ".join(conditions), params)
+
+
+def _or(parts):
+    if any(p is ALL for p in parts):
+        return ALL
+    parts = [p for p in parts if p is not NONE]
+    if not parts:
+        return NONE
+    if all(p[0] == "ts" for p in parts):
+        return ("ts", " | ".join(f"({p[1]})" for p in parts))
+    conditions, params = [], []
+    for part in parts:
+        condition, values = _as_sql(part)
+        conditions.append(f"({condition})")
+        params.extend(values)
+    return ("sql", " OR ".join(conditions), params)
+
+
+def _not(part):
+    if part is NONE:
+        return ALL
+    if part is ALL:
+        return NONE
+    if part[0] == "ts":
+        return ("ts", f"!({part[1]})")
+    return ("sql", f"NOT ({part[1]})", part[2])
+
+
+def _leaf(node, expand):
+    from whoosh import query as wq
+    fieldname = getattr(node, "fieldname", None)
+    if isinstance(node, wq.NumericRange):
+        if fieldname not in ("year", "date"):
+            raise UsageError(f"{fieldname}: takes words, not a range")
+        conditions, params = [], []
+        if node.start is not None:
+            conditions.append(f"{fieldname} {'>' if node.startexcl else '>='} %s")
+            params.append(int(node.start))
+        if node.end is not None:
+            conditions.append(f"{fieldname} {'<' if node.endexcl else '<='} %s")
+            params.append(int(node.end))
+        if not conditions:
+            return ("sql", f"{fieldname} IS NOT NULL", [])
+        return ("sql", " AND ".join(conditions), params)
+    if fieldname not in PREFIX:
+        raise UsageError(f"the PostgreSQL backend cannot search {fieldname}: this way")
+    if isinstance(node, wq.Phrase):
+        words = [w for w in node.words if w]
+        if not words:
+            return NONE
+        return ("ts", " <-> ".join(lexeme(fieldname, w) for w in words))
+    if isinstance(node, wq.Prefix):
+        return ("ts", lexeme(fieldname, node.text) + ":*")
+    if isinstance(node, wq.FuzzyTerm):
+        text, dist, keep = node.text, node.maxdist, node.prefixlength
+        prefix = PREFIX[fieldname] + ":"
+        terms = expand(_like(prefix + text[:keep]) + "%",
+                       lambda t: _within(t[len(prefix):], text, dist))
+        return _terms(fieldname, [t[len(prefix):] for t in terms], text)
+    if isinstance(node, (wq.Wildcard, wq.Regex)):
+        return _pattern(node, fieldname, expand)
+    if isinstance(node, wq.Term):
+        if not isinstance(node.text, str):
+            return NONE
+        return ("ts", lexeme(fieldname, node.text))
+    raise UsageError(f"the PostgreSQL backend cannot run this part of the query: {node}")
+
+
+def _pattern(node, fieldname: str, expand):
+    from whoosh import query as wq
+    prefix = PREFIX[fieldname] + ":"
+    try:
+        pattern = re.compile(node._get_pattern())
+    except (AttributeError, NotImplementedError, re.error):
+        return NONE
+    if isinstance(node, wq.Wildcard):
+        literal = re.split(r"[*?]", node.text, maxsplit=1)[0]
+        like = _like(prefix + literal) + "%"
+    else:
+        like = _like(prefix) + "%"
+    terms = expand(like, lambda t: pattern.match(t[len(prefix):]) is not None)
+    return _terms(fieldname, [t[len(prefix):] for t in terms], node.text)
+
+
+def _terms(fieldname: str, terms: list[str], typed: str):
+    if not terms:
+        return NONE
+    if len(terms) > MAX_EXPANSION:
+        raise UsageError(f"{typed!r} stands for more than {MAX_EXPANSION} words; make it "
+                         "longer")
+    return ("ts", " | ".join(lexeme(fieldname, t) for t in sorted(terms)))

@@ -1,0 +1,208 @@
+"""The web application: routes, and the middleware every page goes through.
+
+Security lives here, once, rather than in each view: JSON negotiation, request-size
+limits, signed sessions, allowed Host names, security headers (a Content-Security-Policy
+without inline scripts), error pages without stack traces. Every POST view reads its
+form through `views.post_form`, which checks the CSRF token.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ..config import Settings
+from . import views
+from .library_state import LibraryState
+from .users import Throttle, Users
+
+HERE = Path(__file__).parent
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+       "frame-ancestors 'self'")
+# Raw snapshot files: a unique opaque origin, no scripts, no forms, no plugins.
+SANDBOX_CSP = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+NOT_JSON_PREFIXES = ("/static/", "/snapshot/")
+
+
+class Config:
+    """What the views need to know about this server."""
+
+    def __init__(self, bib_path: Path, settings: Settings, read_only: bool, users: Users,
+                 max_upload_mb: float, page_cache: int = 256):
+        self.bib_path = Path(bib_path)
+        self.folder = self.bib_path.parent
+        self.settings = settings
+        self.read_only = read_only
+        self.users = users
+        self.max_upload = int(max_upload_mb * 1024 * 1024)
+        self.state = LibraryState(self.bib_path, settings)
+        self.throttle = Throttle()
+        self.pages = PageCache(page_cache)
+
+
+class PageCache:
+    """The last search pages computed, for the current library version only."""
+
+    def __init__(self, size: int):
+        from collections import OrderedDict
+        self.size = size
+        self.items: OrderedDict = OrderedDict()
+        self.version = None
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            page = self.items.get(key)
+            if page is not None:
+                self.items.move_to_end(key)
+            return page
+
+    def put(self, key, page, snapshot) -> None:
+        if self.size <= 0:
+            return
+        with self.lock:
+            if self.version is not snapshot:   # the library changed: drop the old pages
+                self.items.clear()
+                self.version = snapshot
+            self.items[key] = page
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+class JsonSuffix:
+    """`/entry/KEY.json` is `/entry/KEY` answered as JSON; so is `Accept: application/json`."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            path = scope["path"]
+            wants = False
+            if path.endswith(".json") and not path.startswith(NOT_JSON_PREFIXES):
+                scope = dict(scope, path=path[:-5] or "/", raw_path=None)
+                wants = True
+            else:
+                accept = dict(scope.get("headers") or []).get(b"accept", b"").decode("latin-1")
+                first = accept.split(",")[0].strip().lower()
+                wants = first.startswith("application/json")
+            scope.setdefault("state", {})["json"] = wants
+        await self.app(scope, receive, send)
+
+
+class BodyLimit:
+    """Refuses request bodies over the limit (413) before anything reads them."""
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.limit:
+            return await _too_large(scope, receive, send)
+        seen = 0
+
+        async def limited():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise HTTPException(413, "the upload is too large")
+            return message
+        await self.app(scope, limited, send)
+
+
+async def _too_large(scope, receive, send):
+    from starlette.requests import Request
+    response = await views.error_response(Request(scope, receive), 413,
+                                          "the upload is too large")
+    await response(scope, receive, send)
+
+
+class SecurityHeaders:
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                names = {k.lower() for k, _ in headers}
+                if b"content-security-policy" not in names:
+                    headers.append((b"content-security-policy", CSP.encode()))
+                headers += [(b"x-content-type-options", b"nosniff"),
+                            (b"referrer-policy", b"same-origin"),
+                            (b"cross-origin-opener-policy", b"same-origin")]
+                if b"x-frame-options" not in names:
+                    headers.append((b"x-frame-options", b"SAMEORIGIN"))
+                message = dict(message, headers=headers)
+            await send(message)
+        await self.app(scope, receive, with_headers)
+
+
+def create_app(bib_path: Path, settings: Settings, *, read_only: bool = False,
+               users: Users | None = None, allowed_hosts: list[str] | None = None,
+               max_upload_mb: float | None = None, page_cache: int = 256) -> Starlette:
+    """The application for the library at `bib_path`."""
+    users = users or Users.of(Path(bib_path).parent)
+    config = Config(bib_path, settings, read_only, users,
+                    max_upload_mb if max_upload_mb is not None else settings.max_download_mb,
+                    page_cache)
+    secret = users.secret() if users.configured else secrets.token_urlsafe(32)
+    routes = [
+        Route("/", views.search_view, name="search"),
+        Route("/browse/{facet}", views.browse_view, name="browse"),
+        Route("/entry/{key}", views.entry_view, name="entry"),
+        Route("/entry/{key}/edit", views.edit_view, methods=["GET", "POST"], name="edit"),
+        Route("/entry/{key}/rename", views.rename_view, methods=["POST"], name="rename"),
+        Route("/entry/{key}/remove", views.remove_view, methods=["GET", "POST"],
+              name="remove"),
+        Route("/entry/{key}/keywords", views.keywords_view, methods=["POST"],
+              name="keywords"),
+        Route("/entry/{key}/check", views.check_view, methods=["POST"], name="check"),
+        Route("/entry/{key}/similar", views.similar_view, name="similar"),
+        Route("/snapshot/{key}/{name}", views.snapshot_file, name="snapshot"),
+        Route("/add", views.add_view, methods=["GET", "POST"], name="add"),
+        Route("/add/proposal/{pid}", views.proposal_view, methods=["GET", "POST"],
+              name="proposal"),
+        Route("/add/batch/{bid}", views.batch_view, name="batch"),
+        Route("/clip", views.clip_view, methods=["POST"], name="clip"),
+        Route("/cite", views.cite_view, name="cite"),
+        Route("/export", views.export_view, name="export"),
+        Route("/login", views.login_view, methods=["GET", "POST"], name="login"),
+        Route("/logout", views.logout_view, methods=["POST"], name="logout"),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(JsonSuffix),
+        Middleware(BodyLimit, limit=config.max_upload + 16 * 1024),
+    ]
+    if allowed_hosts:
+        middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts))
+    middleware += [
+        Middleware(SessionMiddleware, secret_key=secret, session_cookie="clippings_session",
+                   max_age=14 * 24 * 3600, same_site="lax", https_only=False),
+    ]
+    app = Starlette(routes=routes, middleware=middleware,
+                    exception_handlers={Exception: views.exception_page,
+                                        HTTPException: views.exception_page})
+    app.state.config = config
+    return app

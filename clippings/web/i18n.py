@@ -1,0 +1,148 @@
+"""German and English texts of the pages; the language comes from Accept-Language,
+German when the browser prefers neither (the library's users are German first)."""
+
+from __future__ import annotations
+
+LANGUAGES = ("de", "en")
+
+TEXTS: dict[str, tuple[str, str]] = {   # id: (German, English)
+    "search": ("Suche", "Search"),
+    "search_placeholder": ("Titel, Personen, Zeitung, Volltext … z. B. author:Lohse year:2016..2017",
+                           "Title, people, newspaper, full text … e.g. author:Lohse year:2016..2017"),
+    "browse": ("Stöbern", "Browse"),
+    "add": ("Hinzufügen", "Add"),
+    "login": ("Anmelden", "Log in"),
+    "logout": ("Abmelden", "Log out"),
+    "user": ("Benutzer", "User"),
+    "password": ("Passwort", "Password"),
+    "results_of": ("{shown} von {total}", "{shown} of {total}"),
+    "no_hits": ("Keine Treffer.", "No hits."),
+    "newest": ("Neueste zuerst", "Newest first"),
+    "oldest": ("Älteste zuerst", "Oldest first"),
+    "relevance": ("Relevanz", "Relevance"),
+    "title": ("Titel", "Title"),
+    "sort": ("Sortierung", "Sort"),
+    "previous": ("Zurück", "Previous"),
+    "next": ("Weiter", "Next"),
+    "page": ("Seite", "Page"),
+    "filters": ("Filter", "Filters"),
+    "clear_filters": ("Alle Filter entfernen", "Clear all filters"),
+    "remove_filter": ("Filter entfernen", "Remove filter"),
+    "facet_decade": ("Jahrzehnt", "Decade"),
+    "facet_year": ("Jahr", "Year"),
+    "facet_type": ("Typ", "Type"),
+    "facet_journal": ("Publikation", "Publication"),
+    "facet_lang": ("Sprache", "Language"),
+    "facet_keyword": ("Schlagwort", "Keyword"),
+    "facet_link": ("Linkstatus", "Link status"),
+    "select": ("Auswählen", "Select"),
+    "select_all_results": ("Alle Ergebnisse dieser Suche", "All results of this search"),
+    "selected_only": ("Nur ausgewählte", "Selected only"),
+    "cite_export": ("Zitieren & exportieren", "Cite & export"),
+    "style": ("Zitierstil", "Citation style"),
+    "locale": ("Sprache der Zitate", "Citation locale"),
+    "references": ("Literaturangaben", "References"),
+    "citations": ("Zitate im Text", "In-text citations"),
+    "format": ("Format", "Format"),
+    "show_formatted": ("Formatieren", "Format"),
+    "download": ("Herunterladen", "Download"),
+    "copy": ("Kopieren", "Copy"),
+    "copied": ("Kopiert", "Copied"),
+    "nothing_selected": ("Nichts ausgewählt: bitte Einträge ankreuzen oder „Alle Ergebnisse“ wählen.",
+                         "Nothing selected: tick entries or choose “All results”."),
+    "fields": ("Felder", "Fields"),
+    "bibtex_source": ("BibTeX-Quelle", "BibTeX source"),
+    "snapshot": ("Gespeicherte Kopie", "Snapshot"),
+    "snapshot_text": ("Text", "Text"),
+    "original_page": ("Originalseite (geschützt, ohne Skripte)", "Original page (sandboxed, no scripts)"),
+    "provenance": ("Herkunft", "Provenance"),
+    "no_snapshot": ("Keine gespeicherte Kopie.", "No snapshot saved."),
+    "link_history": ("Linkprüfung", "Link check"),
+    "never_checked": ("Noch nie geprüft.", "Never checked."),
+    "check_now": ("Link jetzt prüfen", "Check this link now"),
+    "similar": ("Ähnliche Clippings", "Similar clippings"),
+    "edit": ("Bearbeiten", "Edit"),
+    "save": ("Speichern", "Save"),
+    "cancel": ("Abbrechen", "Cancel"),
+    "rename": ("Umbenennen", "Rename"),
+    "new_key": ("Neuer Schlüssel", "New key"),
+    "remove": ("Entfernen", "Remove"),
+    "remove_confirm": ("Eintrag {key} und seine gespeicherte Kopie wirklich entfernen?",
+                       "Really remove entry {key} and its snapshot?"),
+    "keywords": ("Schlagwörter", "Keywords"),
+    "saved": ("Gespeichert.", "Saved."),
+    "conflict": ("Jemand anderes hat diesen Eintrag inzwischen geändert. Ihre Eingaben sind erhalten; "
+                 "unten steht die aktuelle Fassung. Prüfen Sie beide und speichern Sie erneut.",
+                 "Someone else changed this entry meanwhile. Your input is kept; the current "
+                 "version is shown below. Compare and save again."),
+    "current_version": ("Aktuelle Fassung", "Current version"),
+    "add_title": ("Clipping hinzufügen", "Add a clipping"),
+    "add_sources": ("URL, DOI oder ISBN (mehrere: eine pro Zeile)",
+                    "URL, DOI or ISBN (several: one per line)"),
+    "or_upload": ("… oder eine PDF- oder HTML-Datei hochladen", "… or upload a PDF or HTML file"),
+    "fetch": ("Abrufen", "Fetch"),
+    "proposed": ("Vorgeschlagener Eintrag", "Proposed entry"),
+    "duplicate_of": ("Wahrscheinlich ein Duplikat von", "Likely a duplicate of"),
+    "no_duplicate": ("Kein Duplikat gefunden.", "No duplicate found."),
+    "add_anyway": ("Trotzdem hinzufügen", "Add anyway"),
+    "confirm_add": ("Eintrag speichern", "Save entry"),
+    "first_paragraph": ("Anfang der gespeicherten Kopie", "Start of the snapshot"),
+    "batch": ("Stapel", "Batch"),
+    "batch_progress": ("{done} von {total} verarbeitet", "{done} of {total} done"),
+    "bookmarklet": ("Lesezeichen „Clippen“", "“Clip” bookmarklet"),
+    "bookmarklet_help": ("Ziehen Sie diesen Link in die Lesezeichenleiste. Auf einer Nachrichtenseite "
+                         "angeklickt, schickt er die Seite, wie Ihr Browser sie zeigt, an dieses Formular.",
+                         "Drag this link to your bookmarks bar. Clicked on a news page, it sends the "
+                         "page as your browser shows it to this form."),
+    "clip_this": ("Clippen", "Clip"),
+    "read_only": ("Nur lesen", "Read-only"),
+    "error": ("Fehler", "Error"),
+    "not_found": ("Nicht gefunden", "Not found"),
+    "back_to_search": ("Zur Suche", "Back to search"),
+    "entries": ("Einträge", "entries"),
+    "authors": ("Personen", "People"),
+    "date": ("Datum", "Date"),
+    "publication": ("Publikation", "Publication"),
+    "type": ("Typ", "Type"),
+    "url": ("URL", "URL"),
+    "skip_to_content": ("Zum Inhalt springen", "Skip to content"),
+    "login_needed": ("Zum Ändern bitte anmelden.", "Log in to make changes."),
+    "login_failed": ("Name oder Passwort falsch.", "Wrong name or password."),
+    "login_slow": ("Zu viele Fehlversuche; bitte {seconds} s warten.",
+                   "Too many failed attempts; wait {seconds} s."),
+    "by_year": ("nach Jahr", "by year"),
+    "by_journal": ("nach Publikation", "by publication"),
+    "by_keyword": ("nach Schlagwort", "by keyword"),
+    "link_ok": ("Link in Ordnung", "Link OK"),
+    "menu": ("Menü", "Menu"),
+    "show_similar": ("Ähnliche Clippings anzeigen", "Show similar clippings"),
+    "fix_fields": ("Bitte die markierten Felder korrigieren; nichts wurde gespeichert.",
+                   "Please correct the marked fields; nothing was saved."),
+}
+
+
+def pick(accept_language: str | None) -> str:
+    """The first of our languages the browser lists (by q-value), else German."""
+    best, best_q = "de", -1.0
+    for order, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        lang = tag.strip().lower().split("-")[0]
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if lang in LANGUAGES and q > best_q:
+            best, best_q = lang, q
+    return best
+
+
+def translator(lang: str):
+    index = LANGUAGES.index(lang) if lang in LANGUAGES else 0
+
+    def t(text_id: str, **values) -> str:
+        pair = TEXTS.get(text_id)
+        text = pair[index] if pair else text_id
+        return text.format(**values) if values else text
+    return t

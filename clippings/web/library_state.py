@@ -1,0 +1,97 @@
+"""The library as the server holds it: loaded once, reloaded when library.bib changes.
+
+Every request asks `current()`, which costs one stat() when nothing changed; a change by
+the CLI, an editor or git is picked up on the next request. Link statuses come from
+index/links.json the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import Settings
+from ..library import Library
+from ..model import Record
+
+
+@dataclass
+class Snapshot:
+    lib: Library
+    records: dict[str, Record]
+    statuses: dict[str, str]          # key -> last link status
+    links: dict[str, dict]            # key -> last link-check result
+    rows: dict[str, dict]             # key -> facet values
+    index_checked: bool = False       # the search index was brought up to date for it
+
+
+def _stamp(path: Path) -> tuple:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ()
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+class LibraryState:
+    def __init__(self, bib_path: Path, settings: Settings):
+        self.path = Path(bib_path)
+        self.folder = self.path.parent
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._index_lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+        self._stamps: tuple = ()
+
+    def current(self) -> Snapshot:
+        links_file = self.folder / "index" / "links.json"
+        stamps = (_stamp(self.path), _stamp(links_file))
+        snap = self._snapshot
+        if snap is not None and stamps == self._stamps:
+            return snap
+        with self._lock:
+            if self._snapshot is not None and stamps == self._stamps:
+                return self._snapshot
+            if self._snapshot is not None and stamps[0] == self._stamps[0]:
+                lib, records = self._snapshot.lib, self._snapshot.records
+            else:
+                lib = Library.load(self.path, self.settings)
+                records = {rec.key: rec for rec in lib.records()}
+            from ..search import facet_rows
+            links = _last_links(self.folder)
+            statuses = {k: r.get("status", "") for k, r in links.items()}
+            self._snapshot = Snapshot(lib, records, statuses, links,
+                                      facet_rows(records, statuses))
+            self._stamps = stamps
+            return self._snapshot
+
+
+    def searchable(self) -> Snapshot:
+        """The current library, with the search index brought up to date once per
+        change of library.bib (not on every request)."""
+        snap = self.current()
+        if not snap.index_checked:
+            from ..search import ensure_index
+            with self._index_lock:
+                if not snap.index_checked:
+                    ensure_index(self.path, self.settings)
+                    snap.index_checked = True
+        return snap
+
+
+def _last_links(folder: Path) -> dict[str, dict]:
+    """key -> its most recent link-check result (the `url` field's first)."""
+    from ..links_cache import load
+    best: dict[str, dict] = {}
+    for result in load(folder).values():
+        key = result.get("key")
+        if not key:
+            continue
+        rank = (result.get("field", "url") == "url", result.get("checked_at", ""))
+        old = best.get(key)
+        if old is None or rank > (old.get("field", "url") == "url",
+                                  old.get("checked_at", "")):
+            best[key] = result
+    return best

@@ -1,0 +1,880 @@
+"""The pages. Each view parses the request, calls the package function the command line
+calls for the same job, and renders a template, or the CLI's JSON shape when asked
+(`Accept: application/json` or a `.json` suffix). Library work runs in a worker thread,
+so one slow request never stalls the others."""
+
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.responses import (FileResponse, HTMLResponse, JSONResponse, RedirectResponse,
+                                 Response)
+
+from ..errors import ClippingsError, ConflictError, NetworkError, UsageError
+from . import i18n
+
+HERE = Path(__file__).parent
+PER_PAGE = 20
+FACET_NAMES = ("decade", "year", "type", "journal", "lang", "keyword", "link")
+EDIT_FIELDS = ("title", "subtitle", "author", "editor", "date", "journaltitle",
+               "organization", "url", "langid", "keywords", "abstract", "note")
+SNAPSHOT_FILES = {"page.html": "text/html; charset=utf-8", "document.pdf": "application/pdf",
+                  "text.txt": "text/plain; charset=utf-8"}
+EXPORT_TYPES = {"bibtex": ("bib", "application/x-bibtex"), "biblatex": ("bib", "application/x-bibtex"),
+                "ris": ("ris", "application/x-research-info-systems"),
+                "csljson": ("json", "application/vnd.citationstyles.csl+json"),
+                "html": ("html", "text/html")}
+UPLOAD_TYPES = {".pdf": b"%PDF-", ".html": None, ".htm": None}
+LINK_CLASSES = {"ok": "ok", "redirected": "warn", "blocked": "warn", "timeout": "warn",
+                "drifted": "warn", "broken": "bad", "gone": "bad", "soft_404": "bad",
+                "tls_error": "bad", "error": "warn", "unchecked": "none"}
+
+env = Environment(loader=FileSystemLoader(HERE / "templates"),
+                  autoescape=select_autoescape(["html", "xml"], default=True),
+                  trim_blocks=True, lstrip_blocks=True)
+
+
+def safe_url(value) -> str | None:
+    """Only http(s) addresses become links: never javascript:, data: or the like."""
+    text = str(value or "").strip()
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return None
+    return text if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+def highlight(snippet: str) -> Markup:
+    """The search snippet with its **matched words** as <mark>, everything else escaped."""
+    pieces = re.split(r"\*\*(.+?)\*\*", snippet or "")
+    out = []
+    for i, piece in enumerate(pieces):
+        out.append(Markup("<mark>{}</mark>").format(piece) if i % 2 else escape(piece))
+    return Markup("").join(out)
+
+
+env.filters["safe_url"] = safe_url
+env.filters["highlight"] = highlight
+env.globals["link_class"] = lambda status: LINK_CLASSES.get(status or "unchecked", "none")
+
+
+# -- plumbing ---------------------------------------------------------------------------
+
+def config(request):
+    return request.app.state.config
+
+
+def wants_json(request) -> bool:
+    return bool(request.scope.get("state", {}).get("json"))
+
+
+def user_of(request) -> str | None:
+    name = request.session.get("user")
+    cfg = config(request)
+    return name if name and name in cfg.users.data["users"] else None
+
+
+def can_edit(request) -> bool:
+    return bool(user_of(request)) and not config(request).read_only
+
+
+def csrf_token(request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = request.session["csrf"] = secrets.token_urlsafe(24)
+    return token
+
+
+def render(request, template: str, status: int = 200, **context) -> HTMLResponse:
+    lang = i18n.pick(request.headers.get("accept-language"))
+    cfg = config(request)
+    context.update(request=request, t=i18n.translator(lang), lang=lang,
+                   user=user_of(request), can_edit=can_edit(request),
+                   read_only=cfg.read_only, csrf=csrf_token(request),
+                   accounts=cfg.users.configured)
+    html = env.get_template(template).render(**context)
+    return HTMLResponse(html, status_code=status,
+                        headers={"Vary": "Accept, Accept-Language, Cookie"})
+
+
+def json_response(data, status: int = 200) -> JSONResponse:
+    return JSONResponse(data, status_code=status, headers={"Vary": "Accept"})
+
+
+async def post_form(request):
+    """The POSTed form, after checking its CSRF token against the session's."""
+    cfg = config(request)
+    try:
+        form = await request.form(max_files=1, max_fields=500, max_part_size=cfg.max_upload)
+    except HTTPException as exc:
+        if "maximum size" in str(exc.detail):
+            raise HTTPException(413, "the upload is too large") from None
+        raise
+    except Exception:
+        raise HTTPException(400, "malformed form") from None
+    expected = request.session.get("csrf", "")
+    given = str(form.get("csrf", "") or request.headers.get("x-csrf-token", ""))
+    if not expected or not hmac.compare_digest(expected, given):
+        raise HTTPException(403, "the form's security token is missing or expired; reload "
+                                 "the page and try again")
+    return form
+
+
+def require_editor(request) -> str:
+    if config(request).read_only:
+        raise HTTPException(403, "this server is read-only")
+    name = user_of(request)
+    if not name:
+        raise HTTPException(401, "log in to make changes")
+    return name
+
+
+def status_for(exc: Exception) -> int:
+    if isinstance(exc, HTTPException):
+        return exc.status_code
+    if isinstance(exc, ConflictError):
+        return 409
+    if isinstance(exc, NetworkError):
+        return 502
+    if isinstance(exc, UsageError) and str(exc).startswith("unknown key"):
+        return 404
+    if isinstance(exc, ClippingsError):
+        return 400
+    return 500
+
+
+async def error_response(request, status: int, message: str) -> Response:
+    if wants_json(request):
+        return json_response({"error": message, "status": status}, status)
+    try:
+        return render(request, "error.html", status=status, status_code=status,
+                      message=message)
+    except Exception:   # e.g. a broken session: still no stack trace
+        return HTMLResponse(f"<h1>{status}</h1><p>{escape(message)}</p>", status_code=status)
+
+
+async def exception_page(request, exc: Exception) -> Response:
+    status = status_for(exc)
+    if isinstance(exc, HTTPException):
+        message = exc.detail if isinstance(exc.detail, str) else "error"
+    elif isinstance(exc, ClippingsError):
+        message = str(exc)
+    else:
+        import logging
+        logging.getLogger("clippings.web").exception("internal error")
+        message = "internal error (the server's log has the details)"
+    response = await error_response(request, status, message)
+    if status == 401 and not wants_json(request):
+        return RedirectResponse("/login?" + urlencode({"next": request.url.path}), 303)
+    return response
+
+
+def snapshot_now(request):
+    return config(request).state.current()
+
+
+def _filters(params) -> dict[str, list[str]]:
+    return {name: [v for v in params.getlist(name) if v] for name in FACET_NAMES
+            if params.getlist(name)}
+
+
+def _int(value, default: int) -> int:
+    try:
+        return max(0, int(value))
+    except (TypeError, ValueError):
+        return default
+
+
+# -- searching and browsing -----------------------------------------------------------
+
+def run_search(request, params):
+    from .. import search
+    cfg = config(request)
+    text = params.get("q", "").strip()
+    if text:
+        from ..search.query import prepare
+        prepare(text)   # a bad query is reported before any indexing
+    snap = cfg.state.searchable() if text else snapshot_now(request)
+    per_page = min(_int(params.get("per_page"), PER_PAGE) or PER_PAGE, 200)
+    page_no = max(1, _int(params.get("page"), 1))
+    filters = _filters(params)
+    sort = params.get("sort", "")
+    # Pages of one library version are kept: paging, narrowing and going back to a
+    # search ask for the same page again; any change to the library starts afresh.
+    cache_key = (id(snap), text, tuple(sorted((k, tuple(v)) for k, v in filters.items())),
+                 sort, page_no, per_page)
+    page = cfg.pages.get(cache_key)
+    if page is None:
+        page = search.results_page(cfg.bib_path, text, filters, offset=(page_no - 1) * per_page,
+                           limit=per_page, sort=sort, records=snap.records,
+                           statuses=snap.statuses, settings=cfg.settings, rows=snap.rows,
+                           check_index=False)
+        cfg.pages.put(cache_key, page, snap)
+    return page, snap
+
+
+async def search_view(request):
+    params = request.query_params
+    page, snap = await run_search_async(request, params)
+    if wants_json(request):
+        data = page.as_json()
+        return json_response(data)
+    base = [(k, v) for k, v in params.multi_items() if k not in ("page",)]
+
+    def url_with(**change) -> str:
+        items = [(k, v) for k, v in base if k not in change]
+        for k, v in change.items():
+            if v is not None:
+                items.append((k, v))
+        return "/?" + urlencode(items) if items else "/"
+
+    def toggle(name: str, value: str) -> str:
+        items = list(base)
+        if (name, value) in items:
+            items.remove((name, value))
+        else:
+            items.append((name, value))
+        return "/?" + urlencode(items) if items else "/"
+
+    per_page = page.limit or PER_PAGE
+    pages = max(1, -(-page.total // per_page))
+    current = page.offset // per_page + 1
+    return render(request, "search.html", page=page, snap=snap, toggle=toggle,
+                  url_with=url_with, pages=pages, current=current,
+                  active=[(n, v) for n, vs in page.filters.items() for v in vs],
+                  shown=len(page.hits), export_formats=EXPORT_TYPES,
+                  query_items=[(k, v) for k, v in base if k in FACET_NAMES or k == "q"])
+
+
+async def run_search_async(request, params):
+    return await run_in_threadpool(run_search, request, params)
+
+
+async def browse_view(request):
+    facet = request.path_params["facet"]
+    if facet not in FACET_NAMES:
+        raise HTTPException(404, f"no such facet {facet!r}")
+    from .. import search
+    cfg = config(request)
+    snap = snapshot_now(request)
+    page = await run_in_threadpool(lambda: search.results_page(
+        cfg.bib_path, "", None, limit=1, records=snap.records, statuses=snap.statuses,
+        facet_limit=None, rows=snap.rows, check_index=False))
+    values = page.facets.get(facet, [])
+    if facet in ("journal", "keyword"):
+        values = sorted(values, key=lambda vc: vc[0].casefold())
+    if wants_json(request):
+        return json_response([{"value": v, "count": n} for v, n in values])
+    return render(request, "browse.html", facet=facet, values=values)
+
+
+# -- one entry ------------------------------------------------------------------------
+
+def _entry_data(request, key: str):
+    from .. import snapshots
+    from ..manage import record_json
+    snap = snapshot_now(request)
+    key = snap.lib.resolve_key(key)
+    rec = snap.lib.record(key)
+    data = record_json(rec)
+    data["snapshot"] = snapshots.info(config(request).folder, key)
+    data["link"] = snap.links.get(key)
+    return snap, key, rec, data
+
+
+async def entry_view(request):
+    from .. import snapshots
+    from ..manage import entry_version
+    cfg = config(request)
+    snap, key, rec, data = await run_in_threadpool(_entry_data, request,
+                                                   request.path_params["key"])
+    if wants_json(request):
+        return json_response(data)
+    text = snapshots.text(cfg.folder, key) if data["snapshot"] else None
+    bibtex = snap.lib.entry_text(key)
+    return render(request, "entry.html", key=key, rec=rec, data=data,
+                  fields=[(k, v) for k, v in data.items()
+                          if k not in ("key", "type", "snapshot", "link")],
+                  snapshot=data["snapshot"], link=data["link"], text=text,
+                  bibtex=bibtex, version=entry_version(bibtex),
+                  message=request.query_params.get("message", ""))
+
+
+async def similar_view(request):
+    """Similar clippings: a list the entry page loads after it is shown (a search of
+    its own), or a page of its own without JavaScript."""
+    from .. import search
+    cfg = config(request)
+    snap = snapshot_now(request)
+    key = snap.lib.resolve_key(request.path_params["key"])
+    await run_in_threadpool(cfg.state.searchable)
+    hits = await run_in_threadpool(search.similar, cfg.bib_path, snap.records[key], 5,
+                                   cfg.settings, False)
+    if wants_json(request):
+        return json_response([h.as_json() for h in hits])
+    fragment = request.headers.get("x-fragment") == "1"
+    return render(request, "similar_fragment.html" if fragment else "similar.html",
+                  key=key, rec=snap.records[key], similar=hits)
+
+
+async def snapshot_file(request):
+    """A snapshot's saved file, sandboxed: the page's scripts never run in our origin."""
+    from .. import snapshots
+    from ..keys import is_valid_key
+    key, name = request.path_params["key"], request.path_params["name"]
+    if name not in SNAPSHOT_FILES or not is_valid_key(key) or key in (".", ".."):
+        raise HTTPException(404, "no such snapshot file")
+    snap = snapshot_now(request)
+    key = snap.lib.resolve_key(key)
+    root = (config(request).folder / snapshots.SNAPSHOTS).resolve()
+    path = (snapshots.folder(config(request).folder, key) / name).resolve()
+    if root not in path.parents or not path.is_file():
+        raise HTTPException(404, "no such snapshot file")
+    headers = {"Content-Security-Policy": "sandbox; default-src 'none'; img-src data:; "
+                                          "style-src 'unsafe-inline'",
+               "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+    if name == "document.pdf":
+        headers["Content-Disposition"] = f'attachment; filename="{key}.pdf"'
+    return FileResponse(path, media_type=SNAPSHOT_FILES[name], headers=headers)
+
+
+def _form_values(form) -> dict[str, str]:
+    values = {}
+    for name in EDIT_FIELDS:
+        if name in form:
+            values[name] = str(form.get(name, ""))
+    for extra_name, extra_value in zip(form.getlist("extra_name"), form.getlist("extra_value")):
+        extra_name = str(extra_name).strip().lower()
+        if extra_name:
+            values[extra_name] = str(extra_value)
+    return values
+
+
+async def edit_view(request):
+    from ..manage import FieldErrors, entry_version, update_entry
+    cfg = config(request)
+    require_editor(request)
+    snap, key, rec, data = await run_in_threadpool(_entry_data, request,
+                                                   request.path_params["key"])
+    errors, conflict, status = {}, None, 200
+    entry_type = rec.type
+    values = {n: str(data.get(n, "")) for n in EDIT_FIELDS}
+    extras = [(n, str(v)) for n, v in data.items()
+              if n not in EDIT_FIELDS and n not in ("key", "type", "snapshot", "link")]
+    version = entry_version(snap.lib.entry_text(key))
+    if request.method == "POST":
+        form = await post_form(request)
+        entry_type = str(form.get("type", rec.type)).strip().lower()
+        values = _form_values(form)
+        extras = [(n, v) for n, v in values.items() if n not in EDIT_FIELDS]
+        version = str(form.get("version", ""))
+        try:
+            changed = await run_in_threadpool(update_entry, cfg.bib_path, key, entry_type,
+                                              values, version, cfg.settings)
+        except FieldErrors as exc:
+            errors, status = exc.errors, 422
+        except ConflictError as exc:
+            conflict, status = str(exc), 409
+        else:
+            if wants_json(request):
+                return json_response({"key": key, "changed": changed})
+            return RedirectResponse(f"/entry/{key}?message=saved", 303)
+        if wants_json(request):
+            return json_response({"error": conflict or "invalid fields",
+                                  "fields": errors}, status)
+    current = snapshot_now(request).lib.entry_text(key) if conflict else None
+    return render(request, "edit.html", status=status, key=key, entry_type=entry_type,
+                  values=values, extras=extras, errors=errors, conflict=conflict,
+                  current=current, version=version, fields=EDIT_FIELDS)
+
+
+async def rename_view(request):
+    from ..manage import rename
+    require_editor(request)
+    form = await post_form(request)
+    cfg = config(request)
+    new = str(form.get("new_key", "")).strip()
+    old, _ = await run_in_threadpool(rename, cfg.bib_path, request.path_params["key"], new,
+                                     cfg.settings)
+    if wants_json(request):
+        return json_response({"old": old, "key": new})
+    return RedirectResponse(f"/entry/{new}?message=saved", 303)
+
+
+async def remove_view(request):
+    from ..manage import remove
+    require_editor(request)
+    cfg = config(request)
+    if request.method == "GET":
+        snap, key, rec, data = await run_in_threadpool(_entry_data, request,
+                                                       request.path_params["key"])
+        return render(request, "remove.html", key=key, rec=rec)
+    await post_form(request)
+    done = await run_in_threadpool(remove, cfg.bib_path, [request.path_params["key"]],
+                                   False, cfg.settings)
+    if wants_json(request):
+        return json_response([{"key": k, "snapshot_removed": s} for k, s in done])
+    return RedirectResponse("/?removed=" + done[0].key, 303)
+
+
+async def keywords_view(request):
+    from ..manage import set_fields, unset_fields
+    require_editor(request)
+    form = await post_form(request)
+    cfg = config(request)
+    words = [w.strip() for w in str(form.get("keywords", "")).split(",") if w.strip()]
+    key = request.path_params["key"]
+    if words:
+        key = await run_in_threadpool(set_fields, cfg.bib_path, key,
+                                      [("keywords", ", ".join(dict.fromkeys(words)))],
+                                      False, cfg.settings)
+    else:
+        key, _ = await run_in_threadpool(unset_fields, cfg.bib_path, key, ["keywords"],
+                                         cfg.settings)
+    if wants_json(request):
+        return json_response({"key": key, "keywords": words})
+    return RedirectResponse(f"/entry/{key}?message=saved", 303)
+
+
+async def check_view(request):
+    from ..links import run_check
+    require_editor(request)
+    await post_form(request)
+    cfg = config(request)
+    snap = snapshot_now(request)
+    key = snap.lib.resolve_key(request.path_params["key"])
+    run = await run_in_threadpool(run_check, cfg.bib_path, [key], cfg.settings)
+    if wants_json(request):
+        return json_response([r.as_dict() for r in run.results])
+    return RedirectResponse(f"/entry/{key}#links", 303)
+
+
+# -- adding -----------------------------------------------------------------------------
+
+class Pending:
+    """Fetched sources waiting for the editor's confirmation, and batch jobs; in memory,
+    dropped after an hour."""
+
+    TTL = 3600
+
+    def __init__(self):
+        self.items: dict[str, tuple[float, str, object]] = {}
+        self.lock = threading.Lock()
+
+    def put(self, owner: str, value) -> str:
+        ident = uuid.uuid4().hex
+        now = time.monotonic()
+        with self.lock:
+            for k in [k for k, (t, _, _) in self.items.items() if now - t > self.TTL]:
+                del self.items[k]
+            self.items[ident] = (now, owner, value)
+        return ident
+
+    def get(self, ident: str, owner: str):
+        with self.lock:
+            item = self.items.get(ident)
+        if item is None or item[1] != owner:
+            raise HTTPException(404, "this proposal has expired; add the source again")
+        return item[2]
+
+    def drop(self, ident: str) -> None:
+        with self.lock:
+            self.items.pop(ident, None)
+
+
+PENDING = Pending()
+
+
+def _web_settings(cfg):
+    return cfg.settings
+
+
+def _fetch(cfg, source: str):
+    from ..adding import fetch_source
+    return fetch_source(source, _web_settings(cfg))
+
+
+def _fetch_upload(cfg, filename: str, data: bytes):
+    """An uploaded PDF or HTML file, read the way `clippings add FILE` reads one."""
+    import tempfile
+    from ..adding import fetch_source
+    suffix = Path(filename or "").suffix.lower()
+    if suffix not in UPLOAD_TYPES:
+        raise UsageError("only PDF and HTML files can be uploaded")
+    magic = UPLOAD_TYPES[suffix]
+    if magic and not data.startswith(magic):
+        raise UsageError("the file is not a PDF")
+    if not magic and data.lstrip()[:1] not in (b"<", b"\xef"):
+        raise UsageError("the file does not look like HTML")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / ("upload" + suffix)
+        path.write_bytes(data)
+        fetched = fetch_source(str(path), _web_settings(cfg))
+    fetched.meta = dict(fetched.meta or {}, source_file=Path(filename).name)
+    return fetched
+
+
+def _from_html(url: str, html: bytes):
+    """The page as the user's browser sent it (the bookmarklet), read like a fetched one."""
+    import hashlib
+    from ..adding import Fetched, _extractor_version, _now
+    from ..extract.html import extract
+    found = extract(html, url, content_type="text/html; charset=utf-8")
+    found.record.fields.setdefault("url", url)
+    import datetime
+    found.record.fields["urldate"] = datetime.date.today().isoformat()
+    meta = {"requested_url": url, "final_url": url, "fetched_at": _now(),
+            "sha256": hashlib.sha256(html).hexdigest(), "extractor": _extractor_version(),
+            "via": "bookmarklet (the page as the user's browser showed it)"}
+    return Fetched(found.record, found.text, html, "page.html", meta)
+
+
+def _duplicates(cfg, record):
+    from ..manage import duplicate_index
+    lib = config_state(cfg).lib
+    return duplicate_index(lib).find(record)
+
+
+def config_state(cfg):
+    return cfg.state.current()
+
+
+def _first_paragraph(text: str) -> str:
+    """The first line that reads like prose (a sentence, not the headline)."""
+    for para in re.split(r"\n\s*\n|\n", text or ""):
+        if len(para.strip()) > 40 and para.strip()[-1:] in ".!?…\"“”»«":
+            return para.strip()[:600]
+    return (text or "").strip()[:600]
+
+
+def _proposal_values(record) -> tuple[str, dict[str, str]]:
+    from ..manage import record_json
+    data = record_json(record)
+    return record.type, {n: str(data.get(n, "")) for n in EDIT_FIELDS}
+
+
+async def add_view(request):
+    user = require_editor(request)
+    cfg = config(request)
+    if request.method == "GET":
+        return render(request, "add.html", prefill=request.query_params.get("url", ""),
+                      token=cfg.users.token(user), error=None)
+    form = await post_form(request)
+    upload = form.get("file")
+    sources = [s.strip() for s in str(form.get("sources", "")).splitlines() if s.strip()]
+    try:
+        if upload is not None and getattr(upload, "filename", ""):
+            data = await upload.read()
+            fetched = await run_in_threadpool(_fetch_upload, cfg, upload.filename, data)
+        elif len(sources) == 1:
+            fetched = await run_in_threadpool(_fetch, cfg, sources[0])
+        elif len(sources) > 1:
+            return _start_batch(request, user, sources, form)
+        else:
+            raise UsageError("give a URL, DOI or ISBN, or choose a file")
+    except ClippingsError as exc:
+        if wants_json(request):
+            return json_response({"error": str(exc)}, status_for(exc))
+        return render(request, "add.html", status=status_for(exc), prefill="\n".join(sources),
+                      token=cfg.users.token(user), error=str(exc))
+    pid = PENDING.put(user, fetched)
+    return RedirectResponse(f"/add/proposal/{pid}", 303)
+
+
+async def clip_view(request):
+    """The bookmarklet's POST from a news page: authorised by the user's clip token (a
+    cross-site form cannot carry our session), it holds the page's URL and HTML."""
+    cfg = config(request)
+    try:
+        form = await request.form(max_files=0, max_fields=10, max_part_size=cfg.max_upload)
+    except HTTPException:
+        raise
+    except Exception:
+        raise HTTPException(400, "malformed form") from None
+    user = cfg.users.by_token(str(form.get("token", "")))
+    if not user or cfg.read_only:
+        raise HTTPException(403, "unknown clip token: copy the bookmarklet again from "
+                                 "the add page")
+    url = safe_url(form.get("url"))
+    if not url:
+        raise HTTPException(400, "the bookmarklet sent no http(s) address")
+    html = str(form.get("html", "")).encode("utf-8")
+    if html.strip():
+        fetched = await run_in_threadpool(_from_html, url, html)
+    else:
+        fetched = await run_in_threadpool(_fetch, cfg, url)
+    pid = PENDING.put(user, fetched)
+    return RedirectResponse(f"/add/proposal/{pid}", 303)
+
+
+async def proposal_view(request):
+    from ..adding import write_snapshot
+    from ..manage import FieldErrors, add_record, check_fields, record_from_assignments
+    user = require_editor(request)
+    cfg = config(request)
+    pid = request.path_params["pid"]
+    fetched = PENDING.get(pid, user)
+    entry_type, values = _proposal_values(fetched.record)
+    errors, message, status = {}, None, 200
+    if request.method == "POST":
+        form = await post_form(request)
+        entry_type = str(form.get("type", entry_type)).strip().lower()
+        values = _form_values(form)
+        errors = check_fields(entry_type, values)
+        if not errors:
+            try:
+                record = record_from_assignments(
+                    entry_type, [(n, v) for n, v in values.items() if v.strip()])
+                # Fields the form does not show (doi, isbn, publisher ...) stay as fetched.
+                for name, value in fetched.record.fields.items():
+                    if name not in values and name not in record.fields:
+                        record.fields[name] = value
+                result = await run_in_threadpool(
+                    add_record, cfg.bib_path, record, force=bool(form.get("force")),
+                    settings=cfg.settings)
+            except FieldErrors as exc:
+                errors = exc.errors
+            except ConflictError as exc:
+                message = str(exc)
+                status = 409
+            else:
+                snapshot = await run_in_threadpool(write_snapshot, cfg.folder, result.key,
+                                                   fetched)
+                PENDING.drop(pid)
+                if wants_json(request):
+                    from ..manage import record_json
+                    return json_response({"key": result.key,
+                                          "entry": record_json(result.record),
+                                          "snapshot": snapshot, "duplicates": []})
+                return RedirectResponse(f"/entry/{result.key}?message=saved", 303)
+        if errors:
+            status = 422
+    from ..manage import record_from_assignments as build
+    try:
+        probe = build(entry_type, [(n, v) for n, v in values.items()
+                                   if v.strip() and n not in errors])
+    except ClippingsError:
+        probe = fetched.record
+    duplicates = await run_in_threadpool(_duplicates, cfg, probe)
+    if wants_json(request):
+        from ..manage import record_json
+        return json_response({"key": None, "entry": record_json(fetched.record),
+                              "snapshot": None, "duplicates": [k for k, _ in duplicates],
+                              "errors": errors}, status)
+    return render(request, "proposal.html", status=status, pid=pid, entry_type=entry_type,
+                  values=values, errors=errors, message=message, duplicates=duplicates,
+                  first=_first_paragraph(fetched.text), fields=EDIT_FIELDS,
+                  meta=fetched.meta or {}, extras=[])
+
+
+class Batch:
+    def __init__(self, sources: list[str]):
+        self.sources = sources
+        self.done: list[dict] = []
+        self.finished = False
+
+
+def _run_batch(cfg, batch: Batch, tags) -> None:
+    from ..adding import add_sources
+    for source in batch.sources:
+        try:
+            results, failures = add_sources(cfg.bib_path, [source], settings=cfg.settings,
+                                            tags=tags)
+            batch.done.append({"source": source, "key": results[0].key, "error": None})
+        except ClippingsError as exc:
+            batch.done.append({"source": source, "key": None, "error": str(exc)})
+        except Exception as exc:   # noqa: BLE001 - one bad source must not end the batch
+            batch.done.append({"source": source, "key": None,
+                               "error": f"internal error: {type(exc).__name__}"})
+    batch.finished = True
+
+
+def _start_batch(request, user: str, sources: list[str], form):
+    cfg = config(request)
+    if len(sources) > 200:
+        raise HTTPException(400, "at most 200 sources at once")
+    tags = tuple(w.strip() for w in str(form.get("tags", "")).split(",") if w.strip())
+    batch = Batch(sources)
+    bid = PENDING.put(user, batch)
+    threading.Thread(target=_run_batch, args=(cfg, batch, tags), daemon=True).start()
+    return RedirectResponse(f"/add/batch/{bid}", 303)
+
+
+async def batch_view(request):
+    user = require_editor(request)
+    batch = PENDING.get(request.path_params["bid"], user)
+    if not isinstance(batch, Batch):
+        raise HTTPException(404, "no such batch")
+    if wants_json(request):
+        return json_response({"total": len(batch.sources), "done": batch.done,
+                              "finished": batch.finished})
+    return render(request, "batch.html", batch=batch)
+
+
+# -- citing and exporting -------------------------------------------------------------
+
+def _selected_records(request, params):
+    """The entries chosen by checkboxes (`key`), or all results of the search (`all`)."""
+    snap = snapshot_now(request)
+    if params.get("all"):
+        page, snap = run_search(request, _AllParams(params))
+        keys = page.keys   # every match; only the first has a snippet made
+    else:
+        keys = [snap.lib.resolve_key(k) for k in dict.fromkeys(params.getlist("key"))]
+    if not keys:
+        raise UsageError("nothing selected")
+    return [snap.records[k] for k in keys if k in snap.records]
+
+
+class _AllParams:
+    """The search parameters of a selection, asking for every result in one page."""
+
+    def __init__(self, params):
+        self.params = params
+
+    def get(self, name, default=None):
+        if name == "per_page":
+            return "1"
+        if name == "page":
+            return "1"
+        return self.params.get(name, default)
+
+    def getlist(self, name):
+        return self.params.getlist(name)
+
+
+def _cite(request, params):
+    from ..export import cite, export
+    cfg = config(request)
+    records = _selected_records(request, params)
+    style = params.get("style") or cfg.settings.style
+    locale = params.get("locale") or None
+    return {"style": style, "locale": locale, "count": len(records),
+            "keys": [r.key for r in records],
+            "references": export(records, "text", style, locale),
+            "references_html": export(records, "html", style, locale),
+            "citation": cite(records, style, locale)}, _style_choices(style)
+
+
+# Offered in the style box; any other style of the collection can be typed in.
+COMMON_STYLES = ("din-1505-2", "iso690-author-date-de", "apa", "chicago-author-date",
+                 "modern-language-association", "harvard-cite-them-right", "ieee", "plain",
+                 "alpha")
+
+
+def _style_choices(current: str) -> list[str]:
+    return list(dict.fromkeys((current,) + COMMON_STYLES))
+
+
+async def cite_view(request):
+    params = request.query_params
+    try:
+        data, styles = await run_in_threadpool(_cite, request, params)
+    except UsageError as exc:
+        if str(exc) == "nothing selected" and not wants_json(request):
+            return await error_response(request, 400, i18n.translator(
+                i18n.pick(request.headers.get("accept-language")))("nothing_selected"))
+        raise
+    if wants_json(request):
+        return json_response(data)
+    back = [(k, v) for k, v in params.multi_items() if k not in ("style", "locale")]
+    return render(request, "cite.html", data=data, styles=styles,
+                  references_html=Markup(_clean_html(data["references_html"])),
+                  params=back, style=data["style"], locale=data["locale"] or "")
+
+
+def _clean_html(fragment: str) -> str:
+    """Rendered references come from our own renderer, which escapes the data; still,
+    only the handful of tags it produces survive here."""
+    import lxml.html
+    from lxml_html_clean import Cleaner
+    if not fragment.strip():
+        return ""
+    cleaner = Cleaner(scripts=True, javascript=True, comments=True, style=True,
+                      links=True, meta=True, forms=True, embedded=True, frames=True,
+                      safe_attrs_only=True, safe_attrs=frozenset({"class"}),
+                      allow_tags=["div", "span", "i", "b", "em", "strong", "sup", "sub",
+                                  "p", "a"], remove_unknown_tags=False)
+    cleaned = cleaner.clean_html(lxml.html.fragment_fromstring(fragment, create_parent="div"))
+    return lxml.html.tostring(cleaned, encoding="unicode")
+
+
+def _export(request, params):
+    from ..export import export
+    cfg = config(request)
+    fmt = params.get("format", "bibtex")
+    if fmt not in EXPORT_TYPES:
+        raise UsageError(f"unknown download format {fmt!r}")
+    records = _selected_records(request, params)
+    style = params.get("style") or cfg.settings.style
+    locale = params.get("locale") or None
+    text = export(records, fmt, style, locale)
+    if fmt == "html":
+        text = _html_page(text, i18n.pick(request.headers.get("accept-language")))
+    return fmt, text
+
+
+def _html_page(fragment: str, lang: str) -> str:
+    title = "Literatur" if lang == "de" else "References"
+    return (f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{title}</title>\n</head>\n<body>\n<h1>{title}</h1>\n"
+            f"{fragment}</body>\n</html>\n")
+
+
+async def export_view(request):
+    fmt, text = await run_in_threadpool(_export, request, request.query_params)
+    ext, media = EXPORT_TYPES[fmt]
+    return Response(text.encode("utf-8"), media_type=f"{media}; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="clippings.{ext}"'})
+
+
+# -- accounts -------------------------------------------------------------------------
+
+def _safe_next(value: str) -> str:
+    value = value or "/"
+    return value if value.startswith("/") and not value.startswith("//") \
+        and "\\" not in value else "/"
+
+
+async def login_view(request):
+    cfg = config(request)
+    t = i18n.translator(i18n.pick(request.headers.get("accept-language")))
+    if request.method == "GET":
+        return render(request, "login.html", error=None,
+                      next=_safe_next(request.query_params.get("next", "/")))
+    form = await post_form(request)
+    name = str(form.get("name", "")).strip()
+    password = str(form.get("password", ""))
+    where = request.client.host if request.client else "?"
+    nxt = _safe_next(str(form.get("next", "/")))
+    wait = cfg.throttle.wait("ip:" + where, "user:" + name)
+    if wait > 0:
+        return render(request, "login.html", status=429, next=nxt,
+                      error=t("login_slow", seconds=int(wait) + 1))
+    ok = await run_in_threadpool(cfg.users.check, name, password)
+    if not ok:
+        cfg.throttle.failed("ip:" + where, "user:" + name)
+        return render(request, "login.html", status=401, next=nxt, error=t("login_failed"))
+    cfg.throttle.succeeded("ip:" + where, "user:" + name)
+    request.session.clear()
+    request.session["user"] = name
+    request.session["csrf"] = secrets.token_urlsafe(24)
+    return RedirectResponse(nxt, 303)
+
+
+async def logout_view(request):
+    await post_form(request)
+    request.session.clear()
+    return RedirectResponse("/", 303)

@@ -1,0 +1,260 @@
+"""The PostgreSQL search backend against a real server (`postgres_url`): the same hits as
+Whoosh, facets and paging, incremental updates, one schema per library, a database that
+is down, another schema version, two `index` runs at once."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from clippings.search import find, page
+from clippings.search import update as search_update
+from clippings.search import pg
+from helpers import run, run_process
+from test_search import CASES
+from test_search import make_library as _shipped
+
+
+@pytest.fixture(scope="module")
+def twins(tmp_path_factory, postgres_url):
+    """The same library indexed by Whoosh and by PostgreSQL."""
+    whoosh_bib = make_library(tmp_path_factory.mktemp("twin_whoosh"))
+    pg_bib = make_library(tmp_path_factory.mktemp("twin_pg"))
+    search_update(whoosh_bib, backend="whoosh")
+    search_update(pg_bib, backend=postgres_url)
+    return whoosh_bib, pg_bib, postgres_url
+
+
+@pytest.fixture
+def fresh_pg(tmp_path, postgres_url):
+    bib = make_library(tmp_path / "lib")
+    (tmp_path / "lib" / "clippings.toml").write_text(
+        f'search_backend = "{postgres_url}"\nsearch_schema = "t_{tmp_path.name[-40:]}"\n',
+        "utf-8")
+    return bib
+
+
+def make_library(folder: Path) -> Path:
+    """The shipped library with the fixture snapshots in `folder` (made if need be)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return _shipped(folder)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_both_backends_give_the_same_hits(twins, name):
+    whoosh_bib, pg_bib, url = twins
+    query = CASES[name][0]
+    assert {h.key for h in find(pg_bib, query, None, backend=url)} == \
+        {h.key for h in find(whoosh_bib, query, None, backend="whoosh")}
+
+
+def test_same_snippets_and_facets_as_whoosh(twins):
+    whoosh_bib, pg_bib, url = twins
+    a = page(whoosh_bib, "Partnerschaft", limit=None, backend="whoosh")
+    b = page(pg_bib, "Partnerschaft", limit=None, backend=url)
+    assert a.total == b.total == len(b.hits) > 3
+    assert {h.key: h.snippet for h in a.hits} == {h.key: h.snippet for h in b.hits}
+    assert a.facets == b.facets
+    assert set(b.facets) == {"year", "type", "journal", "lang", "tag", "link"}
+    assert ("article", sum(1 for h in b.hits if h.type == "article")) in b.facets["type"]
+
+
+def test_facets_count_every_match_not_only_the_page(twins):
+    _, pg_bib, url = twins
+    everything = page(pg_bib, "year:1900..2100", limit=None, backend=url)
+    first = page(pg_bib, "year:1900..2100", limit=2, backend=url)
+    assert len(first.hits) == 2 and first.total == everything.total == 17
+    assert first.facets == everything.facets
+    assert sum(n for _, n in first.facets["year"]) == 17
+    by_year = dict(first.facets["year"])
+    assert by_year[2016] == len(find(pg_bib, "year:2016", None, backend=url))
+
+
+def test_paging_walks_the_ranked_list(twins):
+    _, pg_bib, url = twins
+    whole = [h.key for h in find(pg_bib, "Partnerschaft", None, backend=url)]
+    pages = [h.key for offset in range(0, len(whole), 2)
+             for h in page(pg_bib, "Partnerschaft", offset=offset, limit=2,
+                           backend=url).hits]
+    assert pages == whole
+
+
+def test_index_and_search_commands_use_the_setting(fresh_pg):
+    first = run("index", library=fresh_pg)
+    assert first.exit_code == 0 and first.output.startswith("built the index: 17 entries")
+    assert run("index", library=fresh_pg).output.startswith("the index is up to date")
+    # Nothing was written to the Whoosh folder: the database holds the index.
+    assert not (fresh_pg.parent / "index" / "search").exists()
+    hits = run("search", "Blasorchester", "--keys", library=fresh_pg)
+    assert hits.output.split() == ["spremberg2016schlaegt"]
+
+
+def test_changes_are_incremental(fresh_pg):
+    run("index", library=fresh_pg)
+    assert run("set", "gorzka2018annaeherung", "note=Mit einem Kapitel über Jaroslawl",
+               library=fresh_pg).exit_code == 0
+    assert run("rm", "spremberg2016schlaegt", "--keep-snapshot",
+               library=fresh_pg).exit_code == 0
+    updated = run("index", library=fresh_pg)
+    assert updated.output.startswith("updated the index: 0 added, 1 changed, 1 removed")
+    assert run("search", "Jaroslawl", "--keys", library=fresh_pg).output.split() == \
+        ["gorzka2018annaeherung"]
+    assert run("search", "Blasorchester", "--keys", library=fresh_pg).output == ""
+
+
+def test_search_brings_the_database_up_to_date_by_itself(fresh_pg):
+    run("index", library=fresh_pg)
+    added = run("add", "--no-fetch", "--set", "title=Tschaikowski-Abend in Kaluga",
+                library=fresh_pg)
+    key = added.output.strip()
+    assert run("search", "Tschaikowski", "--keys", library=fresh_pg).output.split() == [key]
+
+
+def test_each_library_has_its_own_schema(tmp_path, postgres_url):
+    a = make_library(tmp_path / "alpha")
+    b = tmp_path / "beta"
+    b.mkdir()
+    (b / "library.bib").write_text("@article{solo,\n  title = {Blasorchester in Kaluga},\n}\n",
+                                   "utf-8")
+    for bib in (a, b / "library.bib"):
+        search_update(bib, backend=postgres_url)
+    assert [h.key for h in find(b / "library.bib", "Blasorchester", None,
+                                backend=postgres_url)] == ["solo"]
+    assert [h.key for h in find(a, "Blasorchester", None, backend=postgres_url)] == \
+        ["spremberg2016schlaegt"]
+    with psycopg.connect(postgres_url) as conn:
+        schemas = {r[0] for r in conn.execute("SELECT nspname FROM pg_namespace")}
+    assert {"clippings_alpha", "clippings_beta"} <= schemas
+
+
+def test_another_schema_version_is_rebuilt_not_used(fresh_pg, postgres_url):
+    run("index", library=fresh_pg)
+    schema = pg.schema_name(fresh_pg.parent, _settings(fresh_pg))
+    with psycopg.connect(postgres_url) as conn:
+        conn.execute(f"UPDATE \"{schema}\".meta SET value = '\"pg0/old\"' "
+                     "WHERE name = 'schema'")
+        conn.execute(f'DELETE FROM "{schema}".doc')   # what an old version might hold
+    assert run("search", "Blasorchester", "--keys", library=fresh_pg).output.split() == \
+        ["spremberg2016schlaegt"]
+    assert run("index", "--backend", postgres_url, library=fresh_pg).output.startswith(
+        "the index is up to date")
+
+
+def test_database_down_is_exit_3_in_one_line_without_the_password(fresh_pg):
+    url = "postgresql://clip:s3cret-pw@127.0.0.1:9/clippings"   # port 9: nothing listens
+    for args in (["search", "Kaluga"], ["index"]):
+        proc = run_process(*args, "--backend", url, cwd=fresh_pg.parent,
+                           env={"CLIPPINGS_LIBRARY": str(fresh_pg)})
+        assert proc.returncode == 3, proc.stderr
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("clippings: error: search database ")
+        assert "s3cret-pw" not in proc.stderr + proc.stdout
+        assert "Traceback" not in proc.stderr
+
+
+def test_unknown_backend_is_a_usage_error(fresh_pg):
+    result = run("search", "Kaluga", "--backend", "elastic://x", library=fresh_pg)
+    assert result.exit_code == 2
+    assert "search backend 'elastic://x' is not known" in result.output
+
+
+def test_environment_variable_chooses_the_backend(tmp_path, postgres_url):
+    bib = make_library(tmp_path / "envlib")
+    proc = run_process("search", "Blasorchester", "--keys", cwd=bib.parent,
+                       env={"CLIPPINGS_LIBRARY": str(bib),
+                            "CLIPPINGS_SEARCH_BACKEND": postgres_url})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["spremberg2016schlaegt"]
+    assert not (bib.parent / "index" / "search").exists()
+
+
+def test_two_index_runs_at_once_leave_one_consistent_index(fresh_pg, postgres_url):
+    procs = [subprocess.Popen([sys.executable, "-m", "clippings", "index", "--rebuild"],
+                              cwd=fresh_pg.parent, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True,
+                              env={**__import__("os").environ,
+                                   "CLIPPINGS_LIBRARY": str(fresh_pg)})
+             for _ in range(2)]
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        assert out.startswith("built the index: 17 entries")
+    schema = pg.schema_name(fresh_pg.parent, _settings(fresh_pg))
+    with psycopg.connect(postgres_url) as conn:
+        assert conn.execute(f'SELECT count(*) FROM "{schema}".doc').fetchone()[0] == 17
+    assert run("search", "Blasorchester", "--keys", library=fresh_pg).output.split() == \
+        ["spremberg2016schlaegt"]
+
+
+def test_redact_hides_only_the_password():
+    assert pg.redact("postgresql://ann:pw@db.example:5433/lib") == \
+        "postgresql://ann@db.example:5433/lib"
+    assert pg.redact("postgresql://ann@db/lib") == "postgresql://ann@db/lib"
+
+
+def test_search_json_page_shape(twins):
+    _, pg_bib, url = twins
+    data = page(pg_bib, "Wolgograd", limit=2, backend=url).as_json()
+    assert set(data) == {"total", "offset", "limit", "hits", "facets"}
+    assert len(data["hits"]) == 2 and data["total"] >= 3
+    json.dumps(data)
+
+
+def _settings(bib: Path):
+    from clippings.config import load_settings
+    return load_settings(bib.parent)
+
+
+
+def test_a_read_only_replica_is_searched_as_it_is(fresh_pg, postgres_url):
+    # A standby refuses writes the way default_transaction_read_only does.
+    replica = postgres_url + "?options=-c%20default_transaction_read_only%3Don"
+    run("index", library=fresh_pg)
+    assert run("set", "gorzka2018annaeherung", "note=Jaroslawl", library=fresh_pg) \
+        .exit_code == 0
+    found = run("search", "Blasorchester", "--keys", "--backend", replica, library=fresh_pg)
+    assert found.exit_code == 0 and found.output.split() == ["spremberg2016schlaegt"]
+    refused = run("index", "--backend", replica, library=fresh_pg)
+    assert refused.exit_code == 2
+    assert "is read-only (a replica)" in refused.output
+    assert run("search", "Jaroslawl", "--keys", library=fresh_pg).output.split() == \
+        ["gorzka2018annaeherung"]
+
+
+def test_a_build_analysed_in_worker_processes_finds_the_same(tmp_path, postgres_url,
+                                                             monkeypatch):
+    bib = make_library(tmp_path / "parallel")
+    search_update(bib, backend=postgres_url)
+    serial = {q: {h.key for h in find(bib, q, None, backend=postgres_url)}
+              for q in ("Partnerschaft", "Wolgograd", '"Rothenburg ob der Tauber"')}
+    # Small batches over worker processes, as a large library is built.
+    monkeypatch.setattr(pg, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(pg, "BATCH", 3)
+    report = search_update(bib, rebuild=True, backend=postgres_url)
+    assert report.total == 17 and len(report.added) == 17
+    assert {q: {h.key for h in find(bib, q, None, backend=postgres_url)}
+            for q in serial} == serial
+
+
+def test_the_web_search_page_runs_on_postgresql_too(twins):
+    from clippings.library import Library
+    from clippings.search import results_page
+    whoosh_bib, pg_bib, url = twins
+    pages = []
+    for bib, spec in ((whoosh_bib, "whoosh"), (pg_bib, url)):
+        settings = _settings(bib)
+        settings.search_backend = spec
+        records = {rec.key: rec for rec in Library.load(bib).records()}
+        pages.append(results_page(bib, "Partnerschaft", {"lang": ["de"]}, limit=3,
+                                  records=records, settings=settings))
+    whoosh_page, pg_page = pages
+    assert pg_page.total == whoosh_page.total > 3
+    assert set(pg_page.keys) == set(whoosh_page.keys)
+    assert pg_page.facets == whoosh_page.facets
+    assert len(pg_page.hits) == 3 and all(h.snippet for h in pg_page.hits)
+    assert [h.key for h in pg_page.hits] == pg_page.keys[:3]

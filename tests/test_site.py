@@ -1,0 +1,213 @@
+"""`clippings site`: the static page, its groups, links, search index, safety and writing."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import lxml.html
+import pytest
+
+from clippings import links_cache
+from clippings.static_site import MARKER, render_page, safe_url, search_text
+from clippings.model import Record
+from helpers import run
+
+HOSTILE = '</script><script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
+
+
+def page(folder: Path):
+    return lxml.html.fromstring((folder / "index.html").read_bytes())
+
+
+def index_of(doc) -> dict[str, str]:
+    (script,) = doc.xpath('//script[@id="search-data"]')
+    return dict(json.loads(script.text))
+
+
+def test_shipped_library_by_type(shipped, tmp_path):
+    out = tmp_path / "public"
+    result = run("site", "-o", str(out), library=shipped)
+    assert result.exit_code == 0, result.output
+    assert "wrote 17 entries" in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [".clippings-site", "index.html", "site.css", "site.js"])
+    doc = page(out)
+    refs = doc.xpath('//li[@class="ref"]')
+    assert len(refs) == 17
+    headings = [h.text.strip() for h in doc.xpath("//section/h2")]
+    assert headings[0] == "Zeitungsartikel" and "Sonstiges" in headings
+    newspaper = doc.xpath('//section[@id="type-newspaper"]//li/@data-key')
+    assert "lohse2017dossier" in newspaper and len(newspaper) == 7
+    # Every entry is in the search index, with its keywords (not shown on the page).
+    index = index_of(doc)
+    assert set(index) == {li.get("data-key") for li in refs}
+    assert "rbth" in index["lohse2017dossier"].lower()
+    # The team's remarks (annotation) are not published, not even in the index.
+    assert "Etwa 60 Seiten im Format A5" in shipped.read_text(encoding="utf-8")
+    assert "Etwa 60 Seiten" not in (out / "index.html").read_text(encoding="utf-8")
+    # Links to the URL, formatted by the style (DIN: the title links to the page).
+    entry = doc.xpath('//li[@data-key="lohse2017dossier"]')[0]
+    assert entry.xpath('.//a[@class="url"]/@href')[0].startswith("https://")
+    assert "Dossier: Deutsch-russische Städtepartnerschaften" in entry.text_content()
+    # Self-contained: the only external references are the two files beside it.
+    assert doc.xpath("//script/@src") == ["site.js"]
+    assert doc.xpath("//link[@rel='stylesheet']/@href") == ["site.css"]
+    assert doc.get("lang") == "de"
+
+
+def test_group_by_year_newest_first_in_english(library, tmp_path):
+    library.write_text(
+        "@online{a, title = {Alt}, date = {2009-03-01}, url = {https://a.example/}}\n"
+        "@online{b, title = {Neu}, date = {2021}, url = {https://b.example/}}\n"
+        "@misc{c, title = {Ohne Datum}}\n"
+        "@online{d, title = {Auch neu}, date = {2021-12}, url = {https://d.example/}}\n",
+        encoding="utf-8")
+    out = tmp_path / "site"
+    result = run("site", "-o", str(out), "--group-by", "year", "--lang", "en",
+                 "--style", "apa", "--title", "Press review", library=library)
+    assert result.exit_code == 0, result.output
+    doc = page(out)
+    assert [s.get("id") for s in doc.xpath("//section")] == ["year-2021", "year-2009",
+                                                             "year-none"]
+    assert doc.xpath("//section[@id='year-none']/h2")[0].text.strip() == "no date"
+    assert sorted(doc.xpath("//section[@id='year-2021']//li/@data-key")) == ["b", "d"]
+    assert doc.xpath("//h1")[0].text == "Press review" and doc.get("lang") == "en"
+
+
+def test_pybtex_styles_are_grouped_too(shipped, tmp_path):
+    out = tmp_path / "site"
+    assert run("site", "-o", str(out), "--style", "plain", library=shipped).exit_code == 0
+    doc = page(out)
+    assert len(doc.xpath('//li[@class="ref"]//div[@class="csl-entry"]')) == 17
+    assert doc.xpath('//li[@data-key="lohse2017dossier"]//div/@id') == ["ref-lohse2017dossier"]
+
+
+def test_hostile_entry_stays_text(library, tmp_path):
+    library.write_text(
+        "@online{evil,\n"
+        f"  title = {{{HOSTILE.replace('{', '')}}},\n"
+        "  author = {<b>Mallory</b>, Eve},\n"
+        "  date = {2020},\n"
+        "  url = {javascript:alert(1)},\n"
+        "  archiveurl = {data:text/html,<script>alert(2)</script>},\n"
+        "  keywords = {</script><!--, &amp;},\n"
+        "}\n@online{good, title = {Gut}, date = {2020}, url = {https://ok.example/x?a=1&b=2}}\n",
+        encoding="utf-8")
+    out = tmp_path / "site"
+    result = run("site", "-o", str(out), library=library)
+    assert result.exit_code == 0, result.output
+    raw = (out / "index.html").read_text(encoding="utf-8")
+    doc = page(out)
+    # Only our two scripts: site.js and the JSON index (which is data, not code).
+    assert [(s.get("src"), s.get("type")) for s in doc.xpath("//script")] == [
+        ("site.js", None), (None, "application/json")]
+    assert not doc.xpath("//img") and not doc.xpath("//*[@onerror]") \
+        and not doc.xpath("//b")
+    # Hostile links are dropped, good ones kept with their query string.
+    hrefs = doc.xpath("//a/@href")
+    assert not [h for h in hrefs if not h.startswith(("https://", "http://", "#",
+                                                       "link-rot.svg"))]
+    assert "https://ok.example/x?a=1&b=2" in hrefs
+    evil = doc.xpath('//li[@data-key="evil"]')[0]
+    assert "<script>window.pwned=1</script>" in evil.text_content()
+    assert "<b>mallory</b>" in evil.text_content().lower()   # styles may capitalise names
+    # The index survives the HTML parser intact and holds the text as written.
+    assert "</script><!--" in index_of(doc)["evil"]
+    assert "</script><!--" not in raw.split('id="search-data">')[1].split("</script>")[0]
+    # The policy allows no inline script at all.
+    csp = doc.xpath("//meta[@http-equiv='Content-Security-Policy']/@content")[0]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+
+
+def test_health_adds_badges_archive_copies_and_the_chart(shipped, tmp_path):
+    folder = shipped.parent
+    results = [{"key": "lohse2017dossier", "field": "url", "status": "broken",
+                "url": "https://de.rbth.com/gesellschaft/2017/06/26/dossier-deutsch-russische-staedtepartnerschaften_789210",
+                "http_status": 404, "archive_url": "https://web.archive.org/web/2017/x",
+                "archive_date": "2017-07-01", "checked_at": "2026-11-01T10:00:00+00:00"}]
+    from clippings.library import Library
+    url = Library.load(shipped).record("lohse2017dossier").fields["url"]
+    results[0]["url"] = url
+    links_cache.save(folder, results)
+    urls = sum(1 for r in Library.load(shipped).records() if r.fields.get("url"))
+    out = tmp_path / "site"
+    assert run("site", "-o", str(out), "--health", library=shipped).exit_code == 0
+    doc = page(out)
+    entry = doc.xpath('//li[@data-key="lohse2017dossier"]')[0]
+    assert entry.xpath('.//span[contains(@class, "badge")]')[0].text == "nicht gefunden"
+    assert entry.xpath('.//a[@class="archive"]/@href') == ["https://web.archive.org/web/2017/x"]
+    svg = doc.xpath('//section[@id="health"]//*[local-name()="svg"]')
+    assert len(svg) == 1 and (out / "link-rot.svg").is_file()
+    counts = {row.xpath("th")[0].text_content(): row.xpath("td")[0].text
+              for row in doc.xpath('//table[@class="counts"]//tr')}
+    assert counts == {"nicht gefunden": "1", "noch nicht geprüft": str(urls - 1)}
+    assert f"1 von {urls} Links geprüft" in (out / "link-rot.svg").read_text(encoding="utf-8")
+    # Without --health nothing of it shows.
+    assert run("site", "-o", str(out), library=shipped).exit_code == 0
+    assert not page(out).xpath('//section[@id="health"]|//span[contains(@class,"badge")]')
+
+
+def test_rebuild_replaces_the_site_but_never_foreign_folders(shipped, tmp_path):
+    out = tmp_path / "public"
+    assert run("site", "-o", str(out), library=shipped).exit_code == 0
+    (out / "stale.html").write_text("old")
+    assert run("site", "-o", str(out), "--group-by", "year", library=shipped).exit_code == 0
+    assert not (out / "stale.html").exists() and (out / MARKER).is_file()
+    assert page(out).xpath("//section")[0].get("id").startswith("year-")
+    foreign = tmp_path / "home"
+    foreign.mkdir()
+    (foreign / "thesis.tex").write_text("years of work")
+    result = run("site", "-o", str(foreign), library=shipped)
+    assert result.exit_code == 2 and "did not write" in result.stderr
+    assert sorted(os.listdir(foreign)) == ["thesis.tex"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert run("site", "-o", str(empty), library=shipped).exit_code == 0
+    assert (empty / "index.html").is_file()
+
+
+def test_a_failed_build_leaves_the_old_site(shipped, tmp_path):
+    out = tmp_path / "public"
+    assert run("site", "-o", str(out), library=shipped).exit_code == 0
+    before = (out / "index.html").read_bytes()
+    result = run("site", "-o", str(out), "--style", "no-such-style", library=shipped)
+    assert result.exit_code == 2 and "unknown style" in result.stderr
+    assert (out / "index.html").read_bytes() == before
+    # No half-written folder is left beside it.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index", "library.bib", "public"]
+
+
+def test_bad_destinations(shipped, tmp_path):
+    afile = tmp_path / "file.txt"
+    afile.write_text("x")
+    assert run("site", "-o", str(afile), library=shipped).exit_code == 2
+    result = run("site", "-o", str(tmp_path / "no" / "such" / "dir"), library=shipped)
+    assert result.exit_code == 2 and "clippings: error:" in result.stderr
+    assert run("site", library=shipped).exit_code == 2   # -o is required
+
+
+def test_safe_url():
+    assert safe_url(" https://a.example/x ") == "https://a.example/x"
+    assert safe_url("mailto:presse@example.org")
+    for bad in ("javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,x",
+                "vbscript:x", "//evil.example", "", None, "https://a\n.example"):
+        assert safe_url(bad) is None
+
+
+def test_search_text_holds_transliterations():
+    rec = Record("article", {"title": "Волгоград и Железногорск", "keywords": "Städte"},
+                 key="ru2019")
+    text = search_text(rec, "<div>Волгоград и Железногорск</div>")
+    assert "Wolgograd" in text and "Volgograd" in text
+    assert "Schelesnogorsk" in text and "Zheleznogorsk" in text
+    assert "Städte" in text and "ru2019" in text
+
+
+def test_render_page_rejects_bad_options():
+    from clippings.errors import UsageError
+    with pytest.raises(UsageError):
+        render_page([], style="apa", group_by="author")
+    with pytest.raises(UsageError):
+        render_page([], style="apa", lang="fr")

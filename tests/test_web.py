@@ -1,0 +1,466 @@
+"""The web interface through its ASGI app: pages, JSON, editing, adding, citing, and the
+attacks it must refuse. Network fetches go to real servers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+
+import pytest
+from click.testing import CliRunner
+
+from clippings.cli import main
+from servers import redirect, send
+from webhelpers import PASSWORD, csrf_of, login, make_client, make_library
+
+KEY = "lohse2017dossier"
+
+
+@pytest.fixture
+def bib(tmp_path):
+    return make_library(tmp_path)
+
+
+@pytest.fixture
+def client(bib):
+    with make_client(bib) as c:
+        yield c
+
+
+@pytest.fixture
+def editor(bib):
+    with make_client(bib) as c:
+        assert login(c).status_code == 303
+        yield c
+
+
+def entry_text(bib, key=KEY) -> str:
+    text = bib.read_text(encoding="utf-8")
+    start = text.index("{" + key + ",")
+    return text[start:text.index("\n}", start)]
+
+
+# -- reading ----------------------------------------------------------------------------
+
+def test_search_page_shows_hits_count_and_highlighted_snippet(client):
+    page = client.get("/", params={"q": "Wolgograd"})
+    assert page.status_code == 200
+    found = client.get("/.json", params={"q": "Wolgograd"}).json()
+    assert found["total"] > 0
+    assert f"{min(20, found['total'])} von {found['total']}" in page.text
+    assert "<mark>" in page.text
+    assert found["hits"][0]["key"] in page.text
+
+
+def test_search_json_has_the_cli_hit_shape(client, bib):
+    hits = client.get("/", params={"q": "Wolgograd"},
+                      headers={"Accept": "application/json"}).json()["hits"]
+    result = CliRunner().invoke(main, ["--library", str(bib), "search", "Wolgograd",
+                                       "--json", "--limit", "0"])
+    cli = json.loads(result.output)
+    assert [h["key"] for h in hits] == [h["key"] for h in cli]
+    assert set(cli[0]) <= set(hits[0])
+
+
+def test_facets_narrow_combine_and_count(client):
+    everything = client.get("/.json").json()
+    assert everything["total"] == 17
+    types = dict((f["value"], f["count"]) for f in everything["facets"]["type"])
+    articles = client.get("/.json", params={"type": "article"}).json()
+    assert articles["total"] == types["article"]
+    assert {h["type"] for h in articles["hits"]} == {"article"}
+    russian = client.get("/.json", params={"type": "article", "lang": "ru"}).json()
+    assert russian["total"] < articles["total"]
+    # within one facet, values are alternatives
+    either = client.get("/.json", params=[("type", "article"), ("type", "book")]).json()
+    assert either["total"] == types["article"] + types.get("book", 0)
+
+
+def test_browsing_without_query_is_newest_first_and_pages(client):
+    first = client.get("/.json", params={"per_page": 5}).json()
+    second = client.get("/.json", params={"per_page": 5, "page": 2}).json()
+    dates = [h["date"] for h in first["hits"] + second["hits"]]
+    assert dates == sorted(dates, reverse=True)
+    assert not {h["key"] for h in first["hits"]} & {h["key"] for h in second["hits"]}
+    keywords = client.get("/browse/keyword.json").json()
+    assert {"value": "städtepartnerschaft", "count": 15} in keywords
+
+
+def test_entry_page_and_json(client):
+    page = client.get(f"/entry/{KEY}")
+    assert page.status_code == 200
+    assert "Dossier: Deutsch-russische Städtepartnerschaften" in page.text
+    assert "@article{lohse2017dossier" in page.text.replace("&#64;", "@")
+    data = client.get(f"/entry/{KEY}.json").json()
+    assert data["key"] == KEY and data["author"] == "Lohse, Peggy"
+
+
+def test_similar_clippings(client):
+    similar = client.get(f"/entry/{KEY}/similar.json").json()
+    assert similar and KEY not in [h["key"] for h in similar]
+    fragment = client.get(f"/entry/{KEY}/similar", headers={"X-Fragment": "1"}).text
+    assert "<html" not in fragment and similar[0]["key"] in fragment
+    assert 'data-similar="/entry/lohse2017dossier/similar"' in client.get(
+        f"/entry/{KEY}").text
+
+
+def test_german_first_english_on_request(client):
+    assert 'lang="de"' in client.get("/").text
+    english = client.get("/", headers={"Accept-Language": "en-US,en;q=0.9,de;q=0.5"})
+    assert 'lang="en"' in english.text and "Search" in english.text
+    assert 'lang="de"' in client.get("/", headers={"Accept-Language": "fr, de;q=0.3"}).text
+
+
+def test_bad_requests_get_error_pages_with_fitting_status(client):
+    unknown = client.get("/entry/nosuchkey")
+    assert unknown.status_code == 404 and "Traceback" not in unknown.text
+    assert client.get("/", params={"q": '"unclosed'}).status_code == 400
+    assert client.get("/entry/nosuchkey.json").json()["status"] == 404
+    assert client.get("/browse/nonsense").status_code == 404
+    assert client.get("/export", params={"key": KEY, "format": "exe"}).status_code == 400
+
+
+# -- snapshots: sandboxed, no escape from snapshots/ ---------------------------------
+
+def hostile_snapshot(bib, key=KEY):
+    folder = bib.parent / "snapshots" / key
+    folder.mkdir(parents=True)
+    (folder / "page.html").write_text(
+        "<html><body><h1>Artikel</h1><script>parent.document.title='pwned'</script>"
+        "</body></html>", encoding="utf-8")
+    (folder / "text.txt").write_text("Artikeltext <script>alert(1)</script>", "utf-8")
+    (folder / "meta.json").write_text(json.dumps({"requested_url": "https://x.example/a",
+                                                  "fetched_at": "2024-01-01T00:00:00"}))
+
+
+def test_snapshot_is_served_sandboxed_and_its_text_escaped(client, bib):
+    hostile_snapshot(bib)
+    raw = client.get(f"/snapshot/{KEY}/page.html")
+    assert raw.status_code == 200
+    assert raw.headers["content-security-policy"].startswith("sandbox")
+    page = client.get(f"/entry/{KEY}").text
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert re.search(r'<iframe[^>]*sandbox[^>]*src="/snapshot/', page)
+
+
+@pytest.mark.parametrize("path", [
+    "/snapshot/..%2F..%2Fetc/passwd", "/snapshot/%2E%2E/library.bib",
+    f"/snapshot/{KEY}/..%2F..%2Flibrary.bib", f"/snapshot/{KEY}/meta.json",
+    "/snapshot/nosuchkey/page.html", "/snapshot/..%5C..%5Clibrary.bib/page.html"])
+def test_snapshot_paths_cannot_escape(client, bib, path):
+    hostile_snapshot(bib)
+    answer = client.get(path)
+    assert answer.status_code == 404
+    assert "@article" not in answer.text
+
+
+def test_pages_have_a_csp_without_inline_scripts(client):
+    csp = client.get("/").headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp.split("style-src")[0]
+    assert "<script>" not in client.get("/").text
+
+
+def test_javascript_urls_in_the_library_never_become_links(editor, bib):
+    text = bib.read_text(encoding="utf-8")
+    bib.write_text(text.replace("@article{lohse2017dossier,",
+                                "@article{lohse2017dossier,\n  doi = {javascript:alert(1)},"),
+                   encoding="utf-8")
+    page = editor.get(f"/entry/{KEY}").text
+    assert 'href="javascript' not in page
+    assert "javascript:alert(1)" in page   # shown as text
+
+
+# -- security: who may change what -----------------------------------------------------
+
+def test_read_only_without_login(client, bib):
+    before = bib.read_bytes()
+    token = csrf_of(client.get("/login").text)
+    for path in (f"/entry/{KEY}/edit", f"/entry/{KEY}/remove", f"/entry/{KEY}/rename",
+                 f"/entry/{KEY}/keywords", "/add"):
+        answer = client.post(path, data={"csrf": token, "new_key": "x", "keywords": "x",
+                                         "title": "x", "sources": "https://a.example/"})
+        assert answer.status_code in (303, 401) and "/login" in answer.headers.get(
+            "location", "/login")
+    assert client.post(f"/entry/{KEY}/remove.json", data={"csrf": token}).status_code == 401
+    assert bib.read_bytes() == before
+
+
+def test_state_changes_need_post_and_a_csrf_token(editor, bib):
+    before = bib.read_bytes()
+    assert editor.get(f"/entry/{KEY}/rename").status_code == 405
+    assert editor.post(f"/entry/{KEY}/remove", data={}).status_code == 403
+    assert editor.post(f"/entry/{KEY}/remove", data={"csrf": "forged"}).status_code == 403
+    assert bib.read_bytes() == before
+
+
+def test_session_cookie_is_signed_httponly_samesite(bib):
+    with make_client(bib) as c:
+        answer = login(c)
+        cookie = answer.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=lax" in cookie
+        # a forged cookie claiming to be anna is not a session
+    with make_client(bib) as other:
+        import base64
+        forged = base64.b64encode(json.dumps({"user": "anna"}).encode()).decode()
+        other.cookies.set("clippings_session", forged)
+        assert "Abmelden" not in other.get("/").text
+
+
+def test_failed_logins_are_slowed_down(bib):
+    with make_client(bib) as c:
+        codes = [login(c, password="wrong password").status_code for _ in range(4)]
+        assert codes[:3] == [401, 401, 401] and codes[3] == 429
+        # even the right password must wait now
+        assert login(c).status_code == 429
+
+
+def test_logout_ends_the_session(editor):
+    assert "Abmelden" in editor.get("/").text
+    editor.post("/logout", data={"csrf": csrf_of(editor.get("/").text)})
+    assert "Abmelden" not in editor.get("/").text
+
+
+def test_read_only_server_refuses_editors(bib):
+    with make_client(bib, read_only=True) as c:
+        login(c)
+        assert c.get(f"/entry/{KEY}/edit").status_code == 403
+
+
+def test_serve_refuses_other_hosts_without_accounts(tmp_path, shipped):
+    result = CliRunner().invoke(main, ["--library", str(shipped), "serve", "--host",
+                                       "0.0.0.0"])
+    assert result.exit_code == 2
+    assert "refusing to listen on 0.0.0.0" in result.output
+
+
+def test_foreign_host_header_is_refused_on_loopback(bib):
+    with make_client(bib, allowed_hosts=["127.0.0.1", "localhost"]) as c:
+        assert c.get("/", headers={"Host": "evil.example"}).status_code == 400
+
+
+def test_upload_size_and_type_are_limited(bib):
+    with make_client(bib, max_upload_mb=0.01) as c:
+        login(c)
+        token = csrf_of(c.get("/add").text)
+        big = c.post("/add", data={"csrf": token},
+                     files={"file": ("a.pdf", b"%PDF-" + b"x" * 50_000, "application/pdf")})
+        assert big.status_code == 413
+        fake = c.post("/add", data={"csrf": token},
+                      files={"file": ("a.pdf", b"MZ\x90\x00 not a pdf", "application/pdf")})
+        assert fake.status_code == 400 and "not a PDF" in fake.text
+        exe = c.post("/add", data={"csrf": token},
+                     files={"file": ("a.exe", b"MZ", "application/octet-stream")})
+        assert exe.status_code == 400
+
+
+def test_user_accounts_are_stored_hashed(tmp_path, shipped):
+    runner = CliRunner()
+    result = runner.invoke(main, ["--library", str(shipped), "user", "add", "bernd"],
+                           input="s3cret-passphrase\n")
+    assert result.exit_code == 0, result.output
+    stored = (shipped.parent / "web-users.json").read_text()
+    assert "s3cret-passphrase" not in stored and "scrypt$" in stored
+    assert oct((shipped.parent / "web-users.json").stat().st_mode)[-3:] == "600"
+    assert runner.invoke(main, ["--library", str(shipped), "user", "list"]).output == "bernd\n"
+    short = runner.invoke(main, ["--library", str(shipped), "user", "add", "c"], input="x\n")
+    assert short.exit_code == 2 and "at least" in short.output
+
+
+# -- server-side fetching never reaches private networks -------------------------------
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9/x", "http://169.254.169.254/latest/",
+                                 "http://10.1.2.3/", "http://[::1]/", "http://localhost/",
+                                 "http://0.0.0.0/"])
+def test_add_refuses_private_addresses(bib, url):
+    with make_client(bib, allow_private=False) as c:
+        login(c)
+        answer = c.post("/add", data={"csrf": csrf_of(c.get("/add").text), "sources": url})
+        assert answer.status_code == 400
+        assert "private, loopback or link-local" in answer.text
+
+
+def test_redirect_into_private_network_is_refused(http_server):
+    """The first hop's host is checked as well as every redirect target."""
+    from clippings.errors import UsageError
+    from clippings.http import HttpClient, HttpSettings, check_public_host
+    target = http_server.route("/a", redirect("http://10.0.0.1/admin"))
+    with pytest.raises(UsageError, match="private"):
+        check_public_host("http://10.0.0.1/admin")
+    with HttpClient(HttpSettings(allow_private_addresses=False)) as client:
+        with pytest.raises(UsageError, match="private"):
+            client.get(target)
+    assert http_server.hits["/a"] == 0   # not even the first request went out
+
+
+# -- adding -----------------------------------------------------------------------------
+
+ARTICLE = """<html lang="de"><head><title>Neue Partnerschaft</title>
+<meta property="og:title" content="Neue Partnerschaft zwischen Kassel und Jaroslawl">
+<meta name="author" content="Erika Muster">
+<meta property="article:published_time" content="2019-05-04">
+<meta property="og:site_name" content="Hessische Allgemeine">
+</head><body><article><h1>Neue Partnerschaft zwischen Kassel und Jaroslawl</h1>
+<p>Die Stadt Kassel und Jaroslawl haben am Samstag eine neue Partnerschaft
+besiegelt, die den Austausch von Schulklassen und Vereinen fördern soll.</p>
+<p>Weitere Einzelheiten folgen in den kommenden Wochen.</p></article></body></html>"""
+
+
+def test_add_by_url_proposes_then_saves_on_confirm(editor, bib, http_server):
+    url = http_server.route("/artikel", send(200, ARTICLE.encode()))
+    token = csrf_of(editor.get("/add").text)
+    answer = editor.post("/add", data={"csrf": token, "sources": url})
+    assert answer.status_code == 303
+    proposal = editor.get(answer.headers["location"])
+    assert "Neue Partnerschaft zwischen Kassel und Jaroslawl" in proposal.text
+    assert "Schulklassen" in proposal.text                # the first paragraph
+    assert "Kassel und Jaroslawl" not in bib.read_text()  # nothing saved yet
+    form = dict(re.findall(r'<input id="f-(\w+)" name="\w+" value="([^"]*)"', proposal.text))
+    form.update(csrf=csrf_of(proposal.text), type="article", keywords="partnerschaft")
+    saved = editor.post(answer.headers["location"], data=form)
+    assert saved.status_code == 303
+    key = saved.headers["location"].split("/entry/")[1].split("?")[0]
+    assert "Kassel und Jaroslawl" in entry_text(bib, key)
+    assert (bib.parent / "snapshots" / key / "page.html").is_file()
+    # the same URL again: the duplicate verdict is shown, saving is refused
+    again = editor.post("/add", data={"csrf": token, "sources": url})
+    second = editor.get(again.headers["location"])
+    assert key in second.text and "Duplikat" in second.text
+    refused = editor.post(again.headers["location"], data=dict(form, csrf=token))
+    assert refused.status_code == 409
+
+
+def test_batch_of_urls_reports_progress(editor, bib, http_server):
+    urls = [http_server.route(f"/a{i}", send(200, ARTICLE.replace(
+        "Jaroslawl", f"Stadt{i}").encode())) for i in range(3)]
+    token = csrf_of(editor.get("/add").text)
+    answer = editor.post("/add", data={"csrf": token,
+                                       "sources": "\n".join(urls + ["not a source"])})
+    assert answer.status_code == 303
+    for _ in range(200):
+        state = editor.get(answer.headers["location"] + ".json").json()
+        if state["finished"]:
+            break
+        threading.Event().wait(0.05)
+    assert state["total"] == 4 and len(state["done"]) == 4
+    assert sum(1 for d in state["done"] if d["key"]) == 3
+    assert [d for d in state["done"] if d["error"]][0]["source"] == "not a source"
+
+
+def test_bookmarklet_posts_page_html_with_the_user_token(editor, bib):
+    from clippings.web.users import Users
+    token = Users.of(bib.parent).token("anna")
+    assert token in editor.get("/add").text
+    with make_client(bib) as stranger:   # another site's form: no session, no CSRF token
+        refused = stranger.post("/clip", data={"token": "guess", "url": "https://a.de/x",
+                                               "html": ARTICLE})
+        assert refused.status_code == 403
+        answer = stranger.post("/clip", data={"token": token, "url": "https://www.hna.de/x",
+                                              "html": ARTICLE})
+        assert answer.status_code == 303
+    proposal = editor.get(answer.headers["location"])
+    assert "Kassel und Jaroslawl" in proposal.text
+
+
+# -- editing ------------------------------------------------------------------------------
+
+def edit_form(editor, key=KEY) -> dict:
+    page = editor.get(f"/entry/{key}/edit").text
+    form = dict(re.findall(r'<input id="f-(\w+)" name="\w+" value="([^"]*)"', page))
+    form["csrf"] = csrf_of(page)
+    form["version"] = re.search(r'name="version" value="(\w+)"', page).group(1)
+    return form
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("date", "26.06.2017", "invalid date"), ("type", "newspaperarticle", "unknown entry type"),
+    ("author", "Lohse, Peggy and", "invalid name list"),
+    ("url", "javascript:alert(1)", "invalid URL")])
+def test_edit_shows_the_error_next_to_the_field_and_writes_nothing(editor, bib, field,
+                                                                   value, message):
+    before = bib.read_bytes()
+    form = edit_form(editor)
+    form[field] = value
+    form["title"] = "Geänderter Titel"
+    answer = editor.post(f"/entry/{KEY}/edit", data=form)
+    assert answer.status_code == 422
+    assert re.search(rf'id="e-{field}">[^<]*{message}', answer.text)
+    assert "Geänderter Titel" in answer.text      # the input is kept
+    assert bib.read_bytes() == before
+
+
+def test_edit_saves_only_that_entry(editor, bib):
+    before = bib.read_text(encoding="utf-8")
+    form = edit_form(editor)
+    form["date"] = "2017-06-27"
+    answer = editor.post(f"/entry/{KEY}/edit", data=form)
+    assert answer.status_code == 303
+    after = bib.read_text(encoding="utf-8")
+    assert "2017-06-27" in entry_text(bib)
+    assert after.replace("2017-06-27", "2017-06-26", 1) == before
+
+
+def test_a_concurrent_change_is_shown_and_input_kept(editor, bib):
+    form = edit_form(editor)
+    result = CliRunner().invoke(main, ["--library", str(bib), "set", KEY, "note=vom CLI"])
+    assert result.exit_code == 0
+    form["title"] = "Mein neuer Titel"
+    answer = editor.post(f"/entry/{KEY}/edit", data=form)
+    assert answer.status_code == 409
+    assert "Mein neuer Titel" in answer.text and "vom CLI" in answer.text
+    assert "Mein neuer Titel" not in bib.read_text(encoding="utf-8")
+
+
+def test_rename_remove_keywords_through_the_web(editor, bib):
+    token = csrf_of(editor.get(f"/entry/{KEY}").text)
+    assert editor.post(f"/entry/{KEY}/keywords", data={"csrf": token,
+                                                       "keywords": "presse, dossier"}
+                       ).status_code == 303
+    assert "presse, dossier" in entry_text(bib)
+    assert editor.post(f"/entry/{KEY}/rename", data={"csrf": token, "new_key": "bad key!"}
+                       ).status_code == 400
+    assert editor.post(f"/entry/{KEY}/rename", data={"csrf": token, "new_key": "lohse2017"}
+                       ).status_code == 303
+    assert "@article{lohse2017," in bib.read_text(encoding="utf-8")
+    assert "Wirklich" in editor.get("/entry/lohse2017/remove").text.replace("wirklich",
+                                                                             "Wirklich")
+    assert editor.post("/entry/lohse2017/remove", data={"csrf": token}).status_code == 303
+    assert "lohse2017" not in bib.read_text(encoding="utf-8")
+
+
+def test_check_this_link_now(editor, bib, http_server):
+    url = http_server.route("/gone", send(404, b"not here"))
+    CliRunner().invoke(main, ["--library", str(bib), "set", KEY, f"url={url}"])
+    token = csrf_of(editor.get(f"/entry/{KEY}").text)
+    assert editor.post(f"/entry/{KEY}/check", data={"csrf": token}).status_code == 303
+    assert editor.get(f"/entry/{KEY}.json").json()["link"]["status"] == "broken"
+    assert "link-bad" in editor.get("/", params={"q": "Dossier"}).text
+
+
+# -- citing and exporting ----------------------------------------------------------------
+
+def test_cite_selected_entries_with_the_export_rendering(client, bib):
+    from clippings.export import cite, export
+    from clippings.library import Library
+    data = client.get("/cite.json", params={"key": [KEY], "style": "apa",
+                                             "locale": "en-US"}).json()
+    rec = Library.load(bib).record(KEY)
+    assert data["citation"] == cite([rec], "apa", "en-US")
+    assert data["references"] == export([rec], "text", "apa", "en-US")
+
+
+def test_all_results_of_a_search_are_exported(client):
+    found = client.get("/.json", params={"q": "Partnerschaft", "type": "article"}).json()
+    ris = client.get("/export", params={"q": "Partnerschaft", "type": "article",
+                                        "all": "1", "format": "ris"})
+    assert ris.status_code == 200
+    assert "attachment" in ris.headers["content-disposition"]
+    assert ris.text.count("TY  -") == found["total"]
+    page = client.get("/export", params={"key": KEY, "format": "html"}).text
+    assert page.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in page
+
+
+def test_nothing_selected_is_a_clear_error(client):
+    answer = client.get("/cite")
+    assert answer.status_code == 400 and "Nichts ausgewählt" in answer.text

@@ -24,8 +24,9 @@ Two analyzers, each usable as `whoosh.fields.TEXT(analyzer=...)`:
   `Volgograd`.
 - Place names, when indexing: a name of a Russian or German town (one to three words,
   capitalised) also yields every other name of that place in GeoNames, at the same
-  positions, at its first mention in a text (`places`): `Köln` is found by `Cologne` and `Кёльн`, `Москва` by `Moskau`
-  and `Moscow`, `Sankt Petersburg` by `"Saint Petersburg"`.
+  positions, at its first mention in a text (`places`): `Köln` is found by `Cologne`
+  and `Кёльн`, `Москва` by `Moskau` and `Moscow`, `Sankt Petersburg` by
+  `"Saint Petersburg"`.
 
 At query time every word gives exactly one term (no splitting, no transliteration),
 so phrases and AND queries work as written: compounds are split only in the index,

@@ -14,6 +14,9 @@ prints:
 
     python benchmarks/serve.py [--entries 10000] [--clients 16] [--requests 800] [--keep DIR]
 
+With --workers N (default: one per core) the server runs N processes; "server CPU"
+adds up all of them.
+
 Targets (issue 9): search p95 <= 150 ms and >= 100 pages/s, entry p95 <= 50 ms, an edit
 <= 0.5 s with no failed request, start <= 1 s.
 """
@@ -53,7 +56,8 @@ def free_port() -> int:
 
 
 def start_server(bib: Path, *extra: str) -> tuple[subprocess.Popen, str, float]:
-    """`clippings serve` as a process; returns it, its address and seconds to first page."""
+    """`clippings serve` as a process; returns it, its address and seconds to first page
+    (and sets `proc.start_cpu`: the CPU seconds it used until then)."""
     port = free_port()
     began = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "clippings", "--library", str(bib),
@@ -68,7 +72,36 @@ def start_server(bib: Path, *extra: str) -> tuple[subprocess.Popen, str, float]:
             if proc.poll() is not None:
                 raise SystemExit("the server did not start")
             time.sleep(0.01)
-    return proc, base, time.perf_counter() - began
+    took = time.perf_counter() - began
+    proc.start_cpu = cpu_seconds(proc)
+    return proc, base, took
+
+
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def cpu_seconds(proc: subprocess.Popen) -> float:
+    """CPU time (user + system) the server and its worker processes have used so far
+    (Linux /proc), so the cost of a page can be told apart from waiting for a busy
+    machine."""
+    try:
+        pids = [proc.pid] + [int(p.name) for p in Path("/proc").iterdir()
+                             if p.name.isdigit() and _ppid(int(p.name)) == proc.pid]
+        total = 0
+        for pid in pids:
+            fields = _stat(pid)
+            total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
+def _ppid(pid: int) -> int:
+    try:
+        return int(_stat(pid)[1])
+    except (OSError, ValueError, IndexError):
+        return -1
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -153,6 +186,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--requests", type=int, default=800, help="search pages to load")
     parser.add_argument("--edits", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="server processes (default: one per core)")
     parser.add_argument("--keep", metavar="DIR",
                         help="generate into DIR and keep it (reused when it holds a library)")
     opts = parser.parse_args()
@@ -161,13 +196,16 @@ def main() -> None:
 
     shipped = Path(tempfile.mkdtemp(prefix="clippings-shipped-"))
     shutil.copy(REPO / "library.bib", shipped / "library.bib")
-    starts = []
+    starts, cpus = [], []
     for _ in range(3):
         proc, _, took = start_server(shipped / "library.bib")
+        cpus.append(proc.start_cpu)
         stop(proc)
         starts.append(took)
     print(f"server start (shipped library): median {statistics.median(starts):.2f} s "
-          f"(runs: {', '.join(f'{s:.2f}' for s in starts)})")
+          f"(runs: {', '.join(f'{s:.2f}' for s in starts)}); load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; server CPU until then: "
+          f"median {statistics.median(cpus):.2f} s")
 
     folder = Path(opts.keep) if opts.keep else Path(tempfile.mkdtemp(prefix="clippings-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -185,35 +223,47 @@ def main() -> None:
         paths = ["/?" + str(httpx.QueryParams({"q": q})) for q in queries]
         keys = [f"c{rng.randrange(opts.entries)}" for _ in range(400)]
         # Cold: no page cache, every request computes its page (the 30 queries x pages 1-3).
-        proc, base, took = start_server(bib, "--page-cache", "0")
+        workers = ("--workers", str(opts.workers))
+        proc, base, took = start_server(bib, "--page-cache", "0", *workers)
         print(f"server start ({opts.entries} entries): {took:.2f} s")
         try:
             began = time.perf_counter()
-            httpx.get(base + "/?q=Partnerschaft", timeout=300)
-            print(f"first search (library decoded, facets prepared): "
+            for _ in range(2 * opts.workers):
+                httpx.get(base + "/?q=Partnerschaft", timeout=300)
+            print(f"first searches (library decoded, facets prepared): "
                   f"{time.perf_counter() - began:.2f} s")
             cold = [f"/?{httpx.QueryParams({'q': q, 'page': n})}"
                     for q in search_bench.QUERIES for n in (1, 2, 3)]
+            cpu = cpu_seconds(proc)
             lat, fails, wall = hammer(base, cold, opts.clients)
+            cpu = (cpu_seconds(proc) - cpu) / len(lat) * 1000
             print(f"search pages, no cache: p50 {pct(lat, 50):6.1f} ms  p95 "
                   f"{pct(lat, 95):6.1f} ms  {len(lat) / wall:6.1f} pages/s  ({len(lat)} "
-                  f"distinct pages, {opts.clients} clients, {len(fails)} failed)")
+                  f"distinct pages, {opts.clients} clients, {len(fails)} failed; server CPU "
+                  f"{cpu:.0f} ms a page)")
         finally:
             stop(proc)
-        proc, base, took = start_server(bib)
+        proc, base, took = start_server(bib, *workers)
         try:
-            httpx.get(base + "/?q=Partnerschaft", timeout=300)
+            for _ in range(2 * opts.workers):   # every worker decodes the library once
+                httpx.get(base + "/?q=Partnerschaft", timeout=300)
+            cpu = cpu_seconds(proc)
             lat, fails, wall = hammer(base, paths, opts.clients)
+            cpu = (cpu_seconds(proc) - cpu) / len(lat) * 1000
             print(f"search pages:  p50 {pct(lat, 50):6.1f} ms  p95 {pct(lat, 95):6.1f} ms  "
                   f"{len(lat) / wall:6.1f} pages/s  ({len(lat)} pages of {len(set(paths))} "
-                  f"searches, page cache on, {len(fails)} failed)")
+                  f"searches, page cache on, {len(fails)} failed; server CPU {cpu:.1f} ms "
+                  f"a page)")
             facet_paths = [p + "&type=article&decade=2010s" for p in paths[:200]]
             lat, fails, wall = hammer(base, facet_paths, opts.clients)
             print(f"  with facets: p50 {pct(lat, 50):6.1f} ms  p95 {pct(lat, 95):6.1f} ms  "
                   f"{len(lat) / wall:6.1f} pages/s  ({len(fails)} failed)")
+            cpu = cpu_seconds(proc)
             lat, fails, wall = hammer(base, [f"/entry/{k}" for k in keys], opts.clients)
+            cpu = (cpu_seconds(proc) - cpu) / len(lat) * 1000
             print(f"entry pages:   p50 {pct(lat, 50):6.1f} ms  p95 {pct(lat, 95):6.1f} ms  "
-                  f"{len(lat) / wall:6.1f} pages/s  ({len(fails)} failed)")
+                  f"{len(lat) / wall:6.1f} pages/s  ({len(fails)} failed; server CPU "
+                  f"{cpu:.1f} ms a page)")
             stop_event = threading.Event()
             result = {}
             searchers = threading.Thread(target=lambda: result.update(

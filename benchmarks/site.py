@@ -103,7 +103,7 @@ def screenshots(out: Path, chart_bib: Path, work: Path) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
         page = browser.new_page(viewport={"width": 1100, "height": 900})
-        page.goto((shipped / "public" / "index.html").as_uri() + "?q=staedtepartner")
+        page.goto((shipped / "public" / "index.html").as_uri() + "?q=staedtepartnerkonferenz")
         page.wait_for_selector("#q", state="visible")
         page.screenshot(path=str(out / "site-search.png"))
         phone = browser.new_page(viewport={"width": 390, "height": 844},

@@ -260,6 +260,8 @@ class _Merge:
         self.head, self.tail = ours[:head], ours[len(ours) - tail:]
         middles = [t[head:len(t) - tail] for t in (base, ours, theirs)]
         self.result = MergeResult("")
+        self.renamed: dict[str, str] = {}          # renamed away (folded) -> new key
+        self.theirs_renamed: dict[str, str] = {}   # theirs' new keys given another key
         self.pieces: dict[str, list] | None = None if exact else {}
         self.shared: set[str] = set()
         if not exact:
@@ -338,6 +340,7 @@ class _Merge:
                         self.result.renames.append((self.ours.entries[old].key, final))
                     _rekey(other, old, final)
             _rekey(self.base, old, final)
+            self.renamed[old] = final
 
     # -- layout ------------------------------------------------------------------------
     def merge_layout(self) -> list:
@@ -541,6 +544,8 @@ class _Merge:
                     # on both sides), the first stays.
                     texts[place] = self.merge_entry(folded) if first else None
                     first = False
+        if self.renamed or self.theirs_renamed:
+            self.follow_references(texts)
         parts = []
         skip_blank = False
         for i, line in enumerate(lines):
@@ -569,6 +574,21 @@ class _Merge:
                 continue
             parts.append(line)
         return "".join(parts)
+
+    def follow_references(self, texts: dict) -> None:
+        """crossref, xref, xdata, related and entryset follow keys the merge renamed:
+        renames on either side apply to every entry; a new key given to theirs' entry
+        applies to the other entries theirs added."""
+        for place, text in texts.items():
+            if text is None:
+                continue
+            side, entry = self.tokens[place[1]]
+            renames = dict(self.renamed)
+            if side == "theirs" and entry.key.casefold() not in self.base.entries:
+                renames.update(self.theirs_renamed)
+            lowered = text.casefold()
+            if any(old in lowered for old in renames):   # cheap filter before parsing
+                texts[place] = _retarget(text, renames)
 
     def settle_added(self, by_key: dict, texts: dict) -> None:
         """Entries new on both sides: the same work once; a shared key for two works."""
@@ -607,6 +627,7 @@ class _Merge:
                     taken = KeySet(set(self.outside_keys()) | set(self.base.entries)
                                    | set(self.ours.entries) | set(self.theirs.entries))
                 new_key = unique_key(theirs.key, taken)
+                self.theirs_renamed[folded] = new_key
                 taken.add(new_key)
                 self.result.notes.append(
                     f"'{theirs.key}' was added on both sides for different works: "
@@ -653,6 +674,20 @@ def _blank(item) -> bool:
     return isinstance(item, str) and not item.strip()
 
 
+def _retarget(text: str, renames: dict[str, str]) -> str:
+    """The entry's reference fields with renamed keys (folded old key -> new key)."""
+    from .library import REFERENCE_FIELDS
+    block = next(b for b in bibfile.Scanner(text).blocks() if b.kind == "entry")
+    for f in reversed(block.fields):   # from the end: earlier offsets stay valid
+        if f.key not in REFERENCE_FIELDS:
+            continue
+        parts = [p.strip() for p in bibfile.expand(f, {}).split(",")]
+        if any(p.casefold() in renames for p in parts):
+            value = "{" + ", ".join(renames.get(p.casefold(), p) for p in parts if p) + "}"
+            text = text[:f.value_start] + value + text[f.value_end:]
+    return text
+
+
 def _record(entry: _Entry):
     """The fields duplicate detection reads (macros of the file are not expanded)."""
     from .dedupe import SIGNAL_FIELDS
@@ -669,26 +704,32 @@ def _with_key(text: str, key: str) -> str:
     return bibfile.rename_entry(text, block, key)
 
 
-def _without_key(text: str) -> str:
-    block = next(b for b in bibfile.Scanner(text).blocks() if b.kind == "entry")
-    return text[:block.key_end - len(block.key)] + text[block.key_end:]
-
-
 def _renames(base: _Side, side: _Side) -> dict[str, str]:
-    """Base keys (folded) that `side` renamed, to their new key: same text, new key."""
+    """Base keys (folded) that `side` renamed, to their new key: an entry gone under its
+    old key and one new under another with the same type and fields (references to
+    other keys aside: renaming a whole group rewrites them too)."""
     gone = [k for k in base.entries if k not in side.entries]
     new = [k for k in side.entries if k not in base.entries]
     if not gone or not new:
         return {}
-    by_body: dict[str, str] = {}
+    by_body: dict[tuple, str] = {}
     for k in gone:
-        by_body.setdefault(_without_key(base.entries[k].text), k)
+        by_body.setdefault(_body(base.entries[k].text), k)
     found = {}
     for k in new:
-        old = by_body.pop(_without_key(side.entries[k].text), None)
+        old = by_body.pop(_body(side.entries[k].text), None)
         if old is not None:
             found[old] = side.entries[k].key
     return found
+
+
+def _body(text: str) -> tuple:
+    """What a rename keeps: the entry type and every field but the references."""
+    from .library import REFERENCE_FIELDS
+    block = next(b for b in bibfile.Scanner(text).blocks() if b.kind == "entry")
+    return (block.type_lower,) + tuple(sorted(
+        (f.key, text[f.value_start:f.value_end]) for f in block.fields
+        if f.key not in REFERENCE_FIELDS))
 
 
 def _rekey(side: _Side, old: str, new_key: str) -> None:

@@ -15,7 +15,7 @@ from . import latex
 from .bibfile import MONTH_MACROS, VERBATIM_FIELDS, Block, Field
 from .fields import DATE_FIELDS, URL_FIELDS, is_valid_date, url_problem
 from .keys import key_problem
-from .library import Library
+from .library import REFERENCE_FIELDS, Library
 
 # biblatex's entry types (and the BibTeX ones biber maps onto them).
 KNOWN_TYPES = {
@@ -90,13 +90,20 @@ def run(lib: Library) -> list[Finding]:
 
 
 def _run(lib: Library) -> list[Finding]:
+    """One pass over the blocks in file order: @string definitions as BibTeX meets them,
+    each entry with the macros defined above it, text that follows an entry."""
     findings: list[Finding] = []
-    for block in (b for b in lib.blocks if b.kind == "entry"):
-        findings.extend(check_entry(block, lib))
+    macros = Macros(lib)
+    previous = None
+    for block in lib.blocks:
+        if block.kind == "entry":
+            findings.extend(check_entry(block, lib, macros))
+        elif block.kind == "string":
+            findings.extend(macros.define(block))
+        elif block.kind == "text" and previous is not None:
+            findings.extend(check_stray_text(block, previous, lib))
+        previous = block if block.kind == "entry" else None
     findings.extend(check_keys(lib))
-    findings.extend(check_references(lib))
-    findings.extend(check_macros(lib))
-    findings.extend(check_stray_text(lib))
     findings.extend(check_duplicates(lib))
     findings.sort(key=lambda f: (f.line, f.key, f.field))
     return findings
@@ -114,7 +121,8 @@ def _needs_author(kind: str, filled: dict[str, str]) -> bool:
     return not (kind == "article" and subtype in ("newspaper", "magazine"))
 
 
-def check_entry(block: Block, lib: Library) -> Iterator[Finding]:
+def check_entry(block: Block, lib: Library, macros: "Macros | None" = None
+                ) -> Iterator[Finding]:
     key, kind = block.key, block.type_lower
     # field -> value, for the fields that have one (the first of a repeated field counts)
     filled: dict[str, str] = {}
@@ -141,6 +149,10 @@ def check_entry(block: Block, lib: Library) -> Iterator[Finding]:
         yield finding("date", "error", f"@{kind} needs a date (or year)")
     seen_fields: dict[str, Field] = {}
     for f in block.fields:
+        if macros is not None and (len(f.pieces) > 1 or f.pieces[0][0] == "macro"):
+            yield from macros.undefined(block, f)
+        if f.key in REFERENCE_FIELDS:
+            yield from _dangling(block, f, lib)
         if f.key in seen_fields:
             yield Finding(key, f.key, "warning",
                           f"field {f.name} is given twice (first at line "
@@ -219,65 +231,60 @@ def _month_ok(value: str) -> bool:
     return (value.isdigit() and 1 <= int(value) <= 12) or value in _MONTH_NAMES
 
 
-def check_references(lib: Library) -> Iterator[Finding]:
+def _dangling(block: Block, f: Field, lib: Library) -> Iterator[Finding]:
     """crossref, xdata, xref, related and entryset must name entries of the library."""
-    from .library import REFERENCE_FIELDS
-    for block in (b for b in lib.blocks if b.kind == "entry"):
-        for f in block.fields:
-            if f.key in REFERENCE_FIELDS:
-                for parent in _key_list(f.value):
-                    if parent not in lib:
-                        yield Finding(block.key, f.key, "error",
-                                      f"{f.name} names '{parent}', which is not in the "
-                                      "library", _line_of(f.start, block, lib))
+    for parent in _key_list(f.value):
+        if parent not in lib:
+            yield Finding(block.key, f.key, "error",
+                          f"{f.name} names '{parent}', which is not in the library",
+                          _line_of(f.start, block, lib))
 
 
-def check_macros(lib: Library) -> Iterator[Finding]:
-    """@string macros: used where undefined (or before their definition), redefined."""
-    defined: dict[str, int] = {}
-    later = {b.fields[0].key: b.line for b in lib.blocks if b.kind == "string" and b.fields}
-    for block in lib.blocks:
-        if block.kind == "string" and block.fields:
-            name = block.fields[0].key
-            yield from _undefined(block, block.fields[:1], defined, later, lib)
-            if name in defined:
-                yield Finding("@string", name, "warning",
-                              f"@string {name} is defined again (first at line "
-                              f"{defined[name]}); entries above keep the first value",
-                              block.line)
-            defined.setdefault(name, block.line)
-        elif block.kind == "entry":
-            yield from _undefined(block, block.fields, defined, later, lib)
+class Macros:
+    """The @string macros as BibTeX meets them: used where undefined (or before their
+    definition), defined twice."""
 
+    def __init__(self, lib: Library):
+        self.lib = lib
+        self.defined: dict[str, int] = {}
+        self.later = {b.fields[0].key: b.line for b in lib.blocks
+                      if b.kind == "string" and b.fields}
 
-def _undefined(block, fields, defined, later, lib) -> Iterator[Finding]:
-    for f in fields:
+    def define(self, block: Block) -> Iterator[Finding]:
+        if not block.fields:
+            return
+        f = block.fields[0]
+        yield from self.undefined(block, f)
+        if f.key in self.defined:
+            yield Finding("@string", f.key, "warning",
+                          f"@string {f.key} is defined again (first at line "
+                          f"{self.defined[f.key]}); entries above keep the first value",
+                          block.line)
+        self.defined.setdefault(f.key, block.line)
+
+    def undefined(self, block: Block, f: Field) -> Iterator[Finding]:
         for kind, text in f.pieces:
             name = text.lower()
-            if kind != "macro" or name in defined or name in MONTH_MACROS:
+            if kind != "macro" or name in self.defined or name in MONTH_MACROS:
                 continue
-            where = f" (defined later, at line {later[name]}: BibTeX needs it above)" \
-                if name in later else ""
+            where = f" (defined later, at line {self.later[name]}: BibTeX needs it above)" \
+                if name in self.later else ""
             yield Finding(block.key or "@string", f.key, "error",
                           f"undefined @string macro '{text}' in {f.name}{where}; it is "
-                          "read as the text of its name", _line_of(f.start, block, lib))
+                          "read as the text of its name", _line_of(f.start, block, self.lib))
 
 
 _STRAY_FIELDS = re.compile(r"\s*,?\s*[A-Za-z][\w-]*\s*=\s*[{\"0-9]")
 
 
-def check_stray_text(lib: Library) -> Iterator[Finding]:
+def check_stray_text(block: Block, entry: Block, lib: Library) -> Iterator[Finding]:
     """Text after an entry that looks like its fields: a `}` closed the entry too early
     (`title = {A}},`), and BibTeX silently drops everything after it."""
-    previous = None
-    for block in lib.blocks:
-        if block.kind == "text" and previous is not None and \
-                _STRAY_FIELDS.match(lib.text, block.start, block.end):
-            yield Finding(previous.key, "", "error",
-                          "text after the entry's closing brace looks like fields: a '}' "
-                          "too many ends the entry early, and what follows is ignored",
-                          block.line + (1 if lib.text[block.start] == "\n" else 0))
-        previous = block if block.kind == "entry" else None
+    if _STRAY_FIELDS.match(lib.text, block.start, block.end):
+        yield Finding(entry.key, "", "error",
+                      "text after the entry's closing brace looks like fields: a '}' "
+                      "too many ends the entry early, and what follows is ignored",
+                      block.line + (1 if lib.text[block.start] == "\n" else 0))
 
 
 def check_keys(lib: Library) -> Iterator[Finding]:

@@ -433,7 +433,8 @@ def select(records, entry_type: str | None = None, tag: str | None = None,
 
 
 def init_library(folder: Path) -> Path:
-    """A new, empty library in `folder`: library.bib, snapshots/, .gitignore with index/."""
+    """A new, empty library in `folder`: library.bib, snapshots/, .gitignore with index/
+    and web-users.json."""
     from .library import LIBRARY_FILE
     folder = Path(folder)
     bib = folder / LIBRARY_FILE
@@ -446,8 +447,10 @@ def init_library(folder: Path) -> Path:
                    encoding="utf-8")
     gitignore = folder / ".gitignore"
     lines = gitignore.read_text(encoding="utf-8").splitlines() if gitignore.exists() else []
-    if "index/" not in lines:
-        gitignore.write_text("\n".join(lines + ["index/"]) + "\n", encoding="utf-8")
+    # index/ is derived; web-users.json holds password hashes and the session key.
+    missing = [name for name in ("index/", "web-users.json") if name not in lines]
+    if missing:
+        gitignore.write_text("\n".join(lines + missing) + "\n", encoding="utf-8")
     return bib
 
 

@@ -26,6 +26,7 @@ def test_init_creates_an_empty_library(tmp_path):
     assert (tmp_path / "lib" / "library.bib").is_file()
     assert (tmp_path / "lib" / "snapshots").is_dir()
     assert "index/" in (tmp_path / "lib" / ".gitignore").read_text()
+    assert "web-users.json" in (tmp_path / "lib" / ".gitignore").read_text()
     assert run("init", str(tmp_path / "lib")).exit_code == 2
 
 

@@ -377,6 +377,28 @@ def test_git_setup_is_idempotent_and_init_sets_up_inside_a_repository(tmp_path):
     assert refused.exit_code == 2 and "not inside a git repository" in refused.stderr
 
 
+def test_references_follow_keys_the_merge_renamed():
+    # Theirs adds a book and a chapter pointing at it, under a key ours took for another
+    # work: the book gets the next free key and the chapter follows it.
+    ours = add_entry(BASE, "sammel2024", "Ein ganz anderes Werk", "https://o.de/x")
+    theirs = BASE + ("\n@book{sammel2024,\n  title        = {Sammelband Partnerschaften},\n"
+                     "  date         = {2024},\n}\n\n@incollection{kapitel2024,\n"
+                     "  title        = {Ein Kapitel},\n  crossref     = {sammel2024},\n}\n")
+    result = merge_texts(BASE, ours, theirs)
+    assert result.clean
+    assert "@book{sammel2024a," in result.text
+    assert "crossref     = {sammel2024a}" in result.text
+    assert "@online{sammel2024," in result.text   # ours keeps its key
+    # A key renamed on one side: what the other side added pointing at it follows too.
+    ours = BASE.replace("{rutz2011geschenk,", "{rutz2011,")
+    theirs = BASE + ("\n@inbook{rutz2011kapitel,\n  title        = {Kapitel eins},\n"
+                     "  xref         = {rutz2011geschenk},\n}\n")
+    result = merge_texts(BASE, ours, theirs)
+    assert result.clean
+    assert "xref         = {rutz2011}" in result.text
+    assert Library(Path("library.bib"), result.text.encode(), Settings(), use_cache=False)
+
+
 def test_windows_line_endings_and_one_line_entries_are_kept():
     base = BASE.replace("\n", "\r\n")
     ours = add_entry(BASE, "o1", "Unser erster Artikel", "https://o.de/1").replace("\n", "\r\n")
@@ -409,11 +431,13 @@ def _load(text: str, path: Path) -> Library:
 
 
 def _apply(text: str, path: Path, ops: list, side: str) -> str:
-    """Removals, field edits and additions through the library's own editing code."""
+    """Removals, field edits, renames and additions through the library's own code."""
     lib = _load(text, path)
     for op in ops:
         if op[0] == "remove":
             lib.remove(op[1])
+        elif op[0] == "rename":   # entries pointing at it follow, as with `rename`
+            lib.rename(op[1], op[1] + RENAMED)
         elif op[0] == "edit":
             lib.set_fields(op[1], {op[2]: "{" + op[3] + "}"})
         else:
@@ -430,8 +454,10 @@ def two_branches(draw, keys: list[str]):
     def side_ops(name):
         ops = []
         for key in draw(st.lists(st.sampled_from(keys), max_size=4, unique=True)):
-            if draw(st.booleans()):
-                ops.append(("remove", key))
+            kinds = ["remove", "edit", "rename"] if name == "ours" else ["remove", "edit"]
+            kind = draw(st.sampled_from(kinds))
+            if kind != "edit":
+                ops.append((kind, key))
             else:
                 ops.append(("edit", key, draw(st.sampled_from(["note", "title", "addendum"])),
                             f"{name} {draw(st.text('abcxyzäöü ', min_size=1, max_size=8))}"))
@@ -441,27 +467,41 @@ def two_branches(draw, keys: list[str]):
     ours, theirs = side_ops("ours"), side_ops("theirs")
     touched = {op[1]: op for op in ours if op[0] != "add"}
     # A field both change, or a removal against an edit, needs a person: leave those out.
+    # A rename meets an edit or a removal on the other side.
     theirs = [op for op in theirs if op[0] == "add" or op[1] not in touched or
+              touched[op[1]][0] == "rename" or
               (op[0] == "edit" and touched[op[1]][0] == "edit" and
                touched[op[1]][2] != op[2])]
     return ours, theirs
 
 
+RENAMED = "-renamed"
+
+
 def _check_merge(base: str, ours_ops, theirs_ops, path: Path) -> None:
     ours = _apply(base, path, ours_ops, "ours")
+    # A rename also changes the entries that point at the key (crossref ...): theirs
+    # removing one of those would be a real conflict, so theirs leaves them alone.
+    before, after = _load(base, path), _load(ours, path)
+    renamed = {op[1]: op[1] + RENAMED for op in ours_ops if op[0] == "rename"}
+    changed = {k for k in before.keys() if after.resolve_key(renamed.get(k, k), False) and
+               before.entry_text(k) != after.entry_text(renamed.get(k, k)).replace(
+                   "{" + renamed.get(k, k) + ",", "{" + k + ",", 1)}
+    theirs_ops = [op for op in theirs_ops if not (op[0] == "remove" and op[1] in changed)]
     theirs = _apply(base, path, theirs_ops, "theirs")
     result = merge_texts(base, ours, theirs)
     assert result.clean, result.conflicts
     merged = _load(result.text, path)   # loads: syntax, no repeated key
-    removed = {op[1] for op in ours_ops + theirs_ops if op[0] == "remove"}
-    kept = (set(_load(ours, path).keys()) | set(_load(theirs, path).keys())) - removed
+    new = lambda key: renamed.get(key, key)   # noqa: E731
+    removed = {new(op[1]) for op in ours_ops + theirs_ops if op[0] == "remove"}
+    kept = {new(k) for k in after.keys() + _load(theirs, path).keys()} - removed
     assert set(merged.keys()) == kept
     for op in ours_ops + theirs_ops:
         if op[0] == "edit":
-            assert merged.block(op[1]).get(op[2]).value == op[3]
+            assert merged.block(new(op[1])).get(op[2]).value == op[3]
     # No byte of ours changes outside the entries theirs touched (blank lines between
     # entries aside: a removed entry takes a separating blank line along).
-    touched = {op[1] for op in theirs_ops if op[0] != "add"}
+    touched = {new(op[1]) for op in theirs_ops if op[0] != "add"}
     touched |= {f"theirsnew{op[1]}" for op in theirs_ops if op[0] == "add"}
     assert _outside(result.text, path, touched) == _outside(ours, path, touched)
 

@@ -28,7 +28,10 @@ README = REPO / "README.md"
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 TOUR = "A quick tour"
 URL = re.compile(r"https?://[^\s'\"}]+")
-PLACEHOLDER = re.compile(r"^[A-Z][A-Z_]*(=[A-Z]+)?(\.\.\.)*$")
+# SOURCE..., KEY, FIELD=VALUE..., T; and git's %O %A %B %P in the merge driver's line.
+PLACEHOLDER = re.compile(r"^([A-Z][A-Z_]*(=[A-Z]+)?(\.\.\.)*|%[A-Z])$")
+COMMANDS_SECTION = "Commands"
+PASSWORD = "korrekt-Pferd-Batterie-42"
 
 
 def readme_commands() -> list[tuple[str, str]]:
@@ -68,6 +71,9 @@ def _commands(block: str) -> list[str]:
 
 # Commands that run until they are stopped (a web server): their own tests start them.
 UNTIL_STOPPED = {"serve"}
+# Examples that name a database server of their own (`--backend postgresql://...@dbhost`):
+# the PostgreSQL tests run the same commands against a database they start.
+NEEDS_DATABASE = re.compile(r"postgres(ql)?://")
 
 
 def runnable(command: str) -> str | None:
@@ -75,8 +81,8 @@ def runnable(command: str) -> str | None:
     while re.search(r"\[[^\[\]]*\]", command):
         command = re.sub(r"\s*\[[^\[\]]*\]", "", command)
     words = shlex.split(command)
-    if any(PLACEHOLDER.match(w) for w in words[1:]) or \
-            (len(words) > 1 and words[1] in UNTIL_STOPPED):
+    if words[0] == "cd" or any(PLACEHOLDER.match(w) for w in words[1:]) or \
+            (len(words) > 1 and words[1] in UNTIL_STOPPED) or NEEDS_DATABASE.search(command):
         return None
     return command
 
@@ -145,9 +151,10 @@ def execute(command: str, cwd: Path, env: dict[str, str]) -> subprocess.Complete
     while re.match(r"^[A-Z_]+=", words[0]):
         name, _, _value = words.pop(0).partition("=")
         extra[name] = "true" if name in ("EDITOR", "VISUAL") else _value
+    # A password for `user add` comes from stdin when it is not a terminal.
     return subprocess.run([sys.executable, "-m", "clippings", *words[1:]], cwd=cwd,
                           env={**env, **extra}, capture_output=True, text=True,
-                          timeout=300, stdin=subprocess.DEVNULL)
+                          timeout=300, input=PASSWORD + "\n")
 
 
 def make_pdf(path: Path) -> None:
@@ -198,7 +205,7 @@ def test_the_readme_has_examples_to_run():
     tour = [c for s, c in COMMANDS if s == TOUR]
     assert len(tour) >= 10 and any("--no-fetch" in c for c in tour)
     others = [c for s, c in COMMANDS if s != TOUR and runnable(c)]
-    assert len(others) >= 25
+    assert len(others) >= 25 and len(EXAMPLES) >= 25 and SECTIONS
     assert runnable("clippings add SOURCE... [--type T]") is None
     assert runnable("clippings show k [--json | --bibtex]") == "clippings show k"
 
@@ -220,21 +227,39 @@ def test_the_quick_tour_runs_clean_and_its_entries_pass_lint(network, tmp_path):
     assert lint.returncode == 0 and "no findings" in lint.stdout
 
 
-EXAMPLES = sorted({c for s, c in COMMANDS if s != TOUR and runnable(c)},
+EXAMPLES = sorted({c for s, c in COMMANDS if s == COMMANDS_SECTION and runnable(c)},
                   key=lambda c: [x for _, x in COMMANDS].index(c))
+SECTIONS = list(dict.fromkeys(s for s, c in COMMANDS
+                              if s not in (TOUR, COMMANDS_SECTION) and runnable(c)))
+
+
+def shipped_env(tmp_path: Path, network: TestServer) -> tuple[Path, dict[str, str]]:
+    home = tmp_path / "home"
+    home.mkdir()
+    return shipped_copy(tmp_path / "lib", network), environment(network, home)
 
 
 @pytest.mark.parametrize("command", EXAMPLES)
-def test_every_other_example_runs_clean(network, tmp_path, command):
-    home = tmp_path / "home"
-    home.mkdir()
-    env = environment(network, home)
+def test_every_command_example_runs_clean(network, tmp_path, command):
+    """Each example of the Commands section, alone in a copy of the shipped library (one
+    renames or removes what the next one uses)."""
     command = runnable(command)
+    cwd, env = shipped_env(tmp_path, network)
     if command.split()[1] == "init":
         cwd = tmp_path / "empty"
         cwd.mkdir()
-    else:
-        cwd = shipped_copy(tmp_path / "lib", network)
     proc = execute(local(command, network), cwd, env)
     assert proc.returncode == 0, f"{command}\n{proc.stdout}\n{proc.stderr}"
+    shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+@pytest.mark.parametrize("section", SECTIONS)
+def test_every_other_section_runs_clean(network, tmp_path, section):
+    """The examples of every other section, in order, in one copy of the shipped library
+    (`user add anna`, then `user list`, then `user rm anna`)."""
+    cwd, env = shipped_env(tmp_path, network)
+    for command in (runnable(c) for s, c in COMMANDS if s == section):
+        if command:
+            proc = execute(local(command, network), cwd, env)
+            assert proc.returncode == 0, f"{command}\n{proc.stdout}\n{proc.stderr}"
     shutil.rmtree(tmp_path, ignore_errors=True)

@@ -464,3 +464,45 @@ def test_all_results_of_a_search_are_exported(client):
 def test_nothing_selected_is_a_clear_error(client):
     answer = client.get("/cite")
     assert answer.status_code == 400 and "Nichts ausgewählt" in answer.text
+
+
+def test_worker_processes_build_the_same_app(bib, monkeypatch):
+    """`serve --workers N`: each uvicorn worker builds the app from the environment."""
+    from starlette.testclient import TestClient
+    from clippings.web.app import SERVE_ENV, app_from_environment
+    monkeypatch.setenv(SERVE_ENV, json.dumps({
+        "bib_path": str(bib), "read_only": True, "allowed_hosts": ["testserver"],
+        "page_cache": 0, "allow_private_addresses": False}))
+    app = app_from_environment()
+    assert app.state.config.read_only and app.state.config.pages.size == 0
+    assert not app.state.config.settings.allow_private_addresses
+    with TestClient(app) as c:
+        assert c.get(f"/entry/{KEY}.json").json()["key"] == KEY
+        assert c.get("/", headers={"Host": "evil.example"}).status_code == 400
+
+
+def test_link_health_page_chart_and_json(editor, bib, http_server):
+    gone = http_server.route("/gone", send(404, b"not here"))
+    fine = http_server.route("/fine", send(200, ARTICLE.encode()))
+    runner = CliRunner()
+    runner.invoke(main, ["--library", str(bib), "set", KEY, f"url={gone}"])
+    runner.invoke(main, ["--library", str(bib), "set", "rutz2011geschenk", f"url={fine}"])
+    assert "Noch keine Linkprüfung" in editor.get("/links").text
+    token = csrf_of(editor.get(f"/entry/{KEY}").text)
+    for key in (KEY, "rutz2011geschenk"):
+        assert editor.post(f"/entry/{key}/check", data={"csrf": token}).status_code == 303
+    page = editor.get("/links")
+    assert page.status_code == 200
+    assert '<img class="chart" src="/links/rot.svg"' in page.text
+    assert "Dossier: Deutsch-russische Städtepartnerschaften" in page.text   # to act on
+    data = editor.get("/links.json").json()
+    assert data["counts"]["broken"] == 1 and data["counts"]["ok"] == 1
+    assert [p["key"] for p in data["problems"]] == [KEY]
+    assert {y["year"] for y in data["by_year"] if y["links"]} == {"2011", "2017"}
+    chart = editor.get("/links/rot.svg")
+    assert chart.headers["content-type"].startswith("image/svg+xml")
+    assert chart.headers["content-security-policy"].startswith("sandbox")
+    assert "<svg" in chart.text and "2017" in chart.text
+    # the link facet narrows the search to the broken one
+    assert [h["key"] for h in editor.get("/.json", params={"link": "broken"}).json()[
+        "hits"]] == [KEY]

@@ -273,3 +273,25 @@ def test_keyboard_reaches_the_search_and_results(page, site):
             break
         page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.closest('.hit') !== null")
+
+
+def test_link_health_page_with_its_chart(page, site, http_server):
+    from click.testing import CliRunner
+    from clippings.cli import main
+    base, bib = site
+    gone = http_server.route("/weg", send(410, b"gone"))
+    CliRunner().invoke(main, ["--library", str(bib), "set", "rutz2011geschenk",
+                              f"url={gone}"])
+    log_in(page, base)
+    page.goto(f"{base}/entry/rutz2011geschenk")
+    page.get_by_role("button", name="Link jetzt prüfen").click()
+    page.wait_for_url("**/entry/rutz2011geschenk#links")
+    assert page.locator("#links .badge").first.inner_text() == "broken"
+    page.get_by_role("link", name="Links", exact=True).click()
+    page.wait_for_url(base + "/links")
+    chart = page.locator("img.chart")
+    assert "2011" in chart.get_attribute("alt")
+    page.wait_for_function("document.querySelector('img.chart').naturalWidth > 0")
+    assert page.locator(".problems").get_by_role("link", name="Geschenk der Versöhnung"
+                                                 ).is_visible()
+    shot(page, "links")

@@ -146,7 +146,10 @@ def test_killing_the_server_mid_save_never_breaks_the_library(tmp_path):
                     pass   # the server was killed under us: expected
             worker = threading.Thread(target=edit_loop)
             worker.start()
-            time.sleep(1.5 + attempt * 0.37)
+            deadline = time.monotonic() + 120
+            while len(saves) < 2 and time.monotonic() < deadline:   # saving is under way
+                time.sleep(0.02)
+            time.sleep(0.05 + attempt * 0.11)   # then kill it at some point of a save
         finally:
             server.send_signal(signal.SIGKILL)
             server.wait(timeout=10)

@@ -50,8 +50,10 @@ def _private_allowed(folder) -> bool:
 @click.option("--read-only", is_flag=True, help="No editing, even for logged-in editors.")
 @click.option("--page-cache", default=256, show_default=True, type=click.IntRange(min=0),
               help="Search pages kept per library version (0 = none).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes (one per CPU core serves the most pages).")
 @click.pass_context
-def serve(ctx, host, port, read_only, page_cache):
+def serve(ctx, host, port, read_only, page_cache, workers):
     """Open the library in a browser: search, read, add, edit, cite and export.
 
     Everyone who can reach the server may read; editing needs an account (see
@@ -76,14 +78,25 @@ def serve(ctx, host, port, read_only, page_cache):
     import uvicorn
     from ..web.app import create_app
     allowed = ["127.0.0.1", "localhost", "[::1]", "::1"] if is_loopback(host) else None
-    app = create_app(path, settings, read_only=read_only, users=users,
-                     allowed_hosts=allowed, page_cache=page_cache)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"clippings: serving {path} on http://{shown}:{port}/ "
                f"({'read-only' if read_only else 'editing after login'}; Ctrl-C stops)",
                err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False,
-                proxy_headers=False)
+    common = dict(host=host, port=port, log_level="warning", server_header=False,
+                  proxy_headers=False)
+    if workers > 1:
+        import json
+        from ..web.app import SERVE_ENV
+        os.environ[SERVE_ENV] = json.dumps({
+            "bib_path": str(path), "read_only": read_only, "allowed_hosts": allowed,
+            "page_cache": page_cache,
+            "allow_private_addresses": settings.allow_private_addresses})
+        uvicorn.run("clippings.web.app:app_from_environment", factory=True,
+                    workers=workers, **common)
+        return
+    app = create_app(path, settings, read_only=read_only, users=users,
+                     allowed_hosts=allowed, page_cache=page_cache)
+    uvicorn.run(app, **common)
 
 
 @click.group()

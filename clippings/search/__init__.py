@@ -52,11 +52,11 @@ def page(bib_path: Path, text: str, *, offset: int = 0, limit: int | None = 10,
         engine.close()
 
 
-def _update_if_writable(engine, bib_path: Path, progress, settings) -> None:
+def _update_if_writable(engine, bib_path: Path, progress, settings, records=None) -> None:
     """Bring the index up to date; a read replica is searched as it is (its primary is
     kept up to date by `clippings index` elsewhere)."""
     try:
-        engine.update(bib_path, progress=progress, settings=settings)
+        engine.update(bib_path, records, progress=progress, settings=settings)
     except Exception as exc:
         if type(exc).__name__ != "ReadOnlyDatabase":
             raise
@@ -102,8 +102,11 @@ def facet_rows(records, statuses):
     return rows(records, statuses)
 
 
-def ensure_index(bib_path: Path, settings=None, backend: str | None = None) -> None:
-    """Bring the chosen backend's index up to date if library.bib or a snapshot changed."""
+def ensure_index(bib_path: Path, settings=None, backend: str | None = None,
+                 records=None) -> None:
+    """Bring the chosen backend's index up to date if library.bib or a snapshot changed;
+    `records` (the library's decoded records, when the caller holds them, as the web
+    server does) spare loading it again."""
     from .backend import open_backend, spec_of
     bib_path = Path(bib_path)
     if settings is None:
@@ -112,6 +115,6 @@ def ensure_index(bib_path: Path, settings=None, backend: str | None = None) -> N
     engine = open_backend(bib_path.parent, spec_of(settings, backend), settings)
     try:
         if not engine.is_current(bib_path):
-            _update_if_writable(engine, bib_path, None, settings)
+            _update_if_writable(engine, bib_path, None, settings, records)
     finally:
         engine.close()

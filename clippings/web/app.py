@@ -31,7 +31,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "frame-ancestors 'self'")
 # Raw snapshot files: a unique opaque origin, no scripts, no forms, no plugins.
 SANDBOX_CSP = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
-NOT_JSON_PREFIXES = ("/static/", "/snapshot/")
+NOT_JSON_PREFIXES = ("/static/", "/snapshot/", "/links/")
 
 
 class Config:
@@ -185,6 +185,8 @@ def create_app(bib_path: Path, settings: Settings, *, read_only: bool = False,
         Route("/add/batch/{bid}", views.batch_view, name="batch"),
         Route("/clip", views.clip_view, methods=["POST"], name="clip"),
         Route("/cite", views.cite_view, name="cite"),
+        Route("/links", views.links_view, name="links"),
+        Route("/links/rot.svg", views.rot_chart, name="rot_chart"),
         Route("/export", views.export_view, name="export"),
         Route("/login", views.login_view, methods=["GET", "POST"], name="login"),
         Route("/logout", views.logout_view, methods=["POST"], name="logout"),
@@ -206,3 +208,20 @@ def create_app(bib_path: Path, settings: Settings, *, read_only: bool = False,
                                         HTTPException: views.exception_page})
     app.state.config = config
     return app
+
+
+# `clippings serve --workers N` starts N processes; uvicorn imports the app in each by
+# name, so the options travel in the environment.
+SERVE_ENV = "CLIPPINGS_SERVE_OPTIONS"
+
+
+def app_from_environment() -> Starlette:
+    """The app as `clippings serve` configured it (for uvicorn's worker processes)."""
+    import json
+    import os
+    from ..config import load_settings
+    options = json.loads(os.environ[SERVE_ENV])
+    bib = Path(options.pop("bib_path"))
+    settings = load_settings(bib.parent)
+    settings.allow_private_addresses = options.pop("allow_private_addresses")
+    return create_app(bib, settings, **options)

@@ -54,19 +54,51 @@ class LibraryState:
         with self._lock:
             if self._snapshot is not None and stamps == self._stamps:
                 return self._snapshot
-            if self._snapshot is not None and stamps[0] == self._stamps[0]:
-                lib, records = self._snapshot.lib, self._snapshot.records
-            else:
-                lib = Library.load(self.path, self.settings)
-                records = {rec.key: rec for rec in lib.records()}
-            from ..search import facet_rows
+            old = self._snapshot
             links = _last_links(self.folder)
             statuses = {k: r.get("status", "") for k, r in links.items()}
-            self._snapshot = Snapshot(lib, records, statuses, links,
-                                      facet_rows(records, statuses))
+            if old is not None and stamps[0] == self._stamps[0]:
+                lib, records, changed = old.lib, old.records, set(old.records)
+            else:
+                lib = Library.load(self.path, self.settings)
+                records, changed = self._records(lib, old)
+            from ..search import facet_rows
+            rows = dict(old.rows) if old is not None else {}
+            if old is None or statuses != old.statuses:
+                rows = facet_rows(records, statuses)
+            else:
+                for key in set(rows) - set(records):
+                    del rows[key]
+                rows.update(facet_rows({k: records[k] for k in changed}, statuses))
+            self._snapshot = Snapshot(lib, records, statuses, links, rows)
             self._stamps = stamps
             return self._snapshot
 
+
+    # More changed entries than this since the last request: decode all of them again.
+    INCREMENTAL_LIMIT = 200
+
+    def _records(self, lib: Library, old: Snapshot | None):
+        """The decoded records of `lib`, and the keys decoded anew. After a save that
+        changed a few entries (an edit, an add), only those are decoded again: the
+        others' text is compared with the previous version's."""
+        if old is None or any(r.fields.get("crossref") or r.fields.get("xdata")
+                              for r in old.records.values()):
+            records = {rec.key: rec for rec in lib.records()}
+            return records, set(records)
+        records, changed = {}, set()
+        for key in lib.keys():
+            rec = old.records.get(key)
+            if rec is not None and key in old.lib and \
+                    old.lib.entry_text(key) == lib.entry_text(key):
+                records[key] = rec
+                continue
+            changed.add(key)
+            if len(changed) > self.INCREMENTAL_LIMIT:
+                records = {rec.key: rec for rec in lib.records()}
+                return records, set(records)
+            records[key] = lib.record(key)
+        return records, changed
 
     def searchable(self) -> Snapshot:
         """The current library, with the search index brought up to date once per
@@ -76,7 +108,8 @@ class LibraryState:
             from ..search import ensure_index
             with self._index_lock:
                 if not snap.index_checked:
-                    ensure_index(self.path, self.settings)
+                    ensure_index(self.path, self.settings,
+                                 records=list(snap.records.values()))
                     snap.index_checked = True
         return snap
 

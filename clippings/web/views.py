@@ -840,6 +840,44 @@ async def export_view(request):
                     headers={"Content-Disposition": f'attachment; filename="clippings.{ext}"'})
 
 
+# -- the health of the links -------------------------------------------------------------
+
+def _health(request):
+    from .. import links_cache
+    from ..linkreport import health
+    snap = snapshot_now(request)
+    return health(snap.records.values(), links_cache.load(config(request).folder).values())
+
+
+async def links_view(request):
+    """Statuses by count, the links to act on with their archive copies, and the chart
+    of link rot by year of publication (from the last `check`, index/links.json)."""
+    from ..linkreport import CATEGORIES, COLORS, chart_description
+    found = await run_in_threadpool(_health, request)
+    if wants_json(request):
+        return json_response(found.as_dict())
+    lang = i18n.pick(request.headers.get("accept-language"))
+    order = ["ok", "redirected", "broken", "gone", "soft_404", "drifted", "blocked",
+             "timeout", "tls_error", "error"]
+    counts = [(s, found.counts.get(s, 0)) for s in order if found.counts.get(s)]
+    return render(request, "links.html", health=found, counts=counts,
+                  description=chart_description(found, lang), categories=CATEGORIES,
+                  colors=COLORS)
+
+
+async def rot_chart(request):
+    """The chart as an SVG file (drawn by linkreport, every text escaped); served as an
+    image with a sandbox CSP, so nothing in it could run."""
+    from ..linkreport import rot_chart_svg
+    found = await run_in_threadpool(_health, request)
+    lang = i18n.pick(request.headers.get("accept-language"))
+    svg = '<?xml version="1.0" encoding="UTF-8"?>\n' + rot_chart_svg(found, lang)
+    return Response(svg.encode("utf-8"), media_type="image/svg+xml",
+                    headers={"Content-Security-Policy": "sandbox; default-src 'none'; "
+                                                        "style-src 'unsafe-inline'",
+                             "Cache-Control": "no-store"})
+
+
 # -- accounts -------------------------------------------------------------------------
 
 def _safe_next(value: str) -> str:

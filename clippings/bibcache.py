@@ -38,7 +38,7 @@ REWRITE_AFTER_MISSES = 64   # fewer new entries are decoded each time rather tha
 
 def signature(raw: bytes) -> tuple[int, str]:
     """Size and SHA-256 (128 bits shown) of the file: SHA-256 runs in hardware on current
-    CPUs, so a 30 MB library costs ~60 ms, a third of BLAKE2b's time there."""
+    CPUs: 30 MB took 91 ms here against BLAKE2b's 234 ms (one timing, loaded machine)."""
     return len(raw), hashlib.sha256(raw).hexdigest()[:32]
 
 

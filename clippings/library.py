@@ -435,14 +435,11 @@ class Library:
 
     def _renamed_references(self, key: str, renames: dict[str, str]) -> dict[str, str]:
         """New values of `key`'s reference fields with renamed keys (folded -> new)."""
-        block = self.block(key)
         values = {}
-        for f in block.fields:
-            if f.key in REFERENCE_FIELDS:
-                parts = [p.strip() for p in f.value.split(",")]
-                if any(p.casefold() in renames for p in parts):
-                    values[f.key] = "{" + ", ".join(renames.get(p.casefold(), p)
-                                                    for p in parts if p) + "}"
+        for f in self.block(key).fields:
+            renamed = renamed_keys(f.value, renames) if f.key in REFERENCE_FIELDS else None
+            if renamed is not None:
+                values[f.key] = "{" + renamed + "}"
         return values
 
     def new_text(self) -> tuple[str, list[str], "bibcache.SpanTable"]:
@@ -666,8 +663,22 @@ def _replace_if_unchanged(tmp: str, path: Path, expected: bytes) -> None:
                                 f"in {rescue}: merge it by hand")
 
 
+def key_list(value: str) -> list[str]:
+    """The keys of a reference field (`crossref = {a}`, `xdata = {a, b}`), as written."""
+    return [p.strip() for p in value.split(",") if p.strip()]
+
+
 def _key_list(value: str) -> set[str]:
-    return {p.strip().casefold() for p in value.split(",") if p.strip()}
+    return {k.casefold() for k in key_list(value)}
+
+
+def renamed_keys(value: str, renames: dict[str, str]) -> str | None:
+    """A reference field's value with renamed keys (case-folded old -> new), or None when
+    it names none of them."""
+    keys = key_list(value)
+    if not any(k.casefold() in renames for k in keys):
+        return None
+    return ", ".join(renames.get(k.casefold(), k) for k in keys)
 
 
 def _suggest(key: str, keys: list[str]) -> str:

@@ -15,7 +15,7 @@ from . import latex
 from .bibfile import MONTH_MACROS, VERBATIM_FIELDS, Block, Field
 from .fields import DATE_FIELDS, URL_FIELDS, is_valid_date, url_problem
 from .keys import key_problem
-from .library import REFERENCE_FIELDS, Library
+from .library import REFERENCE_FIELDS, Library, key_list
 
 # biblatex's entry types (and the BibTeX ones biber maps onto them).
 KNOWN_TYPES = {
@@ -136,8 +136,8 @@ def check_entry(block: Block, lib: Library, macros: "Macros | None" = None
     if kind not in KNOWN_TYPES:
         yield finding("", "error", f"unknown entry type @{block.type}")
     # Inherited fields count only when the parent exists: a dangling crossref hides nothing.
-    crossref = any(_key_list(filled.get(name, "")) and
-                   all(parent in lib for parent in _key_list(filled[name]))
+    crossref = any(key_list(filled.get(name, "")) and
+                   all(parent in lib for parent in key_list(filled[name]))
                    for name in ("crossref", "xdata"))
     for group in REQUIRED.get(kind, []) if not crossref else []:
         if group is _NAMES and not _needs_author(kind, filled):
@@ -217,10 +217,6 @@ def _line_of(offset: int, block: Block, lib: Library) -> int:
     return block.line + lib.text.count("\n", block.start, offset)
 
 
-def _key_list(value: str) -> list[str]:
-    return [p.strip() for p in value.split(",") if p.strip()]
-
-
 _MONTH_NAMES = frozenset(MONTH_MACROS) | {
     "january", "february", "march", "april", "june", "july", "august", "september",
     "october", "november", "december"}
@@ -233,7 +229,7 @@ def _month_ok(value: str) -> bool:
 
 def _dangling(block: Block, f: Field, lib: Library) -> Iterator[Finding]:
     """crossref, xdata, xref, related and entryset must name entries of the library."""
-    for parent in _key_list(f.value):
+    for parent in key_list(f.value):
         if parent not in lib:
             yield Finding(block.key, f.key, "error",
                           f"{f.name} names '{parent}', which is not in the library",

@@ -395,11 +395,11 @@ def import_files(path: Path, files: list[Path], force: bool = False,
 
 
 def _follow_renames(rec: Record, renames: dict[str, str], fields) -> None:
+    from .library import renamed_keys
     for name in fields:
-        value = rec.fields.get(name)
-        if value and renames:
-            parts = [p.strip() for p in value.split(",") if p.strip()]
-            rec.fields[name] = ", ".join(renames.get(p.casefold(), p) for p in parts)
+        renamed = renamed_keys(rec.fields.get(name, ""), renames)
+        if renamed is not None:
+            rec.fields[name] = renamed
 
 
 # -- selecting ---------------------------------------------------------------------------

@@ -369,3 +369,29 @@ def test_lint_finds_repeated_fields_stray_fields_and_bad_months(library):
     assert any("given twice" in m and line == 1 for line, m in by_key["a"])
     assert any("closing brace" in m and line == 2 for line, m in by_key["b"])
     assert any("invalid month" in m for _, m in by_key["c"])
+
+
+def test_a_write_to_the_old_file_just_after_the_rename_is_kept_beside_it(library):
+    """The README's promise: a program that still writes to the old library.bib in the
+    instant of our rename does not lose its text (`library.bib.concurrent-*`)."""
+    from clippings.errors import ConflictError
+    from clippings.library import _replace_if_unchanged
+    old_text = b"@misc{a, title = {A}, date = {2020}}\n"
+    library.write_bytes(old_text)
+    tmp = library.with_name("new.tmp")
+    tmp.write_bytes(old_text + b"@misc{b, title = {B}, date = {2020}}\n")
+    editor = open(library, "ab")          # an editor that opened the file before our rename
+
+    def late_write():
+        time.sleep(0.005)                  # after the rename, within the 20 ms look
+        editor.write(b"% typed by hand\n")
+        editor.flush()
+    writer = threading.Thread(target=late_write)
+    writer.start()
+    with pytest.raises(ConflictError, match="concurrent"):
+        _replace_if_unchanged(str(tmp), library, old_text)
+    writer.join()
+    editor.close()
+    assert b"@misc{b," in library.read_bytes()            # our save landed
+    rescued = list(library.parent.glob("library.bib.concurrent-*"))
+    assert len(rescued) == 1 and rescued[0].read_bytes().endswith(b"% typed by hand\n")

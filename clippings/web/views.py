@@ -496,13 +496,9 @@ class Pending:
 PENDING = Pending()
 
 
-def _web_settings(cfg):
-    return cfg.settings
-
-
 def _fetch(cfg, source: str):
     from ..adding import fetch_source
-    return fetch_source(source, _web_settings(cfg))
+    return fetch_source(source, cfg.settings)
 
 
 def _fetch_upload(cfg, filename: str, data: bytes):
@@ -520,19 +516,19 @@ def _fetch_upload(cfg, filename: str, data: bytes):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / ("upload" + suffix)
         path.write_bytes(data)
-        fetched = fetch_source(str(path), _web_settings(cfg))
+        fetched = fetch_source(str(path), cfg.settings)
     fetched.meta = dict(fetched.meta or {}, source_file=Path(filename).name)
     return fetched
 
 
 def _from_html(url: str, html: bytes):
     """The page as the user's browser sent it (the bookmarklet), read like a fetched one."""
+    import datetime
     import hashlib
     from ..adding import Fetched, _extractor_version, _now
     from ..extract.html import extract
     found = extract(html, url, content_type="text/html; charset=utf-8")
     found.record.fields.setdefault("url", url)
-    import datetime
     found.record.fields["urldate"] = datetime.date.today().isoformat()
     meta = {"requested_url": url, "final_url": url, "fetched_at": _now(),
             "sha256": hashlib.sha256(html).hexdigest(), "extractor": _extractor_version(),
@@ -542,12 +538,7 @@ def _from_html(url: str, html: bytes):
 
 def _duplicates(cfg, record):
     from ..manage import duplicate_index
-    lib = config_state(cfg).lib
-    return duplicate_index(lib).find(record)
-
-
-def config_state(cfg):
-    return cfg.state.current()
+    return duplicate_index(cfg.state.current().lib).find(record)
 
 
 def _first_paragraph(text: str) -> str:

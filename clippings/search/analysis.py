@@ -170,9 +170,16 @@ class _TermFilter(Filter):
         raise NotImplementedError
 
     def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
+        return self._filter(tokens)
+
+    def _filter(self, tokens: Iterable[Token],
+                after: Callable[[Token, str, tuple[str, ...]], Iterator[Token]] | None = None,
+                ) -> Iterator[Token]:
+        """The loop; `after(token, word, terms)` runs once a word's terms are out."""
         pos: int | None = None                         # starts where the tokenizer did
         for t in tokens:
-            terms = self.terms(t.text, t.mode == "index")
+            word = t.text
+            terms = self.terms(word, t.mode == "index")
             if terms is None:                          # stop word
                 if not t.removestops:
                     t.text = _clean(t.text)
@@ -188,6 +195,8 @@ class _TermFilter(Filter):
             for term in terms:
                 t.text = term
                 yield t
+            if after is not None:
+                yield from after(t, word, terms)
 
 
 @lru_cache(maxsize=1)
@@ -360,42 +369,27 @@ class MixedLanguageFilter(_TermFilter):
         if not self.places:
             yield from super().__call__(tokens)
             return
-        pos: int | None = None
         # the last three capitalised words: (key, position, terms); a word's key is its
         # first term (the stem), so a name's words are looked up without more work
         recent: deque[tuple[str, int, tuple[str, ...]]] = deque(maxlen=3)
         last_pos: dict[str, int] = {}          # an added term's last position: never back
         done: set[int] = set()                 # places whose other names are in already
         ends: frozenset[str] | None = None
-        for t in tokens:
-            word = t.text
-            indexing = t.mode == "index"
-            terms = self.terms(word, indexing)
-            if terms is None:                      # stop word
-                if not t.removestops:
-                    t.text = _clean(t.text)
-                    t.stopped = True
-                    yield t
-                continue
-            if t.positions:
-                pos = t.pos if pos is None else pos + 1
-                t.pos = pos
-            if not terms:
-                continue
-            t.stopped = False
-            for term in terms:
-                t.text = term
-                yield t
-            if not indexing:
-                continue
+
+        def after(t: Token, word: str, terms: tuple[str, ...]) -> Iterator[Token]:
+            nonlocal ends
+            if t.mode != "index":
+                return
             if not word[:1].isupper():         # names are capitalised (stop words aside)
                 recent.clear()
-                continue
+                return
             recent.append((terms[0], t.pos if t.positions else 0, terms))
             if ends is None:
                 ends = self._places()[2]
             if terms[0] in ends:               # the last word of some place's name
                 yield from self._place_names(t, list(recent), last_pos, done)
+
+        yield from self._filter(tokens, after)
 
     def _place_names(self, t: Token, recent: list[tuple[str, int, tuple[str, ...]]],
                      last_pos: dict[str, int], done: set[int]) -> Iterator[Token]:

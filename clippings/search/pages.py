@@ -40,10 +40,6 @@ class Page:
                            for name, items in self.facets.items()}}
 
 
-def _date_key(rec: Record) -> str:
-    return rec.fields.get("date") or rec.fields.get("year") or ""
-
-
 def _record_hit(rec: Record, score: float = 0.0) -> Hit:
     from .schema import display_authors, display_date
     text = rec.fields.get("abstract") or rec.fields.get("note") or ""
@@ -149,10 +145,11 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
             seen = set(order)
             order += [k for k, _ in kept if k not in seen]
         else:
+            from .schema import display_date
             if sort == "newest":
-                kept.sort(key=lambda kd: _date_key(records[kd[0]]), reverse=True)
+                kept.sort(key=lambda kd: display_date(records[kd[0]]), reverse=True)
             elif sort == "oldest":
-                kept.sort(key=lambda kd: _date_key(records[kd[0]]) or "9999")
+                kept.sort(key=lambda kd: display_date(records[kd[0]]) or "9999")
             elif sort == "title":
                 kept.sort(key=lambda kd: records[kd[0]].fields.get("title", "").casefold())
             shown = [(k, 0.0) for k, _ in kept[offset:end]]

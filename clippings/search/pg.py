@@ -46,6 +46,8 @@ WEIGHT = {"title": "A", "text": "B", "author": "C", "journal": "C", "abstract": 
 # ts_rank_cd weights in the order {D, C, B, A}: like FIELD_WEIGHTS and the title's boost.
 RANK_WEIGHTS = "{0.1, 0.2, 0.33, 1.0}"
 ANALYSED = ("title", "text", "translit", "author", "journal", "abstract", "note")
+# a lexeme's weight by its prefix ("t:" -> "A")
+_LEXEME_WEIGHT = {PREFIX[n] + ":": WEIGHT[n] for n in ANALYSED}
 MAX_POS = 16383          # tsvector positions stop there
 MAX_POSITIONS = 255      # positions kept per lexeme (PostgreSQL keeps at most 256)
 RANK_WINDOW = 20000      # matches ranked exactly; beyond, the most recent ones
@@ -423,7 +425,7 @@ def analyse(folder: Path, rec, links: dict, state: list[str]) -> tuple[tuple, se
         value = doc.get(name)
         if not value:
             continue
-        prefix, weight = PREFIX[name] + ":", WEIGHT[name]
+        prefix = PREFIX[name] + ":"
         for token in fields[name].analyzer(value, positions=True, mode="index"):
             pos = min(token.pos + 1, MAX_POS)
             found = positions.setdefault(prefix + token.text, [])
@@ -432,8 +434,7 @@ def analyse(folder: Path, rec, links: dict, state: list[str]) -> tuple[tuple, se
     exact = {"k:" + rec.key, "y:" + rec.type.lower()}
     exact |= {"g:" + t.text for t in fields["tag"].analyzer(doc.get("tag", ""))}
     exact |= {"l:" + t.text for t in fields["lang"].analyzer(doc.get("lang", ""))}
-    weights = {PREFIX[n] + ":": WEIGHT[n] for n in ANALYSED}
-    parts = [f"{_quote(lex)}:{','.join(f'{p}{weights[lex[:2]]}' for p in pos)}"
+    parts = [f"{_quote(lex)}:{','.join(f'{p}{_LEXEME_WEIGHT[lex[:2]]}' for p in pos)}"
              for lex, pos in positions.items()]
     parts += [_quote(lex) for lex in exact if lex not in positions]
     row = (rec.key, state[0], state[1], facets["type"], facets["year"], doc.get("date"),

@@ -71,12 +71,17 @@ def _node(node, expand, positive, negated: bool):
     return result
 
 
+def _operands(parts, absorbing, neutral):
+    """`absorbing` if a part is it, else the parts other than `neutral` (or `neutral`)."""
+    if any(p is absorbing for p in parts):
+        return absorbing
+    return [p for p in parts if p is not neutral] or neutral
+
+
 def _and(parts):
-    if any(p is NONE for p in parts):
-        return NONE
-    parts = [p for p in parts if p is not ALL]
-    if not parts:
-        return ALL
+    parts = _operands(parts, NONE, ALL)
+    if parts is NONE or parts is ALL:
+        return parts
     ts = [p[1] for p in parts if p[0] == "ts"]
     sql = [p for p in parts if p[0] == "sql"]
     if not sql:
@@ -92,11 +97,9 @@ def _and(parts):
 
 
 def _or(parts):
-    if any(p is ALL for p in parts):
-        return ALL
-    parts = [p for p in parts if p is not NONE]
-    if not parts:
-        return NONE
+    parts = _operands(parts, ALL, NONE)
+    if parts is NONE or parts is ALL:
+        return parts
     if all(p[0] == "ts" for p in parts):
         return ("ts", " | ".join(f"({p[1]})" for p in parts))
     conditions, params = [], []

@@ -23,7 +23,8 @@ from starlette.staticfiles import StaticFiles
 from ..config import Settings
 from . import views
 from .library_state import LibraryState
-from .users import Throttle, Users
+from .throttle import Throttle, logins_path
+from .users import Users
 
 HERE = Path(__file__).parent
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -46,7 +47,7 @@ class Config:
         self.users = users
         self.max_upload = int(max_upload_mb * 1024 * 1024)
         self.state = LibraryState(self.bib_path, settings)
-        self.throttle = Throttle()
+        self.throttle = Throttle(logins_path(self.folder))
         self.pages = PageCache(page_cache)
 
 

@@ -13,8 +13,6 @@ import json
 import os
 import re
 import secrets
-import threading
-import time
 from pathlib import Path
 
 from ..errors import UsageError
@@ -125,41 +123,3 @@ class Users:
 
 
 _DUMMY = "scrypt$16384$8$1$" + "00" * 16 + "$" + "00" * 32
-
-
-class Throttle:
-    """Slows repeated failed logins: after 3 failures from one address (or for one
-    name) each further attempt waits 2, 4, 8 ... up to 60 s; a success clears it."""
-
-    FREE = 3
-    MAX_DELAY = 60.0
-
-    def __init__(self):
-        self._fails: dict[str, tuple[int, float]] = {}
-        self._lock = threading.Lock()
-
-    def wait(self, *who: str) -> float:
-        """Seconds the next attempt by `who` must still wait (0 = go)."""
-        now = time.monotonic()
-        with self._lock:
-            waits = []
-            for w in who:
-                count, last = self._fails.get(w, (0, 0.0))
-                if count >= self.FREE:
-                    delay = min(self.MAX_DELAY, 2.0 ** (count - self.FREE + 1))
-                    waits.append(max(0.0, last + delay - now))
-            return max(waits, default=0.0)
-
-    def failed(self, *who: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if len(self._fails) > 10_000:
-                self._fails.clear()
-            for w in who:
-                count, _ = self._fails.get(w, (0, 0.0))
-                self._fails[w] = (count + 1, now)
-
-    def succeeded(self, *who: str) -> None:
-        with self._lock:
-            for w in who:
-                self._fails.pop(w, None)

@@ -888,15 +888,16 @@ async def login_view(request):
     password = str(form.get("password", ""))
     where = request.client.host if request.client else "?"
     nxt = _safe_next(str(form.get("next", "/")))
-    wait = cfg.throttle.wait("ip:" + where, "user:" + name)
+    who = ("ip:" + where, "user:" + name)
+    # Counted as failed before the password is checked, in the file every worker shares.
+    wait = await run_in_threadpool(cfg.throttle.attempt, *who)
     if wait > 0:
         return render(request, "login.html", status=429, next=nxt,
                       error=t("login_slow", seconds=int(wait) + 1))
     ok = await run_in_threadpool(cfg.users.check, name, password)
     if not ok:
-        cfg.throttle.failed("ip:" + where, "user:" + name)
         return render(request, "login.html", status=401, next=nxt, error=t("login_failed"))
-    cfg.throttle.succeeded("ip:" + where, "user:" + name)
+    await run_in_threadpool(cfg.throttle.succeeded, *who)
     request.session.clear()
     request.session["user"] = name
     request.session["csrf"] = secrets.token_urlsafe(24)

@@ -1,0 +1,137 @@
+"""Failed logins are counted once for every server process of a library: `serve
+--workers N` (or two servers on one library) must not give an attacker N times the tries."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+import pytest
+
+from clippings.web.throttle import Throttle, logins_path
+from webhelpers import PASSWORD, csrf_of, free_port, login, make_client, make_library
+
+
+@pytest.fixture
+def bib(tmp_path):
+    return make_library(tmp_path)
+
+
+def test_two_app_instances_share_the_failed_login_count(bib):
+    with make_client(bib) as one, make_client(bib) as two:
+        assert login(one, password="wrong password").status_code == 401
+        assert login(two, password="wrong password").status_code == 401
+        assert login(one, password="wrong password").status_code == 401
+        # the fourth try waits, whichever process answers it; so does the right password
+        assert login(two, password="wrong password").status_code == 429
+        assert login(one).status_code == 429
+    assert logins_path(bib.parent).is_file()
+
+
+def test_counts_are_per_address_and_per_user_name(bib):
+    from starlette.testclient import TestClient
+    from clippings.config import load_settings
+    from clippings.web.app import create_app
+    from clippings.web.users import Users
+    Users.of(bib.parent).add("ben", PASSWORD)
+    app = create_app(bib, load_settings(bib.parent))
+
+    def client(address):
+        return TestClient(app, client=(address, 50000), follow_redirects=False)
+    with client("10.0.0.1") as first:
+        for _ in range(3):
+            assert login(first, password="wrong password").status_code == 401
+        assert login(first, "ben").status_code == 429          # this address waits
+    with client("10.0.0.2") as other:
+        assert login(other).status_code == 429                  # anna's name waits
+        assert login(other, "ben").status_code == 303           # ben from elsewhere: fine
+
+
+def test_a_successful_login_clears_the_count(bib):
+    with make_client(bib) as c:
+        for _ in range(2):
+            assert login(c, password="wrong password").status_code == 401
+        assert login(c).status_code == 303
+        for _ in range(3):   # three free tries again
+            assert login(c, password="wrong password").status_code == 401
+
+
+def test_parallel_attempts_cannot_all_slip_through(tmp_path):
+    """Guesses sent at the same moment to different processes: only FREE of them go."""
+    path = logins_path(tmp_path)
+    throttles = [Throttle(path) for _ in range(8)]
+    start = threading.Barrier(len(throttles))
+    waits = []
+
+    def guess(throttle):
+        start.wait()
+        waits.append(throttle.attempt("ip:10.9.9.9", "user:anna"))
+    threads = [threading.Thread(target=guess, args=(t,)) for t in throttles]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert waits.count(0.0) == Throttle.FREE
+    assert all(0 < w <= 2 for w in waits if w), waits
+
+
+def test_the_count_survives_a_deleted_index_folder(bib):
+    import shutil
+    with make_client(bib) as c:
+        shutil.rmtree(bib.parent / "index", ignore_errors=True)
+        assert login(c, password="wrong password").status_code == 401
+        assert logins_path(bib.parent).is_file()
+
+
+def _start_server(bib, *args):
+    port = free_port()
+    env = dict(os.environ, CLIPPINGS_LIBRARY=str(bib))
+    server = subprocess.Popen([sys.executable, "-m", "clippings", "serve", "--port",
+                               str(port), *args], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(base + "/login", timeout=1)
+            return server, base
+        except httpx.HTTPError:
+            assert server.poll() is None, server.stderr.read().decode()
+            time.sleep(0.05)
+    server.kill()
+    raise AssertionError("the server did not start")
+
+
+def _try_login(base: str, password: str) -> int:
+    # A new connection each time: with several workers, each may land on another one.
+    with httpx.Client(base_url=base, follow_redirects=False, timeout=30) as web:
+        token = csrf_of(web.get("/login").text)
+        return web.post("/login", data={"csrf": token, "name": "anna",
+                                        "password": password, "next": "/"}).status_code
+
+
+def test_two_server_processes_on_one_library_share_the_count(bib):
+    servers = [_start_server(bib), _start_server(bib)]
+    try:
+        (_, a), (_, b) = servers
+        assert [_try_login(base, "wrong password") for base in (a, b, a)] == [401] * 3
+        assert _try_login(b, "wrong password") == 429
+        assert _try_login(a, PASSWORD) == 429
+    finally:
+        for server, _ in servers:
+            server.terminate()
+            server.wait(timeout=20)
+
+
+def test_serve_with_two_workers_gives_three_tries_in_all(bib):
+    server, base = _start_server(bib, "--workers", "2")
+    try:
+        codes = [_try_login(base, "wrong password") for _ in range(5)]
+        assert codes == [401] * Throttle.FREE + [429] * 2
+    finally:
+        server.terminate()
+        server.wait(timeout=20)

@@ -105,6 +105,18 @@ def test_similar_clippings(client):
         f"/entry/{KEY}").text
 
 
+def test_form_labels_are_translated_with_the_field_name_beside(editor):
+    german = editor.get(f"/entry/{KEY}/edit").text
+    assert re.search(r'<label for="f-journaltitle">Zeitung oder Zeitschrift <span '
+                     r'class="field-name" aria-hidden="true">journaltitle</span></label>', german)
+    assert '<input id="f-journaltitle" name="journaltitle"' in german
+    english = editor.get(f"/entry/{KEY}/edit", headers={"Accept-Language": "en"}).text
+    assert re.search(r'<label for="f-journaltitle">Newspaper or journal <span', english)
+    assert re.search(r'<label for="f-type">Entry type <span', english)
+    html = editor.get(f"/entry/{KEY}").text   # the entry page names its fields the same way
+    assert "<dt>Zeitung oder Zeitschrift" in html and "<dt>Titel" in html
+
+
 def test_german_first_english_on_request(client):
     assert 'lang="de"' in client.get("/").text
     english = client.get("/", headers={"Accept-Language": "en-US,en;q=0.9,de;q=0.5"})

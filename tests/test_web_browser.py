@@ -188,10 +188,10 @@ def test_add_by_url_and_confirm(page, site, http_server):
     shot(page, "add", full=False)
     page.get_by_role("button", name="Abrufen").click()
     page.wait_for_url("**/add/proposal/**")
-    assert page.get_by_label("title", exact=True).input_value() == \
+    assert page.get_by_role("textbox", name="Titel", exact=True).input_value() == \
         "Schüleraustausch zwischen Kassel und Jaroslawl"
     assert "Zwanzig Schülerinnen" in page.locator("blockquote.first").inner_text()
-    page.get_by_label("keywords", exact=True).fill("austausch")
+    page.get_by_role("textbox", name="Schlagwörter", exact=True).fill("austausch")
     shot(page, "proposal")
     page.get_by_role("button", name="Eintrag speichern").click()
     page.wait_for_url("**/entry/**")
@@ -203,16 +203,19 @@ def test_edit_with_a_validation_error_then_fix(page, site):
     base, bib = site
     log_in(page, base)
     page.goto(f"{base}/entry/{KEY}/edit")
-    page.get_by_label("date").fill("26.06.2017")
-    page.get_by_label("note").fill("Mit Karte")
+    page.get_by_role("textbox", name="Datum", exact=True).fill("26.06.2017")
+    page.get_by_role("textbox", name="Notiz", exact=True).fill("Mit Karte")
     page.get_by_role("button", name="Speichern").click()
     error = page.locator("#e-date")
     assert "invalid date" in error.inner_text()
-    assert page.get_by_label("date").get_attribute("aria-invalid") == "true"
-    assert page.get_by_label("note").input_value() == "Mit Karte"   # input kept
+    date = page.get_by_role("textbox", name="Datum", exact=True)
+    assert date.get_attribute("aria-invalid") == "true"
+    assert date.get_attribute("aria-describedby") == "h-date e-date"   # hint and error
+    note = page.get_by_role("textbox", name="Notiz", exact=True)
+    assert note.input_value() == "Mit Karte"   # input kept
     assert "Mit Karte" not in bib.read_text("utf-8")
     shot(page, "edit-error")
-    page.get_by_label("date").fill("2017-06-27")
+    page.get_by_role("textbox", name="Datum", exact=True).fill("2017-06-27")
     page.get_by_role("button", name="Speichern").click()
     page.wait_for_url(f"**/entry/{KEY}?message=saved")
     text = bib.read_text("utf-8")
@@ -295,3 +298,32 @@ def test_link_health_page_with_its_chart(page, site, http_server):
     assert page.locator(".problems").get_by_role("link", name="Geschenk der Versöhnung"
                                                  ).is_visible()
     shot(page, "links")
+
+
+def test_form_fields_have_human_labels_on_a_phone(browser, site):
+    """Labels name the field in German (the BibTeX name beside it), every input has one,
+    and the edit form fits a 390 px screen."""
+    base, _ = site
+    context = browser.new_context(locale="de-DE", viewport={"width": 390, "height": 844},
+                                  is_mobile=True)
+    pg = context.new_page()
+    log_in(pg, base)
+    pg.goto(f"{base}/entry/{KEY}/edit")
+    assert pg.get_by_role("textbox", name="Titel", exact=True).get_attribute("id") == "f-title"
+    journal = pg.get_by_role("textbox", name="Zeitung oder Zeitschrift", exact=True)
+    assert journal.get_attribute("name") == "journaltitle"
+    caption = pg.locator("label[for=f-journaltitle]")
+    assert caption.locator(".field-name").inner_text() == "journaltitle"
+    assert caption.locator(".field-name").is_visible()
+    assert pg.evaluate("""[...document.querySelectorAll(
+        'main form input:not([type=hidden]), main form textarea')].every(
+        i => i.labels.length === 1 && i.labels[0].textContent.trim() !== '')""")
+    assert pg.get_by_role("textbox", name="Datum", exact=True).get_attribute(
+        "aria-describedby") == "h-date"     # the expected format is read out too
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(pg, "edit-phone")
+    pg.goto(f"{base}/entry/{KEY}")
+    assert pg.locator("dt").filter(has_text="Zeitung oder Zeitschrift").count() == 1
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(pg, "entry-phone")
+    context.close()

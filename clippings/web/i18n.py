@@ -130,7 +130,76 @@ TEXTS: dict[str, tuple[str, str]] = {   # id: (German, English)
     "show_similar": ("Ähnliche Clippings anzeigen", "Show similar clippings"),
     "fix_fields": ("Bitte die markierten Felder korrigieren; nichts wurde gespeichert.",
                    "Please correct the marked fields; nothing was saved."),
+    "hint_date": ("JJJJ-MM-TT, JJJJ-MM oder JJJJ", "YYYY-MM-DD, YYYY-MM or YYYY"),
+    "hint_author": ("Nachname, Vorname; mehrere mit „and“ verbunden",
+                    "Family, Given; several joined by “and”"),
+    "hint_editor": ("Nachname, Vorname; mehrere mit „and“ verbunden",
+                    "Family, Given; several joined by “and”"),
+    "hint_keywords": ("durch Kommas getrennt", "separated by commas"),
 }
+
+
+# Human names of the BibTeX/biblatex fields; forms and the entry page show these first
+# and the field name itself beside them (people who know BibTeX look for it).
+FIELD_LABELS: dict[str, tuple[str, str]] = {   # field: (German, English)
+    "type": ("Art des Eintrags", "Entry type"),
+    "title": ("Titel", "Title"),
+    "subtitle": ("Untertitel", "Subtitle"),
+    "shorttitle": ("Kurztitel", "Short title"),
+    "maintitle": ("Haupttitel", "Main title"),
+    "origtitle": ("Originaltitel", "Original title"),
+    "booktitle": ("Buchtitel", "Book title"),
+    "issuetitle": ("Titel der Ausgabe", "Issue title"),
+    "issuesubtitle": ("Untertitel der Ausgabe", "Issue subtitle"),
+    "author": ("Autorinnen und Autoren", "Authors"),
+    "editor": ("Herausgegeben von", "Editors"),
+    "translator": ("Übersetzt von", "Translators"),
+    "bookauthor": ("Autorinnen und Autoren des Buchs", "Authors of the book"),
+    "date": ("Datum", "Date"),
+    "year": ("Jahr", "Year"),
+    "month": ("Monat", "Month"),
+    "origdate": ("Erstmals erschienen", "First published"),
+    "eventdate": ("Datum der Veranstaltung", "Event date"),
+    "urldate": ("Abgerufen am", "Accessed on"),
+    "journaltitle": ("Zeitung oder Zeitschrift", "Newspaper or journal"),
+    "journal": ("Zeitung oder Zeitschrift", "Newspaper or journal"),
+    "organization": ("Organisation", "Organization"),
+    "institution": ("Institution", "Institution"),
+    "publisher": ("Verlag", "Publisher"),
+    "location": ("Ort", "Place"),
+    "venue": ("Veranstaltungsort", "Venue"),
+    "howpublished": ("Veröffentlicht als", "Published as"),
+    "entrysubtype": ("Unterart", "Subtype"),
+    "series": ("Reihe", "Series"),
+    "edition": ("Auflage", "Edition"),
+    "volume": ("Band", "Volume"),
+    "number": ("Nummer", "Number"),
+    "issue": ("Ausgabe", "Issue"),
+    "pages": ("Seiten", "Pages"),
+    "chapter": ("Kapitel", "Chapter"),
+    "url": ("Webadresse", "Web address"),
+    "doi": ("DOI", "DOI"),
+    "isbn": ("ISBN", "ISBN"),
+    "issn": ("ISSN", "ISSN"),
+    "eprint": ("E-Print", "E-print"),
+    "langid": ("Sprache", "Language"),
+    "language": ("Sprache des Textes", "Language of the text"),
+    "keywords": ("Schlagwörter", "Keywords"),
+    "abstract": ("Zusammenfassung", "Abstract"),
+    "note": ("Notiz", "Note"),
+    "annotation": ("Anmerkung", "Annotation"),
+    "addendum": ("Nachtrag", "Addendum"),
+    "pubstate": ("Stand der Veröffentlichung", "Publication state"),
+    "file": ("Datei", "File"),
+}
+
+
+def field_label(lang: str, name: str) -> str:
+    """The human name of a field in `lang`; an unknown field keeps its own name."""
+    pair = FIELD_LABELS.get(name.lower())
+    if pair is None:
+        return name
+    return pair[LANGUAGES.index(lang) if lang in LANGUAGES else 0]
 
 
 def pick(accept_language: str | None) -> str:

@@ -8,6 +8,7 @@ over the decoded records; snippets are cut for the page's hits alone.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -184,30 +185,67 @@ SIMILAR_TERMS = 6
 
 def similar(bib_path: Path, rec: Record, limit: int = 5, settings=None,
             check_index: bool = True) -> list[Hit]:
-    """Entries sharing the most title words and keywords with `rec` (itself left out)."""
-    from whoosh import query as wq
-    from whoosh import scoring
-    from . import index
+    """Entries sharing the most title words and keywords with `rec` (itself left out),
+    from the search backend the settings choose (Whoosh or PostgreSQL)."""
+    from .backend import is_postgres, spec_of
+    from .index import schema
     words = _SIGNIFICANT.findall(" ".join([rec.fields.get("title", ""),
                                            rec.fields.get("subtitle", ""),
                                            rec.fields.get("keywords", "")]))
     if not words:
         return []
+    folder = Path(bib_path).parent
+    # The terms looked for: each word as the title and the keyword fields analyse it.
+    fields = schema()
+    terms = list(dict.fromkeys(
+        (fieldname, token.text) for fieldname in ("title", "tag")
+        for word in dict.fromkeys(words)
+        for token in fields[fieldname].analyzer(word, mode="query")))
+    spec = spec_of(settings) if settings is not None else "whoosh"
+    if is_postgres(spec):
+        # The same choice of terms as below; the score sums each shared term's rarity
+        # (log N/df), as BM25 would for one-word fields, computed by the database.
+        from .pg import PostgresBackend
+        from .tsquery import lexeme
+        engine = PostgresBackend(folder, spec, settings)
+        if check_index and not engine.is_current(Path(bib_path)):
+            from . import _update_if_writable
+            _update_if_writable(engine, Path(bib_path), None, settings)
+        doc = f'"{engine.schema}".doc'
+        quoted = [lexeme(f, t) for f, t in terms]
+        with engine.connection() as conn:
+            total = conn.execute(f"SELECT count(*) FROM {doc}").fetchone()[0]
+            counts = conn.execute(
+                f"SELECT q, (SELECT count(*) FROM {doc} WHERE tsv @@ q::tsquery) "
+                f"FROM unnest(%s::text[]) AS q", (quoted,)).fetchall()
+            chosen = sorted((df, q) for q, df in counts if df > 1)[:SIMILAR_TERMS]
+            if not chosen:
+                conn.rollback()
+                return []
+            score = " + ".join(["CASE WHEN tsv @@ %s::tsquery THEN %s ELSE 0 END"]
+                               * len(chosen))
+            weights = [v for df, q in chosen for v in (q, math.log(1 + total / df))]
+            rows = conn.execute(
+                f"SELECT key, meta, {score} AS score FROM {doc} "
+                f"WHERE tsv @@ %s::tsquery AND key <> %s ORDER BY score DESC, key LIMIT %s",
+                [*weights, " | ".join(q for _, q in chosen), rec.key, limit]).fetchall()
+            conn.rollback()
+        return [_stored_hit({"key": key, "meta": meta}, float(score))
+                for key, meta, score in rows]
+    from whoosh import query as wq
+    from whoosh import scoring
+    from . import index
     if check_index:
         index.ensure_current(Path(bib_path), settings=settings)
-    folder = Path(bib_path).parent
     ix = index.open_index(folder)
     with ix.searcher(weighting=scoring.BM25F()) as searcher:
         # The rarest of its title words and keywords say most about an entry; common
         # ones would match half the library and cost a scan of it.
         candidates = set()
-        for fieldname in ("title", "tag"):
-            analyzer = ix.schema[fieldname].analyzer
-            for word in dict.fromkeys(words):
-                for token in analyzer(word, mode="query"):
-                    df = searcher.doc_frequency(fieldname, token.text)
-                    if df > 1:
-                        candidates.add((df, fieldname, token.text))
+        for fieldname, text in terms:
+            df = searcher.doc_frequency(fieldname, text)
+            if df > 1:
+                candidates.add((df, fieldname, text))
         terms = [wq.Term(f, t) for _, f, t in sorted(candidates)[:SIMILAR_TERMS]]
         if not terms:
             return []

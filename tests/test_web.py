@@ -87,6 +87,18 @@ def test_browsing_without_query_is_newest_first_and_pages(client):
     assert {"value": "städtepartnerschaft", "count": 15} in keywords
 
 
+def test_later_pages_count_their_range_and_link_their_json(client):
+    total = client.get("/.json").json()["total"]
+    html = client.get("/", params={"per_page": 5, "page": 2}).text
+    assert f"6–10 von {total}" in html
+    first = client.get("/", params={"q": "Partnerschaft", "type": "article"}).text
+    assert re.search(r"<strong>\d+ von \d+</strong>", first)
+    # the page's JSON link asks for the same search, not for everything
+    link = re.search(r'<a href="([^"]+)">JSON</a>', first).group(1).replace("&amp;", "&")
+    assert link == "/.json?q=Partnerschaft&type=article"
+    assert client.get(link).json()["filters"] == {"type": ["article"]}
+
+
 def test_entry_page_and_json(client):
     page = client.get(f"/entry/{KEY}")
     assert page.status_code == 200
@@ -131,6 +143,21 @@ def test_bad_requests_get_error_pages_with_fitting_status(client):
     assert client.get("/entry/nosuchkey.json").json()["status"] == 404
     assert client.get("/browse/nonsense").status_code == 404
     assert client.get("/export", params={"key": KEY, "format": "exe"}).status_code == 400
+
+
+def test_a_users_mistake_is_answered_not_raised_as_a_server_error(bib):
+    """Invalid queries, unknown keys, bad formats are handled where they are answered:
+    they never reach the server's error log as a stack trace."""
+    from starlette.testclient import TestClient
+    from clippings.config import load_settings
+    from clippings.web.app import create_app
+    app = create_app(bib, load_settings(bib.parent))
+    with TestClient(app, raise_server_exceptions=True) as c:   # a logged crash would raise
+        answer = c.get("/", params={"q": "title:("})
+        assert answer.status_code == 400 and "matching" in answer.text
+        assert c.get("/entry/nosuchkey").status_code == 404
+        assert c.get("/export", params={"key": KEY, "format": "exe"}).status_code == 400
+        assert c.get("/cite.json", params={"key": "nosuchkey"}).status_code == 404
 
 
 # -- snapshots: sandboxed, no escape from snapshots/ ---------------------------------

@@ -21,6 +21,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..config import Settings
+from ..errors import ClippingsError
 from . import views
 from .library_state import LibraryState
 from .throttle import Throttle, logins_path
@@ -206,7 +207,9 @@ def create_app(bib_path: Path, settings: Settings, *, read_only: bool = False,
     ]
     app = Starlette(routes=routes, middleware=middleware,
                     exception_handlers={Exception: views.exception_page,
-                                        HTTPException: views.exception_page})
+                                        HTTPException: views.exception_page,
+                                        # a user's mistake, not a server error to log
+                                        ClippingsError: views.exception_page})
     app.state.config = config
     return app
 

@@ -16,6 +16,7 @@ TEXTS: dict[str, tuple[str, str]] = {   # id: (German, English)
     "user": ("Benutzer", "User"),
     "password": ("Passwort", "Password"),
     "results_of": ("{shown} von {total}", "{shown} of {total}"),
+    "results_range": ("{first}–{last} von {total}", "{first}–{last} of {total}"),
     "no_hits": ("Keine Treffer.", "No hits."),
     "newest": ("Neueste zuerst", "Newest first"),
     "oldest": ("Älteste zuerst", "Oldest first"),
@@ -119,8 +120,10 @@ TEXTS: dict[str, tuple[str, str]] = {   # id: (German, English)
     "link_health_title": ("Zustand der Links", "Health of the links"),
     "links_total": ("{checked} von {total} Links geprüft, zuletzt {when}",
                     "{checked} of {total} links checked, last on {when}"),
-    "links_none": ("Noch keine Linkprüfung: `clippings check` oder „Link jetzt prüfen“ auf einer Eintragsseite.",
-                   "No link check yet: run `clippings check`, or “Check this link now” on an entry page."),
+    "links_none": ("Noch keine Linkprüfung: „clippings check“ im Terminal oder „Link jetzt "
+                   "prüfen“ auf einer Eintragsseite.",
+                   "No link check yet: run “clippings check” in a terminal, or “Check this "
+                   "link now” on an entry page."),
     "statuses": ("Status", "Statuses"),
     "rot_by_year": ("Linkverfall nach Erscheinungsjahr", "Link rot by year of publication"),
     "to_act_on": ("Zu bearbeiten", "To act on"),

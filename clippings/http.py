@@ -41,6 +41,8 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import requests.adapters
 import requests.cookies
+import urllib3
+import urllib3.connection
 import urllib3.exceptions
 from requests.structures import CaseInsensitiveDict
 
@@ -541,6 +543,53 @@ _CAUGHT = (requests.exceptions.RequestException, urllib3.exceptions.HTTPError,
            http.client.HTTPException, OSError, zlib.error)
 
 
+# --------------------------------------------------------------------------- public-only connections
+
+class _PublicPeer:
+    """Checks the address a connection actually reached. The name check before each
+    request (`check_public_host`) can be fooled by a DNS answer that changes between
+    the check and the connection (DNS rebinding); the connected socket cannot."""
+
+    def _new_conn(self):
+        sock = super()._new_conn()
+        try:
+            peer = sock.getpeername()[0]
+        except OSError:
+            return sock
+        if not is_public_address(peer):
+            sock.close()
+            raise PrivateAddress(f"refusing to fetch from {self.host}: the connection went "
+                                 f"to a private, loopback or link-local address ({peer}); "
+                                 "set allow_private_addresses to allow it")
+        return sock
+
+
+class _PublicHTTPConnection(_PublicPeer, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _PublicHTTPSConnection(_PublicPeer, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _PublicHTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _PublicHTTPConnection
+
+
+class _PublicHTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _PublicHTTPSConnection
+
+
+class _PublicOnlyAdapter(requests.adapters.HTTPAdapter):
+    """Direct connections only to public addresses (a proxy, if the environment names
+    one, is reached as configured; the name check still covers the target)."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _PublicHTTPPool,
+                                                   "https": _PublicHTTPSPool}
+
+
 # --------------------------------------------------------------------------- client
 
 @dataclass
@@ -578,7 +627,9 @@ class HttpClient:
         self.settings = s = settings or HttpSettings()
         self._session = requests.Session()
         self._env_cache: dict[tuple[str, str], dict] = {}
-        adapter = requests.adapters.HTTPAdapter(
+        kind = requests.adapters.HTTPAdapter if s.allow_private_addresses \
+            else _PublicOnlyAdapter
+        adapter = kind(
             pool_connections=max(4 * s.pool_size, 16),
             pool_maxsize=max(s.pool_size, s.per_host), max_retries=0)
         self._session.mount("http://", adapter)

@@ -499,3 +499,17 @@ def test_client_is_usable_after_errors(http_server, client):
     with pytest.raises(ConnectionFailed):
         client.get(bad)
     assert client.get(good).content == b"ok"
+
+
+def test_the_connection_itself_refuses_a_private_peer(http_server):
+    """DNS rebinding: a name that was public when checked may resolve to 127.0.0.1 a
+    moment later. The address the socket actually reached is checked as well; here the
+    request goes straight to the connection, past the name check, as after a rebinding."""
+    from clippings.http import PrivateAddress
+    url = http_server.route("/inside", send(200, b"internal"))
+    with HttpClient(HttpSettings(allow_private_addresses=False)) as client:
+        with pytest.raises(PrivateAddress, match=r"127\.0\.0\.1"):
+            client._send("GET", url, {}, (5.0, 5.0))
+    assert http_server.hits["/inside"] == 0
+    with HttpClient(HttpSettings(allow_private_addresses=True)) as client:
+        assert client.get(url).content == b"internal"    # allowed when configured

@@ -86,6 +86,7 @@ def serve(ctx, host, port, read_only, page_cache, workers):
                   proxy_headers=False)
     if workers > 1:
         import json
+        users.secret()   # made here, once: every worker must sign sessions with one key
         from ..web.app import SERVE_ENV
         os.environ[SERVE_ENV] = json.dumps({
             "bib_path": str(path), "read_only": read_only, "allowed_hosts": allowed,

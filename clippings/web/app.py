@@ -45,11 +45,16 @@ class Config:
         self.folder = self.bib_path.parent
         self.settings = settings
         self.read_only = read_only
-        self.users = users
+        self._users = users
         self.max_upload = int(max_upload_mb * 1024 * 1024)
         self.state = LibraryState(self.bib_path, settings)
         self.throttle = Throttle(logins_path(self.folder))
         self.pages = PageCache(page_cache)
+
+    @property
+    def users(self) -> Users:
+        """The accounts as the file has them now."""
+        return self._users.refresh()
 
 
 class PageCache:
@@ -167,7 +172,10 @@ def create_app(bib_path: Path, settings: Settings, *, read_only: bool = False,
     config = Config(bib_path, settings, read_only, users,
                     max_upload_mb if max_upload_mb is not None else settings.max_download_mb,
                     page_cache)
-    secret = users.secret() if users.configured else secrets.token_urlsafe(32)
+    # The signing key lives in web-users.json (shared by every worker and restart) once
+    # there is one; a server started without accounts makes up its own.
+    secret = users.secret() if users.configured or users.data.get("secret") \
+        else secrets.token_urlsafe(32)
     routes = [
         Route("/", views.search_view, name="search"),
         Route("/browse/{facet}", views.browse_view, name="browse"),

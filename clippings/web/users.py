@@ -54,13 +54,38 @@ class Users:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.data = {"secret": "", "users": {}}
-        if self.path.is_file():
+        self._seen = None
+        self._load()
+
+    def _stamp(self):
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def _load(self) -> None:
+        stamp = self._stamp()
+        if stamp is not None:
             try:
-                self.data = json.loads(self.path.read_text(encoding="utf-8"))
+                data = json.loads(self.path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
                 raise UsageError(f"{self.path}: cannot read the accounts file: {exc}") \
                     from None
-        self.data.setdefault("users", {})
+            data.setdefault("users", {})
+            self.data = data
+        self._seen = stamp
+
+    def refresh(self) -> "Users":
+        """Read the file again if `clippings user add|rm` changed it since (a running
+        server sees new and removed accounts at once); a broken file keeps the last
+        good accounts."""
+        if self._stamp() != self._seen:
+            try:
+                self._load()
+            except UsageError:
+                pass
+        return self
 
     @classmethod
     def of(cls, library_folder: Path) -> "Users":
@@ -120,6 +145,7 @@ class Users:
         raw = json.dumps(self.data, indent=1, sort_keys=True).encode("utf-8")
         atomic_write(self.path, raw)
         os.chmod(self.path, 0o600)
+        self._seen = self._stamp()
 
 
 _DUMMY = "scrypt$16384$8$1$" + "00" * 16 + "$" + "00" * 32

@@ -1,5 +1,6 @@
-"""Failed logins are counted once for every server process of a library: `serve
---workers N` (or two servers on one library) must not give an attacker N times the tries."""
+"""Logins across server processes: failed logins are counted once for every process of a
+library (`serve --workers N`, or two servers on one library, must not give an attacker N
+times the tries), and accounts changed on the command line count at once."""
 
 from __future__ import annotations
 
@@ -135,3 +136,24 @@ def test_serve_with_two_workers_gives_three_tries_in_all(bib):
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_accounts_changed_on_the_command_line_count_at_once(bib):
+    """`clippings user rm` ends a running server's sessions of that user; `user add`
+    lets the new user log in without a restart."""
+    from click.testing import CliRunner
+    from clippings.cli import main
+    with make_client(bib) as c:
+        assert login(c).status_code == 303
+        token = csrf_of(c.get("/add").text)
+        removed = CliRunner().invoke(main, ["--library", str(bib), "user", "rm", "anna"])
+        assert removed.exit_code == 0, removed.output
+        answer = c.post("/entry/lohse2017dossier/keywords",
+                        data={"csrf": token, "keywords": "weg"})
+        assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
+        assert "weg" not in bib.read_text(encoding="utf-8")
+        added = CliRunner().invoke(main, ["--library", str(bib), "user", "add", "ben"],
+                                   input="another password\n")
+        assert added.exit_code == 0, added.output
+        assert login(c, "ben", "another password").status_code == 303
+        assert "Abmelden" in c.get("/").text

@@ -99,6 +99,19 @@ def test_later_pages_count_their_range_and_link_their_json(client):
     assert client.get(link).json()["filters"] == {"type": ["article"]}
 
 
+def test_every_json_link_answers_json(editor):
+    """The footer's JSON link is offered where the page has a JSON answer, and only
+    there (forms have none)."""
+    for path in ["/", "/?q=Partnerschaft", f"/entry/{KEY}", "/browse/year", "/links",
+                 f"/cite?key={KEY}", f"/entry/{KEY}/similar"]:
+        link = re.search(r'<a href="([^"]+)">JSON</a>', editor.get(path).text)
+        assert link, path
+        answer = editor.get(link.group(1).replace("&amp;", "&"))
+        assert answer.headers["content-type"].startswith("application/json"), path
+    for path in ["/add", f"/entry/{KEY}/edit", f"/entry/{KEY}/remove"]:
+        assert ">JSON</a>" not in editor.get(path).text, path
+
+
 def test_entry_page_and_json(client):
     page = client.get(f"/entry/{KEY}")
     assert page.status_code == 200

@@ -195,6 +195,10 @@ def test_snapshot_is_served_sandboxed_and_its_text_escaped(client, bib):
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert re.search(r'<iframe[^>]*sandbox[^>]*src="/snapshot/', page)
+    # provenance in words, with meta.json's own names beside them
+    assert re.search(r"<dt>Angefragte Adresse <span[^>]*>requested_url</span></dt>", page)
+    english = client.get(f"/entry/{KEY}", headers={"Accept-Language": "en"}).text
+    assert "<dt>Fetched on <span" in english
 
 
 @pytest.mark.parametrize("path", [
@@ -477,7 +481,9 @@ def test_rename_remove_keywords_through_the_web(editor, bib):
     assert "@article{lohse2017," in bib.read_text(encoding="utf-8")
     assert "Wirklich" in editor.get("/entry/lohse2017/remove").text.replace("wirklich",
                                                                              "Wirklich")
-    assert editor.post("/entry/lohse2017/remove", data={"csrf": token}).status_code == 303
+    removed = editor.post("/entry/lohse2017/remove", data={"csrf": token})
+    assert removed.status_code == 303
+    assert "Eintrag lohse2017 entfernt." in editor.get(removed.headers["location"]).text
     assert "lohse2017" not in bib.read_text(encoding="utf-8")
 
 

@@ -142,6 +142,18 @@ def test_form_labels_are_translated_with_the_field_name_beside(editor):
     assert "<dt>Zeitung oder Zeitschrift" in html and "<dt>Titel" in html
 
 
+def test_types_statuses_and_languages_read_as_words(client):
+    german = client.get("/").text
+    assert re.search(r'<span class="fv">Artikel</span>', german)
+    assert re.search(r'<span class="fv">Russisch</span>', german)
+    assert re.search(r'<span class="fv">2010er</span>', german)
+    assert '<span class="type" title="article">Artikel</span>' in german
+    english = client.get("/", headers={"Accept-Language": "en"}).text
+    assert '<span class="fv">Periodical issue</span>' in english
+    # the address still carries the value itself, so links keep working in any language
+    assert 'href="/?type=article"' in english
+
+
 def test_german_first_english_on_request(client):
     assert 'lang="de"' in client.get("/").text
     english = client.get("/", headers={"Accept-Language": "en-US,en;q=0.9,de;q=0.5"})

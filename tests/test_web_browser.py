@@ -131,10 +131,10 @@ def test_search_and_facet(page, site):
     assert page.locator(".snippet mark").count() > 0
     shot(page, "search", full=False)
     page.locator(".facet").filter(has_text="Typ").get_by_role("link").filter(
-        has_text="article").click()
+        has_text="Artikel").click()
     page.wait_for_url("**type=article**")
     types = page.locator(".hit .type").all_text_contents()
-    assert types and set(types) == {"article"}
+    assert types and set(types) == {"Artikel"}     # the type in words, German first
     assert page.locator(".chip").count() == 1
     assert int(page.locator(".count").inner_text().split(" von ")[1]) < int(
         count.split(" von ")[1])
@@ -289,7 +289,7 @@ def test_link_health_page_with_its_chart(page, site, http_server):
     page.goto(f"{base}/entry/rutz2011geschenk")
     page.get_by_role("button", name="Link jetzt prüfen").click()
     page.wait_for_url("**/entry/rutz2011geschenk#links")
-    assert page.locator("#links .badge").first.inner_text() == "broken"
+    assert page.locator("#links .badge").first.inner_text() == "defekt"
     page.get_by_role("link", name="Links", exact=True).click()
     page.wait_for_url(base + "/links")
     chart = page.locator("img.chart")

@@ -210,6 +210,55 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {   # field: (German, English)
 }
 
 
+# What facet values and badges show instead of BibTeX's and the link check's own words.
+VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "type": {
+        "article": ("Artikel", "Article"), "online": ("Online-Beitrag", "Web page"),
+        "report": ("Bericht", "Report"), "techreport": ("Technischer Bericht", "Technical report"),
+        "book": ("Buch", "Book"), "booklet": ("Broschüre", "Booklet"),
+        "incollection": ("Beitrag in Sammelband", "Chapter in a collection"),
+        "inbook": ("Teil eines Buchs", "Part of a book"),
+        "collection": ("Sammelband", "Collection"),
+        "proceedings": ("Tagungsband", "Proceedings"),
+        "inproceedings": ("Tagungsbeitrag", "Conference paper"),
+        "periodical": ("Zeitschriftenausgabe", "Periodical issue"),
+        "misc": ("Sonstiges", "Other"), "thesis": ("Abschlussarbeit", "Thesis"),
+        "phdthesis": ("Dissertation", "PhD thesis"),
+        "mastersthesis": ("Masterarbeit", "Master's thesis"),
+        "manual": ("Handbuch", "Manual"), "unpublished": ("Unveröffentlicht", "Unpublished"),
+        "letter": ("Brief", "Letter"), "video": ("Video", "Video"), "audio": ("Audio", "Audio"),
+        "dataset": ("Datensatz", "Dataset"), "software": ("Software", "Software"),
+        "patent": ("Patent", "Patent"), "standard": ("Norm", "Standard"),
+    },
+    "link": {
+        "ok": ("in Ordnung", "OK"), "redirected": ("umgeleitet", "redirected"),
+        "broken": ("defekt", "broken"), "gone": ("verschwunden", "gone"),
+        "soft_404": ("Seite fehlt (Soft 404)", "soft 404"),
+        "drifted": ("Inhalt ausgetauscht", "drifted"), "blocked": ("blockiert", "blocked"),
+        "timeout": ("Zeitüberschreitung", "timeout"), "tls_error": ("TLS-Fehler", "TLS error"),
+        "error": ("Fehler", "error"), "unchecked": ("ungeprüft", "unchecked"),
+    },
+    "lang": {
+        "de": ("Deutsch", "German"), "en": ("Englisch", "English"),
+        "ru": ("Russisch", "Russian"), "fr": ("Französisch", "French"),
+        "uk": ("Ukrainisch", "Ukrainian"), "pl": ("Polnisch", "Polish"),
+        "it": ("Italienisch", "Italian"), "es": ("Spanisch", "Spanish"),
+        "nl": ("Niederländisch", "Dutch"), "cs": ("Tschechisch", "Czech"),
+    },
+}
+
+
+def value_label(lang: str, facet: str, value) -> str:
+    """How a facet value (an entry type, a link status, a language, a decade) reads."""
+    text = str(value)
+    if facet == "decade" and text.endswith("0s"):
+        return text[:-1] + "er" if lang != "en" else text
+    pair = VALUE_LABELS.get(facet, {}).get(text.lower())
+    if pair is None:
+        return text
+    return pair[LANGUAGES.index(lang) if lang in LANGUAGES else 0]
+
+
 def field_label(lang: str, name: str) -> str:
     """The human name of a field in `lang`; an unknown field keeps its own name."""
     pair = FIELD_LABELS.get(name.lower())

@@ -101,6 +101,7 @@ def render(request, template: str, status: int = 200, **context) -> HTMLResponse
     cfg = config(request)
     context.update(request=request, t=i18n.translator(lang), lang=lang,
                    field_label=lambda name: i18n.field_label(lang, name),
+                   value_label=lambda facet, value: i18n.value_label(lang, facet, value),
                    user=user_of(request), can_edit=can_edit(request),
                    read_only=cfg.read_only, csrf=csrf_token(request),
                    accounts=cfg.users.configured)

@@ -276,6 +276,21 @@ def test_session_cookie_is_signed_httponly_samesite(bib):
         assert "Abmelden" not in other.get("/").text
 
 
+def test_secure_cookies_behind_https(bib):
+    from starlette.testclient import TestClient
+    from clippings.config import load_settings
+    from clippings.web.app import create_app
+    app = create_app(bib, load_settings(bib.parent), secure_cookies=True)
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as c:
+        answer = login(c)
+        assert answer.status_code == 303
+        cookie = answer.headers["set-cookie"].lower()
+        assert "secure" in cookie and "httponly" in cookie
+        assert "Abmelden" in c.get("/").text
+    with make_client(bib) as c:   # plain http on 127.0.0.1 must still work
+        assert "secure" not in login(c).headers["set-cookie"].lower()
+
+
 def test_failed_logins_are_slowed_down(bib):
     with make_client(bib) as c:
         codes = [login(c, password="wrong password").status_code for _ in range(4)]

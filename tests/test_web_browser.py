@@ -289,7 +289,7 @@ def test_link_health_page_with_its_chart(page, site, http_server):
     page.goto(f"{base}/entry/rutz2011geschenk")
     page.get_by_role("button", name="Link jetzt prüfen").click()
     page.wait_for_url("**/entry/rutz2011geschenk#links")
-    assert page.locator("#links .badge").first.inner_text() == "defekt"
+    assert page.locator("#links .badge").first.inner_text() == "nicht gefunden"
     page.get_by_role("link", name="Links", exact=True).click()
     page.wait_for_url(base + "/links")
     chart = page.locator("img.chart")

@@ -52,8 +52,11 @@ def _private_allowed(folder) -> bool:
               help="Search pages kept per library version (0 = none).")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Server processes (one per CPU core serves the most pages).")
+@click.option("--secure-cookies", is_flag=True,
+              help="Users reach the server over HTTPS (a TLS proxy in front): send the "
+                   "session cookie only over HTTPS.")
 @click.pass_context
-def serve(ctx, host, port, read_only, page_cache, workers):
+def serve(ctx, host, port, read_only, page_cache, workers, secure_cookies):
     """Open the library in a browser: search, read, add, edit, cite and export.
 
     Everyone who can reach the server may read; editing needs an account (see
@@ -63,6 +66,7 @@ def serve(ctx, host, port, read_only, page_cache, workers):
     Examples:
       clippings serve                      # http://127.0.0.1:8080/
       clippings user add anna && clippings serve --host 0.0.0.0 --port 8080
+      clippings serve --host 10.0.0.5 --secure-cookies   # behind an HTTPS proxy
     """
     path = library_path(ctx)
     settings = settings_for(path)
@@ -90,13 +94,14 @@ def serve(ctx, host, port, read_only, page_cache, workers):
         from ..web.app import SERVE_ENV
         os.environ[SERVE_ENV] = json.dumps({
             "bib_path": str(path), "read_only": read_only, "allowed_hosts": allowed,
-            "page_cache": page_cache,
+            "page_cache": page_cache, "secure_cookies": secure_cookies,
             "allow_private_addresses": settings.allow_private_addresses})
         uvicorn.run("clippings.web.app:app_from_environment", factory=True,
                     workers=workers, **common)
         return
     app = create_app(path, settings, read_only=read_only, users=users,
-                     allowed_hosts=allowed, page_cache=page_cache)
+                     allowed_hosts=allowed, page_cache=page_cache,
+                     secure_cookies=secure_cookies)
     uvicorn.run(app, **common)
 
 

@@ -166,8 +166,10 @@ class SecurityHeaders:
 
 def create_app(bib_path: Path, settings: Settings, *, read_only: bool = False,
                users: Users | None = None, allowed_hosts: list[str] | None = None,
-               max_upload_mb: float | None = None, page_cache: int = 256) -> Starlette:
-    """The application for the library at `bib_path`."""
+               max_upload_mb: float | None = None, page_cache: int = 256,
+               secure_cookies: bool = False) -> Starlette:
+    """The application for the library at `bib_path`; `secure_cookies` when users reach
+    it over HTTPS (a TLS proxy in front): the session cookie is then never sent in clear."""
     users = users or Users.of(Path(bib_path).parent)
     config = Config(bib_path, settings, read_only, users,
                     max_upload_mb if max_upload_mb is not None else settings.max_download_mb,
@@ -211,7 +213,7 @@ def create_app(bib_path: Path, settings: Settings, *, read_only: bool = False,
         middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts))
     middleware += [
         Middleware(SessionMiddleware, secret_key=secret, session_cookie="clippings_session",
-                   max_age=14 * 24 * 3600, same_site="lax", https_only=False),
+                   max_age=14 * 24 * 3600, same_site="lax", https_only=secure_cookies),
     ]
     app = Starlette(routes=routes, middleware=middleware,
                     exception_handlers={Exception: views.exception_page,

@@ -230,11 +230,11 @@ VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "dataset": ("Datensatz", "Dataset"), "software": ("Software", "Software"),
         "patent": ("Patent", "Patent"), "standard": ("Norm", "Standard"),
     },
-    "link": {
-        "ok": ("in Ordnung", "OK"), "redirected": ("umgeleitet", "redirected"),
-        "broken": ("defekt", "broken"), "gone": ("verschwunden", "gone"),
-        "soft_404": ("Seite fehlt (Soft 404)", "soft 404"),
-        "drifted": ("Inhalt ausgetauscht", "drifted"), "blocked": ("blockiert", "blocked"),
+    "link": {   # the words of the link-rot chart (linkreport.LABELS)
+        "ok": ("erreichbar", "reachable"), "redirected": ("umgezogen", "moved"),
+        "broken": ("nicht gefunden", "not found"), "gone": ("Server weg", "server gone"),
+        "soft_404": ("Fehlerseite (Soft 404)", "error page (soft 404)"),
+        "drifted": ("Text verändert", "text changed"), "blocked": ("blockiert", "blocked"),
         "timeout": ("Zeitüberschreitung", "timeout"), "tls_error": ("TLS-Fehler", "TLS error"),
         "error": ("Fehler", "error"), "unchecked": ("ungeprüft", "unchecked"),
     },

@@ -38,12 +38,14 @@ def client_for(settings: Settings):
         allow_private_addresses=settings.allow_private_addresses))
 
 
-def fetch_source(source: str, settings: Settings, client=None) -> Fetched:
-    """Metadata (and the document) for a URL, DOI, ISBN or local PDF/HTML file."""
+def fetch_source(source: str, settings: Settings, client=None, *,
+                 files: bool = True) -> Fetched:
+    """Metadata (and the document) for a URL, DOI, ISBN or local PDF/HTML file; with
+    `files` false (a web user's source) never a file on this machine."""
     from .dedupe import normalize_doi, normalize_isbn
     client = client or client_for(settings)
     path = Path(source)
-    if not source.startswith(("http://", "https://")) and path.is_file():
+    if files and not source.startswith(("http://", "https://")) and path.is_file():
         return _from_file(path)
     if source.startswith(("http://", "https://")) and "doi.org/10." not in source:
         return _from_url(source, client)
@@ -53,7 +55,8 @@ def fetch_source(source: str, settings: Settings, client=None) -> Fetched:
     isbn = normalize_isbn(source)
     if isbn:
         return _from_isbn(isbn, settings, client)
-    raise UsageError(f"not a URL, DOI, ISBN or file: {source!r}")
+    raise UsageError(f"not a URL, DOI, ISBN or file: {source!r}" if files
+                     else f"not a URL, DOI or ISBN: {source!r}")
 
 
 def _now() -> str:
@@ -163,15 +166,17 @@ def write_snapshot(folder: Path, key: str, fetched: Fetched) -> str | None:
 
 def add_sources(path: Path, sources: list[str], *, settings: Settings, entry_type=None,
                 key=None, tags=(), assignments=(), force=False, snapshot=True,
-                on_item=None) -> tuple[list[AddResult], list[tuple[str, ClippingsError]]]:
+                on_item=None, files: bool = True
+                ) -> tuple[list[AddResult], list[tuple[str, ClippingsError]]]:
     """Fetch every source and add each as an entry (refusing likely duplicates).
 
-    With several sources a failure of one is collected and the others go on.
+    With several sources a failure of one is collected and the others go on; with
+    `files` false a source is never read from this machine's files (see fetch_source).
     """
     if key and len(sources) > 1:
         raise UsageError("--key can only be used with one SOURCE")
     results, failures = [], []
-    for source, fetched in fetch_many(sources, settings, on_item):
+    for source, fetched in fetch_many(sources, settings, on_item, files=files):
         try:
             if isinstance(fetched, ClippingsError):
                 raise fetched
@@ -200,7 +205,7 @@ def add_sources(path: Path, sources: list[str], *, settings: Settings, entry_typ
     return results, failures
 
 
-def fetch_many(sources: list[str], settings: Settings, on_item=None):
+def fetch_many(sources: list[str], settings: Settings, on_item=None, *, files: bool = True):
     """(source, Fetched or the ClippingsError it raised) for every source, in order.
 
     Sources are fetched `concurrency` at a time; the client keeps to `per_host`, so a
@@ -211,7 +216,7 @@ def fetch_many(sources: list[str], settings: Settings, on_item=None):
 
     def one(source: str):
         try:
-            return fetch_source(source, settings, client)
+            return fetch_source(source, settings, client, files=files)
         except ClippingsError as exc:
             return exc
 

@@ -431,6 +431,28 @@ def test_batch_of_urls_reports_progress(editor, bib, http_server):
     assert [d for d in state["done"] if d["error"]][0]["source"] == "not a source"
 
 
+def test_add_never_reads_files_of_the_server(editor, bib, monkeypatch):
+    """`clippings add FILE` reads a local file; a web user's source must not: it would
+    show the server's files (the accounts file, /etc/passwd) in the proposal."""
+    monkeypatch.chdir(bib.parent)
+    before = bib.read_text(encoding="utf-8")
+    token = csrf_of(editor.get("/add").text)
+    secret_file = str(bib.parent / "web-users.json")
+    for source in [secret_file, "web-users.json", "/etc/passwd", str(bib)]:
+        answer = editor.post("/add", data={"csrf": token, "sources": source})
+        assert answer.status_code == 400, source
+        assert "not a URL, DOI or ISBN" in answer.text
+    batch = editor.post("/add", data={"csrf": token, "sources": f"{secret_file}\n/etc/passwd"})
+    for _ in range(200):
+        state = editor.get(batch.headers["location"] + ".json").json()
+        if state["finished"]:
+            break
+        threading.Event().wait(0.05)
+    assert [d["key"] for d in state["done"]] == [None, None]
+    assert all("not a URL, DOI or ISBN" in d["error"] for d in state["done"])
+    assert bib.read_text(encoding="utf-8") == before
+
+
 def test_bookmarklet_posts_page_html_with_the_user_token(editor, bib):
     from clippings.web.users import Users
     token = Users.of(bib.parent).token("anna")

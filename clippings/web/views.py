@@ -500,7 +500,8 @@ PENDING = Pending()
 
 def _fetch(cfg, source: str):
     from ..adding import fetch_source
-    return fetch_source(source, cfg.settings)
+    # A web user's source is never a path on the server (that would read its files).
+    return fetch_source(source, cfg.settings, files=False)
 
 
 def _fetch_upload(cfg, filename: str, data: bytes):
@@ -683,7 +684,7 @@ def _run_batch(cfg, batch: Batch, tags) -> None:
     for source in batch.sources:
         try:
             results, failures = add_sources(cfg.bib_path, [source], settings=cfg.settings,
-                                            tags=tags)
+                                            tags=tags, files=False)
             batch.done.append({"source": source, "key": results[0].key, "error": None})
         except ClippingsError as exc:
             batch.done.append({"source": source, "key": None, "error": str(exc)})

@@ -24,6 +24,7 @@ from ..config import Settings
 from ..errors import ClippingsError
 from . import views
 from .library_state import LibraryState
+from .pending import Pending
 from .throttle import Throttle, logins_path
 from .users import Users
 
@@ -40,7 +41,7 @@ class Config:
     """What the views need to know about this server."""
 
     def __init__(self, bib_path: Path, settings: Settings, read_only: bool, users: Users,
-                 max_upload_mb: float, page_cache: int = 256):
+                 max_upload_mb: float, page_cache: int = 256, secret: str = ""):
         self.bib_path = Path(bib_path)
         self.folder = self.bib_path.parent
         self.settings = settings
@@ -49,6 +50,7 @@ class Config:
         self.max_upload = int(max_upload_mb * 1024 * 1024)
         self.state = LibraryState(self.bib_path, settings)
         self.throttle = Throttle(logins_path(self.folder))
+        self.pending = Pending(self.folder, secret or secrets.token_urlsafe(32))
         self.pages = PageCache(page_cache)
 
     @property
@@ -171,13 +173,13 @@ def create_app(bib_path: Path, settings: Settings, *, read_only: bool = False,
     """The application for the library at `bib_path`; `secure_cookies` when users reach
     it over HTTPS (a TLS proxy in front): the session cookie is then never sent in clear."""
     users = users or Users.of(Path(bib_path).parent)
-    config = Config(bib_path, settings, read_only, users,
-                    max_upload_mb if max_upload_mb is not None else settings.max_download_mb,
-                    page_cache)
     # The signing key lives in web-users.json (shared by every worker and restart) once
     # there is one; a server started without accounts makes up its own.
     secret = users.secret() if users.configured or users.data.get("secret") \
         else secrets.token_urlsafe(32)
+    config = Config(bib_path, settings, read_only, users,
+                    max_upload_mb if max_upload_mb is not None else settings.max_download_mb,
+                    page_cache, secret)
     routes = [
         Route("/", views.search_view, name="search"),
         Route("/browse/{facet}", views.browse_view, name="browse"),

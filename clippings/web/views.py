@@ -9,8 +9,6 @@ import hmac
 import re
 import secrets
 import threading
-import time
-import uuid
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -464,38 +462,13 @@ async def check_view(request):
 
 # -- adding -----------------------------------------------------------------------------
 
-class Pending:
-    """Fetched sources waiting for the editor's confirmation, and batch jobs; in memory,
-    dropped after an hour."""
-
-    TTL = 3600
-
-    def __init__(self):
-        self.items: dict[str, tuple[float, str, object]] = {}
-        self.lock = threading.Lock()
-
-    def put(self, owner: str, value) -> str:
-        ident = uuid.uuid4().hex
-        now = time.monotonic()
-        with self.lock:
-            for k in [k for k, (t, _, _) in self.items.items() if now - t > self.TTL]:
-                del self.items[k]
-            self.items[ident] = (now, owner, value)
-        return ident
-
-    def get(self, ident: str, owner: str):
-        with self.lock:
-            item = self.items.get(ident)
-        if item is None or item[1] != owner:
-            raise HTTPException(404, "this proposal has expired; add the source again")
-        return item[2]
-
-    def drop(self, ident: str) -> None:
-        with self.lock:
-            self.items.pop(ident, None)
-
-
-PENDING = Pending()
+def pending_item(request, ident: str, user: str):
+    """A proposal or batch of this user, from any worker process."""
+    from .pending import Expired
+    try:
+        return config(request).pending.get(ident, user)
+    except Expired:
+        raise HTTPException(404, "this proposal has expired; add the source again") from None
 
 
 def _fetch(cfg, source: str):
@@ -582,7 +555,7 @@ async def add_view(request):
             return json_response({"error": str(exc)}, status_for(exc))
         return render(request, "add.html", status=status_for(exc), prefill="\n".join(sources),
                       token=cfg.users.token(user), error=str(exc))
-    pid = PENDING.put(user, fetched)
+    pid = cfg.pending.put(user, fetched)
     return RedirectResponse(f"/add/proposal/{pid}", 303)
 
 
@@ -608,7 +581,7 @@ async def clip_view(request):
         fetched = await run_in_threadpool(_from_html, url, html)
     else:
         fetched = await run_in_threadpool(_fetch, cfg, url)
-    pid = PENDING.put(user, fetched)
+    pid = cfg.pending.put(user, fetched)
     return RedirectResponse(f"/add/proposal/{pid}", 303)
 
 
@@ -618,7 +591,7 @@ async def proposal_view(request):
     user = require_editor(request)
     cfg = config(request)
     pid = request.path_params["pid"]
-    fetched = PENDING.get(pid, user)
+    fetched = pending_item(request, pid, user)
     entry_type, values = _proposal_values(fetched.record)
     errors, message, status = {}, None, 200
     if request.method == "POST":
@@ -645,7 +618,7 @@ async def proposal_view(request):
             else:
                 snapshot = await run_in_threadpool(write_snapshot, cfg.folder, result.key,
                                                    fetched)
-                PENDING.drop(pid)
+                cfg.pending.drop(pid)
                 if wants_json(request):
                     from ..manage import record_json
                     return json_response({"key": result.key,
@@ -679,7 +652,7 @@ class Batch:
         self.finished = False
 
 
-def _run_batch(cfg, batch: Batch, tags) -> None:
+def _run_batch(cfg, ident: str, user: str, batch: Batch, tags) -> None:
     from ..adding import add_sources
     for source in batch.sources:
         try:
@@ -691,7 +664,8 @@ def _run_batch(cfg, batch: Batch, tags) -> None:
         except Exception as exc:   # noqa: BLE001 - one bad source must not end the batch
             batch.done.append({"source": source, "key": None,
                                "error": f"internal error: {type(exc).__name__}"})
-    batch.finished = True
+        batch.finished = len(batch.done) == len(batch.sources)
+        cfg.pending.update(ident, user, batch)   # progress, for whichever worker is asked
 
 
 def _start_batch(request, user: str, sources: list[str], form):
@@ -700,14 +674,15 @@ def _start_batch(request, user: str, sources: list[str], form):
         raise HTTPException(400, "at most 200 sources at once")
     tags = tuple(w.strip() for w in str(form.get("tags", "")).split(",") if w.strip())
     batch = Batch(sources)
-    bid = PENDING.put(user, batch)
-    threading.Thread(target=_run_batch, args=(cfg, batch, tags), daemon=True).start()
+    bid = cfg.pending.put(user, batch)
+    threading.Thread(target=_run_batch, args=(cfg, bid, user, batch, tags),
+                     daemon=True).start()
     return RedirectResponse(f"/add/batch/{bid}", 303)
 
 
 async def batch_view(request):
     user = require_editor(request)
-    batch = PENDING.get(request.path_params["bid"], user)
+    batch = pending_item(request, request.path_params["bid"], user)
     if not isinstance(batch, Batch):
         raise HTTPException(404, "no such batch")
     if wants_json(request):

@@ -1,10 +1,12 @@
-"""Logins across server processes: failed logins are counted once for every process of a
-library (`serve --workers N`, or two servers on one library, must not give an attacker N
-times the tries), and accounts changed on the command line count at once."""
+"""Several server processes on one library (`serve --workers N`, or two servers): failed
+logins are counted once for all of them (an attacker must not get N times the tries),
+accounts changed on the command line count at once, and a proposal or batch started in
+one worker is shown and confirmed by any other."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -157,3 +159,83 @@ def test_accounts_changed_on_the_command_line_count_at_once(bib):
         assert added.exit_code == 0, added.output
         assert login(c, "ben", "another password").status_code == 303
         assert "Abmelden" in c.get("/").text
+
+
+def _pair(bib):
+    """Two app instances on one library, as two worker processes, with one session."""
+    from starlette.testclient import TestClient
+    from clippings.config import load_settings
+    from clippings.web.app import create_app
+
+    def app():
+        settings = load_settings(bib.parent)
+        settings.allow_private_addresses = True   # the test pages are on 127.0.0.1
+        return create_app(bib, settings)
+    one = TestClient(app(), follow_redirects=False)
+    two = TestClient(app(), follow_redirects=False)
+    return one, two
+
+
+ARTICLE = ("<html lang='de'><head><meta property='og:title' content='{title}'>"
+           "<meta property='og:site_name' content='HNA'></head><body><article><h1>{title}</h1>"
+           "<p>Ein Bericht über die Partnerschaft, der nur für diesen Test geschrieben wurde.</p>"
+           "</article></body></html>")
+
+
+def test_a_proposal_fetched_by_one_worker_is_confirmed_by_another(bib, http_server):
+    from servers import send
+    url = http_server.route("/artikel", send(200, ARTICLE.format(
+        title="Partnerschaft mit Jaroslawl").encode()))
+    one, two = _pair(bib)
+    with one, two:
+        assert login(one).status_code == 303
+        two.cookies.update(one.cookies)          # the browser's cookie, sent to either
+        token = csrf_of(two.get("/add").text)
+        fetched = one.post("/add", data={"csrf": token, "sources": url})
+        assert fetched.status_code == 303, fetched.text
+        proposal = two.get(fetched.headers["location"])
+        assert proposal.status_code == 200 and "Partnerschaft mit Jaroslawl" in proposal.text
+        form = dict(re.findall(r'<input id="f-(\w+)" name="\w+" value="([^"]*)"',
+                               proposal.text))
+        form.update(csrf=token, type="online")
+        saved = two.post(fetched.headers["location"], data=form)
+        assert saved.status_code == 303, saved.text
+        assert "Partnerschaft mit Jaroslawl" in bib.read_text(encoding="utf-8")
+        # taken: neither worker offers it again
+        assert one.get(fetched.headers["location"]).status_code == 404
+
+
+def test_a_batch_started_by_one_worker_shows_its_progress_in_another(bib, http_server):
+    from servers import send
+    urls = [http_server.route(f"/b{i}", send(200, ARTICLE.format(
+        title=f"Bericht Nummer {i}").encode())) for i in range(2)]
+    one, two = _pair(bib)
+    with one, two:
+        login(one)
+        two.cookies.update(one.cookies)
+        token = csrf_of(one.get("/add").text)
+        started = one.post("/add", data={"csrf": token, "sources": "\n".join(urls)})
+        assert started.status_code == 303
+        for _ in range(400):
+            state = two.get(started.headers["location"] + ".json").json()
+            if state["finished"]:
+                break
+            time.sleep(0.05)
+        assert state["total"] == 2 and all(d["key"] for d in state["done"])
+
+
+def test_a_changed_pending_file_is_never_read(bib, http_server):
+    from servers import send
+    from clippings.web.pending import PENDING_DIR
+    url = http_server.route("/c", send(200, ARTICLE.format(title="Ein Bericht").encode()))
+    one, _ = _pair(bib)
+    with one:
+        login(one)
+        token = csrf_of(one.get("/add").text)
+        location = one.post("/add", data={"csrf": token, "sources": url}).headers["location"]
+        path = bib.parent / PENDING_DIR / (location.rsplit("/", 1)[1] + ".pickle")
+        raw = bytearray(path.read_bytes())
+        raw[-5] ^= 1
+        path.write_bytes(bytes(raw))
+        assert one.get(location).status_code == 404
+        assert one.get("/add/proposal/..%2F..%2Fweb-users").status_code == 404

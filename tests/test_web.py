@@ -77,6 +77,20 @@ def test_facets_narrow_combine_and_count(client):
     assert either["total"] == types["article"] + types.get("book", 0)
 
 
+def test_years_are_offered_once_the_decade_says_nothing(client, bib):
+    # the shipped library is all 2010s: years narrow it, the one decade would not
+    html = client.get("/").text
+    assert '<summary>Jahr</summary>' in html and 'href="/?year=2017"' in html
+    assert '<summary>Jahrzehnt</summary>' not in html
+    text = bib.read_text(encoding="utf-8")
+    bib.write_text(re.sub(r"date(\s*)= \{2011-05-02\}", r"date\1= {1998-05-02}", text),
+                   encoding="utf-8")
+    html = client.get("/").text
+    assert '<summary>Jahrzehnt</summary>' in html and '<summary>Jahr</summary>' not in html
+    narrowed = client.get("/", params={"decade": "2010s"}).text
+    assert '<summary>Jahr</summary>' in narrowed and "year=2017" in narrowed
+
+
 def test_browsing_without_query_is_newest_first_and_pages(client):
     first = client.get("/.json", params={"per_page": 5}).json()
     second = client.get("/.json", params={"per_page": 5, "page": 2}).json()

@@ -63,23 +63,38 @@ def test_a_successful_login_clears_the_count(bib):
             assert login(c, password="wrong password").status_code == 401
 
 
-def test_parallel_attempts_cannot_all_slip_through(tmp_path):
-    """Guesses sent at the same moment to different processes: only FREE of them go."""
-    path = logins_path(tmp_path)
-    throttles = [Throttle(path) for _ in range(8)]
+def _at_once(throttles, check):
     start = threading.Barrier(len(throttles))
-    waits = []
+    outcomes = []
 
-    def guess(throttle):
+    def attempt(throttle):
         start.wait()
-        waits.append(throttle.attempt("ip:10.9.9.9", "user:anna"))
-    threads = [threading.Thread(target=guess, args=(t,)) for t in throttles]
+        outcomes.append(throttle.attempt(("ip:10.9.9.9", "user:anna"), check))
+    threads = [threading.Thread(target=attempt, args=(t,)) for t in throttles]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert waits.count(0.0) == Throttle.FREE
-    assert all(0 < w <= 2 for w in waits if w), waits
+    return outcomes
+
+
+def test_parallel_guesses_cannot_all_slip_through(tmp_path):
+    """Guesses sent at the same moment to different processes: only FREE are checked."""
+    checked = []
+
+    def wrong_password():
+        checked.append(1)
+        time.sleep(0.02)   # as long as a password hash takes, roughly
+        return False
+    outcomes = _at_once([Throttle(logins_path(tmp_path)) for _ in range(8)], wrong_password)
+    assert len(checked) == Throttle.FREE
+    assert sorted(wait == 0 for wait, _ in outcomes).count(True) == Throttle.FREE
+    assert all(0 < wait <= 2 for wait, _ in outcomes if wait)
+
+
+def test_people_logging_in_at_once_from_one_address_all_get_in(tmp_path):
+    outcomes = _at_once([Throttle(logins_path(tmp_path)) for _ in range(8)], lambda: True)
+    assert outcomes == [(0.0, True)] * 8
 
 
 def test_the_count_survives_a_deleted_index_folder(bib):

@@ -1,12 +1,13 @@
 """Failed-login counting shared by every server process: `index/logins.sqlite`.
 
 `serve --workers N` runs N processes; a count kept in each would give an attacker N times
-the tries. The counts live in one SQLite file (WAL, one short transaction per attempt),
-so every worker, and every server started on the same library, sees the same numbers.
+the tries. The counts live in one SQLite file (WAL, one transaction per attempt), so
+every worker, and every server started on the same library, sees the same numbers.
 
-An attempt is counted before its password is checked, inside the transaction that looked
-at the count: parallel guesses sent to different workers cannot all pass the check before
-any of them is recorded. A successful login clears its counts again.
+The password is checked inside the transaction that read the count and records the
+outcome (`BEGIN IMMEDIATE`: one login at a time across all workers, ~50 ms each), so
+guesses sent in parallel to different workers each see the failures before them, while
+people logging in at the same moment from one office address all get in.
 """
 
 from __future__ import annotations
@@ -56,39 +57,38 @@ class Throttle:
             return 0.0
         return min(self.MAX_DELAY, 2.0 ** (count - self.FREE + 1))
 
-    def attempt(self, *who: str) -> float:
-        """Seconds the attempt by `who` must still wait (then it is not counted), or 0:
-        go, and the attempt is counted as failed until `succeeded` says otherwise."""
-        with self._db() as db:
-            db.execute("BEGIN IMMEDIATE")
-            now = time.time()   # after the lock: the others' attempts are in the past
-            try:
-                wait = 0.0
-                for w in who:
-                    row = db.execute("SELECT count, last FROM fails WHERE who = ?",
-                                     (w,)).fetchone()
-                    if row:
-                        wait = max(wait, row[1] + self._delay(row[0]) - now)
-                if wait <= 0:
-                    db.execute("DELETE FROM fails WHERE last < ?", (now - self.FORGET,))
+    def attempt(self, who: tuple[str, ...], check) -> tuple[float, bool]:
+        """Run `check()` (the password test) unless `who` must wait: (seconds still to
+        wait, 0 when checked; whether the check passed). A failure counts for each of
+        `who`, a success clears them."""
+        try:
+            with self._db() as db:
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    now = time.time()   # after the lock: earlier attempts are in the past
+                    wait = 0.0
                     for w in who:
-                        db.execute("INSERT INTO fails VALUES (?, 1, ?) ON CONFLICT (who) "
-                                   "DO UPDATE SET count = count + 1, last = excluded.last",
-                                   (w, now))
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-        return max(0.0, wait)
-
-    def wait(self, *who: str) -> float:
-        """Seconds the next attempt by `who` must still wait (0 = go); counts nothing."""
-        now = time.time()
-        with self._db() as db:
-            rows = [db.execute("SELECT count, last FROM fails WHERE who = ?", (w,)).fetchone()
-                    for w in who]
-        return max([r[1] + self._delay(r[0]) - now for r in rows if r] + [0.0])
-
-    def succeeded(self, *who: str) -> None:
-        with self._db() as db:
-            db.executemany("DELETE FROM fails WHERE who = ?", [(w,) for w in who])
+                        row = db.execute("SELECT count, last FROM fails WHERE who = ?",
+                                         (w,)).fetchone()
+                        if row:
+                            wait = max(wait, row[1] + self._delay(row[0]) - now)
+                    ok = False
+                    if wait <= 0:
+                        ok = bool(check())
+                        if ok:
+                            db.executemany("DELETE FROM fails WHERE who = ?",
+                                           [(w,) for w in who])
+                        else:
+                            db.execute("DELETE FROM fails WHERE last < ?",
+                                       (now - self.FORGET,))
+                            db.executemany(
+                                "INSERT INTO fails VALUES (?, 1, ?) ON CONFLICT (who) DO "
+                                "UPDATE SET count = count + 1, last = excluded.last",
+                                [(w, now) for w in who])
+                    db.execute("COMMIT")
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+        except sqlite3.OperationalError:   # locked for seconds: a flood of attempts
+            return 1.0, False
+        return max(0.0, wait), ok

@@ -866,16 +866,15 @@ async def login_view(request):
     password = str(form.get("password", ""))
     where = request.client.host if request.client else "?"
     nxt = _safe_next(str(form.get("next", "/")))
-    who = ("ip:" + where, "user:" + name)
-    # Counted as failed before the password is checked, in the file every worker shares.
-    wait = await run_in_threadpool(cfg.throttle.attempt, *who)
+    users = cfg.users
+    # Checked and counted in one step, in the file every worker shares.
+    wait, ok = await run_in_threadpool(cfg.throttle.attempt, ("ip:" + where, "user:" + name),
+                                       lambda: users.check(name, password))
     if wait > 0:
         return render(request, "login.html", status=429, next=nxt,
                       error=t("login_slow", seconds=int(wait) + 1))
-    ok = await run_in_threadpool(cfg.users.check, name, password)
     if not ok:
         return render(request, "login.html", status=401, next=nxt, error=t("login_failed"))
-    await run_in_threadpool(cfg.throttle.succeeded, *who)
     request.session.clear()
     request.session["user"] = name
     request.session["csrf"] = secrets.token_urlsafe(24)

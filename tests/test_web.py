@@ -225,6 +225,9 @@ def test_snapshot_is_served_sandboxed_and_its_text_escaped(client, bib):
     assert re.search(r"<dt>Angefragte Adresse <span[^>]*>requested_url</span></dt>", page)
     english = client.get(f"/entry/{KEY}", headers={"Accept-Language": "en"}).text
     assert "<dt>Fetched on <span" in english
+    (bib.parent / "snapshots" / KEY / "meta.json").unlink()   # text only: no empty heading
+    page = client.get(f"/entry/{KEY}").text
+    assert "Artikeltext" in page and "Herkunft" not in page
 
 
 @pytest.mark.parametrize("path", [

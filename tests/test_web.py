@@ -495,19 +495,27 @@ def edit_form(editor, key=KEY) -> dict:
     return form
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("date", "26.06.2017", "invalid date"), ("type", "newspaperarticle", "unknown entry type"),
-    ("author", "Lohse, Peggy and", "invalid name list"),
-    ("url", "javascript:alert(1)", "invalid URL")])
+@pytest.mark.parametrize("field, value, message, german", [
+    ("date", "26.06.2017", "invalid date", "Kein gültiges Datum."),
+    ("type", "newspaperarticle", "unknown entry type", "Unbekannte Art des Eintrags."),
+    ("author", "Lohse, Peggy and", "invalid name list",
+     "Diese Namensliste ist nicht lesbar."),
+    ("url", "javascript:alert(1)", "invalid URL", "Keine gültige Webadresse.")])
 def test_edit_shows_the_error_next_to_the_field_and_writes_nothing(editor, bib, field,
-                                                                   value, message):
+                                                                   value, message, german):
     before = bib.read_bytes()
     form = edit_form(editor)
     form[field] = value
     form["title"] = "Geänderter Titel"
     answer = editor.post(f"/entry/{KEY}/edit", data=form)
     assert answer.status_code == 422
-    assert re.search(rf'id="e-{field}">[^<]*{message}', answer.text)
+    # in German first, with the checker's exact words after it
+    assert re.search(rf'id="e-{field}">[^<]*{german} <span class="detail" lang="en">'
+                     rf'[^<]*{message}', answer.text)
+    english = editor.post(f"/entry/{KEY}/edit", data=form,
+                          headers={"Accept-Language": "en"}).text
+    assert re.search(rf'id="e-{field}">[^<]*{message}', english)
+    assert "--force" not in answer.text           # advice for the command line only
     assert "Geänderter Titel" in answer.text      # the input is kept
     assert bib.read_bytes() == before
 

@@ -146,6 +146,14 @@ TEXTS: dict[str, tuple[str, str]] = {   # id: (German, English)
     "prov_source_file": ("Hochgeladene Datei", "Uploaded file"),
     "prov_via": ("Weg", "Via"),
     "prov_redirects": ("Weiterleitungen", "Redirects"),
+    # A field's error in German, before the checker's own (English) words.
+    "err_date": ("Kein gültiges Datum.", "Not a valid date."),
+    "err_url": ("Keine gültige Webadresse.", "Not a valid web address."),
+    "err_names": ("Diese Namensliste ist nicht lesbar.", "This name list cannot be read."),
+    "err_isbn": ("Keine gültige ISBN.", "Not a valid ISBN."),
+    "err_type": ("Unbekannte Art des Eintrags.", "Unknown entry type."),
+    "err_title": ("Ein Eintrag braucht einen Titel.", "An entry needs a title."),
+    "err_value": ("Dieser Wert ist ungültig.", "This value is not valid."),
     "hint_date": ("JJJJ-MM-TT, JJJJ-MM oder JJJJ", "YYYY-MM-DD, YYYY-MM or YYYY"),
     "hint_author": ("Nachname, Vorname; mehrere mit „and“ verbunden",
                     "Family, Given; several joined by “and”"),
@@ -257,6 +265,12 @@ def value_label(lang: str, facet: str, value) -> str:
     if pair is None:
         return text
     return pair[LANGUAGES.index(lang) if lang in LANGUAGES else 0]
+
+
+ERROR_KINDS = {"date": "err_date", "urldate": "err_date", "origdate": "err_date",
+               "eventdate": "err_date", "url": "err_url", "author": "err_names",
+               "editor": "err_names", "translator": "err_names", "bookauthor": "err_names",
+               "isbn": "err_isbn", "type": "err_type", "title": "err_title"}
 
 
 def field_label(lang: str, name: str) -> str:

@@ -62,7 +62,14 @@ def highlight(snippet: str) -> Markup:
     return Markup("").join(out)
 
 
+def without_cli_hint(message: str) -> str:
+    """A checker's message without its advice for the command line (no --force here)."""
+    from ..validate import FORCE_HINT
+    return re.sub(r"[;,]?\s*" + re.escape(FORCE_HINT), "", str(message))
+
+
 env.filters["safe_url"] = safe_url
+env.filters["without_cli_hint"] = without_cli_hint
 env.filters["highlight"] = highlight
 env.globals["link_class"] = lambda status: LINK_CLASSES.get(status or "unchecked", "none")
 
@@ -100,6 +107,7 @@ def render(request, template: str, status: int = 200, **context) -> HTMLResponse
     context.update(request=request, t=i18n.translator(lang), lang=lang,
                    field_label=lambda name: i18n.field_label(lang, name),
                    value_label=lambda facet, value: i18n.value_label(lang, facet, value),
+                   error_kind=lambda name: i18n.ERROR_KINDS.get(name, "err_value"),
                    user=user_of(request), can_edit=can_edit(request),
                    read_only=cfg.read_only, csrf=csrf_token(request),
                    accounts=cfg.users.configured)

@@ -22,7 +22,7 @@ ENTRIES = {
 }
 
 
-def _write(folder: Path, backend: str, name: str) -> Path:
+def _write(folder: Path, backend: str) -> Path:
     bib = folder / "library.bib"
     bib.write_text("".join(
         f"@online{{{key},\n  title = {{{title}}},\n  date = {{2019-05-0{i + 1}}},\n"
@@ -30,7 +30,8 @@ def _write(folder: Path, backend: str, name: str) -> Path:
         for i, (key, (title, kw)) in enumerate(ENTRIES.items())), encoding="utf-8")
     if backend != "whoosh":
         (folder / "clippings.toml").write_text(
-            f'search_backend = "{backend}"\nsearch_schema = "sim_{name}"\n', "utf-8")
+            f'search_backend = "{backend}"\nsearch_schema = "sim_{folder.name[-40:]}"\n',
+            "utf-8")
     return bib
 
 
@@ -41,8 +42,8 @@ def backend(request):
     return request.getfixturevalue("postgres_url")
 
 
-def test_the_entry_sharing_most_rare_words_comes_first(tmp_path, backend, request):
-    bib = _write(tmp_path, backend, request.node.callspec.id)
+def test_the_entry_sharing_most_rare_words_comes_first(tmp_path, backend):
+    bib = _write(tmp_path, backend)
     settings = load_settings(tmp_path)
     rec = Library.load(bib, settings).record("base")
     keys = [h.key for h in similar(bib, rec, 5, settings)]
@@ -52,8 +53,8 @@ def test_the_entry_sharing_most_rare_words_comes_first(tmp_path, backend, reques
     assert first.title == ENTRIES["close"][0] and first.date == "2019-05-02"
 
 
-def test_an_entry_with_nothing_in_common_has_no_similar_ones(tmp_path, backend, request):
-    bib = _write(tmp_path, backend, request.node.callspec.id)
+def test_an_entry_with_nothing_in_common_has_no_similar_ones(tmp_path, backend):
+    bib = _write(tmp_path, backend)
     settings = load_settings(tmp_path)
     assert similar(bib, Library.load(bib, settings).record("other2"), 5, settings) == []
 

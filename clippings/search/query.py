@@ -270,22 +270,39 @@ def search_page(ix, text: str, library_folder: Path, offset: int = 0,
                 limit: int | None = 10, facets: bool = True
                 ) -> tuple[list[Hit], int, dict[str, list[tuple]]]:
     """Hits offset..offset+limit (limit None = all), the total number of matches and, with
-    `facets`, the facet counts of all matches."""
-    from whoosh import scoring, sorting
+    `facets`, the facet counts of all matches. Every match is found and scored in bulk
+    (`bulk`); only the page's hits are read and get snippets."""
+    from whoosh import scoring
+    from . import bulk
     q = parse(text, ix.schema)
     marker = Marker(ix.schema, q)
-    groupedby = {name: sorting.FieldFacet(fieldname, allow_overlap=multi,
-                                          maptype=sorting.Count)
-                 for name, (fieldname, multi) in WHOOSH_FACETS.items()} if facets else None
     with ix.searcher(weighting=scoring.BM25F()) as searcher:
-        results = searcher.search(q, limit=None if limit is None else offset + limit,
-                                  groupedby=groupedby)
-        # With facets Whoosh keeps every match in the results: cut the page explicitly.
-        shown = results[offset:] if limit is None else results[offset:offset + limit]
-        hits = [_hit(h, marker, library_folder) for h in shown]
-        counts = {name: top_counts(results.groups(name)) for name in WHOOSH_FACETS} \
-            if facets else {}
-        return hits, len(results), counts
+        matches = bulk.evaluate(searcher, q)
+        end = None if limit is None else offset + limit
+        shown = matches.top(end)[offset:]
+        hits = [hit_from(searcher.stored_fields(int(d)), float(matches.scores[d]), marker,
+                         library_folder) for d in shown]
+        counts = {}
+        if facets:
+            table = _facet_table(ix, searcher)
+            counts = {name: top_counts(table.counts(name, matches.scores))
+                      for name in WHOOSH_FACETS}
+        return hits, matches.total, counts
+
+
+_facet_tables: dict = {}
+
+
+def _facet_table(ix, searcher):
+    """The facet values of every document of the index's current generation (built once
+    per generation: a long-running server counts each query's facets from it)."""
+    from . import bulk
+    token = (str(getattr(ix.storage, "folder", id(ix))), ix.latest_generation())
+    table = _facet_tables.get(token)
+    if table is None:
+        _facet_tables.clear()
+        table = _facet_tables[token] = bulk.FieldFacets(searcher, WHOOSH_FACETS)
+    return table
 
 
 def top_counts(groups: dict) -> list[tuple]:

@@ -126,3 +126,28 @@ def test_a_search_page_counts_and_ranks_like_the_engine(indexed):
     assert narrowed.total == dict(page.facets["keyword"])["presse"]
     dates = [hit.date for hit in narrowed.hits]
     assert dates == sorted(dates, reverse=True)
+
+
+def test_a_reused_searcher_never_answers_from_an_old_index(tmp_path):
+    """A server reuses open searchers (index.searching); after an update, and after a
+    rebuild (whose generations start again), searches see the new index."""
+    from clippings.search import results_page
+    bib = make_library(tmp_path)
+    index.update(bib)
+
+    def found(text):
+        records = {rec.key: rec for rec in Library.load(bib).records()}
+        return {hit.key for hit in results_page(bib, text, records=records, limit=50).hits}
+
+    assert "lohse2017dossier" in found("Lohse")
+    assert not found("Zauberwort")
+    text = bib.read_text("utf-8").replace("@article{lohse2017dossier,",
+                                          "@article{lohse2017dossier,\n  note = {Zauberwort},", 1)
+    assert text != bib.read_text("utf-8")
+    bib.write_text(text, "utf-8")
+    index.update(bib)
+    assert found("Zauberwort") == {"lohse2017dossier"}
+    bib.write_text(text.replace("Zauberwort", "Hexenwort"), "utf-8")
+    index.update(bib, rebuild=True)
+    assert not found("Zauberwort")
+    assert found("Hexenwort") == {"lohse2017dossier"}

@@ -10,6 +10,7 @@ snippets are cut for the page's hits alone.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from array import array
 from collections.abc import Mapping
@@ -146,11 +147,12 @@ def facet_table(records: Mapping[str, Record], rows: Mapping[str, dict] | None,
 _generation_docs: dict = {}
 
 
-def _positions_of_docs(folder: Path, ix, searcher, table: FacetTable
+def _positions_of_docs(folder: Path, searcher, table: FacetTable
                        ) -> tuple[np.ndarray, np.ndarray]:
     """For the index's current generation: each document's entry position in `table`
     (-1 for none) and each entry's document number (-1 for none)."""
-    token = (str(folder), ix.latest_generation(), id(table))
+    from .index import version
+    token = (str(folder), version(folder), id(table))
     found = _generation_docs.get(token)
     if found is None:
         position = table.position
@@ -192,6 +194,7 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
     from .backend import is_postgres, spec_of
     spec = spec_of(settings) if settings is not None else "whoosh"
     engine = searcher = marker = None
+    borrowed = contextlib.ExitStack()
     try:
         if text.strip() and is_postgres(spec):
             # The database ranks every match (keys and scores, best first).
@@ -208,16 +211,14 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
             mask[ranked] = True
             relevance = _array(ranked)
         elif text.strip():
-            from whoosh import scoring
             from . import bulk, index, query
             query.prepare(text)
             if check_index:
                 index.ensure_current(Path(bib_path), settings=settings)
-            ix = index.open_index(folder)
-            q = query.parse(text, ix.schema)
-            marker = query.Marker(ix.schema, q)
-            searcher = ix.searcher(weighting=scoring.BM25F())
-            entry_of_doc, doc_of_entry = _positions_of_docs(folder, ix, searcher, table)
+            searcher = borrowed.enter_context(index.searching(folder))
+            q = query.parse(text, searcher.schema)
+            marker = query.Marker(searcher.schema, q)
+            entry_of_doc, doc_of_entry = _positions_of_docs(folder, searcher, table)
             found = bulk.evaluate(searcher, q).scores
             docs = np.fromiter(found.keys(), np.int64, len(found))
             doc_scores = np.fromiter(found.values(), np.float64, len(found))
@@ -257,8 +258,7 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
         else:
             hits = [_record_hit(records[table.keys[i]]) for i in shown]
     finally:
-        if searcher is not None:
-            searcher.close()
+        borrowed.close()
         if engine is not None:
             engine.close()
     keys = table.keys
@@ -281,7 +281,6 @@ def similar(bib_path: Path, rec: Record, limit: int = 5, settings=None,
             check_index: bool = True) -> list[Hit]:
     """Entries sharing the most title words and keywords with `rec` (itself left out)."""
     from whoosh import query as wq
-    from whoosh import scoring
     from . import index
     words = _SIGNIFICANT.findall(" ".join([rec.fields.get("title", ""),
                                            rec.fields.get("subtitle", ""),
@@ -291,13 +290,12 @@ def similar(bib_path: Path, rec: Record, limit: int = 5, settings=None,
     if check_index:
         index.ensure_current(Path(bib_path), settings=settings)
     folder = Path(bib_path).parent
-    ix = index.open_index(folder)
-    with ix.searcher(weighting=scoring.BM25F()) as searcher:
+    with index.searching(folder) as searcher:
         # The rarest of its title words and keywords say most about an entry; common
         # ones would match half the library and cost a scan of it.
         candidates = set()
         for fieldname in ("title", "tag"):
-            analyzer = ix.schema[fieldname].analyzer
+            analyzer = searcher.schema[fieldname].analyzer
             for word in dict.fromkeys(words):
                 for token in analyzer(word, mode="query"):
                     df = searcher.doc_frequency(fieldname, token.text)

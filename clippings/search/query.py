@@ -10,6 +10,7 @@ A query that cannot be understood raises UsageError with one clear sentence.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -420,17 +421,27 @@ class Marker:
         """Character spans of the matched words of `text`."""
         if self.empty:
             return []
-        # Texts repeat their words: decide each distinct word once per query.
+        # Texts repeat their words: decide each distinct word once per query, then find
+        # only the matched words, with one regular expression (a 5 KB text has about 700
+        # words, a snippet a handful).
         verdicts = self._verdicts
-        spans = []
-        for m in self.word.finditer(text):
-            word = m.group()
-            hit = verdicts.get(word)
-            if hit is None:
-                hit = verdicts[word] = self.matches(word)
-            if hit:
-                spans.append(m.span())
+        distinct = set(self.word.findall(text))
+        for word in distinct.difference(verdicts):
+            verdicts[word] = self.matches(word)
+        spans = [m.span() for word in distinct if verdicts[word]
+                 for m in _occurrences(word).finditer(text)]
+        spans.sort()
         return spans
+
+
+# A word of the text is a token of analysis.TOKEN_PATTERN: not inside a longer token.
+_INSIDE = r"\w\u00ad\u0300-\u036f"
+
+
+@functools.lru_cache(maxsize=8192)
+def _occurrences(word: str) -> re.Pattern:
+    """Where `word` stands as a whole token of a text."""
+    return re.compile(f"(?<![{_INSIDE}]){re.escape(word)}(?![{_INSIDE}])")
 
 
 def _term_test(node):

@@ -22,6 +22,7 @@ matcher: they are rare and narrow.
 from __future__ import annotations
 
 import heapq
+import weakref
 import zlib
 from array import array
 from collections import Counter
@@ -50,6 +51,10 @@ class Matches:
         pairs = zip(self.scores.values(), map(neg, self.scores.keys()))
         best = sorted(pairs, reverse=True) if n is None else heapq.nlargest(n, pairs)
         return [-negdoc for _, negdoc in best]
+
+
+# Open reader -> {query: expanded terms}; dropped with the reader.
+_EXPANSIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class _BM25(dict):
@@ -113,6 +118,49 @@ class Evaluator:
             scores.update(zip(map(offset.__add__, ids) if offset else ids, values))
         return Matches(self._drop_deleted(scores))
 
+    def _expanded(self, q) -> list[bytes]:
+        """The index's terms a wildcard, prefix, fuzzy word or range stands for, kept
+        per open reader: a fuzzy word compares every term of its first letters by edit
+        distance (tens of milliseconds), and paging asks again."""
+        known = _EXPANSIONS.setdefault(self.reader, {})
+        key = (type(q).__name__, repr(q))
+        words = known.get(key)
+        if words is None:
+            if len(known) > 1000:
+                known.clear()
+            words = known[key] = [word for word in q._btexts(self.reader) if word]
+        return words
+
+    def phrase(self, q) -> Matches:
+        """Documents with the words in order, each within `slop` positions of the one
+        before (Whoosh's SpanNear2, ordered): the words' postings are intersected in
+        bulk first, then positions are decoded for those documents alone. Scored as the
+        words' scores summed, as Whoosh does."""
+        field = self.schema[q.fieldname]
+        words = []
+        for word in q.words:
+            try:
+                words.append(field.to_bytes(word))
+            except ValueError:
+                return Matches({})
+        if any((q.fieldname, word) not in self.reader for word in words):
+            return Matches({})
+        both = _and([self.term(q.fieldname, word) for word in words])
+        if not both.scores:
+            return both
+        decode = field.format.decode_positions
+        found: dict[int, float] = {}
+        for reader, offset in self.segments:
+            inside = [d - offset for d in both.scores
+                      if offset <= d < offset + reader.doc_count_all()]
+            if not inside:
+                continue
+            values = [_positions(reader, q.fieldname, word) for word in words]
+            for docnum in inside:
+                if _in_order([decode(v[docnum]) for v in values], q.slop):
+                    found[docnum + offset] = both.scores[docnum + offset] * q.boost
+        return Matches(found)
+
     def _drop_deleted(self, scores: dict) -> dict:
         for dead, offset in self.deleted:
             for docnum in dead:
@@ -157,6 +205,9 @@ class Evaluator:
             return Matches({})
         if isinstance(q, wq.Term):
             return self.term(q.fieldname, q.text, q.boost)
+        if isinstance(q, wq.Phrase) and q.words and q.fieldname in self.schema and \
+                self.schema[q.fieldname].format.supports("positions"):
+            return self.phrase(q)
         if isinstance(q, wq.And):
             return _boosted(_and([self.run(s) for s in q.subqueries]), q.boost)
         if isinstance(q, wq.Or) and not getattr(q, "scale", None):
@@ -187,7 +238,7 @@ class Evaluator:
         if isinstance(q, wq.NumericRange):   # also DateRange
             return self.run(q._compile_query(self.reader))
         if isinstance(q, wq.MultiTerm):
-            words = [word for word in q._btexts(self.reader) if word]
+            words = self._expanded(q)
             if getattr(q, "constantscore", False):
                 # Wildcards, prefixes and fuzzy words score like one word matched (the
                 # query's boost), as in Lucene: a document is not better for matching
@@ -227,6 +278,19 @@ def _or(parts: list[Matches]) -> Matches:
     for part in parts[1:]:
         total = map(add, total, map(part.scores.get, docs, repeat(0.0)))
     return Matches(dict(zip(docs, total)))
+
+
+def _in_order(positions: list[list[int]], slop: int) -> bool:
+    """A chain p1 < p2 < ... with each p(i+1) - p(i) between 1 and `slop`."""
+    reached = set(positions[0])
+    for following in positions[1:]:
+        if slop == 1:
+            reached = {p for p in following if p - 1 in reached}
+        else:
+            reached = {p for p in following if any(0 < p - r <= slop for r in reached)}
+        if not reached:
+            return False
+    return True
 
 
 def _dismax(parts: list[Matches], tiebreak: float) -> Matches:
@@ -314,6 +378,29 @@ def _postings(reader, fieldname: str, btext: bytes) -> tuple[array, array]:
         weights.append(matcher.weight())
         matcher.next()
     return ids, weights
+
+
+def _positions(reader, fieldname: str, btext: bytes) -> dict:
+    """Document number (in the segment) -> the encoded positions of a term there."""
+    matcher = reader.postings(fieldname, btext)
+    child = getattr(matcher, "child", None)
+    leaf = child if child is not None and hasattr(child, "_nextoffset") else matcher
+    values: dict = {}
+    if hasattr(leaf, "_nextoffset") and hasattr(leaf, "_dataoffset"):
+        get = leaf._postfile.get
+        while not leaf._atend:
+            raw = get(leaf._dataoffset, leaf._nextoffset - leaf._dataoffset)
+            if leaf._compression:
+                raw = zlib.decompress(raw)
+            block_ids, _, block_values = loads(raw)
+            values.update(zip(block_ids if leaf._byteids else accumulate(block_ids),
+                              block_values))
+            leaf._next_block()
+        return values
+    while matcher.is_active():
+        values[matcher.id()] = matcher.value()
+        matcher.next()
+    return values
 
 
 def _w3_postings(leaf) -> tuple[array, array]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -364,6 +365,7 @@ class Marker:
 
     def __init__(self, schema, q):
         from .analysis import TOKEN_PATTERN
+        self.schema = schema
         self.word = re.compile(TOKEN_PATTERN)
         self.analyzers = (schema["text"].analyzer, schema["translit"].analyzer)
         self.exact: tuple[set, set] = (set(), set())
@@ -442,6 +444,25 @@ _INSIDE = r"\w\u00ad\u0300-\u036f"
 def _occurrences(word: str) -> re.Pattern:
     """Where `word` stands as a whole token of a text."""
     return re.compile(f"(?<![{_INSIDE}]){re.escape(word)}(?![{_INSIDE}])")
+
+
+_markers: dict = {}
+_markers_lock = threading.Lock()
+MARKERS_KEPT = 64
+
+
+def marker_for(schema, q) -> Marker:
+    """The Marker of a query, kept for the last queries: a server asked for page 2 of
+    a search (or for it again) decides each word of the texts once, not per request."""
+    key = (id(schema), repr(q))
+    with _markers_lock:
+        marker = _markers.pop(key, None)
+        if marker is None or marker.schema is not schema:
+            marker = Marker(schema, q)
+        _markers[key] = marker    # most recent last
+        while len(_markers) > MARKERS_KEPT:
+            _markers.pop(next(iter(_markers)))
+    return marker
 
 
 def _term_test(node):

@@ -124,11 +124,12 @@ def _start_server(bib, *args):
     raise AssertionError("the server did not start")
 
 
-def _try_login(base: str, password: str) -> int:
+def _try_login(base: str, password: str, name: str = "anna", headers=None) -> int:
     # A new connection each time: with several workers, each may land on another one.
-    with httpx.Client(base_url=base, follow_redirects=False, timeout=30) as web:
+    with httpx.Client(base_url=base, follow_redirects=False, timeout=30,
+                      headers=headers or {}) as web:
         token = csrf_of(web.get("/login").text)
-        return web.post("/login", data={"csrf": token, "name": "anna",
+        return web.post("/login", data={"csrf": token, "name": name,
                                         "password": password, "next": "/"}).status_code
 
 
@@ -254,3 +255,26 @@ def test_a_changed_pending_file_is_never_read(bib, http_server):
         path.write_bytes(bytes(raw))
         assert one.get(location).status_code == 404
         assert one.get("/add/proposal/..%2F..%2Fweb-users").status_code == 404
+
+
+def test_behind_a_proxy_the_users_own_addresses_are_counted(bib):
+    """`serve --proxy ADDRESS`: X-Forwarded-For from that proxy names the user's address,
+    so one office's failed logins do not lock out another's."""
+    server, base = _start_server(bib, "--proxy", "127.0.0.1")
+    try:
+        office = {"X-Forwarded-For": "203.0.113.5"}
+        other = {"X-Forwarded-For": "198.51.100.7"}
+        assert [_try_login(base, "wrong password", "mallory", office)
+                for _ in range(3)] == [401] * 3
+        assert _try_login(base, "wrong password", "mallory2", office) == 429
+        assert _try_login(base, PASSWORD, "anna", other) == 303
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def test_proxy_must_be_an_address(bib):
+    done = subprocess.run([sys.executable, "-m", "clippings", "--library", str(bib), "serve",
+                           "--proxy", "nginx.local"], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 2 and "clippings: error: --proxy" in done.stderr

@@ -52,11 +52,15 @@ def _private_allowed(folder) -> bool:
               help="Search pages kept per library version (0 = none).")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Server processes (one per CPU core serves the most pages).")
+@click.option("--proxy", "proxies", metavar="ADDRESS", multiple=True,
+              help="Address of a reverse proxy in front (repeatable): its X-Forwarded-For "
+                   "and X-Forwarded-Proto are believed, so the login throttle counts the "
+                   "users' own addresses.")
 @click.option("--secure-cookies", is_flag=True,
               help="Users reach the server over HTTPS (a TLS proxy in front): send the "
                    "session cookie only over HTTPS.")
 @click.pass_context
-def serve(ctx, host, port, read_only, page_cache, workers, secure_cookies):
+def serve(ctx, host, port, read_only, page_cache, workers, proxies, secure_cookies):
     """Open the library in a browser: search, read, add, edit, cite and export.
 
     Everyone who can reach the server may read; editing needs an account (see
@@ -66,7 +70,7 @@ def serve(ctx, host, port, read_only, page_cache, workers, secure_cookies):
     Examples:
       clippings serve                      # http://127.0.0.1:8080/
       clippings user add anna && clippings serve --host 0.0.0.0 --port 8080
-      clippings serve --host 10.0.0.5 --secure-cookies   # behind an HTTPS proxy
+      clippings serve --host 10.0.0.5 --proxy 10.0.0.2 --secure-cookies   # behind nginx
     """
     path = library_path(ctx)
     settings = settings_for(path)
@@ -86,8 +90,15 @@ def serve(ctx, host, port, read_only, page_cache, workers, secure_cookies):
     click.echo(f"clippings: serving {path} on http://{shown}:{port}/ "
                f"({'read-only' if read_only else 'editing after login'}; Ctrl-C stops)",
                err=True)
+    for address in proxies:
+        try:
+            ipaddress.ip_network(address, strict=False)
+        except ValueError:
+            raise UsageError(f"--proxy {address!r} is not an IP address or network") \
+                from None
+    # Forwarded headers only from the named proxies: anyone else could forge them.
     common = dict(host=host, port=port, log_level="warning", server_header=False,
-                  proxy_headers=False)
+                  proxy_headers=bool(proxies), forwarded_allow_ips=",".join(proxies) or None)
     if workers > 1:
         import json
         users.secret()   # made here, once: every worker must sign sessions with one key

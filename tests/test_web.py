@@ -155,6 +155,7 @@ def test_form_labels_are_translated_with_the_field_name_beside(editor):
     assert re.search(r'<label for="f-type">Entry type <span', english)
     html = editor.get(f"/entry/{KEY}").text   # the entry page names its fields the same way
     assert "<dt>Zeitung oder Zeitschrift" in html and "<dt>Titel" in html
+    assert '<dd>Deutsch <span class="field-name">ngerman</span></dd>' in html
 
 
 def test_types_statuses_and_languages_read_as_words(client):

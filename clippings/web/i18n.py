@@ -273,6 +273,12 @@ ERROR_KINDS = {"date": "err_date", "urldate": "err_date", "origdate": "err_date"
                "isbn": "err_isbn", "type": "err_type", "title": "err_title"}
 
 
+def language_name(lang: str, value: str) -> str:
+    """A langid such as 'ngerman' in words ('Deutsch'); an unknown one as it is."""
+    from ..search.schema import language_code
+    return value_label(lang, "lang", language_code(value)) if value.strip() else value
+
+
 def field_label(lang: str, name: str) -> str:
     """The human name of a field in `lang`; an unknown field keeps its own name."""
     pair = FIELD_LABELS.get(name.lower())

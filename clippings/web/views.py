@@ -108,6 +108,7 @@ def render(request, template: str, status: int = 200, **context) -> HTMLResponse
                    field_label=lambda name: i18n.field_label(lang, name),
                    value_label=lambda facet, value: i18n.value_label(lang, facet, value),
                    error_kind=lambda name: i18n.ERROR_KINDS.get(name, "err_value"),
+                   language_name=lambda value: i18n.language_name(lang, value),
                    user=user_of(request), can_edit=can_edit(request),
                    read_only=cfg.read_only, csrf=csrf_token(request),
                    accounts=cfg.users.configured)

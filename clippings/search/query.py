@@ -403,10 +403,13 @@ class Marker:
         if forms is None:
             if len(self._forms) > 200_000:
                 self._forms.clear()
+            # Only capitalised words were given transliteration keys in the index (the
+            # keys are for names), so only they can have matched through one.
             forms = self._forms[word] = tuple(
                 frozenset(t.text for t in analyzer(word, mode="query", removestops=False)
-                          if not t.stopped)
-                for analyzer in self.analyzers)
+                          if not t.stopped) if kind == 0 or word[:1].isupper()
+                else frozenset()
+                for kind, analyzer in enumerate(self.analyzers))
         return forms
 
     def matches(self, word: str) -> bool:

@@ -37,6 +37,7 @@ _DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 _EXAMPLES = {"year": "2015..2017", "date": "2016-04..2016-06", "lang": "ru",
              "type": "article", "tag": "presse", "author": "Lohse"}
 SNIPPET_CHARS = 220
+SNIPPET_PART = 1500   # characters of a text read at a time for its snippet
 FUZZY_PREFIX = 2
 MIN_PART = 4   # shortest query term highlighted inside a longer word
 
@@ -374,6 +375,9 @@ class Marker:
         # Terms long enough to be recognised inside a compound.
         self.parts = [t for t in self.exact[0] if len(t) >= MIN_PART]
         self.empty = not any(self.exact) and not any(self.tests)
+        # Matched words a snippet should show: one per word of the query (its terms in
+        # the text fields; a compound's parts and other spellings count once).
+        self.wanted = max(1, min(3, len(self.exact[0]) + len(self.tests[0])))
         self._verdicts: dict[str, bool] = {}
 
     def _collect(self, node) -> None:
@@ -403,10 +407,13 @@ class Marker:
         if forms is None:
             if len(self._forms) > 200_000:
                 self._forms.clear()
+            # Only capitalised words were given transliteration keys in the index (the
+            # keys are for names), so only they can have matched through one.
             forms = self._forms[word] = tuple(
                 frozenset(t.text for t in analyzer(word, mode="query", removestops=False)
-                          if not t.stopped)
-                for analyzer in self.analyzers)
+                          if not t.stopped) if kind == 0 or word[:1].isupper()
+                else frozenset()
+                for kind, analyzer in enumerate(self.analyzers))
         return forms
 
     def matches(self, word: str) -> bool:
@@ -419,19 +426,21 @@ class Marker:
                 return True
         return False
 
-    def spans(self, text: str) -> list[tuple[int, int]]:
-        """Character spans of the matched words of `text`."""
+    def spans(self, text: str, lo: int = 0, hi: int | None = None) -> list[tuple[int, int]]:
+        """Character spans of the matched words of `text` (of text[lo:hi], which must
+        not cut a word)."""
         if self.empty:
             return []
+        hi = len(text) if hi is None else hi
         # Texts repeat their words: decide each distinct word once per query, then find
-        # only the matched words, with one regular expression (a 5 KB text has about 700
-        # words, a snippet a handful).
+        # only the matched words, with one regular expression each (a 5 KB text has
+        # about 700 words, a snippet a handful).
         verdicts = self._verdicts
-        distinct = set(self.word.findall(text))
+        distinct = set(self.word.findall(text, lo, hi))
         for word in distinct.difference(verdicts):
             verdicts[word] = self.matches(word)
         spans = [m.span() for word in distinct if verdicts[word]
-                 for m in _occurrences(word).finditer(text)]
+                 for m in _occurrences(word).finditer(text, lo, hi)]
         spans.sort()
         return spans
 
@@ -498,17 +507,24 @@ def _within(a: str, b: str, limit: int) -> bool:
 
 
 def snippet(text: str, marker: Marker, width: int = SNIPPET_CHARS) -> str:
-    """About `width` characters of `text` around its densest cluster of matched words,
-    each matched word wrapped in ** **; "" when no word matches."""
-    spans = marker.spans(text)
+    """About `width` characters of `text` around a dense cluster of matched words, each
+    matched word wrapped in ** **; "" when no word matches.
+
+    The text is read a part at a time (SNIPPET_PART characters, cut between words) and
+    reading stops once a window holds as many matched words as the query has: a 5 KB
+    text is then rarely read (and its words analysed) to the end."""
+    spans: list[tuple[int, int]] = []
+    best, best_count, lo = 0, 0, 0
+    while lo < len(text):
+        hi = text.find(" ", lo + SNIPPET_PART)
+        hi = len(text) if hi < 0 else hi
+        spans += marker.spans(text, lo, hi)
+        lo = hi
+        best, best_count = _densest(spans, width)
+        if best_count >= marker.wanted:
+            break
     if not spans:
         return ""
-    best, best_count, j = 0, 0, 0
-    for i, (start, _) in enumerate(spans):
-        while j < len(spans) and spans[j][1] - start <= width:
-            j += 1
-        if j - i > best_count:
-            best, best_count = i, j - i
     start = spans[best][0]
     inside = [(s, e) for s, e in spans[best:] if e - start <= width]
     # Centre the window on the matched words.
@@ -517,6 +533,18 @@ def snippet(text: str, marker: Marker, width: int = SNIPPET_CHARS) -> str:
     hi = min(len(text), lo + width)
     lo = max(0, min(lo, hi - width))
     return _cut(text, lo, hi, width, inside)
+
+
+def _densest(spans: list[tuple[int, int]], width: int) -> tuple[int, int]:
+    """(index of the first span, number of spans) of the window of `width` characters
+    holding the most spans (the earliest of equals)."""
+    best, best_count, j = 0, 0, 0
+    for i, (start, _) in enumerate(spans):
+        while j < len(spans) and spans[j][1] - start <= width:
+            j += 1
+        if j - i > best_count:
+            best, best_count = i, j - i
+    return best, best_count
 
 
 def _cut(text: str, lo: int, hi: int, width: int,

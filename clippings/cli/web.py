@@ -98,7 +98,8 @@ def serve(ctx, host, port, read_only, page_cache, workers, proxies, secure_cooki
                 from None
     # Forwarded headers only from the named proxies: anyone else could forge them.
     common = dict(host=host, port=port, log_level="warning", server_header=False,
-                  proxy_headers=bool(proxies), forwarded_allow_ips=",".join(proxies) or None)
+                  proxy_headers=bool(proxies), forwarded_allow_ips=",".join(proxies) or None,
+                  access_log=False)
     if workers > 1:
         import json
         users.secret()   # made here, once: every worker must sign sessions with one key

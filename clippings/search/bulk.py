@@ -22,10 +22,11 @@ matcher: they are rare and narrow.
 from __future__ import annotations
 
 import heapq
+import threading
 import weakref
 import zlib
 from array import array
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from itertools import accumulate, chain, repeat
 from operator import add, neg
@@ -364,9 +365,58 @@ def _length_bytes(reader, fieldname: str) -> bytes:
                  for d in range(count))
 
 
+class _DecodedPostings:
+    """Posting lists already decoded, by (segment, field, term), the least recently used
+    dropped beyond POSTINGS_KEPT postings (12 bytes each): a server answering page 2 of
+    a search, or another search with a word in common, does not unpickle the same
+    blocks again. Segments never change once written (deletions are kept apart), so a
+    decoded list stays right for as long as its segment exists."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.lists: OrderedDict = OrderedDict()
+        self.size = 0
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            found = self.lists.get(key)
+            if found is not None:
+                self.lists.move_to_end(key)
+            return found
+
+    def put(self, key, postings: tuple[array, array]) -> None:
+        count = len(postings[0])
+        if count > self.limit // 4:
+            return
+        with self.lock:
+            if key not in self.lists:
+                self.lists[key] = postings
+                self.size += count
+            while self.size > self.limit:
+                _, (ids, _) = self.lists.popitem(last=False)
+                self.size -= len(ids)
+
+
+POSTINGS_KEPT = 2_000_000
+_decoded = _DecodedPostings(POSTINGS_KEPT)
+
+
 def _postings(reader, fieldname: str, btext: bytes) -> tuple[array, array]:
     """Document numbers (in the segment) and weights of one term's postings, deleted
     documents included (the evaluator drops them)."""
+    segment = getattr(reader, "_segment", None)
+    key = (segment.segment_id(), fieldname, btext) if hasattr(segment, "segment_id") \
+        else None
+    found = _decoded.get(key) if key else None
+    if found is None:
+        found = _read_postings(reader, fieldname, btext)
+        if key:
+            _decoded.put(key, found)
+    return found
+
+
+def _read_postings(reader, fieldname: str, btext: bytes) -> tuple[array, array]:
     matcher = reader.postings(fieldname, btext)
     child = getattr(matcher, "child", None)
     leaf = child if child is not None and hasattr(child, "_nextoffset") else matcher

@@ -37,7 +37,15 @@ class Page:
     total: int                  # matches after filtering
     hits: list[Hit]
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
-    keys: list[str] = field(default_factory=list)   # every match, in order
+    # Every match in order, as positions in `_all_keys`: listed only when asked for
+    # ("select all results"), not for every page shown.
+    _order: list[int] | np.ndarray = field(default_factory=list, repr=False)
+    _all_keys: list[str] = field(default_factory=list, repr=False)
+
+    @property
+    def keys(self) -> list[str]:
+        """Every match, in order."""
+        return [self._all_keys[i] for i in self._order]
 
     def as_json(self) -> dict:
         return {"query": self.query, "filters": self.filters, "sort": self.sort,
@@ -262,10 +270,9 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
         borrowed.close()
         if engine is not None:
             engine.close()
-    keys = table.keys
     return Page(query=text, filters=filters, sort=sort, offset=offset, limit=limit,
                 total=total, hits=hits, facets=table.counts(mask, facet_limit),
-                keys=[keys[i] for i in order.tolist()])
+                _order=order, _all_keys=table.keys)
 
 
 def facet_rows(records: Mapping[str, Record], statuses: Mapping[str, str]

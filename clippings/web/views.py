@@ -299,7 +299,7 @@ def _entry_data(request, key: str):
     from ..manage import record_json
     snap = snapshot_now(request)
     key = snap.lib.resolve_key(key)
-    rec = snap.lib.record(key)
+    rec = snap.records.get(key) or snap.lib.record(key)   # decoded once per version
     data = record_json(rec)
     data["snapshot"] = snapshots.info(config(request).folder, key)
     data["link"] = snap.links.get(key)

@@ -270,6 +270,8 @@ def test_keyboard_reaches_the_search_and_results(page, site):
     page.keyboard.type("Wolgograd")
     page.keyboard.press("Enter")
     page.wait_for_url("**q=Wolgograd**")
+    # the results page puts the cursor in its search box (autofocus, applied just after load)
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'q'")
     page.keyboard.press("Tab")       # from the search box on: the first result is reachable
     for _ in range(4):
         if page.evaluate("document.activeElement.closest('.hit') !== null"):

@@ -149,7 +149,9 @@ class Evaluator:
         both = _and([self.term(q.fieldname, word) for word in words])
         if not both.scores:
             return both
-        decode = field.format.decode_positions
+        from whoosh.formats import Positions
+        decode = _decode_positions if type(field.format) is Positions else \
+            field.format.decode_positions
         found: dict[int, float] = {}
         for reader, offset in self.segments:
             inside = [d - offset for d in both.scores
@@ -279,6 +281,14 @@ def _or(parts: list[Matches]) -> Matches:
     for part in parts[1:]:
         total = map(add, total, map(part.scores.get, docs, repeat(0.0)))
     return Matches(dict(zip(docs, total)))
+
+
+def _decode_positions(value: bytes):
+    """whoosh.formats.Positions' encoding (a 4-byte count, then the pickled position
+    deltas) decoded with C-level `accumulate`."""
+    if not value.endswith(b"."):
+        value += b"."
+    return accumulate(loads(value[4:]))
 
 
 def _in_order(positions: list[list[int]], slop: int) -> bool:

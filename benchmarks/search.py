@@ -203,10 +203,12 @@ def main() -> None:
                         help="writer processes for the build (default: as `clippings index`)")
     parser.add_argument("--keep", metavar="DIR", help="generate into DIR and keep it (a DIR "
                         "that already holds a generated library is reused)")
+    parser.add_argument("--queries-only", action="store_true",
+                        help="with --keep: measure queries on DIR's current index, no build "
+                             "and no add")
     opts = parser.parse_args()
 
     from clippings.search import index as search_index
-    from clippings.search import query as search_query
 
     folder = Path(opts.keep) if opts.keep else Path(tempfile.mkdtemp(prefix="clippings-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -216,9 +218,14 @@ def main() -> None:
         if not (opts.keep and bib.exists()):
             bib = generate(folder, opts.entries)
         text_mb = sum(p.stat().st_size for p in (folder / "snapshots").rglob("text.txt")) / 1e6
-        print(f"generated {opts.entries} entries, {text_mb:.1f} MB of snapshot text "
+        print(f"{'reused' if opts.keep and opts.queries_only else 'generated'} library: {text_mb:.1f} MB of snapshot text "
               f"in {time.perf_counter() - start:.1f} s")
 
+        if opts.queries_only:
+            if not (opts.keep and search_index.is_current(bib)):
+                raise SystemExit("--queries-only needs --keep DIR with a current index")
+            measure_queries(folder, bib)
+            return
         start = time.perf_counter()
         report = search_index.update(bib, rebuild=True, procs=opts.procs)
         build = time.perf_counter() - start
@@ -246,24 +253,38 @@ def main() -> None:
         print(f"update after 1 add:  {time.perf_counter() - start:8.2f} s   "
               f"(added {report.added}, library.bib parsed)")
 
-        ix = search_index.open_index(folder)
-        queries = [QUERIES[i % len(QUERIES)] for i in range(100)]
-        for q in QUERIES:  # warm caches the way a long-running process would have them
-            search_query.search(ix, q, folder, 10)
-        times, hits = [], 0
-        for q in queries:
-            start = time.perf_counter()
-            hits += len(search_query.search(ix, q, folder, 10))
-            times.append((time.perf_counter() - start) * 1000)
-        print(f"query latency:       p50 {percentile(times, 50):6.1f} ms   "
-              f"p95 {percentile(times, 95):6.1f} ms   max {max(times):6.1f} ms "
-              f"({len(queries)} queries, limit 10, snippets included, {hits} hits)")
-
-        wall = search_wall(bib, "Städtepartnerschaft Kaluga")
-        print(f"clippings search:    {wall:8.2f} s wall (median of 5 processes)")
+        measure_queries(folder, bib)
     finally:
         if not opts.keep:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def measure_queries(folder: Path, bib: Path) -> None:
+    """Query latency in-process (each query with no posting list decoded before, then
+    again as a server has them), and `clippings search` as a process."""
+    from clippings.search import bulk
+    from clippings.search import index as search_index
+    from clippings.search import query as search_query
+    ix = search_index.open_index(folder)
+    queries = [QUERIES[i % len(QUERIES)] for i in range(100)]
+    for q in QUERIES:  # analyzer caches warm, as in a process that has searched before
+        search_query.search(ix, q, folder, 10)
+    for label, forget in (("", True), ("repeated, postings decoded before: ", False)):
+        times, hits = [], 0
+        for q in queries:
+            if forget:
+                bulk.forget_decoded()
+            start = time.perf_counter()
+            hits += len(search_query.search(ix, q, folder, 10))
+            times.append((time.perf_counter() - start) * 1000)
+        print(f"query latency:       {label}p50 {percentile(times, 50):6.1f} ms   "
+              f"p95 {percentile(times, 95):6.1f} ms   max {max(times):6.1f} ms "
+              f"({len(queries)} queries, limit 10, snippets included, {hits} hits)")
+    wall = search_wall(bib, "Städtepartnerschaft Kaluga")
+    print(f"clippings search:    {wall:8.2f} s wall (median of 5 processes)")
+    walls = {q: search_wall(bib, q, repeat=3) for q in ("Partnerschaft", "Wolgograd",
+                                                        "author:Lohse", "Michendorf~")}
+    print("  by query: " + ", ".join(f"{q} {w:.2f} s" for q, w in walls.items()))
 
 
 if __name__ == "__main__":

@@ -151,3 +151,24 @@ def test_a_reused_searcher_never_answers_from_an_old_index(tmp_path):
     index.update(bib, rebuild=True)
     assert not found("Zauberwort")
     assert found("Hexenwort") == {"lohse2017dossier"}
+
+
+def test_the_facet_table_counts_and_filters_like_the_records_do(indexed):
+    """pages.FacetTable (arrays) against facets.count / facets.matches (per record)."""
+    import numpy as np
+
+    from clippings.search import facets
+    from clippings.search.pages import FacetTable, facet_rows
+    records = {rec.key: rec for rec in Library.load(indexed / "library.bib").records()}
+    statuses = {key: "broken" for key in list(records)[::7]}
+    rows = facet_rows(records, statuses)
+    table = FacetTable(records, rows)
+    everything = np.ones(len(table), dtype=bool)
+    assert table.counts(everything, None) == facets.count(rows.values())
+    for filters in ({"keyword": ["presse"]}, {"lang": ["ru"], "link": ["broken"]},
+                    {"year": ["2016", "2017"], "type": ["article"]},
+                    {"keyword": ["no such keyword"]}):
+        kept = [key for key, row in rows.items() if facets.matches(row, filters)]
+        mask = table.allowed(filters)
+        assert [table.keys[i] for i in np.flatnonzero(mask)] == kept
+        assert table.counts(mask, 5) == facets.count([rows[k] for k in kept], 5)

@@ -149,7 +149,9 @@ class Evaluator:
         both = _and([self.term(q.fieldname, word) for word in words])
         if not both.scores:
             return both
-        decode = field.format.decode_positions
+        from whoosh.formats import Positions
+        decode = _decode_positions if type(field.format) is Positions else \
+            field.format.decode_positions
         found: dict[int, float] = {}
         for reader, offset in self.segments:
             inside = [d - offset for d in both.scores
@@ -281,6 +283,14 @@ def _or(parts: list[Matches]) -> Matches:
     return Matches(dict(zip(docs, total)))
 
 
+def _decode_positions(value: bytes):
+    """whoosh.formats.Positions' encoding (a 4-byte count, then the pickled position
+    deltas) decoded with C-level `accumulate`."""
+    if not value.endswith(b"."):
+        value += b"."
+    return accumulate(loads(value[4:]))
+
+
 def _in_order(positions: list[list[int]], slop: int) -> bool:
     """A chain p1 < p2 < ... with each p(i+1) - p(i) between 1 and `slop`."""
     reached = set(positions[0])
@@ -402,6 +412,12 @@ POSTINGS_KEPT = 2_000_000
 _decoded = _DecodedPostings(POSTINGS_KEPT)
 
 
+def forget_decoded() -> None:
+    """Drop every decoded posting list (benchmarks measure a first search with it)."""
+    global _decoded
+    _decoded = _DecodedPostings(POSTINGS_KEPT)
+
+
 def _postings(reader, fieldname: str, btext: bytes) -> tuple[array, array]:
     """Document numbers (in the segment) and weights of one term's postings, deleted
     documents included (the evaluator drops them)."""
@@ -418,58 +434,58 @@ def _postings(reader, fieldname: str, btext: bytes) -> tuple[array, array]:
 
 def _read_postings(reader, fieldname: str, btext: bytes) -> tuple[array, array]:
     matcher = reader.postings(fieldname, btext)
-    child = getattr(matcher, "child", None)
-    leaf = child if child is not None and hasattr(child, "_nextoffset") else matcher
-    if hasattr(leaf, "_nextoffset") and hasattr(leaf, "_dataoffset"):
-        return _w3_postings(leaf)
-    ids, weights = array("q"), array("d")
-    while matcher.is_active():
-        ids.append(matcher.id())
-        weights.append(matcher.weight())
-        matcher.next()
-    return ids, weights
-
-
-def _positions(reader, fieldname: str, btext: bytes) -> dict:
-    """Document number (in the segment) -> the encoded positions of a term there."""
-    matcher = reader.postings(fieldname, btext)
-    child = getattr(matcher, "child", None)
-    leaf = child if child is not None and hasattr(child, "_nextoffset") else matcher
-    values: dict = {}
-    if hasattr(leaf, "_nextoffset") and hasattr(leaf, "_dataoffset"):
-        get = leaf._postfile.get
-        while not leaf._atend:
-            raw = get(leaf._dataoffset, leaf._nextoffset - leaf._dataoffset)
-            if leaf._compression:
-                raw = zlib.decompress(raw)
-            block_ids, _, block_values = loads(raw)
-            values.update(zip(block_ids if leaf._byteids else accumulate(block_ids),
-                              block_values))
-            leaf._next_block()
-        return values
-    while matcher.is_active():
-        values[matcher.id()] = matcher.value()
-        matcher.next()
-    return values
-
-
-def _w3_postings(leaf) -> tuple[array, array]:
-    """A Whoosh 3 posting list read block by block: each block's pickled (ids as
-    deltas, weights) decoded in C (accumulate, array), not one posting at a time."""
     ids, weights = array("q"), array("f")
-    get = leaf._postfile.get
-    while not leaf._atend:
-        count = leaf._blocklength
-        raw = get(leaf._dataoffset, leaf._nextoffset - leaf._dataoffset)
-        if leaf._compression:
-            raw = zlib.decompress(raw)
-        block_ids, block_weights = loads(raw)[:2]
-        ids.extend(block_ids if leaf._byteids else accumulate(block_ids))
+    blocks = _w3_blocks(matcher)
+    if blocks is None:   # not Whoosh 3's on-disk postings: one posting at a time
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+        return ids, weights
+    for count, block_ids, block_weights, _ in blocks:
+        ids.extend(block_ids)
         if block_weights is None:
             weights.extend([1.0] * count)
         elif isinstance(block_weights, float):
             weights.extend([block_weights] * count)
         else:
             weights.extend(block_weights)
-        leaf._next_block()
     return ids, weights
+
+
+def _positions(reader, fieldname: str, btext: bytes) -> dict:
+    """Document number (in the segment) -> the encoded positions of a term there."""
+    matcher = reader.postings(fieldname, btext)
+    values: dict = {}
+    blocks = _w3_blocks(matcher)
+    if blocks is None:
+        while matcher.is_active():
+            values[matcher.id()] = matcher.value()
+            matcher.next()
+        return values
+    for _, block_ids, _, block_values in blocks:
+        values.update(zip(block_ids, block_values))
+    return values
+
+
+def _w3_blocks(matcher):
+    """The blocks of a Whoosh 3 posting list as (count, document numbers, weights,
+    values), each block's pickle decoded in C (zlib, pickle, accumulate), not one
+    posting at a time; None for any other matcher. Deleted documents are included
+    (the segment's reader wraps the list in a filter, which is looked through)."""
+    child = getattr(matcher, "child", None)
+    leaf = child if child is not None and hasattr(child, "_nextoffset") else matcher
+    if not (hasattr(leaf, "_nextoffset") and hasattr(leaf, "_dataoffset")):
+        return None
+
+    def blocks():
+        get = leaf._postfile.get
+        while not leaf._atend:
+            raw = get(leaf._dataoffset, leaf._nextoffset - leaf._dataoffset)
+            if leaf._compression:
+                raw = zlib.decompress(raw)
+            ids, weights, values = loads(raw)
+            yield (leaf._blocklength, ids if leaf._byteids else accumulate(ids),
+                   weights, values)
+            leaf._next_block()
+    return blocks()

@@ -86,17 +86,13 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
     folder = Path(bib_path).parent
     searcher = marker = q = engine = None
     scores: dict[str, float] = {}
-    from .backend import is_postgres, spec_of
-    spec = spec_of(settings) if settings is not None else "whoosh"
+    from .backend import is_postgres, reader_specs
+    spec = reader_specs(settings)[0] if settings is not None else "whoosh"
     if text.strip() and is_postgres(spec):
         # The database ranks every match (keys and scores); the page's hits come from it.
-        from . import query
-        from .pg import PostgresBackend
+        from . import query, reader
         query.prepare(text)
-        engine = PostgresBackend(folder, spec, settings)
-        if check_index and not engine.is_current(Path(bib_path)):
-            from . import _update_if_writable
-            _update_if_writable(engine, Path(bib_path), None, settings)
+        engine = reader(Path(bib_path), settings, check_index=check_index)
         scores = dict(engine.scores(text))
         candidates = [(key, None) for key in scores]
     elif text.strip():

@@ -36,6 +36,7 @@ from ..errors import ClippingsError, NetworkError, UsageError
 from . import index as files
 from .backend import Page
 from .schema import FACETS, document, facet_values
+from .terms import term_positions
 
 # Lexeme prefixes of the indexed fields (query field name -> prefix).
 PREFIX = {"title": "t", "text": "x", "translit": "p", "author": "a", "journal": "j",
@@ -46,8 +47,6 @@ WEIGHT = {"title": "A", "text": "B", "author": "C", "journal": "C", "abstract": 
 # ts_rank_cd weights in the order {D, C, B, A}: like FIELD_WEIGHTS and the title's boost.
 RANK_WEIGHTS = "{0.1, 0.2, 0.33, 1.0}"
 ANALYSED = ("title", "text", "translit", "author", "journal", "abstract", "note")
-# a lexeme's weight by its prefix ("t:" -> "A")
-_LEXEME_WEIGHT = {PREFIX[n] + ":": WEIGHT[n] for n in ANALYSED}
 MAX_POS = 16383          # tsvector positions stop there
 MAX_POSITIONS = 255      # positions kept per lexeme (PostgreSQL keeps at most 256)
 RANK_WINDOW = 20000      # matches ranked exactly; beyond, the most recent ones
@@ -421,27 +420,42 @@ def analyse(folder: Path, rec, links: dict, state: list[str]) -> tuple[tuple, se
     facets = facet_values(rec, link)
     fields = schema()
     positions: dict[str, list[int]] = {}
+    parts = []
     for name in ANALYSED:
         value = doc.get(name)
         if not value:
             continue
         prefix = PREFIX[name] + ":"
-        for token in fields[name].analyzer(value, positions=True, mode="index"):
-            pos = min(token.pos + 1, MAX_POS)
-            found = positions.setdefault(prefix + token.text, [])
-            if len(found) < MAX_POSITIONS:
-                found.append(pos)
+        weight = WEIGHT[name]
+        sep = weight + ","
+        quoted = _quoted[name]
+        if len(quoted) > 500_000:
+            quoted.clear()
+        # The analyzer's terms without its token stream (terms.py); positions from 1.
+        for term, found in term_positions(fields[name].analyzer, value, 1).items():
+            lexeme = prefix + term
+            if len(found) > MAX_POSITIONS:
+                found = found[:MAX_POSITIONS]
+            if found[-1] > MAX_POS or found[0] > MAX_POS:   # place names: not sorted
+                found = [min(p, MAX_POS) for p in found]
+            positions[lexeme] = found
+            head = quoted.get(term)
+            if head is None:
+                head = quoted[term] = _quote(lexeme) + ":"
+            parts.append(f"{head}{sep.join(map(str, found))}{weight}")
     exact = {"k:" + rec.key, "y:" + rec.type.lower()}
     exact |= {"g:" + t.text for t in fields["tag"].analyzer(doc.get("tag", ""))}
     exact |= {"l:" + t.text for t in fields["lang"].analyzer(doc.get("lang", ""))}
-    parts = [f"{_quote(lex)}:{','.join(f'{p}{_LEXEME_WEIGHT[lex[:2]]}' for p in pos)}"
-             for lex, pos in positions.items()]
     parts += [_quote(lex) for lex in exact if lex not in positions]
     row = (rec.key, state[0], state[1], facets["type"], facets["year"], doc.get("date"),
            facets["journal"], facets["lang"], facets["keyword"], facets["link"], " ".join(parts),
            json.dumps(doc["meta"], ensure_ascii=False), body)
     nbytes = len((doc.get("title", "") + doc.get("text", "")).encode("utf-8"))
     return row, set(positions) | exact, nbytes
+
+
+# field -> term -> its quoted lexeme ("'x:term':"), the part of a tsvector that repeats
+_quoted: dict[str, dict[str, str]] = {name: {} for name in ANALYSED}
 
 
 def _quote(lexeme: str) -> str:

@@ -218,17 +218,24 @@ class PostgresBackend:
 
     def update(self, bib_path: Path, records=None, *, rebuild: bool = False, progress=None,
                settings=None) -> files.IndexReport:
+        """Bring the schema up to date with library.bib and the snapshots. Only entries
+        whose change key (`changes`) differs from the recorded one are decoded and
+        fingerprinted; `records` (decoded, when the caller holds them) spare even that."""
         from ..config import load_settings
         from ..library import Library
+        from . import changes
         bib_path = Path(bib_path)
         folder = bib_path.parent
         snapshots_stat = files.snapshots_signature(folder)
         bib = files.read_bib(bib_path)
-        if records is None:
-            records = Library(bib_path, bib.raw, settings or load_settings(folder)).records()
-        records = {rec.key: rec for rec in records}
+        lib = Library(bib_path, bib.raw, settings or load_settings(folder))
+        given = None if records is None else {rec.key: rec for rec in records}
         links = files.link_statuses(folder)
-        current = files.current_state(folder, records, links)
+        keys = changes.change_keys(lib.entry_digests(), links)
+        stamps = changes.snapshot_stamps(folder, keys)
+
+        def decode(todo: list[str]) -> dict:
+            return _decode(lib, given, todo)
         with self.connection() as conn:
             conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
                          (LOCK_SALT, self.schema))
@@ -236,14 +243,30 @@ class PostgresBackend:
             reason = "asked for" if rebuild else (
                 "no index yet" if meta is None else
                 "made by another version" if meta.get("schema") != schema_id() else "")
-            report = files.IndexReport(total=len(records), rebuilt=reason)
+            known: dict[str, tuple] = {} if reason else {
+                key: (change, fp, stamp) for key, change, fp, stamp in conn.execute(
+                    f'SELECT key, change, fp, stamp FROM "{self.schema}".doc').fetchall()}
+            current, recorded, decoded = changes.current_state(keys, stamps, known, decode,
+                                                               links)
+            report = files.IndexReport(total=len(keys), rebuilt=reason)
             if reason:
-                self._rebuild(conn, folder, records, links, current, report, progress)
+                state = {key: [*current[key], recorded[key]] for key in keys}
+                self._rebuild(conn, folder, decoded, links, state, report, progress)
             else:
-                known = {key: [fp, stamp] for key, fp, stamp in conn.execute(
-                    f'SELECT key, fp, stamp FROM "{self.schema}".doc').fetchall()}
-                files.diff(known, current, report)
-                self._apply(conn, folder, records, links, current, report, progress)
+                files.diff({key: [fp, stamp] for key, (_, fp, stamp) in known.items()},
+                           current, report)
+                todo = report.added + report.updated
+                decoded.update(decode([key for key in todo if key not in decoded]))
+                state = {key: [*current[key], recorded[key]] for key in todo}
+                self._apply(conn, folder, decoded, links, state, report, progress)
+                # entries fingerprinted anew but unchanged (an edit of spacing only)
+                done = set(todo)
+                moved = [(recorded[key], key) for key, old in known.items()
+                         if key in recorded and key not in done and old[0] != recorded[key]]
+                if moved:
+                    with conn.cursor() as cur:
+                        cur.executemany(f'UPDATE "{self.schema}".doc SET change = %s '
+                                        "WHERE key = %s", moved)
             self._set_meta(conn, self.schema, bib.signature, snapshots_stat)
             conn.commit()
         return report
@@ -262,10 +285,11 @@ class PostgresBackend:
         conn.execute(f'CREATE SCHEMA "{new}"')
         _create_tables(conn, new)
         vocab: set[str] = set()
-        keys = list(records)
+        keys = list(current)
         done = 0
         with conn.cursor().copy(f'COPY "{new}".doc (key, fp, stamp, type, year, date, '
-                                "journal, lang, tag, link, tsv, meta, body) FROM STDIN") as copy:
+                                "journal, lang, tag, link, tsv, meta, body, change) FROM STDIN"
+                                ) as copy:
             for rows, terms, nbytes in _analysed_batches(folder, records, links, current,
                                                          keys):
                 for row in rows:
@@ -295,8 +319,8 @@ class PostgresBackend:
         for done, key in enumerate(todo, 1):
             row, terms, nbytes = analyse(folder, records[key], links, current[key])
             conn.execute(f'INSERT INTO "{s}".doc (key, fp, stamp, type, year, date, journal, '
-                         "lang, tag, link, tsv, meta, body) VALUES "
-                         "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::tsvector, %s, %s)", row)
+                         "lang, tag, link, tsv, meta, body, change) VALUES (%s, %s, %s, %s, "
+                         "%s, %s, %s, %s, %s, %s, %s::tsvector, %s, %s, %s)", row)
             vocab |= terms
             report.text_bytes += nbytes
             if progress:
@@ -377,6 +401,24 @@ class PostgresBackend:
         return [t for (t,) in rows if test(t)]
 
 
+def _decode(lib, given: dict | None, todo: list[str]) -> dict:
+    """The decoded records of the entries `todo`: from `given` (the caller's) where it
+    has them, one by one when few, else from the library's decoded-records cache."""
+    out = {}
+    if given is not None:
+        out = {key: given[key] for key in todo if key in given}
+        todo = [key for key in todo if key not in out]
+    if len(todo) > DECODE_ONE_BY_ONE:
+        every = {rec.key: rec for rec in lib.records()}
+        out.update((key, every[key]) for key in todo)
+    else:
+        out.update((key, lib.record(key)) for key in todo)
+    return out
+
+
+DECODE_ONE_BY_ONE = 500   # more changed entries than this: decode through the cache
+
+
 # -- schema ---------------------------------------------------------------------------
 
 def schema_id() -> str:
@@ -384,7 +426,7 @@ def schema_id() -> str:
     return f"pg{PG_LAYOUT}/{files.schema_id()}"
 
 
-PG_LAYOUT = 1   # bump when the tables or the lexeme encoding change
+PG_LAYOUT = 2   # bump when the tables or the lexeme encoding change (2: doc.change)
 
 
 def _create_tables(conn, schema: str) -> None:
@@ -394,7 +436,8 @@ def _create_tables(conn, schema: str) -> None:
             key text PRIMARY KEY, fp text NOT NULL, stamp text NOT NULL,
             type text NOT NULL, year int, date int, journal text NOT NULL,
             lang text[] NOT NULL, tag text[] NOT NULL, link text NOT NULL,
-            tsv tsvector NOT NULL, meta jsonb NOT NULL, body text);
+            tsv tsvector NOT NULL, meta jsonb NOT NULL, body text,
+            change text NOT NULL DEFAULT '');
         CREATE TABLE "{schema}".vocab (term text COLLATE "C" PRIMARY KEY);
     ''')
 
@@ -411,7 +454,8 @@ def _create_indexes(conn, schema: str) -> None:
 # -- analysis -------------------------------------------------------------------------
 
 def analyse(folder: Path, rec, links: dict, state: list[str]) -> tuple[tuple, set, int]:
-    """One entry -> (its doc row, its lexemes, bytes of text analysed)."""
+    """One entry -> (its doc row, its lexemes, bytes of text analysed); `state`:
+    [fingerprint, snapshot stamp, change key]."""
     from .. import snapshots
     from .index import schema
     body = snapshots.text(folder, rec.key)
@@ -449,7 +493,7 @@ def analyse(folder: Path, rec, links: dict, state: list[str]) -> tuple[tuple, se
     parts += [_quote(lex) for lex in exact if lex not in positions]
     row = (rec.key, state[0], state[1], facets["type"], facets["year"], doc.get("date"),
            facets["journal"], facets["lang"], facets["keyword"], facets["link"], " ".join(parts),
-           json.dumps(doc["meta"], ensure_ascii=False), body)
+           json.dumps(doc["meta"], ensure_ascii=False), body, state[2])
     nbytes = len((doc.get("title", "") + doc.get("text", "")).encode("utf-8"))
     return row, set(positions) | exact, nbytes
 

@@ -19,7 +19,7 @@ schema.py are part of the Whoosh index's schema id, and a build path changes no 
 from __future__ import annotations
 
 import weakref
-from collections import deque
+from collections import defaultdict, deque
 
 from whoosh.analysis import RegexTokenizer
 
@@ -48,23 +48,22 @@ def term_positions(analyzer, text: str, start: int = 0) -> dict[str, list[int]]:
             and not parts[0].gaps and isinstance(parts[1], _TermFilter)):
         return _chain_positions(analyzer, text, start)
     tokenizer, filt = parts
+    places = isinstance(filt, MixedLanguageFilter) and filt.places
+    ends = filt._places()[2] if places else frozenset()
     words = _words.get(filt)
     if words is None or len(words) >= _CACHE_MAX:
         words = _words[filt] = {}
-    places = isinstance(filt, MixedLanguageFilter) and filt.places
-    out: dict[str, list[int]] = {}
-    get = out.get
+    out: defaultdict[str, list[int]] = defaultdict(list)
     pos = -1
     started = False
     recent: deque = deque(maxlen=3)
     last_pos: dict[str, int] = {}
     done: set[int] = set()
-    ends = names = None
     for i, word in enumerate(tokenizer.expression.findall(text), start):
-        try:
-            terms = words[word]
-        except KeyError:
-            terms = words[word] = filt.terms(word, True)
+        entry = words.get(word)
+        if entry is None:
+            entry = words[word] = _entry(filt, word, places, ends)
+        terms, kind = entry
         if terms is None:                    # a stop word: no term, no position
             continue
         if started:
@@ -74,39 +73,39 @@ def term_positions(analyzer, text: str, start: int = 0) -> dict[str, list[int]]:
         if not terms:
             continue
         for term in terms:
-            found = get(term)
-            if found is None:
-                out[term] = [pos]
-            else:
-                found.append(pos)
-        if not places:
-            continue
-        # MixedLanguageFilter.__call__'s `after`: other names of a place just named
-        if not word[:1].isupper():
+            out[term].append(pos)
+        if kind == _PLAIN:
             if recent:
                 recent.clear()
             continue
+        # MixedLanguageFilter.__call__'s `after`: other names of a place just named
         recent.append((terms[0], pos, terms))
-        if ends is None:
-            names, _, ends = filt._places()
-        if terms[0] in ends and not _named_before(names, recent, done):
+        if kind == _NAME_END and not _named_before(filt._places()[0], recent, done):
             for spot in filt._place_names(_Spot(pos), list(recent), last_pos, done):
-                found = get(spot.text)
-                if found is None:
-                    out[spot.text] = [spot.pos]
-                else:
-                    found.append(spot.pos)
-    return out
+                out[spot.text].append(spot.pos)
+    return dict(out)
+
+
+# What a word is to the place-name step: nothing (not capitalised, or no places: it
+# ends a run of capitalised words), a capitalised word, or one that can end a name.
+_PLAIN, _CAPITAL, _NAME_END = 0, 1, 2
+
+
+def _entry(filt, word: str, places: bool, ends: frozenset) -> tuple:
+    terms = filt.terms(word, True)
+    if not places or not terms or not word[:1].isupper():
+        return terms, _PLAIN
+    return terms, _NAME_END if terms[0] in ends else _CAPITAL
 
 
 def _named_before(names: dict, recent: deque, done: set[int]) -> bool:
     """True when `_place_names` would add nothing: the longest name the last words form
     is of places whose other names are in already (most mentions of a town)."""
+    keys = [r[0] for r in recent]
     for n in (3, 2, 1):
-        if len(recent) < n:
+        if len(keys) < n:
             continue
-        found = names.get(recent[-1][0] if n == 1 else
-                          " ".join(r[0] for r in list(recent)[-n:]))
+        found = names.get(keys[-1] if n == 1 else " ".join(keys[-n:]))
         if found:
             return all(number in done for number in found)
     return True

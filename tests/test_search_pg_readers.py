@@ -5,12 +5,13 @@ replicated yet, a role with SELECT rights only for a read-only login."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from clippings.search import pg
+from clippings.search import find, pg
 from helpers import run, run_process
 from test_search_pg import make_library
 
@@ -192,3 +193,25 @@ def test_a_reader_without_a_writable_backend_searches_the_database_as_it_is(
         ["spremberg2016schlaegt"]
     assert _count(replica, schema) == 17
     assert not (bib.parent / "index" / "search").exists()   # no Whoosh index either
+
+
+def test_similar_clippings_come_from_the_database(tmp_path, postgres_url):
+    from clippings.library import Library
+    from webhelpers import make_client
+    bib = make_library(tmp_path / "similar")
+    _configure(bib, search_backend=postgres_url)
+    client = make_client(bib)
+    answer = client.get("/entry/gorzka2018annaeherung/similar",
+                        headers={"Accept": "application/json"})
+    assert answer.status_code == 200
+    found = [hit["key"] for hit in answer.json()]
+    assert found and "gorzka2018annaeherung" not in found
+    assert len(found) <= 5
+    # each shares a title word or a keyword with the entry (what "similar" means here)
+    record = Library.load(bib).record("gorzka2018annaeherung")
+    words = re.findall(r"[^\W\d_]{5,}", record.fields["title"])
+    words += [k.strip() for k in record.fields.get("keywords", "").split(",") if k.strip()]
+    sharing = {hit.key for hit in find(bib, " OR ".join(
+        [f"title:{w}" for w in words] + [f'tag:"{k}"' for k in words]), None)}
+    assert set(found) <= sharing
+    assert not (bib.parent / "index" / "search").exists()   # no Whoosh index was made

@@ -189,6 +189,9 @@ def similar(bib_path: Path, rec: Record, limit: int = 5, settings=None,
                                            rec.fields.get("keywords", "")]))
     if not words:
         return []
+    from .backend import is_postgres, reader_specs
+    if settings is not None and is_postgres(reader_specs(settings)[0]):
+        return _similar_in_database(bib_path, rec, words, limit, settings, check_index)
     if check_index:
         index.ensure_current(Path(bib_path), settings=settings)
     folder = Path(bib_path).parent
@@ -210,6 +213,21 @@ def similar(bib_path: Path, rec: Record, limit: int = 5, settings=None,
         results = searcher.search(wq.Or(terms), limit=limit + 1)
         return [_stored_hit(r.fields(), float(r.score)) for r in results
                 if r.fields().get("key") != rec.key][:limit]
+
+
+def _similar_in_database(bib_path: Path, rec: Record, words: list[str], limit: int,
+                         settings, check_index: bool) -> list[Hit]:
+    from . import reader
+    from .index import schema
+    terms = [(fieldname, token.text) for fieldname in ("title", "tag")
+             for word in dict.fromkeys(words)
+             for token in schema()[fieldname].analyzer(word, mode="query")]
+    engine = reader(Path(bib_path), settings, check_index=check_index)
+    try:
+        found = engine.similar(terms, rec.key, limit, SIMILAR_TERMS)
+    finally:
+        engine.close()
+    return [_stored_hit({"key": key, "meta": meta}, score) for key, score, meta in found]
 
 
 def _stored_hit(stored: dict, score: float) -> Hit:

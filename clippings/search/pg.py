@@ -50,6 +50,7 @@ ANALYSED = ("title", "text", "translit", "author", "journal", "abstract", "note"
 MAX_POS = 16383          # tsvector positions stop there
 MAX_POSITIONS = 255      # positions kept per lexeme (PostgreSQL keeps at most 256)
 RANK_WINDOW = 20000      # matches ranked exactly; beyond, the most recent ones
+SIMILAR_COUNT_CAP = 5000  # "similar clippings": entries counted per candidate word
 FACET_VALUES = 50
 BATCH = 500              # documents per analysis task in a full build
 PARALLEL_FROM = 1000     # entries from which a full build analyses in worker processes
@@ -392,6 +393,34 @@ class PostgresBackend:
             conn.rollback()
         return [wq.make_hit(key, score, rows[key][0], lambda b=rows[key][1]: b, marker)
                 for key, score in shown if key in rows]
+
+    def similar(self, terms: list[tuple[str, str]], exclude: str, limit: int,
+                most: int = 6) -> list[tuple[str, float, dict]]:
+        """(key, score, what a hit shows) of the entries sharing the rarest of `terms`
+        ((field, analysed term) pairs) that more than one entry has, `exclude` left
+        out, best first: what the Whoosh backend's `pages.similar` does."""
+        from .tsquery import lexeme
+        s = self.schema
+        with self.connection() as conn:
+            counted = []
+            for fieldname, text in dict.fromkeys(terms):
+                # how many entries have it, counted up to a cap (common words lose)
+                found = conn.execute(
+                    f'SELECT count(*) FROM (SELECT 1 FROM "{s}".doc WHERE tsv @@ %s::tsquery '
+                    "LIMIT %s) x", (lexeme(fieldname, text), SIMILAR_COUNT_CAP)).fetchone()[0]
+                if found > 1:
+                    counted.append((found, fieldname, text))
+            chosen = sorted(counted)[:most]
+            if not chosen:
+                conn.rollback()
+                return []
+            q = " | ".join(lexeme(f, t) for _, f, t in chosen)
+            rows = conn.execute(
+                f"SELECT key, ts_rank_cd('{RANK_WEIGHTS}', tsv, %s::tsquery, 1) AS score, meta "
+                f'FROM "{s}".doc WHERE tsv @@ %s::tsquery AND key <> %s '
+                "ORDER BY score DESC, key LIMIT %s", (q, q, exclude, limit)).fetchall()
+            conn.rollback()
+        return [(key, float(score), meta) for key, score, meta in rows]
 
     def _expand(self, conn, like: str, test) -> list[str]:
         """Lexemes of the vocabulary matching a LIKE pattern (a literal prefix first, so

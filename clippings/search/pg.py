@@ -29,6 +29,7 @@ import json
 import os
 import re
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -232,8 +233,11 @@ class PostgresBackend:
         lib = Library(bib_path, bib.raw, settings or load_settings(folder))
         given = None if records is None else {rec.key: rec for rec in records}
         links = files.link_statuses(folder)
-        keys = changes.change_keys(lib.entry_digests(), links)
-        stamps = changes.snapshot_stamps(folder, keys)
+        # One stat per snapshot (kernel time, the GIL released) beside the hashing.
+        with ThreadPoolExecutor(1) as stat_thread:
+            statting = stat_thread.submit(changes.snapshot_stamps, folder, lib.keys())
+            keys = changes.change_keys(lib.entry_digests(), links)
+            stamps = statting.result()
 
         def decode(todo: list[str]) -> dict:
             return _decode(lib, given, todo)

@@ -69,7 +69,19 @@ def _client(args) -> tuple[list[float], int]:
         start = time.perf_counter()
         engine.query(q, limit=10, facets=True)
         times.append((time.perf_counter() - start) * 1000)
-    return times, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return times, peak_rss_kb()
+
+
+def peak_rss_kb() -> int:
+    """This process's own peak memory. Not ru_maxrss: Linux carries it over `exec`, so a
+    spawned client would report the peak of the benchmark process it was forked from."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def add_and_update(bib: Path, engine, settings) -> tuple[float, object]:

@@ -10,7 +10,9 @@ DBLP-style keys) is written as `%2F` and `%` as `%25`, so one key is one folder.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import stat
 from pathlib import Path
 
 from .errors import UsageError
@@ -35,12 +37,20 @@ def folder(library_folder: Path, key: str) -> Path:
     """snapshots/KEY as a path proven to lie inside snapshots/ (else UnsafeKey)."""
     root = Path(library_folder) / SNAPSHOTS
     path = root / folder_name(key)
-    real_root = root.resolve()
-    real = path.resolve()
-    if real.parent != real_root:
-        # A symlinked snapshot folder pointing elsewhere is not ours to touch either.
-        raise UnsafeKey(f"snapshot folder of {key!r} resolves to {real}, outside "
-                        f"{real_root}; nothing there is touched")
+    # The name has no separator and is neither '.' nor '..' (folder_name), so the path is
+    # a child of snapshots/ unless it is a symlink: one lstat tells (a search page reads
+    # twenty snapshots; resolving each path walked every component).
+    try:
+        is_link = stat.S_ISLNK(os.lstat(path).st_mode)
+    except OSError:
+        is_link = False    # nothing there (yet)
+    if is_link:
+        real_root = root.resolve()
+        real = path.resolve()
+        if real.parent != real_root:
+            # A symlinked snapshot folder pointing elsewhere is not ours to touch either.
+            raise UnsafeKey(f"snapshot folder of {key!r} resolves to {real}, outside "
+                            f"{real_root}; nothing there is touched")
     return path
 
 
@@ -68,11 +78,9 @@ def info(library_folder: Path, key: str) -> dict | None:
 
 def text(library_folder: Path, key: str) -> str | None:
     """The snapshot's extracted main text, if there is one."""
-    if not has_snapshot(library_folder, key):
-        return None
     try:
         return (folder(library_folder, key) / "text.txt").read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+    except (UnsafeKey, OSError, UnicodeDecodeError):
         return None
 
 

@@ -89,7 +89,7 @@ def serve(ctx, host, port, read_only, page_cache, workers, backend):
                f"({'read-only' if read_only else 'editing after login'}; Ctrl-C stops)",
                err=True)
     common = dict(host=host, port=port, log_level="warning", server_header=False,
-                  proxy_headers=False)
+                  proxy_headers=False, access_log=False)
     if workers > 1:
         import json
         from ..web.app import SERVE_ENV

@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -295,6 +296,62 @@ def open_index(library_folder: Path):
     """The Whoosh index (raises if it is missing or unreadable)."""
     from whoosh import index
     return index.open_dir(str(index_dir(library_folder)), schema=schema())
+
+
+class _Searchers:
+    """Open searchers of one index generation, lent out one caller at a time: a server
+    answers each search without reopening the index and re-reading its segments' tables
+    (a few milliseconds a request); a new generation (an update) replaces them."""
+
+    def __init__(self, ix, version):
+        self.ix = ix
+        self.version = version
+        self.idle: list = []
+
+
+def version(library_folder: Path) -> tuple:
+    """The index's latest generation and the stat of its table of contents: a rebuild
+    starts the generations again, but writes a new file."""
+    from whoosh.index import TOC
+    from whoosh.filedb.filestore import FileStorage
+    folder = index_dir(library_folder)
+    generation = TOC._latest_generation(FileStorage(str(folder)), "MAIN")
+    try:
+        st = os.stat(folder / f"_MAIN_{generation}.toc")
+    except OSError:
+        return (generation,)
+    return (generation, st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+_searchers: dict[str, _Searchers] = {}
+_searchers_lock = threading.Lock()
+IDLE_SEARCHERS = 8
+
+
+@contextlib.contextmanager
+def searching(library_folder: Path):
+    """A BM25F searcher of the index's latest generation, reused between calls."""
+    from whoosh import scoring
+    key = str(index_dir(library_folder))
+    current = version(library_folder)
+    with _searchers_lock:
+        pool = _searchers.get(key)
+        if pool is None or pool.version != current:
+            if pool is not None:
+                for old in pool.idle:
+                    old.close()
+            pool = _searchers[key] = _Searchers(open_index(library_folder), current)
+        searcher = pool.idle.pop() if pool.idle else None
+    if searcher is None:
+        searcher = pool.ix.searcher(weighting=scoring.BM25F())
+    try:
+        yield searcher
+    finally:
+        with _searchers_lock:
+            if _searchers.get(key) is pool and len(pool.idle) < IDLE_SEARCHERS:
+                pool.idle.append(searcher)
+            else:
+                searcher.close()
 
 
 def _why_rebuild(library_folder: Path, manifest: dict | None) -> str:

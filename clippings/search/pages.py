@@ -2,16 +2,22 @@
 
 `clippings search` returns the best N hits; a search page needs more: how many matched in
 all ("12 of 57"), facet counts over every match, and snippets only for the hits shown.
-The engine ranks every match (keys and scores only, cheap); filters and facet counts run
-over the decoded records; snippets are cut for the page's hits alone.
+The engine finds and scores every match at once (`bulk`: arrays over the index's
+documents); the facet values of every entry are a `FacetTable` of arrays, built once per
+version of the library, so filtering, counting and sorting a page are array operations;
+snippets are cut for the page's hits alone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
+from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from ..model import Record
 from . import facets
@@ -30,7 +36,15 @@ class Page:
     total: int                  # matches after filtering
     hits: list[Hit]
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
-    keys: list[str] = field(default_factory=list)   # every match, in order
+    # Every match in order, as positions in `_all_keys`: listed only when asked for
+    # ("select all results"), not for every page shown.
+    _order: list[int] | np.ndarray = field(default_factory=list, repr=False)
+    _all_keys: list[str] = field(default_factory=list, repr=False)
+
+    @property
+    def keys(self) -> list[str]:
+        """Every match, in order."""
+        return [self._all_keys[i] for i in self._order]
 
     def as_json(self) -> dict:
         return {"query": self.query, "filters": self.filters, "sort": self.sort,
@@ -50,18 +64,116 @@ def _record_hit(rec: Record, score: float = 0.0) -> Hit:
                or rec.fields.get("howpublished", ""))
 
 
-_generation_keys: dict[tuple[str, int], dict[int, str]] = {}
+class FacetTable:
+    """Every entry's facet values (`facets.values`) as (entry, value) pairs of arrays,
+    and the entries' orders for each sort: a page's filters, counts and order are then
+    array operations, not a loop over the library."""
+
+    def __init__(self, records: Mapping[str, Record], rows: Mapping[str, dict]):
+        from .schema import display_date
+        self.keys = list(records)
+        self.position = {key: i for i, key in enumerate(self.keys)}
+        self.values: dict[str, list[str]] = {}
+        self.codes: dict[str, dict[str, int]] = {}
+        self.pairs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        entry_rows = [rows[key] for key in self.keys]
+        for name in facets.FACETS:
+            codes: dict[str, int] = {}
+            entries, values = array("q"), array("q")
+            for i, row in enumerate(entry_rows):
+                for value in row.get(name, ()):
+                    code = codes.get(value)
+                    if code is None:
+                        code = codes[value] = len(codes)
+                    entries.append(i)
+                    values.append(code)
+            self.codes[name] = codes
+            self.values[name] = list(codes)
+            self.pairs[name] = (_array(entries), _array(values))
+        dates = [display_date(records[key]) for key in self.keys]
+        titles = [records[key].fields.get("title", "").casefold() for key in self.keys]
+        every = range(len(self.keys))
+        # Python's sort is stable also in reverse: equal dates keep the library's order.
+        self.orders = {
+            "newest": _array(sorted(every, key=dates.__getitem__, reverse=True)),
+            "oldest": _array(sorted(every, key=lambda i: dates[i] or "9999")),
+            "title": _array(sorted(every, key=titles.__getitem__)),
+        }
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def allowed(self, filters: Mapping[str, list[str]]) -> np.ndarray:
+        """Entries matching every facet filter (any of the chosen values within one)."""
+        mask = np.ones(len(self.keys), dtype=bool)
+        for name, wanted in filters.items():
+            entries, values = self.pairs[name]
+            codes = [self.codes[name][v] for v in wanted if v in self.codes[name]]
+            ok = np.zeros(len(self.keys), dtype=bool)
+            ok[entries[np.isin(values, codes)]] = True
+            mask &= ok
+        return mask
+
+    def counts(self, mask: np.ndarray, limit: int | None) -> dict[str, list[tuple[str, int]]]:
+        """{facet: [(value, count), ...]} over the entries in `mask`, ordered as
+        `facets.count` orders them."""
+        out = {}
+        for name in facets.FACETS:
+            entries, values = self.pairs[name]
+            tally = np.bincount(values[mask[entries]], minlength=len(self.values[name]))
+            items = [(self.values[name][i], int(tally[i])) for i in np.flatnonzero(tally)]
+            if name in ("year", "decade"):
+                items.sort(reverse=True)
+            else:
+                items.sort(key=lambda kv: (-kv[1], kv[0]))
+            out[name] = items[:limit] if limit else items
+        return out
 
 
-def _keys_by_docnum(folder: Path, ix, searcher) -> dict[int, str]:
-    """docnum -> key of the index's current generation (read once per generation)."""
-    token = (str(folder), ix.latest_generation())
-    keys = _generation_keys.get(token)
-    if keys is None:
-        _generation_keys.clear()
-        keys = _generation_keys[token] = {
-            docnum: stored["key"] for docnum, stored in searcher.reader().iter_docs()}
-    return keys
+def _array(values) -> np.ndarray:
+    return np.asarray(values, dtype=np.int64) if not isinstance(values, array) else \
+        (np.frombuffer(values, dtype=np.int64) if len(values) else np.zeros(0, np.int64))
+
+
+_tables: list = []   # [(records, rows, table)] of the last library version seen
+
+
+def facet_table(records: Mapping[str, Record], rows: Mapping[str, dict] | None,
+                statuses: Mapping[str, str]) -> FacetTable:
+    """The table of `records`; a caller that keeps `rows` between searches of one library
+    version (the server) gets it built once."""
+    if rows is None:
+        return FacetTable(records, facet_rows(records, statuses))
+    for known_records, known_rows, table in _tables:
+        if known_records is records and known_rows is rows:
+            return table
+    table = FacetTable(records, rows)
+    _tables[:] = [(records, rows, table)]
+    return table
+
+
+_generation_docs: dict = {}
+
+
+def _positions_of_docs(folder: Path, searcher, table: FacetTable
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """For the index's current generation: each document's entry position in `table`
+    (-1 for none) and each entry's document number (-1 for none)."""
+    from .index import version
+    token = (str(folder), version(folder), id(table))
+    found = _generation_docs.get(token)
+    if found is None:
+        position = table.position
+        entry_of_doc = np.full(searcher.doc_count_all(), -1, dtype=np.int64)
+        doc_of_entry = np.full(len(table), -1, dtype=np.int64)
+        for docnum, stored in searcher.reader().iter_docs():
+            i = position.get(stored["key"], -1)
+            if i >= 0:
+                entry_of_doc[docnum] = i
+                doc_of_entry[i] = docnum
+        _generation_docs.clear()
+        found = _generation_docs[token] = (entry_of_doc, doc_of_entry, table)
+    return found[0], found[1]
 
 
 def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]] | None = None,
@@ -73,8 +185,9 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
 
     `records` are the library's decoded records by key (the caller usually holds them);
     `statuses` the last link status by key (for the link facet and badges); `rows` each
-    entry's facet values when the caller keeps them (a server does: `facet_rows`).
-    With `check_index` false the caller has made sure the index is current.
+    entry's facet values when the caller keeps them (a server does: `facet_rows`; the
+    arrays made from them are then kept too). With `check_index` false the caller has made
+    sure the index is current.
     """
     from ..errors import UsageError
     statuses = statuses or {}
@@ -84,88 +197,77 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
     if sort not in SORTS:
         raise UsageError(f"unknown sort {sort!r} (one of {', '.join(SORTS)})")
     folder = Path(bib_path).parent
-    searcher = marker = q = engine = None
-    scores: dict[str, float] = {}
+    table = facet_table(records, rows, statuses)
+    size = len(table)
     from .backend import is_postgres, reader_specs
     spec = reader_specs(settings)[0] if settings is not None else "whoosh"
-    if text.strip() and is_postgres(spec):
-        # The database ranks every match (keys and scores); the page's hits come from it.
-        from . import query, reader
-        query.prepare(text)
-        engine = reader(Path(bib_path), settings, check_index=check_index)
-        scores = dict(engine.scores(text))
-        candidates = [(key, None) for key in scores]
-    elif text.strip():
-        from whoosh import scoring
-        from . import index, query
-        query.prepare(text)
-        if check_index:
-            index.ensure_current(Path(bib_path), settings=settings)
-        ix = index.open_index(folder)
-        q = query.parse(text, ix.schema)
-        marker = query.Marker(ix.schema, q)
-        searcher = ix.searcher(weighting=scoring.BM25F())
-        by_docnum = _keys_by_docnum(folder, ix, searcher)
-        # Every match, unscored (postings only): enough for the count and the facets.
-        candidates = [(by_docnum[d], d) for d in sorted(searcher.docs_for_query(q))
-                      if d in by_docnum]
-    else:
-        candidates = [(key, None) for key in records]
+    engine = searcher = marker = None
+    borrowed = contextlib.ExitStack()
     try:
-        matched, kept = [], []
-        for key, docnum in candidates:
-            rec = records.get(key)
-            if rec is None:
-                continue
-            entry_values = rows.get(key) if rows is not None else None
-            if entry_values is None:
-                entry_values = facets.values(rec, statuses.get(key))
-            if filters and not facets.matches(entry_values, filters):
-                continue
-            matched.append(entry_values)
-            kept.append((key, docnum))
+        if text.strip() and is_postgres(spec):
+            # The database ranks every match (keys and scores, best first).
+            from . import query, reader
+            query.prepare(text)
+            engine = reader(Path(bib_path), settings, check_index=check_index)
+            pg_scores = dict(engine.scores(text))
+            ranked = [table.position[key] for key in pg_scores if key in table.position]
+            mask = np.zeros(size, dtype=bool)
+            mask[ranked] = True
+            relevance = _array(ranked)
+        elif text.strip():
+            from . import bulk, index, query
+            query.prepare(text)
+            if check_index:
+                index.ensure_current(Path(bib_path), settings=settings)
+            searcher = borrowed.enter_context(index.searching(folder))
+            q = query.parse(text, searcher.schema)
+            marker = query.marker_for(searcher.schema, q)
+            entry_of_doc, doc_of_entry = _positions_of_docs(folder, searcher, table)
+            found = bulk.evaluate(searcher, q).scores
+            docs = np.fromiter(found.keys(), np.int64, len(found))
+            doc_scores = np.fromiter(found.values(), np.float64, len(found))
+            entries = entry_of_doc[docs]
+            known = entries >= 0           # not an entry gone from the library
+            docs, doc_scores, entries = docs[known], doc_scores[known], entries[known]
+            mask = np.zeros(size, dtype=bool)
+            mask[entries] = True
+            score_of_entry = np.zeros(size)
+            score_of_entry[entries] = doc_scores
+            relevance = None
+        else:
+            mask = np.ones(size, dtype=bool)
+            relevance = None
+        if filters:
+            mask &= table.allowed(filters)
+        total = int(np.count_nonzero(mask))
         offset = max(0, offset)
         end = offset + limit if limit else None
-        if sort == "relevance" and engine is not None:
-            kept.sort(key=lambda kd: -scores[kd[0]])   # `scores` is best first already
-            shown = [(k, scores[k]) for k, _ in kept[offset:end]]
-            order = [k for k, _ in kept]
+        if sort == "relevance" and relevance is not None:
+            order = relevance[mask[relevance]]
         elif sort == "relevance" and searcher is not None:
-            # Only the page needs ranking: the engine scores the allowed documents and
-            # keeps the best `end` (skipping blocks that cannot make it).
-            allowed = {d for _, d in kept}
-            results = searcher.search(q, limit=end, filter=allowed if filters else None)
-            ranked = [(by_docnum[d], s) for s, d in results.top_n]
-            shown = ranked[offset:end]
-            order = [k for k, _ in ranked]
-            seen = set(order)
-            order += [k for k, _ in kept if k not in seen]
+            # Best first, equal scores in document order (as Whoosh ranks them).
+            kept = mask[entries]
+            order = entries[kept][np.lexsort((docs[kept], -doc_scores[kept]))]
         else:
-            from .schema import display_date
-            if sort == "newest":
-                kept.sort(key=lambda kd: display_date(records[kd[0]]), reverse=True)
-            elif sort == "oldest":
-                kept.sort(key=lambda kd: display_date(records[kd[0]]) or "9999")
-            elif sort == "title":
-                kept.sort(key=lambda kd: records[kd[0]].fields.get("title", "").casefold())
-            shown = [(k, 0.0) for k, _ in kept[offset:end]]
-            order = [k for k, _ in kept]
-        docnums = dict(kept)
-        hits = engine.hits(text, shown) if engine is not None else []
-        for key, score in shown if engine is None else ():
-            if searcher is not None:
-                hits.append(query.hit_from(searcher.stored_fields(docnums[key]), score,
-                                           marker, folder))
-            else:
-                hits.append(_record_hit(records[key], score))
+            by = table.orders.get(sort, table.orders["newest"])
+            order = by[mask[by]]
+        shown = [int(i) for i in order[offset:end]]
+        if engine is not None:
+            hits = engine.hits(text, [(table.keys[i], pg_scores[table.keys[i]])
+                                      for i in shown])
+        elif searcher is not None:
+            hits = [query.hit_from(searcher.stored_fields(int(doc_of_entry[i])),
+                                   float(score_of_entry[i]), marker, folder)
+                    for i in shown]
+        else:
+            hits = [_record_hit(records[table.keys[i]]) for i in shown]
     finally:
-        if searcher is not None:
-            searcher.close()
+        borrowed.close()
         if engine is not None:
             engine.close()
     return Page(query=text, filters=filters, sort=sort, offset=offset, limit=limit,
-                total=len(kept), hits=hits, facets=facets.count(matched, facet_limit),
-                keys=order)
+                total=total, hits=hits, facets=table.counts(mask, facet_limit),
+                _order=order, _all_keys=table.keys)
 
 
 def facet_rows(records: Mapping[str, Record], statuses: Mapping[str, str]
@@ -182,7 +284,6 @@ def similar(bib_path: Path, rec: Record, limit: int = 5, settings=None,
             check_index: bool = True) -> list[Hit]:
     """Entries sharing the most title words and keywords with `rec` (itself left out)."""
     from whoosh import query as wq
-    from whoosh import scoring
     from . import index
     words = _SIGNIFICANT.findall(" ".join([rec.fields.get("title", ""),
                                            rec.fields.get("subtitle", ""),
@@ -195,13 +296,12 @@ def similar(bib_path: Path, rec: Record, limit: int = 5, settings=None,
     if check_index:
         index.ensure_current(Path(bib_path), settings=settings)
     folder = Path(bib_path).parent
-    ix = index.open_index(folder)
-    with ix.searcher(weighting=scoring.BM25F()) as searcher:
+    with index.searching(folder) as searcher:
         # The rarest of its title words and keywords say most about an entry; common
         # ones would match half the library and cost a scan of it.
         candidates = set()
         for fieldname in ("title", "tag"):
-            analyzer = ix.schema[fieldname].analyzer
+            analyzer = searcher.schema[fieldname].analyzer
             for word in dict.fromkeys(words):
                 for token in analyzer(word, mode="query"):
                     df = searcher.doc_frequency(fieldname, token.text)
@@ -210,9 +310,11 @@ def similar(bib_path: Path, rec: Record, limit: int = 5, settings=None,
         terms = [wq.Term(f, t) for _, f, t in sorted(candidates)[:SIMILAR_TERMS]]
         if not terms:
             return []
-        results = searcher.search(wq.Or(terms), limit=limit + 1)
-        return [_stored_hit(r.fields(), float(r.score)) for r in results
-                if r.fields().get("key") != rec.key][:limit]
+        from .bulk import evaluate
+        found = evaluate(searcher, wq.Or(terms))
+        hits = (_stored_hit(searcher.stored_fields(d), found.scores[d])
+                for d in found.top(limit + 1))
+        return [hit for hit in hits if hit.key != rec.key][:limit]
 
 
 def _similar_in_database(bib_path: Path, rec: Record, words: list[str], limit: int,

@@ -10,7 +10,9 @@ A query that cannot be understood raises UsageError with one clear sentence.
 
 from __future__ import annotations
 
+import functools
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +37,7 @@ _DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 _EXAMPLES = {"year": "2015..2017", "date": "2016-04..2016-06", "lang": "ru",
              "type": "article", "tag": "presse", "author": "Lohse"}
 SNIPPET_CHARS = 220
+SNIPPET_PART = 1500   # characters of a text read at a time for its snippet
 FUZZY_PREFIX = 2
 MIN_PART = 4   # shortest query term highlighted inside a longer word
 
@@ -270,22 +273,39 @@ def search_page(ix, text: str, library_folder: Path, offset: int = 0,
                 limit: int | None = 10, facets: bool = True
                 ) -> tuple[list[Hit], int, dict[str, list[tuple]]]:
     """Hits offset..offset+limit (limit None = all), the total number of matches and, with
-    `facets`, the facet counts of all matches."""
-    from whoosh import scoring, sorting
+    `facets`, the facet counts of all matches. Every match is found and scored in bulk
+    (`bulk`); only the page's hits are read and get snippets."""
+    from whoosh import scoring
+    from . import bulk
     q = parse(text, ix.schema)
     marker = Marker(ix.schema, q)
-    groupedby = {name: sorting.FieldFacet(fieldname, allow_overlap=multi,
-                                          maptype=sorting.Count)
-                 for name, (fieldname, multi) in WHOOSH_FACETS.items()} if facets else None
     with ix.searcher(weighting=scoring.BM25F()) as searcher:
-        results = searcher.search(q, limit=None if limit is None else offset + limit,
-                                  groupedby=groupedby)
-        # With facets Whoosh keeps every match in the results: cut the page explicitly.
-        shown = results[offset:] if limit is None else results[offset:offset + limit]
-        hits = [_hit(h, marker, library_folder) for h in shown]
-        counts = {name: top_counts(results.groups(name)) for name in WHOOSH_FACETS} \
-            if facets else {}
-        return hits, len(results), counts
+        matches = bulk.evaluate(searcher, q)
+        end = None if limit is None else offset + limit
+        shown = matches.top(end)[offset:]
+        hits = [hit_from(searcher.stored_fields(int(d)), float(matches.scores[d]), marker,
+                         library_folder) for d in shown]
+        counts = {}
+        if facets:
+            table = _facet_table(ix, searcher)
+            counts = {name: top_counts(table.counts(name, matches.scores))
+                      for name in WHOOSH_FACETS}
+        return hits, matches.total, counts
+
+
+_facet_tables: dict = {}
+
+
+def _facet_table(ix, searcher):
+    """The facet values of every document of the index's current generation (built once
+    per generation: a long-running server counts each query's facets from it)."""
+    from . import bulk
+    token = (str(getattr(ix.storage, "folder", id(ix))), ix.latest_generation())
+    table = _facet_tables.get(token)
+    if table is None:
+        _facet_tables.clear()
+        table = _facet_tables[token] = bulk.FieldFacets(searcher, WHOOSH_FACETS)
+    return table
 
 
 def top_counts(groups: dict) -> list[tuple]:
@@ -346,6 +366,7 @@ class Marker:
 
     def __init__(self, schema, q):
         from .analysis import TOKEN_PATTERN
+        self.schema = schema
         self.word = re.compile(TOKEN_PATTERN)
         self.analyzers = (schema["text"].analyzer, schema["translit"].analyzer)
         self.exact: tuple[set, set] = (set(), set())
@@ -354,6 +375,9 @@ class Marker:
         # Terms long enough to be recognised inside a compound.
         self.parts = [t for t in self.exact[0] if len(t) >= MIN_PART]
         self.empty = not any(self.exact) and not any(self.tests)
+        # Matched words a snippet should show: one per word of the query (its terms in
+        # the text fields; a compound's parts and other spellings count once).
+        self.wanted = max(1, min(3, len(self.exact[0]) + len(self.tests[0])))
         self._verdicts: dict[str, bool] = {}
 
     def _collect(self, node) -> None:
@@ -383,10 +407,13 @@ class Marker:
         if forms is None:
             if len(self._forms) > 200_000:
                 self._forms.clear()
+            # Only capitalised words were given transliteration keys in the index (the
+            # keys are for names), so only they can have matched through one.
             forms = self._forms[word] = tuple(
                 frozenset(t.text for t in analyzer(word, mode="query", removestops=False)
-                          if not t.stopped)
-                for analyzer in self.analyzers)
+                          if not t.stopped) if kind == 0 or word[:1].isupper()
+                else frozenset()
+                for kind, analyzer in enumerate(self.analyzers))
         return forms
 
     def matches(self, word: str) -> bool:
@@ -399,21 +426,52 @@ class Marker:
                 return True
         return False
 
-    def spans(self, text: str) -> list[tuple[int, int]]:
-        """Character spans of the matched words of `text`."""
+    def spans(self, text: str, lo: int = 0, hi: int | None = None) -> list[tuple[int, int]]:
+        """Character spans of the matched words of `text` (of text[lo:hi], which must
+        not cut a word)."""
         if self.empty:
             return []
-        # Texts repeat their words: decide each distinct word once per query.
+        hi = len(text) if hi is None else hi
+        # Texts repeat their words: decide each distinct word once per query, then find
+        # only the matched words, with one regular expression each (a 5 KB text has
+        # about 700 words, a snippet a handful).
         verdicts = self._verdicts
-        spans = []
-        for m in self.word.finditer(text):
-            word = m.group()
-            hit = verdicts.get(word)
-            if hit is None:
-                hit = verdicts[word] = self.matches(word)
-            if hit:
-                spans.append(m.span())
+        distinct = set(self.word.findall(text, lo, hi))
+        for word in distinct.difference(verdicts):
+            verdicts[word] = self.matches(word)
+        spans = [m.span() for word in distinct if verdicts[word]
+                 for m in _occurrences(word).finditer(text, lo, hi)]
+        spans.sort()
         return spans
+
+
+# A word of the text is a token of analysis.TOKEN_PATTERN: not inside a longer token.
+_INSIDE = r"\w\u00ad\u0300-\u036f"
+
+
+@functools.lru_cache(maxsize=8192)
+def _occurrences(word: str) -> re.Pattern:
+    """Where `word` stands as a whole token of a text."""
+    return re.compile(f"(?<![{_INSIDE}]){re.escape(word)}(?![{_INSIDE}])")
+
+
+_markers: dict = {}
+_markers_lock = threading.Lock()
+MARKERS_KEPT = 64
+
+
+def marker_for(schema, q) -> Marker:
+    """The Marker of a query, kept for the last queries: a server asked for page 2 of
+    a search (or for it again) decides each word of the texts once, not per request."""
+    key = (id(schema), repr(q))
+    with _markers_lock:
+        marker = _markers.pop(key, None)
+        if marker is None or marker.schema is not schema:
+            marker = Marker(schema, q)
+        _markers[key] = marker    # most recent last
+        while len(_markers) > MARKERS_KEPT:
+            _markers.pop(next(iter(_markers)))
+    return marker
 
 
 def _term_test(node):
@@ -449,17 +507,24 @@ def _within(a: str, b: str, limit: int) -> bool:
 
 
 def snippet(text: str, marker: Marker, width: int = SNIPPET_CHARS) -> str:
-    """About `width` characters of `text` around its densest cluster of matched words,
-    each matched word wrapped in ** **; "" when no word matches."""
-    spans = marker.spans(text)
+    """About `width` characters of `text` around a dense cluster of matched words, each
+    matched word wrapped in ** **; "" when no word matches.
+
+    The text is read a part at a time (SNIPPET_PART characters, cut between words) and
+    reading stops once a window holds as many matched words as the query has: a 5 KB
+    text is then rarely read (and its words analysed) to the end."""
+    spans: list[tuple[int, int]] = []
+    best, best_count, lo = 0, 0, 0
+    while lo < len(text):
+        hi = text.find(" ", lo + SNIPPET_PART)
+        hi = len(text) if hi < 0 else hi
+        spans += marker.spans(text, lo, hi)
+        lo = hi
+        best, best_count = _densest(spans, width)
+        if best_count >= marker.wanted:
+            break
     if not spans:
         return ""
-    best, best_count, j = 0, 0, 0
-    for i, (start, _) in enumerate(spans):
-        while j < len(spans) and spans[j][1] - start <= width:
-            j += 1
-        if j - i > best_count:
-            best, best_count = i, j - i
     start = spans[best][0]
     inside = [(s, e) for s, e in spans[best:] if e - start <= width]
     # Centre the window on the matched words.
@@ -468,6 +533,18 @@ def snippet(text: str, marker: Marker, width: int = SNIPPET_CHARS) -> str:
     hi = min(len(text), lo + width)
     lo = max(0, min(lo, hi - width))
     return _cut(text, lo, hi, width, inside)
+
+
+def _densest(spans: list[tuple[int, int]], width: int) -> tuple[int, int]:
+    """(index of the first span, number of spans) of the window of `width` characters
+    holding the most spans (the earliest of equals)."""
+    best, best_count, j = 0, 0, 0
+    for i, (start, _) in enumerate(spans):
+        while j < len(spans) and spans[j][1] - start <= width:
+            j += 1
+        if j - i > best_count:
+            best, best_count = i, j - i
+    return best, best_count
 
 
 def _cut(text: str, lo: int, hi: int, width: int,

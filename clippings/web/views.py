@@ -239,13 +239,17 @@ async def search_view(request):
                 items.append((k, v))
         return "/?" + urlencode(items) if items else "/"
 
+    base_query = urlencode(base)
+    active = set(base)
+
     def toggle(name: str, value: str) -> str:
-        items = list(base)
-        if (name, value) in items:
+        if (name, value) in active:
+            items = list(base)
             items.remove((name, value))
-        else:
-            items.append((name, value))
-        return "/?" + urlencode(items) if items else "/"
+            return "/?" + urlencode(items) if items else "/"
+        # Adding a value (a page has a few hundred such links): the rest is encoded once.
+        added = urlencode([(name, value)])
+        return f"/?{base_query}&{added}" if base_query else f"/?{added}"
 
     per_page = page.limit or PER_PAGE
     pages = max(1, -(-page.total // per_page))
@@ -286,7 +290,7 @@ def _entry_data(request, key: str):
     from ..manage import record_json
     snap = snapshot_now(request)
     key = snap.lib.resolve_key(key)
-    rec = snap.lib.record(key)
+    rec = snap.records.get(key) or snap.lib.record(key)   # decoded once per version
     data = record_json(rec)
     data["snapshot"] = snapshots.info(config(request).folder, key)
     data["link"] = snap.links.get(key)

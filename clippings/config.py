@@ -33,6 +33,7 @@ class Settings:
     old_url_field: str = "origurl"
     search_backend: str = "whoosh"   # or a postgresql:// URL (clippings.search.backend)
     search_schema: str = ""          # PostgreSQL schema of this library; "" = from its folder
+    search_read_url: str = ""        # a read replica that search/export/serve query instead
     # Fetching from loopback/private networks: fine for the CLI, refused by `serve`
     # unless the library's settings allow it (air-gapped installs, tests).
     allow_private_addresses: bool = True

@@ -177,6 +177,25 @@ class Library:
         text = self.entry_text(key) if text is None else text
         return bibcache.text_digest(text, self._env(self._env_index(key))[1])
 
+    def entry_digests(self) -> dict[str, bytes]:
+        """`entry_digest` of every entry, by key in file order: one pass over the spans
+        (a change check of the search index runs this on every update; 100,000 entries
+        took about 0.2 s against 0.4-1 s through `entry_digest`, on a loaded machine)."""
+        if self._pending or self._appended:
+            return {key: self.entry_digest(key) for key in self.keys()}
+        text, flat, offsets = self.text, self._spans.flat, self._def_offsets
+        out: dict[str, bytes] = {}
+        before = 0   # @string definitions above the entry (entries come in file order)
+        context = self._env(0)[1]
+        for key, i in self._index.items():
+            start = flat[3 * i]
+            if before < len(offsets) and offsets[before] < start:
+                while before < len(offsets) and offsets[before] < start:
+                    before += 1
+                context = self._env(before)[1]
+            out[key] = bibcache.text_digest(text[start:flat[3 * i + 1]], context)
+        return out
+
     def _parsed_entries(self) -> dict[str, bibfile.Block] | None:
         """Entry blocks of the full parse by key, if it was made and nothing changed."""
         if self._blocks is None or self._pending:

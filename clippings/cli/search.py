@@ -18,7 +18,8 @@ PROGRESS_FROM = 200
 
 
 BACKEND_HELP = ("Search backend: 'whoosh' (index/ beside library.bib) or a URL "
-                "postgresql://user@host/database (overrides the search_backend setting).")
+                "postgresql://user@host/database (overrides the search_backend setting, "
+                "and search_read_url for searches).")
 
 
 @click.command("index")

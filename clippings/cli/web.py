@@ -59,8 +59,12 @@ def _private_allowed(folder) -> bool:
 @click.option("--secure-cookies", is_flag=True,
               help="Users reach the server over HTTPS (a TLS proxy in front): send the "
                    "session cookie only over HTTPS.")
+@click.option("--backend", metavar="URL",
+              help="Search backend: 'whoosh' or postgresql://user@host/database (overrides "
+                   "the search_backend and search_read_url settings).")
 @click.pass_context
-def serve(ctx, host, port, read_only, page_cache, workers, proxies, secure_cookies):
+def serve(ctx, host, port, read_only, page_cache, workers, proxies, secure_cookies,
+          backend):
     """Open the library in a browser: search, read, add, edit, cite and export.
 
     Everyone who can reach the server may read; editing needs an account (see
@@ -71,10 +75,13 @@ def serve(ctx, host, port, read_only, page_cache, workers, proxies, secure_cooki
       clippings serve                      # http://127.0.0.1:8080/
       clippings user add anna && clippings serve --host 0.0.0.0 --port 8080
       clippings serve --host 10.0.0.5 --proxy 10.0.0.2 --secure-cookies   # behind nginx
+      clippings serve --backend postgresql://reader@db-replica/clippings
     """
     path = library_path(ctx)
     settings = settings_for(path)
     settings.allow_private_addresses = _private_allowed(path.parent)
+    from ..search.backend import use_backend
+    use_backend(settings, backend)   # a bad URL or a database that is down stops here
     from ..library import Library
     from ..web.users import Users, users_path
     Library.load(path, settings)   # a broken library.bib is reported before starting
@@ -106,7 +113,7 @@ def serve(ctx, host, port, read_only, page_cache, workers, proxies, secure_cooki
         from ..web.app import SERVE_ENV
         os.environ[SERVE_ENV] = json.dumps({
             "bib_path": str(path), "read_only": read_only, "allowed_hosts": allowed,
-            "page_cache": page_cache, "secure_cookies": secure_cookies,
+            "page_cache": page_cache, "secure_cookies": secure_cookies, "backend": backend,
             "allow_private_addresses": settings.allow_private_addresses})
         uvicorn.run("clippings.web.app:app_from_environment", factory=True,
                     workers=workers, **common)

@@ -18,7 +18,9 @@ Package API (stable):
         `Page.facets` = {"year"|"type"|"journal"|"lang"|"keyword"|"link":
         [(value, count), ...]} over all matches, most frequent first (with facets=True).
         The index is brought up to date first (a cheap check when nothing changed).
-        `backend`: 'whoosh' or a postgresql:// URL, overriding settings.search_backend.
+        `backend`: 'whoosh' or a postgresql:// URL, overriding settings.search_backend
+        (and search_read_url). Without it, a `search_read_url` setting is queried while
+        a stale index is brought up to date in search_backend (`reader`).
         Raises UsageError (bad query or setting), NetworkError (database unreachable).
 
     find(bib_path, text, limit=10, **same keywords) -> list[query.Hit]
@@ -36,20 +38,41 @@ def page(bib_path: Path, text: str, *, offset: int = 0, limit: int | None = 10,
          rebuild_progress=None):
     """See the module docstring. The query is checked before any indexing."""
     from . import query
-    from .backend import open_backend, spec_of
     if settings is None:
         from ..config import load_settings
         settings = load_settings(Path(bib_path).parent)
     query.prepare(text)   # a bad query is reported before any indexing
     bib_path = Path(bib_path)
-    engine = open_backend(bib_path.parent, spec_of(settings, backend), settings)
+    engine = reader(bib_path, settings, backend, progress)
     try:
-        if not engine.is_current(bib_path):
-            _update_if_writable(engine, bib_path, progress, settings)
         return engine.query(text, offset=offset, limit=limit, facets=facets,
                             bib_path=bib_path, rebuild_progress=rebuild_progress)
     finally:
         engine.close()
+
+
+def reader(bib_path: Path, settings, backend: str | None = None, progress=None,
+           records=None, check_index: bool = True):
+    """The backend a reader queries (`backend.reader_specs`: the flag, else
+    search_read_url, else search_backend), with the index brought up to date first
+    through the backend written to, when it is stale. The caller closes it."""
+    from .backend import open_backend, reader_specs
+    bib_path = Path(bib_path)
+    read, write = reader_specs(settings, backend)
+    engine = open_backend(bib_path.parent, read, settings)
+    try:
+        if check_index and write is not None and not engine.is_current(bib_path):
+            writer = engine if write == read else open_backend(bib_path.parent, write,
+                                                               settings)
+            try:
+                _update_if_writable(writer, bib_path, progress, settings, records)
+            finally:
+                if writer is not engine:
+                    writer.close()
+    except BaseException:
+        engine.close()
+        raise
+    return engine
 
 
 def _update_if_writable(engine, bib_path: Path, progress, settings, records=None) -> None:
@@ -104,17 +127,11 @@ def facet_rows(records, statuses):
 
 def ensure_index(bib_path: Path, settings=None, backend: str | None = None,
                  records=None) -> None:
-    """Bring the chosen backend's index up to date if library.bib or a snapshot changed;
-    `records` (the library's decoded records, when the caller holds them, as the web
-    server does) spare loading it again."""
-    from .backend import open_backend, spec_of
+    """Bring the index readers use up to date if library.bib or a snapshot changed (see
+    `reader`); `records` (the library's decoded records, when the caller holds them, as
+    the web server does) spare loading it again."""
     bib_path = Path(bib_path)
     if settings is None:
         from ..config import load_settings
         settings = load_settings(bib_path.parent)
-    engine = open_backend(bib_path.parent, spec_of(settings, backend), settings)
-    try:
-        if not engine.is_current(bib_path):
-            _update_if_writable(engine, bib_path, None, settings, records)
-    finally:
-        engine.close()
+    reader(bib_path, settings, backend, records=records).close()

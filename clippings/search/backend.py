@@ -66,6 +66,42 @@ def spec_of(settings, override: str | None = None) -> str:
     return spec
 
 
+def reader_specs(settings, override: str | None = None) -> tuple[str, str | None]:
+    """What a reader (`search`, `export --query`, `serve`) queries, and which backend it
+    brings up to date first when the index is stale (None: search it as it is).
+
+    A flag names one backend for both. Else `search_read_url` (a read replica, or a
+    read-only role on the primary) is queried while `search_backend` stays the one
+    written to: `index` always writes there, and a reader that finds the index stale
+    updates it there first (when it is PostgreSQL; a replica shows the change once it
+    has replicated, usually well under a second later)."""
+    if override:
+        spec = spec_of(settings, override)
+        return spec, spec
+    writer = spec_of(settings)
+    read = (getattr(settings, "search_read_url", "") or "").strip()
+    if not read:
+        return writer, writer
+    if not is_postgres(read):
+        raise UsageError(f"search_read_url {describe(read)!r} is not a URL "
+                         "postgresql://user@host/database")
+    return read, writer if is_postgres(writer) else None
+
+
+def use_backend(settings, override: str | None = None) -> None:
+    """Apply a `--backend` flag to `settings` (it replaces search_backend and
+    search_read_url) and make sure the backend readers will query can be reached:
+    a long-running server says at its start that the setting or the database is wrong
+    (UsageError, NetworkError)."""
+    if override:
+        settings.search_backend = spec_of(settings, override)
+        settings.search_read_url = ""
+    read, _ = reader_specs(settings)
+    if is_postgres(read):
+        from .pg import pool
+        pool(read)
+
+
 def open_backend(library_folder: Path, spec: str, settings=None):
     """The backend named by `spec` ('whoosh' or a postgresql:// URL) for one library."""
     if is_postgres(spec):

@@ -11,7 +11,6 @@ snippets are cut for the page's hits alone.
 from __future__ import annotations
 
 import contextlib
-import math
 import re
 from array import array
 from collections.abc import Mapping
@@ -200,20 +199,16 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
     folder = Path(bib_path).parent
     table = facet_table(records, rows, statuses)
     size = len(table)
-    from .backend import is_postgres, spec_of
-    spec = spec_of(settings) if settings is not None else "whoosh"
+    from .backend import is_postgres, reader_specs
+    spec = reader_specs(settings)[0] if settings is not None else "whoosh"
     engine = searcher = marker = None
     borrowed = contextlib.ExitStack()
     try:
         if text.strip() and is_postgres(spec):
             # The database ranks every match (keys and scores, best first).
-            from . import query
-            from .pg import PostgresBackend
+            from . import query, reader
             query.prepare(text)
-            engine = PostgresBackend(folder, spec, settings)
-            if check_index and not engine.is_current(Path(bib_path)):
-                from . import _update_if_writable
-                _update_if_writable(engine, Path(bib_path), None, settings)
+            engine = reader(Path(bib_path), settings, check_index=check_index)
             pg_scores = dict(engine.scores(text))
             ranked = [table.position[key] for key in pg_scores if key in table.position]
             mask = np.zeros(size, dtype=bool)
@@ -287,55 +282,17 @@ SIMILAR_TERMS = 6
 
 def similar(bib_path: Path, rec: Record, limit: int = 5, settings=None,
             check_index: bool = True) -> list[Hit]:
-    """Entries sharing the most title words and keywords with `rec` (itself left out),
-    from the search backend the settings choose (Whoosh or PostgreSQL)."""
-    from .backend import is_postgres, spec_of
+    """Entries sharing the most title words and keywords with `rec` (itself left out)."""
+    from whoosh import query as wq
+    from . import index
     words = _SIGNIFICANT.findall(" ".join([rec.fields.get("title", ""),
                                            rec.fields.get("subtitle", ""),
                                            rec.fields.get("keywords", "")]))
     if not words:
         return []
-    spec = spec_of(settings) if settings is not None else "whoosh"
-    if is_postgres(spec):
-        # The same choice of terms as below (each word as the title and keyword fields
-        # analyse it, the rarest six that another entry shares); the score sums each
-        # shared term's rarity, log(1 + N/df), computed by the database.
-        from .index import schema
-        from .pg import PostgresBackend
-        from .tsquery import lexeme
-        fields = schema()
-        terms = list(dict.fromkeys(
-            (fieldname, token.text) for fieldname in ("title", "tag")
-            for word in dict.fromkeys(words)
-            for token in fields[fieldname].analyzer(word, mode="query")))
-        folder = Path(bib_path).parent
-        engine = PostgresBackend(folder, spec, settings)
-        if check_index and not engine.is_current(Path(bib_path)):
-            from . import _update_if_writable
-            _update_if_writable(engine, Path(bib_path), None, settings)
-        doc = f'"{engine.schema}".doc'
-        quoted = [lexeme(f, t) for f, t in terms]
-        with engine.connection() as conn:
-            total = conn.execute(f"SELECT count(*) FROM {doc}").fetchone()[0]
-            counts = conn.execute(
-                f"SELECT q, (SELECT count(*) FROM {doc} WHERE tsv @@ q::tsquery) "
-                f"FROM unnest(%s::text[]) AS q", (quoted,)).fetchall()
-            chosen = sorted((df, q) for q, df in counts if df > 1)[:SIMILAR_TERMS]
-            if not chosen:
-                conn.rollback()
-                return []
-            score = " + ".join(["CASE WHEN tsv @@ %s::tsquery THEN %s ELSE 0 END"]
-                               * len(chosen))
-            weights = [v for df, q in chosen for v in (q, math.log(1 + total / df))]
-            rows = conn.execute(
-                f"SELECT key, meta, {score} AS score FROM {doc} "
-                f"WHERE tsv @@ %s::tsquery AND key <> %s ORDER BY score DESC, key LIMIT %s",
-                [*weights, " | ".join(q for _, q in chosen), rec.key, limit]).fetchall()
-            conn.rollback()
-        return [_stored_hit({"key": key, "meta": meta}, float(score))
-                for key, meta, score in rows]
-    from whoosh import query as wq
-    from . import index
+    from .backend import is_postgres, reader_specs
+    if settings is not None and is_postgres(reader_specs(settings)[0]):
+        return _similar_in_database(bib_path, rec, words, limit, settings, check_index)
     if check_index:
         index.ensure_current(Path(bib_path), settings=settings)
     folder = Path(bib_path).parent
@@ -358,6 +315,21 @@ def similar(bib_path: Path, rec: Record, limit: int = 5, settings=None,
         hits = (_stored_hit(searcher.stored_fields(d), found.scores[d])
                 for d in found.top(limit + 1))
         return [hit for hit in hits if hit.key != rec.key][:limit]
+
+
+def _similar_in_database(bib_path: Path, rec: Record, words: list[str], limit: int,
+                         settings, check_index: bool) -> list[Hit]:
+    from . import reader
+    from .index import schema
+    terms = [(fieldname, token.text) for fieldname in ("title", "tag")
+             for word in dict.fromkeys(words)
+             for token in schema()[fieldname].analyzer(word, mode="query")]
+    engine = reader(Path(bib_path), settings, check_index=check_index)
+    try:
+        found = engine.similar(terms, rec.key, limit, SIMILAR_TERMS)
+    finally:
+        engine.close()
+    return [_stored_hit({"key": key, "meta": meta}, score) for key, score, meta in found]
 
 
 def _stored_hit(stored: dict, score: float) -> Hit:

@@ -29,6 +29,7 @@ import json
 import os
 import re
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -36,6 +37,7 @@ from ..errors import ClippingsError, NetworkError, UsageError
 from . import index as files
 from .backend import Page
 from .schema import FACETS, document, facet_values
+from .terms import term_positions
 
 # Lexeme prefixes of the indexed fields (query field name -> prefix).
 PREFIX = {"title": "t", "text": "x", "translit": "p", "author": "a", "journal": "j",
@@ -46,11 +48,10 @@ WEIGHT = {"title": "A", "text": "B", "author": "C", "journal": "C", "abstract": 
 # ts_rank_cd weights in the order {D, C, B, A}: like FIELD_WEIGHTS and the title's boost.
 RANK_WEIGHTS = "{0.1, 0.2, 0.33, 1.0}"
 ANALYSED = ("title", "text", "translit", "author", "journal", "abstract", "note")
-# a lexeme's weight by its prefix ("t:" -> "A")
-_LEXEME_WEIGHT = {PREFIX[n] + ":": WEIGHT[n] for n in ANALYSED}
 MAX_POS = 16383          # tsvector positions stop there
 MAX_POSITIONS = 255      # positions kept per lexeme (PostgreSQL keeps at most 256)
 RANK_WINDOW = 20000      # matches ranked exactly; beyond, the most recent ones
+SIMILAR_COUNT_CAP = 5000  # "similar clippings": entries counted per candidate word
 FACET_VALUES = 50
 BATCH = 500              # documents per analysis task in a full build
 PARALLEL_FROM = 1000     # entries from which a full build analyses in worker processes
@@ -219,17 +220,27 @@ class PostgresBackend:
 
     def update(self, bib_path: Path, records=None, *, rebuild: bool = False, progress=None,
                settings=None) -> files.IndexReport:
+        """Bring the schema up to date with library.bib and the snapshots. Only entries
+        whose change key (`changes`) differs from the recorded one are decoded and
+        fingerprinted; `records` (decoded, when the caller holds them) spare even that."""
         from ..config import load_settings
         from ..library import Library
+        from . import changes
         bib_path = Path(bib_path)
         folder = bib_path.parent
         snapshots_stat = files.snapshots_signature(folder)
         bib = files.read_bib(bib_path)
-        if records is None:
-            records = Library(bib_path, bib.raw, settings or load_settings(folder)).records()
-        records = {rec.key: rec for rec in records}
+        lib = Library(bib_path, bib.raw, settings or load_settings(folder))
+        given = None if records is None else {rec.key: rec for rec in records}
         links = files.link_statuses(folder)
-        current = files.current_state(folder, records, links)
+        # One stat per snapshot (kernel time, the GIL released) beside the hashing.
+        with ThreadPoolExecutor(1) as stat_thread:
+            statting = stat_thread.submit(changes.snapshot_stamps, folder, lib.keys())
+            keys = changes.change_keys(lib.entry_digests(), links)
+            stamps = statting.result()
+
+        def decode(todo: list[str]) -> dict:
+            return _decode(lib, given, todo)
         with self.connection() as conn:
             conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
                          (LOCK_SALT, self.schema))
@@ -237,14 +248,30 @@ class PostgresBackend:
             reason = "asked for" if rebuild else (
                 "no index yet" if meta is None else
                 "made by another version" if meta.get("schema") != schema_id() else "")
-            report = files.IndexReport(total=len(records), rebuilt=reason)
+            known: dict[str, tuple] = {} if reason else {
+                key: (change, fp, stamp) for key, change, fp, stamp in conn.execute(
+                    f'SELECT key, change, fp, stamp FROM "{self.schema}".doc').fetchall()}
+            current, recorded, decoded = changes.current_state(keys, stamps, known, decode,
+                                                               links)
+            report = files.IndexReport(total=len(keys), rebuilt=reason)
             if reason:
-                self._rebuild(conn, folder, records, links, current, report, progress)
+                state = {key: [*current[key], recorded[key]] for key in keys}
+                self._rebuild(conn, folder, decoded, links, state, report, progress)
             else:
-                known = {key: [fp, stamp] for key, fp, stamp in conn.execute(
-                    f'SELECT key, fp, stamp FROM "{self.schema}".doc').fetchall()}
-                files.diff(known, current, report)
-                self._apply(conn, folder, records, links, current, report, progress)
+                files.diff({key: [fp, stamp] for key, (_, fp, stamp) in known.items()},
+                           current, report)
+                todo = report.added + report.updated
+                decoded.update(decode([key for key in todo if key not in decoded]))
+                state = {key: [*current[key], recorded[key]] for key in todo}
+                self._apply(conn, folder, decoded, links, state, report, progress)
+                # entries fingerprinted anew but unchanged (an edit of spacing only)
+                done = set(todo)
+                moved = [(recorded[key], key) for key, old in known.items()
+                         if key in recorded and key not in done and old[0] != recorded[key]]
+                if moved:
+                    with conn.cursor() as cur:
+                        cur.executemany(f'UPDATE "{self.schema}".doc SET change = %s '
+                                        "WHERE key = %s", moved)
             self._set_meta(conn, self.schema, bib.signature, snapshots_stat)
             conn.commit()
         return report
@@ -263,10 +290,11 @@ class PostgresBackend:
         conn.execute(f'CREATE SCHEMA "{new}"')
         _create_tables(conn, new)
         vocab: set[str] = set()
-        keys = list(records)
+        keys = list(current)
         done = 0
         with conn.cursor().copy(f'COPY "{new}".doc (key, fp, stamp, type, year, date, '
-                                "journal, lang, tag, link, tsv, meta, body) FROM STDIN") as copy:
+                                "journal, lang, tag, link, tsv, meta, body, change) FROM STDIN"
+                                ) as copy:
             for rows, terms, nbytes in _analysed_batches(folder, records, links, current,
                                                          keys):
                 for row in rows:
@@ -296,8 +324,8 @@ class PostgresBackend:
         for done, key in enumerate(todo, 1):
             row, terms, nbytes = analyse(folder, records[key], links, current[key])
             conn.execute(f'INSERT INTO "{s}".doc (key, fp, stamp, type, year, date, journal, '
-                         "lang, tag, link, tsv, meta, body) VALUES "
-                         "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::tsvector, %s, %s)", row)
+                         "lang, tag, link, tsv, meta, body, change) VALUES (%s, %s, %s, %s, "
+                         "%s, %s, %s, %s, %s, %s, %s::tsvector, %s, %s, %s)", row)
             vocab |= terms
             report.text_bytes += nbytes
             if progress:
@@ -370,12 +398,58 @@ class PostgresBackend:
         return [wq.make_hit(key, score, rows[key][0], lambda b=rows[key][1]: b, marker)
                 for key, score in shown if key in rows]
 
+    def similar(self, terms: list[tuple[str, str]], exclude: str, limit: int,
+                most: int = 6) -> list[tuple[str, float, dict]]:
+        """(key, score, what a hit shows) of the entries sharing the rarest of `terms`
+        ((field, analysed term) pairs) that more than one entry has, `exclude` left
+        out, best first: what the Whoosh backend's `pages.similar` does."""
+        from .tsquery import lexeme
+        s = self.schema
+        with self.connection() as conn:
+            counted = []
+            for fieldname, text in dict.fromkeys(terms):
+                # how many entries have it, counted up to a cap (common words lose)
+                found = conn.execute(
+                    f'SELECT count(*) FROM (SELECT 1 FROM "{s}".doc WHERE tsv @@ %s::tsquery '
+                    "LIMIT %s) x", (lexeme(fieldname, text), SIMILAR_COUNT_CAP)).fetchone()[0]
+                if found > 1:
+                    counted.append((found, fieldname, text))
+            chosen = sorted(counted)[:most]
+            if not chosen:
+                conn.rollback()
+                return []
+            q = " | ".join(lexeme(f, t) for _, f, t in chosen)
+            rows = conn.execute(
+                f"SELECT key, ts_rank_cd('{RANK_WEIGHTS}', tsv, %s::tsquery, 1) AS score, meta "
+                f'FROM "{s}".doc WHERE tsv @@ %s::tsquery AND key <> %s '
+                "ORDER BY score DESC, key LIMIT %s", (q, q, exclude, limit)).fetchall()
+            conn.rollback()
+        return [(key, float(score), meta) for key, score, meta in rows]
+
     def _expand(self, conn, like: str, test) -> list[str]:
         """Lexemes of the vocabulary matching a LIKE pattern (a literal prefix first, so
         the B-tree narrows it) and then `test`."""
         rows = conn.execute(f'SELECT term FROM "{self.schema}".vocab WHERE term LIKE %s',
                             (like,)).fetchall()
         return [t for (t,) in rows if test(t)]
+
+
+def _decode(lib, given: dict | None, todo: list[str]) -> dict:
+    """The decoded records of the entries `todo`: from `given` (the caller's) where it
+    has them, one by one when few, else from the library's decoded-records cache."""
+    out = {}
+    if given is not None:
+        out = {key: given[key] for key in todo if key in given}
+        todo = [key for key in todo if key not in out]
+    if len(todo) > DECODE_ONE_BY_ONE:
+        every = {rec.key: rec for rec in lib.records()}
+        out.update((key, every[key]) for key in todo)
+    else:
+        out.update((key, lib.record(key)) for key in todo)
+    return out
+
+
+DECODE_ONE_BY_ONE = 500   # more changed entries than this: decode through the cache
 
 
 # -- schema ---------------------------------------------------------------------------
@@ -385,7 +459,7 @@ def schema_id() -> str:
     return f"pg{PG_LAYOUT}/{files.schema_id()}"
 
 
-PG_LAYOUT = 1   # bump when the tables or the lexeme encoding change
+PG_LAYOUT = 2   # bump when the tables or the lexeme encoding change (2: doc.change)
 
 
 def _create_tables(conn, schema: str) -> None:
@@ -395,7 +469,8 @@ def _create_tables(conn, schema: str) -> None:
             key text PRIMARY KEY, fp text NOT NULL, stamp text NOT NULL,
             type text NOT NULL, year int, date int, journal text NOT NULL,
             lang text[] NOT NULL, tag text[] NOT NULL, link text NOT NULL,
-            tsv tsvector NOT NULL, meta jsonb NOT NULL, body text);
+            tsv tsvector NOT NULL, meta jsonb NOT NULL, body text,
+            change text NOT NULL DEFAULT '');
         CREATE TABLE "{schema}".vocab (term text COLLATE "C" PRIMARY KEY);
     ''')
 
@@ -412,7 +487,8 @@ def _create_indexes(conn, schema: str) -> None:
 # -- analysis -------------------------------------------------------------------------
 
 def analyse(folder: Path, rec, links: dict, state: list[str]) -> tuple[tuple, set, int]:
-    """One entry -> (its doc row, its lexemes, bytes of text analysed)."""
+    """One entry -> (its doc row, its lexemes, bytes of text analysed); `state`:
+    [fingerprint, snapshot stamp, change key]."""
     from .. import snapshots
     from .index import schema
     body = snapshots.text(folder, rec.key)
@@ -421,27 +497,42 @@ def analyse(folder: Path, rec, links: dict, state: list[str]) -> tuple[tuple, se
     facets = facet_values(rec, link)
     fields = schema()
     positions: dict[str, list[int]] = {}
+    parts = []
     for name in ANALYSED:
         value = doc.get(name)
         if not value:
             continue
         prefix = PREFIX[name] + ":"
-        for token in fields[name].analyzer(value, positions=True, mode="index"):
-            pos = min(token.pos + 1, MAX_POS)
-            found = positions.setdefault(prefix + token.text, [])
-            if len(found) < MAX_POSITIONS:
-                found.append(pos)
+        weight = WEIGHT[name]
+        sep = weight + ","
+        quoted = _quoted[name]
+        if len(quoted) > 500_000:
+            quoted.clear()
+        # The analyzer's terms without its token stream (terms.py); positions from 1.
+        for term, found in term_positions(fields[name].analyzer, value, 1).items():
+            lexeme = prefix + term
+            if len(found) > MAX_POSITIONS:
+                found = found[:MAX_POSITIONS]
+            if found[-1] > MAX_POS or found[0] > MAX_POS:   # place names: not sorted
+                found = [min(p, MAX_POS) for p in found]
+            positions[lexeme] = found
+            head = quoted.get(term)
+            if head is None:
+                head = quoted[term] = _quote(lexeme) + ":"
+            parts.append(f"{head}{sep.join(map(str, found))}{weight}")
     exact = {"k:" + rec.key, "y:" + rec.type.lower()}
     exact |= {"g:" + t.text for t in fields["tag"].analyzer(doc.get("tag", ""))}
     exact |= {"l:" + t.text for t in fields["lang"].analyzer(doc.get("lang", ""))}
-    parts = [f"{_quote(lex)}:{','.join(f'{p}{_LEXEME_WEIGHT[lex[:2]]}' for p in pos)}"
-             for lex, pos in positions.items()]
     parts += [_quote(lex) for lex in exact if lex not in positions]
     row = (rec.key, state[0], state[1], facets["type"], facets["year"], doc.get("date"),
            facets["journal"], facets["lang"], facets["keyword"], facets["link"], " ".join(parts),
-           json.dumps(doc["meta"], ensure_ascii=False), body)
+           json.dumps(doc["meta"], ensure_ascii=False), body, state[2])
     nbytes = len((doc.get("title", "") + doc.get("text", "")).encode("utf-8"))
     return row, set(positions) | exact, nbytes
+
+
+# field -> term -> its quoted lexeme ("'x:term':"), the part of a tsvector that repeats
+_quoted: dict[str, dict[str, str]] = {name: {} for name in ANALYSED}
 
 
 def _quote(lexeme: str) -> str:

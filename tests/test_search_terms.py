@@ -1,0 +1,95 @@
+"""The build's fast analysis (`search.terms`) gives exactly the terms and positions of the
+Whoosh analyzer chains (`search.analysis`), on random German and Russian text with
+compounds, place names, stop words, umlaut spellings, numbers and marks."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from clippings.search.analysis import make_analyzer
+from clippings.search.index import schema
+from clippings.search.terms import term_positions
+
+WORDS = (
+    # German: compounds, umlauts and their two-letter spellings, inflections
+    "Städtepartnerschaft Staedtepartnerschaften Stadtepartnerschaft Partnerschaftsvertrag "
+    "Oberbürgermeisterin Bürgermeister Jugendaustausch Kriegsgräberstätte Gedenkstätte "
+    "Straße Strasse Grußwort Frauen neue Quelle Café Ärztin Schüleraustausch "
+    "deutsch-russische kommunale Zusammenarbeit Wirtschaftsförderung Feuerwehr "
+    # stop words of both languages
+    "der die das und in im am zum ob von den und oder nicht и в на не что это как "
+    # Russian, with ё and inflections
+    "Партнёрство партнерство городов Делегация Германии посетила школы Железногорск "
+    "Железногорска Волгоград Волгограда Калуга Калуге Ёлкина ёлка Молодёжные обмены "
+    # names and transliterations
+    "Schelesnogorsk Zheleznogorsk Wolgograd Volgograd Jekaterinburg Yekaterinburg "
+    "Tschaikowski Chaikovsky Lohse Gorzka Iwanow Petrowa "
+    # places of one to three words, German and Russian
+    "Köln Cologne Kaluga Spremberg Rothenburg Tauber Baden-Baden Moskau Москва Москве "
+    "Sankt Petersburg Санкт-Петербург Нижний Новгород Nischni Nowgorod Frankfurt Oder Main "
+    # numbers, marks, soft hyphens, stress marks, apostrophes
+    "1.000 3,5 2016 12 Bür\u00adger\u00admeister Москва\u0301 Ma\u0308dchen d'Artagnan"
+).split()
+
+SEPARATORS = [" ", " ", " ", ", ", ". ", "\n", " – ", " (", ") ", "; ", ": ", "\"", "?! "]
+
+word = st.one_of(
+    st.sampled_from(WORDS),
+    st.sampled_from(WORDS).map(str.lower),
+    st.sampled_from(WORDS).map(str.upper),
+    st.text("abcdefghijklmnopqrstuvwxyzäöüßАБВГДабвгдеёжзийклмнопрстуфхцчшщъыьэюя\u0301",
+            min_size=1, max_size=12),
+    st.builds(lambda a, b: a + b.lower(), st.sampled_from(WORDS), st.sampled_from(WORDS)),
+)
+texts = st.lists(st.tuples(word, st.sampled_from(SEPARATORS)), max_size=80).map(
+    lambda pairs: "".join(w + s for w, s in pairs))
+
+
+def chain_positions(analyzer, text: str, start: int = 0) -> dict[str, list[int]]:
+    """What the Whoosh chain yields: term -> positions, in its order."""
+    out: dict[str, list[int]] = {}
+    for token in analyzer(text, positions=True, mode="index", start_pos=start):
+        out.setdefault(token.text, []).append(token.pos)
+    return out
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts, st.sampled_from([0, 1]))
+def test_text_fields_match_the_analyzer_chain(text, start):
+    analyzer = schema()["text"].analyzer
+    assert term_positions(analyzer, text, start) == chain_positions(analyzer, text, start)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts)
+def test_transliteration_keys_match_the_analyzer_chain(text):
+    analyzer = schema()["translit"].analyzer
+    assert term_positions(analyzer, text) == chain_positions(analyzer, text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(texts)
+def test_without_compounds_or_places_too(text):
+    analyzer = make_analyzer(decompound=False)
+    assert term_positions(analyzer, text) == chain_positions(analyzer, text)
+
+
+def test_place_names_and_compounds_are_indexed_as_the_chain_does():
+    text = ("Die Städtepartnerschaft zwischen Köln und Wolgograd. In Sankt Petersburg "
+            "und in Rothenburg ob der Tauber; Делегация из Санкт-Петербурга посетила "
+            "Нижний Новгород. Köln Köln")
+    analyzer = schema()["text"].analyzer
+    fast = term_positions(analyzer, text)
+    assert fast == chain_positions(analyzer, text)
+    # and the things a user searches for are there: the compound's parts, the
+    # other names of the places, the transliterations
+    assert {"stadt", "partnerschaft", "cologn", "volgograd", "leningrad", "novgorod",
+            "новгород", "rothenburg"} <= set(fast)
+    assert "partnerschaft" in fast and fast["partnerschaft"] == fast["stadtepartnerschaft"]
+
+
+def test_another_analyzer_runs_through_its_chain():
+    analyzer = schema()["tag"].analyzer
+    assert term_positions(analyzer, "Städtepartnerschaft, Presse") == \
+        chain_positions(analyzer, "Städtepartnerschaft, Presse")

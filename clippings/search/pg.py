@@ -26,6 +26,7 @@ and swapped in within one transaction: readers see the old index or the new one.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import threading
@@ -418,11 +419,18 @@ class PostgresBackend:
             if not chosen:
                 conn.rollback()
                 return []
+            # Each shared term counts by its rarity, log(1 + N/df), as an idf does in
+            # the Whoosh backend's ranking of the same terms.
+            total = conn.execute(f'SELECT count(*) FROM "{s}".doc').fetchone()[0]
+            score = " + ".join(["CASE WHEN tsv @@ %s::tsquery THEN %s ELSE 0 END"]
+                               * len(chosen))
+            weights = [v for df, f, t in chosen
+                       for v in (lexeme(f, t), math.log(1 + total / df))]
             q = " | ".join(lexeme(f, t) for _, f, t in chosen)
             rows = conn.execute(
-                f"SELECT key, ts_rank_cd('{RANK_WEIGHTS}', tsv, %s::tsquery, 1) AS score, meta "
-                f'FROM "{s}".doc WHERE tsv @@ %s::tsquery AND key <> %s '
-                "ORDER BY score DESC, key LIMIT %s", (q, q, exclude, limit)).fetchall()
+                f'SELECT key, {score} AS score, meta FROM "{s}".doc '
+                "WHERE tsv @@ %s::tsquery AND key <> %s ORDER BY score DESC, key LIMIT %s",
+                [*weights, q, exclude, limit]).fetchall()
             conn.rollback()
         return [(key, float(score), meta) for key, score, meta in rows]
 

@@ -314,6 +314,16 @@ def _dismax(parts: list[Matches], tiebreak: float) -> Matches:
     return Matches(scores)
 
 
+def segments_token(searcher) -> tuple:
+    """What the searcher's document numbers depend on: its segments, in order (each has
+    a random id; an update or a rebuild that renumbers documents writes new segments).
+    Caches of per-document data key on it, not on the index's latest generation, which
+    may already be newer than this searcher."""
+    subs = searcher.subsearchers if not searcher.is_atomic() else [(searcher, 0)]
+    return tuple((getattr(getattr(sub.reader(), "_segment", None), "segment_id",
+                          lambda: id(sub.reader()))(), offset) for sub, offset in subs)
+
+
 def evaluate(searcher, q) -> Matches:
     """Every document `q` matches in `searcher`'s index, with its BM25F score."""
     return Evaluator(searcher).run(q)

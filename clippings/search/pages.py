@@ -159,8 +159,8 @@ def _positions_of_docs(folder: Path, searcher, table: FacetTable
                        ) -> tuple[np.ndarray, np.ndarray]:
     """For the index's current generation: each document's entry position in `table`
     (-1 for none) and each entry's document number (-1 for none)."""
-    from .index import version
-    token = (str(folder), version(folder), id(table))
+    from .bulk import segments_token
+    token = (str(folder), segments_token(searcher), id(table))
     found = _generation_docs.get(token)
     if found is None:
         position = table.position

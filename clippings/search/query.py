@@ -300,7 +300,7 @@ def _facet_table(ix, searcher):
     """The facet values of every document of the index's current generation (built once
     per generation: a long-running server counts each query's facets from it)."""
     from . import bulk
-    token = (str(getattr(ix.storage, "folder", id(ix))), ix.latest_generation())
+    token = (str(getattr(ix.storage, "folder", id(ix))), bulk.segments_token(searcher))
     table = _facet_tables.get(token)
     if table is None:
         _facet_tables.clear()

@@ -51,11 +51,27 @@ COLORS = {"broken": "#b2182b", "gone": "#e66101", "soft_404": "#fdb863",
 PROBLEM_STATUSES = RECOVER | {Status.REDIRECTED}
 NO_YEAR = ""
 
+# How each link status reads (German, English): the chart, the web pages and the static
+# site use these words.
+STATUS_WORDS = {
+    "ok": ("erreichbar", "reachable"), "redirected": ("umgezogen", "moved"),
+    "broken": ("nicht gefunden", "not found"), "gone": ("Server weg", "server gone"),
+    "soft_404": ("Fehlerseite (Soft 404)", "error page (soft 404)"),
+    "drifted": ("Text verändert", "text changed"), "blocked": ("blockiert", "blocked"),
+    "timeout": ("Zeitüberschreitung", "timeout"), "tls_error": ("TLS-Fehler", "TLS error"),
+    "error": ("Fehler", "error"),
+}
+
+
+def status_words(lang: str) -> dict[str, str]:
+    """status -> its words in `lang` ('de' or 'en')."""
+    column = 1 if lang == "en" else 0
+    return {status: words[column] for status, words in STATUS_WORDS.items()}
+
+
 LABELS = {
-    "de": {"broken": "nicht gefunden (404/410)", "gone": "Server weg",
-           "soft_404": "Fehlerseite (Soft 404)", "drifted": "Text verändert",
+    "de": {**status_words("de"), "broken": "nicht gefunden (404/410)",
            "unclear": "unklar (blockiert, Zeitüberschreitung, Fehler)",
-           "redirected": "umgezogen", "ok": "erreichbar",
            "title": "Linkverfall nach Erscheinungsjahr",
            "x": "Erscheinungsjahr", "y": "Anteil der Links",
            "n": "Links", "no_year": "o. J.", "empty": "Noch keine geprüften Links.",
@@ -63,10 +79,8 @@ LABELS = {
                       "weg, Fehlerseite): {lost} ({lost_pct}); Text verändert: {drifted}.",
            "year": "{year}: {n} Links, davon {parts}.",
            "segment": "{year}: {label}: {count} von {n} ({pct})"},
-    "en": {"broken": "not found (404/410)", "gone": "server gone",
-           "soft_404": "error page (soft 404)", "drifted": "text changed",
+    "en": {**status_words("en"), "broken": "not found (404/410)",
            "unclear": "unclear (blocked, timeout, error)",
-           "redirected": "moved", "ok": "reachable",
            "title": "Link rot by year of publication",
            "x": "Year of publication", "y": "Share of links",
            "n": "links", "no_year": "n.d.", "empty": "No checked links yet.",

@@ -33,6 +33,7 @@ from datetime import date
 from pathlib import Path
 
 from ..errors import UsageError
+from ..linkreport import status_words
 from ..model import Record
 
 HERE = Path(__file__).parent
@@ -79,11 +80,7 @@ TEXT = {
            "contents": "Inhalt", "checked": "Links zuletzt geprüft am",
            "download": "Diagramm als SVG", "top": "nach oben",
            "by_status": "Links nach Zustand", "unchecked": "noch nicht geprüft",
-           "status": {"ok": "erreichbar", "redirected": "umgezogen",
-                      "broken": "nicht gefunden", "gone": "Server weg",
-                      "blocked": "blockiert", "timeout": "Zeitüberschreitung",
-                      "tls_error": "TLS-Fehler", "soft_404": "Fehlerseite",
-                      "drifted": "Text verändert", "error": "Fehler"}},
+           "status": status_words("de")},
     "en": {"title": "Reading list", "search": "Search", "placeholder":
            "title, author, newspaper, year, keyword …", "entries": "entries",
            "of": "of", "none": "No entries found.", "link": "Link",
@@ -92,10 +89,7 @@ TEXT = {
            "contents": "Contents", "checked": "Links last checked on",
            "download": "Chart as SVG", "top": "back to top",
            "by_status": "Links by status", "unchecked": "not checked yet",
-           "status": {"ok": "reachable", "redirected": "moved", "broken": "not found",
-                      "gone": "server gone", "blocked": "blocked", "timeout": "timeout",
-                      "tls_error": "TLS error", "soft_404": "error page",
-                      "drifted": "text changed", "error": "error"}},
+           "status": status_words("en")},
 }
 # Statuses worth a badge beside an entry (a fine link needs none).
 BADGE = frozenset({"redirected", "broken", "gone", "soft_404", "drifted"})

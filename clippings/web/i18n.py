@@ -3,6 +3,8 @@ German when the browser prefers neither (the library's users are German first)."
 
 from __future__ import annotations
 
+from ..linkreport import STATUS_WORDS
+
 LANGUAGES = ("de", "en")
 
 TEXTS: dict[str, tuple[str, str]] = {   # id: (German, English)
@@ -238,14 +240,7 @@ VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "dataset": ("Datensatz", "Dataset"), "software": ("Software", "Software"),
         "patent": ("Patent", "Patent"), "standard": ("Norm", "Standard"),
     },
-    "link": {   # the words of the link-rot chart (linkreport.LABELS)
-        "ok": ("erreichbar", "reachable"), "redirected": ("umgezogen", "moved"),
-        "broken": ("nicht gefunden", "not found"), "gone": ("Server weg", "server gone"),
-        "soft_404": ("Fehlerseite (Soft 404)", "error page (soft 404)"),
-        "drifted": ("Text verändert", "text changed"), "blocked": ("blockiert", "blocked"),
-        "timeout": ("Zeitüberschreitung", "timeout"), "tls_error": ("TLS-Fehler", "TLS error"),
-        "error": ("Fehler", "error"), "unchecked": ("ungeprüft", "unchecked"),
-    },
+    "link": {**STATUS_WORDS, "unchecked": ("ungeprüft", "unchecked")},
     "lang": {
         "de": ("Deutsch", "German"), "en": ("Englisch", "English"),
         "ru": ("Russisch", "Russian"), "fr": ("Französisch", "French"),

@@ -461,18 +461,24 @@ def is_language_code(segment: str) -> bool:
         not region or code in locale.locale_alias or (len(region) == 2 and region.isalpha()))
 
 
-def needs_home_page(url: str, final_url: str, redirects) -> bool:
-    """Whether telling a soft 404 apart needs the site's home page: a deep link that was
-    redirected to a page one segment deep (`/de/` may be the home, `/ok` rarely is)."""
+def _landing_of_deep_link(url: str, final_url: str, redirects) -> str | None:
+    """The path a deep link (a path or a query) was redirected to, when it landed on a
+    page without a query; else None."""
     if not redirects:
-        return False
+        return None
     try:
         asked, landed = urlsplit(url), urlsplit(final_url)
     except ValueError:
-        return False
+        return None
     deep = asked.path.strip("/") != "" or bool(asked.query)
-    return deep and not landed.query and not _HOME_PATHS.match(landed.path or "/") \
-        and bool(_ONE_SEGMENT.match(landed.path))
+    return (landed.path or "/") if deep and not landed.query else None
+
+
+def needs_home_page(url: str, final_url: str, redirects) -> bool:
+    """Whether telling a soft 404 apart needs the site's home page: a deep link that was
+    redirected to a page one segment deep (`/de/` may be the home, `/ok` rarely is)."""
+    path = _landing_of_deep_link(url, final_url, redirects)
+    return path is not None and not _HOME_PATHS.match(path) and bool(_ONE_SEGMENT.match(path))
 
 
 def same_page(a: str, b: str) -> bool:
@@ -492,22 +498,16 @@ def redirected_home(url: str, final_url: str, redirects, home_url: str | None = 
     The root and index pages are homes; a page one segment deep (`/de/`) is the home
     when the site's root leads there too (`home_url`, the root's final URL), or, when
     the root could not be asked, when the segment is a language code."""
-    if not redirects:
-        return None
-    try:
-        asked, landed = urlsplit(url), urlsplit(final_url)
-    except ValueError:
-        return None
-    deep = asked.path.strip("/") != "" or bool(asked.query)
-    if not deep or landed.query:
+    path = _landing_of_deep_link(url, final_url, redirects)
+    if path is None:
         return None
     message = f"deep link redirected to the home page {final_url}"
-    if _HOME_PATHS.match(landed.path or "/"):
+    if _HOME_PATHS.match(path):
         return message
-    if needs_home_page(url, final_url, redirects):
+    if _ONE_SEGMENT.match(path):
         if home_url is not None:
             return message if same_page(final_url, home_url) else None
-        if is_language_code(landed.path):
+        if is_language_code(path):
             return message
     return None
 

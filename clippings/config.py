@@ -63,14 +63,14 @@ def load_settings(folder: Path | None, overrides: dict | None = None,
     for name, value in values.items():
         kind = type(getattr(settings, name))
         try:
-            setattr(settings, name, _boolean(value) if kind is bool else kind(value))
+            setattr(settings, name, boolean(value) if kind is bool else kind(value))
         except (TypeError, ValueError):
             raise UsageError(f"setting {name}: {value!r} is not a valid {kind.__name__}") \
                 from None
     return settings
 
 
-def _boolean(value) -> bool:
+def boolean(value) -> bool:
     """A bool setting from TOML (true/false) or the environment ("1", "yes", "false" ...)."""
     if isinstance(value, bool):
         return value

@@ -30,6 +30,13 @@ def folder_name(key: str) -> str:
     if problem:
         raise UnsafeKey(f"key {key!r} cannot name a snapshot folder: {problem}; "
                         "rename the entry (`clippings rename`)")
+    return escaped(key)
+
+
+def escaped(key: str) -> str:
+    """The folder name of a key, unchecked: `/` (DBLP keys) as %2F. Only for reading a
+    stat of every entry's snapshot, where `folder_name`'s check would cost more than the
+    stat; anything that opens or changes a snapshot goes through `folder`."""
     return key.replace("%", "%25").replace("/", "%2F")
 
 

@@ -453,3 +453,22 @@ def test_a_page_with_facets_has_only_its_hits(clipped):
     assert sum(n for _, n in first.facets["type"]) == first.total
     second = page(clipped, "Partnerschaft", offset=2, limit=2)
     assert not {h.key for h in first.hits} & {h.key for h in second.hits}
+
+
+def test_a_snapshot_of_a_key_with_a_slash_is_indexed(fresh):
+    """DBLP keys keep their `/`; their snapshot folder writes it as %2F, and the index's
+    stamps must look there too."""
+    from clippings import snapshots
+    from clippings.search import changes
+    key = "conf/acl/Smith20"
+    with open(fresh, "a", encoding="utf-8") as out:
+        out.write(f"\n@online{{{key},\n  title = {{Tagung}},\n  url = {{https://a.example/t}}\n}}\n")
+    folder = snapshots.folder(fresh.parent, key)
+    folder.mkdir(parents=True)
+    (folder / "text.txt").write_text("Ein Bericht über Schneeglöckchenwiesen.", "utf-8")
+    assert keys(fresh, "Schneeglöckchenwiesen") == [key]
+    stamp = search_index.snapshot_stamp(fresh.parent, key)
+    assert stamp and changes.snapshot_stamps(fresh.parent, [key]) == {key: stamp}
+    (folder / "text.txt").write_text("Nun über Märzenbecherhänge und mehr.", "utf-8")
+    search_update(fresh)
+    assert keys(fresh, "Märzenbecherhänge") == [key]

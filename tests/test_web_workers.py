@@ -278,3 +278,16 @@ def test_proxy_must_be_an_address(bib):
                            "--proxy", "nginx.local"], capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 2 and "clippings: error: --proxy" in done.stderr
+
+
+def test_serve_reads_allow_private_addresses_as_every_setting_is(tmp_path, monkeypatch):
+    """A quoted "false" in clippings.toml keeps the protection on (it once read as true)."""
+    from clippings.cli.web import _private_allowed
+    monkeypatch.delenv("CLIPPINGS_ALLOW_PRIVATE_ADDRESSES", raising=False)
+    assert _private_allowed(tmp_path) is False
+    (tmp_path / "clippings.toml").write_text('allow_private_addresses = "false"\n', "utf-8")
+    assert _private_allowed(tmp_path) is False
+    (tmp_path / "clippings.toml").write_text("allow_private_addresses = true\n", "utf-8")
+    assert _private_allowed(tmp_path) is True
+    monkeypatch.setenv("CLIPPINGS_ALLOW_PRIVATE_ADDRESSES", "no")
+    assert _private_allowed(tmp_path) is False

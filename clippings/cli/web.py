@@ -28,19 +28,23 @@ def is_loopback(host: str) -> bool:
 
 def _private_allowed(folder) -> bool:
     """`serve` refuses private addresses unless clippings.toml or the environment say
-    otherwise (the CLI's default of true is for a person at their own terminal)."""
+    otherwise (the CLI's default of true is for a person at their own terminal). The
+    value is read as every setting is (`config.boolean`: "false" is false)."""
     import tomllib
-    env = os.environ.get("CLIPPINGS_ALLOW_PRIVATE_ADDRESSES")
-    if env is not None:
-        return env.strip().lower() in ("1", "true", "yes", "on")
+    from ..config import boolean
+    value = os.environ.get("CLIPPINGS_ALLOW_PRIVATE_ADDRESSES")
     toml = folder / "clippings.toml"
-    if toml.is_file():
+    if value is None and toml.is_file():
         try:
-            return bool(tomllib.loads(toml.read_text(encoding="utf-8"))
-                        .get("allow_private_addresses", False))
+            value = tomllib.loads(toml.read_text(encoding="utf-8")).get(
+                "allow_private_addresses")
         except (tomllib.TOMLDecodeError, UnicodeDecodeError):
             return False
-    return False
+    try:
+        return value is not None and boolean(value)
+    except ValueError:
+        raise UsageError(f"setting allow_private_addresses: {value!r} is not a valid "
+                         "bool") from None
 
 
 @click.command()

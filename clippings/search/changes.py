@@ -61,7 +61,7 @@ def snapshot_stamps(library_folder, keys: Iterable[str]) -> dict[str, str]:
     try:
         for key in keys:
             try:
-                st = stat(key + tail, dir_fd=folder)
+                st = stat(snapshots.escaped(key) + tail, dir_fd=folder)
             except (OSError, ValueError):
                 out[key] = ""
                 continue

@@ -124,7 +124,8 @@ def snapshot_stamp(library_folder: Path | str, key: str) -> str:
 
     Plain string paths: this runs for every entry before every search."""
     try:
-        st = os.stat(os.path.join(library_folder, snapshots.SNAPSHOTS, key, TEXT_FILE))
+        st = os.stat(os.path.join(library_folder, snapshots.SNAPSHOTS, snapshots.escaped(key),
+                                  TEXT_FILE))
     except OSError:
         return ""
     return f"{st.st_size}:{st.st_mtime_ns}"

@@ -51,30 +51,6 @@ def url_problem(value: str) -> str | None:
     return None
 
 
-_AND_EDGE = re.compile(r"(^|\s)and\s*$|^\s*and(\s|$)|\sand\s+and(\s|$)", re.I)
-
-
-def name_list_problem(value: str) -> str | None:
-    """Why `value` is not a BibTeX name list ("Family, Given and {Org}"), or None."""
-    from .latex import braces_balanced
-    from .names import _AND, split_top
-    if not braces_balanced(value):
-        return "its braces do not balance"
-    if _AND_EDGE.search(value.strip()):
-        return "an 'and' has no name on one side"
-    for part in split_top(value.strip(), _AND):
-        if len(split_top(part, re.compile(","))) > 3:
-            return f"{part.strip()!r} has more than two commas"
-    return None
-
-
-def check_value(name: str, value: str) -> None:
-    """Raise UsageError when a value given on the command line is unusable (the rules
-    live in `validate`; this is its strict form, without --force)."""
-    from .validate import check_value as check
-    check(name, value)
-
-
 def parse_assignment(text: str) -> tuple[str, str]:
     """FIELD=VALUE from the command line (the value is checked where it is used, by
     `validate`, so that --force can keep it)."""

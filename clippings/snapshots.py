@@ -62,17 +62,23 @@ def folder(library_folder: Path, key: str) -> Path:
 
 
 def has_snapshot(library_folder: Path, key: str) -> bool:
+    return _existing(library_folder, key) is not None
+
+
+def _existing(library_folder: Path, key: str) -> Path | None:
+    """snapshots/KEY when the key has a snapshot folder there, else None."""
     try:
-        return folder(library_folder, key).is_dir()
+        path = folder(library_folder, key)
     except UnsafeKey:
-        return False
+        return None
+    return path if path.is_dir() else None
 
 
 def info(library_folder: Path, key: str) -> dict | None:
     """What the snapshot holds (files, and meta.json's content), or None."""
-    if not has_snapshot(library_folder, key):
+    path = _existing(library_folder, key)
+    if path is None:
         return None
-    path = folder(library_folder, key)
     meta = {}
     meta_file = path / "meta.json"
     if meta_file.is_file():
@@ -94,9 +100,9 @@ def text(library_folder: Path, key: str) -> str | None:
 def move(library_folder: Path, old: str, new: str) -> bool:
     """Move snapshots/OLD to snapshots/NEW; False when OLD has none (or cannot have one)."""
     dst = folder(library_folder, new)
-    if not has_snapshot(library_folder, old):
+    src = _existing(library_folder, old)
+    if src is None:
         return False
-    src = folder(library_folder, old)
     if dst.exists():
         raise FileExistsError(f"{dst} already exists")
     src.rename(dst)
@@ -104,9 +110,9 @@ def move(library_folder: Path, old: str, new: str) -> bool:
 
 
 def remove(library_folder: Path, key: str) -> bool:
-    if not has_snapshot(library_folder, key):
+    path = _existing(library_folder, key)
+    if path is None:
         return False
-    path = folder(library_folder, key)
     if path.is_symlink():
         path.unlink()
     else:

@@ -315,10 +315,6 @@ def top_counts(groups: dict) -> list[tuple]:
     return pairs[:FACET_VALUES]
 
 
-def _hit(result, marker: "Marker", library_folder: Path) -> Hit:
-    return hit_from(result.fields(), float(result.score), marker, library_folder)
-
-
 def hit_from(stored: dict, score: float, marker: "Marker", library_folder: Path) -> Hit:
     """A Hit from a document's stored fields: title, persons, date and a snippet."""
     from .. import snapshots

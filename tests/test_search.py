@@ -151,6 +151,8 @@ CASES = {
                    {"roters2016staedtepartnerschaften"}),
     "lang-name": ("lang:russian", {"grani2016uspecha", "moskauer2011deutsche"},
                   {"lohse2017dossier"}),
+    "lang-german": ("lang:german", {"lohse2017dossier", "grani2016uspecha"}, set()),
+    "lang-ngerman": ("lang:ngerman", {"lohse2017dossier", "grani2016uspecha"}, set()),
     "lang-code": ("lang:ru", {"grani2016uspecha", "moskauer2011deutsche"},
                   {"lohse2017dossier"}),
     # -- years and dates

@@ -117,8 +117,9 @@ def pct(values: list[float], p: float) -> float:
 
 
 def hammer(base: str, paths: list[str], clients: int, stop_event=None):
-    """GET `paths` with `clients` concurrent keep-alive clients; (latencies, failures,
-    wall seconds). With stop_event, loop over the paths until it is set."""
+    """GET `paths` with `clients` concurrent keep-alive clients; (latencies of the pages
+    served with 200, failures, wall seconds). With stop_event, loop over the paths until
+    it is set."""
     latencies, failures = [], []
     lock = threading.Lock()
     todo = iter(paths) if stop_event is None else None
@@ -143,9 +144,10 @@ def hammer(base: str, paths: list[str], clients: int, stop_event=None):
                 except httpx.HTTPError as exc:
                     ok, answer = False, exc
                 took = time.perf_counter() - began
-                with lock:
-                    latencies.append(took)
-                    if not ok:
+                with lock:   # only pages served count in latencies and pages/s
+                    if ok:
+                        latencies.append(took)
+                    else:
                         failures.append((path, getattr(answer, "status_code", answer)))
 
     began = time.perf_counter()
@@ -155,6 +157,24 @@ def hammer(base: str, paths: list[str], clients: int, stop_event=None):
     for t in threads:
         t.join()
     return latencies, failures, time.perf_counter() - began
+
+
+def warm(base: str, workers: int) -> None:
+    """A first search in every worker: each decodes the library once."""
+    for _ in range(2 * workers):
+        httpx.get(base + "/?q=Partnerschaft", timeout=300)
+
+
+def measure(label: str, proc, base: str, paths: list[str], clients: int, note: str = ""
+            ) -> None:
+    """Load `paths` with `clients` clients and print latency, pages/s and the server's
+    CPU a page on one line."""
+    cpu = cpu_seconds(proc)
+    lat, fails, wall = hammer(base, paths, clients)
+    per_page = (cpu_seconds(proc) - cpu) / max(1, len(lat)) * 1000
+    print(f"{label:<24} p50 {pct(lat, 50):6.1f} ms  p95 {pct(lat, 95):6.1f} ms  "
+          f"{len(lat) / wall:6.1f} pages/s  ({note}{len(fails)} failed; server CPU "
+          f"{per_page:.1f} ms a page)")
 
 
 def edit_times(base: str, keys: list[str], edits: int) -> tuple[list[float], list]:
@@ -228,42 +248,23 @@ def main() -> None:
         print(f"server start ({opts.entries} entries): {took:.2f} s")
         try:
             began = time.perf_counter()
-            for _ in range(2 * opts.workers):
-                httpx.get(base + "/?q=Partnerschaft", timeout=300)
+            warm(base, opts.workers)
             print(f"first searches (library decoded, facets prepared): "
                   f"{time.perf_counter() - began:.2f} s")
             cold = [f"/?{httpx.QueryParams({'q': q, 'page': n})}"
                     for q in search_bench.QUERIES for n in (1, 2, 3)]
-            cpu = cpu_seconds(proc)
-            lat, fails, wall = hammer(base, cold, opts.clients)
-            cpu = (cpu_seconds(proc) - cpu) / len(lat) * 1000
-            print(f"search pages, no cache: p50 {pct(lat, 50):6.1f} ms  p95 "
-                  f"{pct(lat, 95):6.1f} ms  {len(lat) / wall:6.1f} pages/s  ({len(lat)} "
-                  f"distinct pages, {opts.clients} clients, {len(fails)} failed; server CPU "
-                  f"{cpu:.0f} ms a page)")
+            measure("search pages, no cache:", proc, base, cold, opts.clients,
+                    f"{len(cold)} distinct pages, {opts.clients} clients, ")
         finally:
             stop(proc)
         proc, base, took = start_server(bib, *workers)
         try:
-            for _ in range(2 * opts.workers):   # every worker decodes the library once
-                httpx.get(base + "/?q=Partnerschaft", timeout=300)
-            cpu = cpu_seconds(proc)
-            lat, fails, wall = hammer(base, paths, opts.clients)
-            cpu = (cpu_seconds(proc) - cpu) / len(lat) * 1000
-            print(f"search pages:  p50 {pct(lat, 50):6.1f} ms  p95 {pct(lat, 95):6.1f} ms  "
-                  f"{len(lat) / wall:6.1f} pages/s  ({len(lat)} pages of {len(set(paths))} "
-                  f"searches, page cache on, {len(fails)} failed; server CPU {cpu:.1f} ms "
-                  f"a page)")
+            warm(base, opts.workers)
+            measure("search pages:", proc, base, paths, opts.clients,
+                    f"{len(paths)} pages of {len(set(paths))} searches, page cache on, ")
             facet_paths = [p + "&type=article&decade=2010s" for p in paths[:200]]
-            lat, fails, wall = hammer(base, facet_paths, opts.clients)
-            print(f"  with facets: p50 {pct(lat, 50):6.1f} ms  p95 {pct(lat, 95):6.1f} ms  "
-                  f"{len(lat) / wall:6.1f} pages/s  ({len(fails)} failed)")
-            cpu = cpu_seconds(proc)
-            lat, fails, wall = hammer(base, [f"/entry/{k}" for k in keys], opts.clients)
-            cpu = (cpu_seconds(proc) - cpu) / len(lat) * 1000
-            print(f"entry pages:   p50 {pct(lat, 50):6.1f} ms  p95 {pct(lat, 95):6.1f} ms  "
-                  f"{len(lat) / wall:6.1f} pages/s  ({len(fails)} failed; server CPU "
-                  f"{cpu:.1f} ms a page)")
+            measure("  with facets:", proc, base, facet_paths, opts.clients)
+            measure("entry pages:", proc, base, [f"/entry/{k}" for k in keys], opts.clients)
             stop_event = threading.Event()
             result = {}
             searchers = threading.Thread(target=lambda: result.update(

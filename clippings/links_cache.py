@@ -117,19 +117,13 @@ def last_status(library_folder, key: str, links: dict[str, str] | None = None
     (`{"url": ..., "archiveurl": ...}`), and a result for any other URL (the entry was
     edited, or removed and a new entry took its key) is not the entry's any more.
     """
-    entries = load(library_folder)
-    for field in ("url", "archiveurl"):
-        url = (links or {}).get(field, "").strip()
-        hit = entries.get(cache_key(key, field, url)) if url else None
-        if hit:
-            return hit
-    return None
+    return current_results(library_folder, [(key, links or {})]).get(key)
 
 
 def current_results(library_folder, entries) -> dict[str, dict]:
     """key -> the last result for the URL each entry holds now (its `url`, else its
     `archiveurl`), for many entries at once; `entries` yields (key, own fields) pairs.
-    Results of URLs an entry no longer has are left out, as in `last_status`."""
+    Results of URLs an entry no longer has are left out."""
     cached = load(library_folder)
     found: dict[str, dict] = {}
     for key, fields in entries:

@@ -78,11 +78,11 @@ def reader(bib_path: Path, settings, backend: str | None = None, progress=None,
 def _update_if_writable(engine, bib_path: Path, progress, settings, records=None) -> None:
     """Bring the index up to date; a read replica is searched as it is (its primary is
     kept up to date by `clippings index` elsewhere)."""
+    from .backend import ReadOnlyDatabase
     try:
         engine.update(bib_path, records, progress=progress, settings=settings)
-    except Exception as exc:
-        if type(exc).__name__ != "ReadOnlyDatabase":
-            raise
+    except ReadOnlyDatabase:
+        pass
 
 
 def find(bib_path: Path, text: str, limit: int | None = 10, **options):

@@ -21,9 +21,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import ClippingsError, UsageError
 
 WHOOSH = "whoosh"
+
+
+class ReadOnlyDatabase(ClippingsError):
+    """The URL leads to a read-only server (a streaming replica): it can be searched,
+    not updated."""
 
 
 @dataclass

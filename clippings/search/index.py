@@ -355,7 +355,7 @@ def searching(library_folder: Path):
                 searcher.close()
 
 
-def _why_rebuild(library_folder: Path, manifest: dict | None) -> str:
+def _why_rebuild(library_folder: Path, manifest: dict | None, known: dict | None) -> str:
     folder = index_dir(library_folder)
     if manifest is None:
         has_files = folder.is_dir() and any(folder.iterdir())
@@ -364,7 +364,7 @@ def _why_rebuild(library_folder: Path, manifest: dict | None) -> str:
         return "made by another version"
     if not manifest.get("complete"):
         return "an earlier update was interrupted"
-    if read_entries(library_folder) is None:
+    if known is None:
         return "its list of entries is missing"
     try:
         ix = open_index(library_folder)
@@ -399,14 +399,15 @@ def update(bib_path: Path, records: Iterable[Record] | None = None, *, rebuild: 
         links = link_statuses(folder)
         current = current_state(folder, records, links)
         manifest = read_manifest(folder)
-        reason = "asked for" if rebuild else _why_rebuild(folder, manifest)
+        known = read_entries(folder)   # a few MB at 100,000 entries: read once
+        reason = "asked for" if rebuild else _why_rebuild(folder, manifest, known)
         report = IndexReport(total=len(records), rebuilt=reason)
         if reason:
             if procs is None:
                 procs = min(2, os.cpu_count() or 1) if len(records) >= PARALLEL_FROM else 1
             _rebuild(folder, records, links, report, progress, procs)
         else:
-            _incremental(folder, read_entries(folder), records, links, current, report,
+            _incremental(folder, manifest, known, records, links, current, report,
                          progress)
         if report.changed or (manifest or {}).get("bib") != bib.signature or \
                 manifest.get("snapshots") != snapshots_stat:
@@ -437,15 +438,15 @@ def _rebuild(folder: Path, records: dict[str, Record], links: dict, report: Inde
     writer.commit()
 
 
-def _incremental(folder: Path, known: dict, records: dict[str, Record], links: dict,
-                 current: dict[str, list[str]], report: IndexReport,
+def _incremental(folder: Path, manifest: dict, known: dict, records: dict[str, Record],
+                 links: dict, current: dict[str, list[str]], report: IndexReport,
                  progress: Progress | None) -> None:
     diff(known, current, report)
     if not report.changed:
         return
     # Until the commit and the new manifest are both on disk, the index may hold changes
     # the manifest does not know about: mark it, so a crash leads to a rebuild.
-    _write_manifest(folder, {**read_manifest(folder), "complete": False})
+    _write_manifest(folder, {**manifest, "complete": False})
     writer = open_index(folder).writer(**_writer_options(1))
     try:
         for key in report.removed:

@@ -36,7 +36,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import ClippingsError, NetworkError, UsageError
 from . import index as files
-from .backend import Page
+from .backend import Page, ReadOnlyDatabase
 from .schema import FACETS, document, facet_values
 from .terms import term_positions
 
@@ -122,11 +122,6 @@ def _unreachable(url: str, exc: Exception) -> NetworkError:
     if parts.password:
         reason = reason.replace(parts.password, "***")
     return NetworkError(f"search database {redact(url)} is not reachable: {reason}")
-
-
-class ReadOnlyDatabase(ClippingsError):
-    """The URL leads to a read-only server (a streaming replica): it can be searched,
-    not updated."""
 
 
 class PostgresBackend:

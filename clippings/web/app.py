@@ -240,7 +240,6 @@ def app_from_environment() -> Starlette:
     bib = Path(options.pop("bib_path"))
     settings = load_settings(bib.parent)
     settings.allow_private_addresses = options.pop("allow_private_addresses")
-    if options.get("backend"):
-        settings.search_backend, settings.search_read_url = options["backend"], ""
-    options.pop("backend", None)
+    from ..search.backend import use_backend
+    use_backend(settings, options.pop("backend", None))   # as `serve` did before forking
     return create_app(bib, settings, **options)

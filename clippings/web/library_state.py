@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..config import Settings
 from ..library import Library
-from ..links_cache import current_results
+from ..links_cache import CACHE_FILE, current_results
 from ..model import Record
 
 
@@ -47,7 +47,7 @@ class LibraryState:
         self._stamps: tuple = ()
 
     def current(self) -> Snapshot:
-        links_file = self.folder / "index" / "links.json"
+        links_file = self.folder / CACHE_FILE
         stamps = (_stamp(self.path), _stamp(links_file))
         snap = self._snapshot
         if snap is not None and stamps == self._stamps:
@@ -86,8 +86,8 @@ class LibraryState:
         """The decoded records of `lib`, and the keys decoded anew. After a save that
         changed a few entries (an edit, an add), only those are decoded again: the
         others' text is compared with the previous version's."""
-        if old is None or any(r.fields.get("crossref") or r.fields.get("xdata")
-                              for r in old.records.values()):
+        from ..search.changes import inherits   # (the search package loads Whoosh)
+        if old is None or any(map(inherits, old.records.values())):
             records = {rec.key: rec for rec in lib.records()}
             return records, set(records)
         records, changed = {}, set()

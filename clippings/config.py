@@ -12,6 +12,29 @@ from pathlib import Path
 
 from .errors import UsageError
 
+LIBRARY_FILE = "library.bib"
+
+
+def find_library(option: str | os.PathLike | None = None, cwd: Path | None = None,
+                 environ: dict | None = None) -> Path:
+    """The library.bib to use: --library, else $CLIPPINGS_LIBRARY, else walk up from cwd."""
+    environ = os.environ if environ is None else environ
+    given = option or environ.get("CLIPPINGS_LIBRARY")
+    if given:
+        path = Path(given).expanduser()
+        if path.is_dir() or path.suffix.lower() != ".bib":
+            path = path / LIBRARY_FILE
+        if not path.is_file():
+            raise UsageError(f"no library at {path} (create one with `clippings init`)")
+        return path
+    here = (cwd or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / LIBRARY_FILE
+        if candidate.is_file():
+            return candidate
+    raise UsageError("no library.bib here or in any parent folder; run `clippings init` "
+                     "or pass --library PATH")
+
 
 @dataclass
 class Settings:

@@ -21,37 +21,15 @@ from pathlib import Path
 from typing import Iterator
 
 from . import bibcache, bibfile
-from .config import Settings, load_settings
+from .config import LIBRARY_FILE, Settings, find_library, load_settings  # noqa: F401
 from .errors import BibSyntaxError, ConflictError, ConflictMarkerError, UsageError
 from .model import Record
 
-LIBRARY_FILE = "library.bib"
 # Fields whose value is one key or a comma-separated list of keys of other entries.
 REFERENCE_FIELDS = ("crossref", "xref", "xdata", "related", "entryset")
 _COOKIE = re.compile(rb"^[^\n]*-\*-.*?coding:\s*([A-Za-z0-9_.-]+)")
 _NEWLINE_ONLY = re.compile(r"(?<!\r)\n")
 _STRING_DEF = re.compile(r"@\s*string\s*[{(]", re.IGNORECASE)
-
-
-def find_library(option: str | os.PathLike | None = None, cwd: Path | None = None,
-                 environ: dict | None = None) -> Path:
-    """The library.bib to use: --library, else $CLIPPINGS_LIBRARY, else walk up from cwd."""
-    environ = os.environ if environ is None else environ
-    given = option or environ.get("CLIPPINGS_LIBRARY")
-    if given:
-        path = Path(given).expanduser()
-        if path.is_dir() or path.suffix.lower() != ".bib":
-            path = path / LIBRARY_FILE
-        if not path.is_file():
-            raise UsageError(f"no library at {path} (create one with `clippings init`)")
-        return path
-    here = (cwd or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        candidate = folder / LIBRARY_FILE
-        if candidate.is_file():
-            return candidate
-    raise UsageError("no library.bib here or in any parent folder; run `clippings init` "
-                     "or pass --library PATH")
 
 
 def decode_bib(raw: bytes, path: str, configured: str = "") -> tuple[str, str]:

@@ -142,7 +142,7 @@ def main(ctx: click.Context, library: str | None, debug: bool) -> None:
 
 
 def library_path(ctx: click.Context) -> Path:
-    from ..library import find_library
+    from ..config import find_library   # not ..library: a search never parses the .bib
     return find_library(ctx.obj.get("library_option"))
 
 

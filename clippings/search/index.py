@@ -409,6 +409,9 @@ def update(bib_path: Path, records: Iterable[Record] | None = None, *, rebuild: 
         else:
             _incremental(folder, manifest, known, records, links, current, report,
                          progress)
+        # Position-free copies of the new segments' long posting lists.
+        from . import postings
+        postings.write_missing(open_index(folder))
         if report.changed or (manifest or {}).get("bib") != bib.signature or \
                 manifest.get("snapshots") != snapshots_stat:
             _write_json(folder, ENTRIES, current)

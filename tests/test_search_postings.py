@@ -1,0 +1,133 @@
+"""Compact posting files (search/postings.py): written by `index` beside each segment,
+read instead of Whoosh's blocks, the same matches and scores as Whoosh's own searcher,
+and never trusted when damaged or left over from a segment that is gone."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from whoosh import scoring
+
+from clippings.search import bulk, index, postings, query
+from test_search_bulk import CONSTANT, QUERIES, indexed  # noqa: F401  (fixture)
+
+
+def compact_files(folder):
+    return sorted(index.index_dir(folder).glob("*" + postings.SUFFIX))
+
+
+def segment_ids(folder):
+    ix = index.open_index(folder)
+    with ix.reader() as reader:
+        return sorted(leaf._segment.segment_id() for leaf, _ in reader.leaf_readers())
+
+
+def fresh_reads():
+    """Nothing decoded or opened before: the next search reads the files again."""
+    postings.forget_decoded()
+    postings.forget_compact_files()
+
+
+@pytest.fixture(scope="module")
+def every_term_compact(indexed, tmp_path_factory):  # noqa: F811
+    """A copy of the bulk tests' index (several segments, deleted documents) whose
+    compact files hold every term, however short its list."""
+    folder = tmp_path_factory.mktemp("compact") / "lib"
+    shutil.copytree(indexed, folder)
+    for path in compact_files(folder):
+        path.unlink()
+    assert postings.write_missing(index.open_index(folder), long=1) == \
+        len(segment_ids(folder)) > 1
+    fresh_reads()
+    yield folder
+    fresh_reads()
+
+
+@pytest.fixture()
+def own_copy(every_term_compact, tmp_path):
+    folder = tmp_path / "lib"
+    shutil.copytree(every_term_compact, folder)
+    fresh_reads()
+    yield folder
+    fresh_reads()
+
+
+def test_index_writes_one_compact_file_per_segment(indexed):  # noqa: F811
+    assert [p.name.removesuffix(postings.SUFFIX) for p in compact_files(indexed)] == \
+        segment_ids(indexed)
+    ix = index.open_index(indexed)
+    fresh_reads()
+    with ix.reader() as reader:
+        leaf = max((leaf for leaf, _ in reader.leaf_readers()), key=lambda r: r.doc_count_all())
+        long_term = next(btext for (field, btext), info in leaf._terms.items()
+                         if field == "text" and info.doc_frequency() >= postings.LONG)
+        short_term = next(btext for (field, btext), info in leaf._terms.items()
+                          if field == "text" and info.doc_frequency() < postings.LONG)
+        assert postings.postings(leaf, "text", long_term).codes is not None
+        assert postings.postings(leaf, "text", short_term).codes is None
+        assert postings.postings(leaf, "text", b"nosuchwordanywhere") is None
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_compact_postings_score_like_whoosh(every_term_compact, text):
+    ix = index.open_index(every_term_compact)
+    q = query.parse(text, ix.schema)
+    with ix.searcher(weighting=scoring.BM25F()) as searcher:
+        expected = [(hit.docnum, hit.score) for hit in searcher.search(q, limit=None)]
+        found = bulk.evaluate(searcher, q)
+    assert set(found.scores) == {d for d, _ in expected}
+    if any(c in text for c in CONSTANT):
+        return
+    for docnum, score in expected:
+        assert found.scores[docnum] == pytest.approx(score, rel=1e-9, abs=1e-9)
+    assert found.top(None) == [d for d, _ in expected]
+
+
+def every_posting(folder) -> dict:
+    ix = index.open_index(folder)
+    with ix.reader() as reader:
+        return {(leaf._segment.segment_id(), field, btext):
+                (list(found.ids), list(found.weight_values()))
+                for leaf, _ in reader.leaf_readers()
+                for (field, btext) in leaf.all_terms()
+                if (found := postings.postings(leaf, field, btext)) is not None}
+
+
+def test_a_damaged_compact_file_is_ignored_then_rewritten(own_copy):
+    folder = own_copy
+    expected = every_posting(folder)
+    fresh_reads()
+    damaged = compact_files(folder)[0]
+    data = damaged.read_bytes()
+    damaged.write_bytes(data[:len(data) // 2])   # cut short, as by a full disk
+    fresh_reads()
+    assert every_posting(folder) == expected     # from Whoosh's blocks instead
+    # Bytes garbled inside a list (the directory intact): that list is read from
+    # Whoosh's blocks, the others still from the file.
+    damaged.write_bytes(data[:len(postings.MAGIC)] + b"\xff" * 64 +
+                        data[len(postings.MAGIC) + 64:])
+    fresh_reads()
+    assert every_posting(folder) == expected
+    damaged.write_bytes(data[:len(data) // 2])
+    assert postings.write_missing(index.open_index(folder)) == 1
+    fresh_reads()
+    assert every_posting(folder) == expected
+
+
+def test_compact_files_go_with_their_segments(own_copy):
+    folder = own_copy
+    before = compact_files(folder)
+    index.open_index(folder).optimize()   # merges the segments: new files, old deleted
+    assert not set(compact_files(folder)) & set(before)
+    bib = folder / "library.bib"
+    bib.write_text(bib.read_text("utf-8") + "\n@misc{late, title = {Kaluga}}\n", "utf-8")
+    index.update(bib)
+    assert [p.name.removesuffix(postings.SUFFIX) for p in compact_files(folder)] == \
+        segment_ids(folder)
+    fresh_reads()
+    ix = index.open_index(folder)
+    q = query.parse("Kaluga", ix.schema)
+    with ix.searcher(weighting=scoring.BM25F()) as searcher:
+        assert set(bulk.evaluate(searcher, q).scores) == \
+            {hit.docnum for hit in searcher.search(q, limit=None)}

@@ -1,6 +1,7 @@
-"""The build's fast analysis (`search.terms`) gives exactly the terms and positions of the
-Whoosh analyzer chains (`search.analysis`), on random German and Russian text with
-compounds, place names, stop words, umlaut spellings, numbers and marks."""
+"""The fast analysis (`search.terms`) gives exactly the terms and positions of the Whoosh
+analyzer chains (`search.analysis`), on random German and Russian text with compounds,
+place names, stop words, umlaut spellings, numbers and marks: a build's terms, and a
+snippet's terms of each word."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from hypothesis import strategies as st
 
 from clippings.search.analysis import make_analyzer
 from clippings.search.index import schema
-from clippings.search.terms import term_positions
+import re
+
+from clippings.search.analysis import TOKEN_PATTERN
+from clippings.search.terms import term_positions, word_terms
 
 WORDS = (
     # German: compounds, umlauts and their two-letter spellings, inflections
@@ -93,3 +97,15 @@ def test_another_analyzer_runs_through_its_chain():
     analyzer = schema()["tag"].analyzer
     assert term_positions(analyzer, "Städtepartnerschaft, Presse") == \
         chain_positions(analyzer, "Städtepartnerschaft, Presse")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts)
+def test_a_words_query_terms_match_the_analyzer_chain(text):
+    for field in ("text", "translit", "tag"):
+        analyzer = schema()[field].analyzer
+        terms = word_terms(analyzer)
+        for token in re.findall(TOKEN_PATTERN, text):
+            assert sorted(terms(token)) == sorted(
+                t.text for t in analyzer(token, mode="query", removestops=False)
+                if not t.stopped), (field, token)

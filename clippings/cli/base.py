@@ -68,6 +68,20 @@ class ClippingsGroup(click.Group):
     """Turns every error into one line on stderr and its exit code (no traceback):
     ClippingsError, click's usage errors, and bugs."""
 
+    # name -> "module:function" in clippings.cli, imported when first asked for.
+    lazy_commands: dict[str, str] = {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(self.lazy_commands))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in self.lazy_commands:
+            import importlib
+            module, function = self.lazy_commands[name].split(":")
+            self.add_command(getattr(importlib.import_module(f"clippings.cli.{module}"),
+                                     function), name)
+        return self.commands.get(name)
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         return super().parse_args(ctx, hoist_global_options(list(args)))
 

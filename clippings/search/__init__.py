@@ -50,9 +50,14 @@ def _defer_english_variations() -> None:
         import importlib
         return importlib.import_module(name)
 
+    def attribute(wanted: str):
+        if wanted.startswith("__"):   # the import system asks for __path__ and the like
+            raise AttributeError(wanted)
+        return getattr(real(), wanted)
+
     stand_in = types.ModuleType(name)
     stand_in.variations = lambda word: real().variations(word)
-    stand_in.__getattr__ = lambda attribute: getattr(real(), attribute)
+    stand_in.__getattr__ = attribute
     sys.modules[name] = stand_in
 
 

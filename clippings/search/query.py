@@ -358,13 +358,15 @@ class Marker:
     keys by the phonetic analyzer. Words under NOT are not highlighted.
     """
 
-    _forms: dict[str, tuple[frozenset, frozenset]] = {}
+    _forms: dict[tuple[str, int], frozenset] = {}
 
     def __init__(self, schema, q):
         from .analysis import TOKEN_PATTERN
         self.schema = schema
         self.word = re.compile(TOKEN_PATTERN)
-        self.analyzers = (schema["text"].analyzer, schema["translit"].analyzer)
+        from .terms import word_terms
+        self.term_functions = (word_terms(schema["text"].analyzer),
+                               word_terms(schema["translit"].analyzer))
         self.exact: tuple[set, set] = (set(), set())
         self.tests: tuple[list, list] = ([], [])
         self._collect(q)
@@ -398,22 +400,25 @@ class Marker:
         else:
             self.exact[kind].update(t for _, t in node.terms() if isinstance(t, str))
 
-    def forms(self, word: str) -> tuple[frozenset, frozenset]:
-        forms = self._forms.get(word)
+    def forms(self, word: str, kind: int) -> frozenset:
+        """The terms `word` has in the text fields (kind 0) or as a transliteration
+        key (kind 1), as the query's words were analysed; kept per process."""
+        key = (word, kind)
+        forms = self._forms.get(key)
         if forms is None:
             if len(self._forms) > 200_000:
                 self._forms.clear()
             # Only capitalised words were given transliteration keys in the index (the
             # keys are for names), so only they can have matched through one.
-            forms = self._forms[word] = tuple(
-                frozenset(t.text for t in analyzer(word, mode="query", removestops=False)
-                          if not t.stopped) if kind == 0 or word[:1].isupper()
-                else frozenset()
-                for kind, analyzer in enumerate(self.analyzers))
+            forms = self._forms[key] = frozenset(self.term_functions[kind](word)) \
+                if kind == 0 or word[:1].isupper() else frozenset()
         return forms
 
     def matches(self, word: str) -> bool:
-        for kind, terms in enumerate(self.forms(word)):
+        for kind in (0, 1):
+            if not self.exact[kind] and not self.tests[kind]:
+                continue
+            terms = self.forms(word, kind)
             if terms & self.exact[kind]:
                 return True
             if kind == 0 and any(part in term for term in terms for part in self.parts):

@@ -40,12 +40,32 @@ class _Spot:
         self.pos = pos
 
 
+def _tokenizer_and_filter(analyzer) -> tuple[RegexTokenizer, _TermFilter] | None:
+    """The two parts of one of `analysis`'s analyzers; None for any other analyzer."""
+    parts = getattr(analyzer, "items", None)
+    if parts and len(parts) == 2 and type(parts[0]) is RegexTokenizer \
+            and not parts[0].gaps and isinstance(parts[1], _TermFilter):
+        return parts[0], parts[1]
+    return None
+
+
+def word_terms(analyzer):
+    """word -> its terms as a query's word is analysed (none for a stop word): one of
+    the word's own cached terms, without the chain's tokens (a third of the cost of a
+    search's snippets). `word` is one token of the analyzer's tokenizer."""
+    parts = _tokenizer_and_filter(analyzer)
+    if parts is not None:
+        terms = parts[1].terms
+        return lambda word: terms(word, False) or ()
+    return lambda word: [t.text for t in analyzer(word, mode="query", removestops=False)
+                         if not t.stopped]
+
+
 def term_positions(analyzer, text: str, start: int = 0) -> dict[str, list[int]]:
     """term -> its positions (in the order the analyzer yields them) for `text` analysed
     as when indexing: `analyzer(text, positions=True, mode="index", start_pos=start)`."""
-    parts = getattr(analyzer, "items", None)
-    if not (parts and len(parts) == 2 and type(parts[0]) is RegexTokenizer
-            and not parts[0].gaps and isinstance(parts[1], _TermFilter)):
+    parts = _tokenizer_and_filter(analyzer)
+    if parts is None:
         return _chain_positions(analyzer, text, start)
     tokenizer, filt = parts
     places = isinstance(filt, MixedLanguageFilter) and filt.places

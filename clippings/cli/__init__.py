@@ -23,4 +23,18 @@ main.lazy_commands = {
     "serve": "web:serve", "user": "web:user",
 }
 
-__all__ = ["main"]
+
+
+def run() -> None:
+    """The `clippings` program: `main`, then exit without the interpreter's last
+    garbage collections. They would go through everything a command built (a search
+    of 100,000 entries: a fifth of its time) for nothing: the process ends anyway, and
+    objects are still freed and files closed as usual."""
+    try:
+        main(prog_name="clippings")
+    finally:
+        import gc
+        gc.freeze()
+
+
+__all__ = ["main", "run"]

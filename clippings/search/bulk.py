@@ -167,13 +167,14 @@ class Evaluator:
             field.format.decode_positions
         found: dict[int, float] = {}
         for reader, offset in self.segments:
-            inside = [d - offset for d in both.scores
-                      if offset <= d < offset + reader.doc_count_all()]
+            end = offset + reader.doc_count_all()
+            inside = [d - offset for d in both.scores if offset <= d < end]
             if not inside:
                 continue
             values = [positions(reader, q.fieldname, word) for word in words]
             for docnum in inside:
-                if _in_order([decode(v[docnum]) for v in values], q.slop):
+                # A word's positions are decoded only while the chain still holds.
+                if _in_order((decode(v[docnum]) for v in values), q.slop):
                     found[docnum + offset] = both.scores[docnum + offset] * q.boost
         return Matches(found)
 
@@ -370,12 +371,14 @@ def _decode_positions(value: bytes):
     return accumulate(loads(value[4:]))
 
 
-def _in_order(positions: list[list[int]], slop: int) -> bool:
-    """A chain p1 < p2 < ... with each p(i+1) - p(i) between 1 and `slop`."""
-    reached = set(positions[0])
-    for following in positions[1:]:
-        if slop == 1:
-            reached = {p for p in following if p - 1 in reached}
+def _in_order(positions, slop: int) -> bool:
+    """A chain p1 < p2 < ... with each p(i+1) - p(i) between 1 and `slop`; `positions`
+    (of each word in turn) is read only as far as needed."""
+    positions = iter(positions)
+    reached = set(next(positions, ()))
+    for following in positions:
+        if slop == 1:   # the positions right after those reached, in C
+            reached = set(map((1).__add__, reached)).intersection(following)
         else:
             reached = {p for p in following if any(0 < p - r <= slop for r in reached)}
         if not reached:

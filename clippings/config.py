@@ -6,7 +6,6 @@ Flags win over both; the CLI passes them as `overrides`.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -70,6 +69,7 @@ def load_settings(folder: Path | None, overrides: dict | None = None,
         path = Path(folder) / "clippings.toml"
         if path.is_file():
             try:
+                import tomllib   # only when there is a file: a search starts faster
                 values.update(tomllib.loads(path.read_text(encoding="utf-8")))
             except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
                 raise UsageError(f"{path}: {exc}") from None

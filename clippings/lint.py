@@ -295,13 +295,10 @@ def check_keys(lib: Library) -> Iterator[Finding]:
                           "only by case; BibTeX treats them as one", block.line)
         else:
             seen[folded] = block
-        if any(c in block.key for c in ' ,{}()"#%~\'\\'):
-            yield Finding(block.key, "", "error", "key contains characters BibTeX/biber "
-                          "cannot handle", block.line)
-        elif key_problem(block.key):
-            yield Finding(block.key, "", "error", f"{key_problem(block.key)}; clippings "
-                          "will not touch a snapshot folder for it (rename the entry)",
-                          block.line)
+        problem = key_problem(block.key)   # the rule every command applies to a key
+        if problem:
+            yield Finding(block.key, "", "error", f"{problem}; clippings will not touch a "
+                          "snapshot folder for it (rename the entry)", block.line)
 
 
 def check_duplicates(lib: Library) -> Iterator[Finding]:

@@ -75,6 +75,21 @@ def test_rm_of_a_hand_written_dot_key_touches_no_folder(library, key):
     assert Library.load(library).keys() == ["other"]
 
 
+@pytest.mark.parametrize("key", ["a~b", "Müller2016", "DBLP:journals/corr/Roters16",
+                                 ".hidden", "..", "x.y"])
+def test_lint_and_add_apply_one_key_rule(library, key):
+    """A key lint calls an error is one `add` refuses, and the other way round (keys
+    the .bib parser can read at all; `a'b` or `a%b` are syntax errors there)."""
+    added = run("add", "--no-fetch", "--key", key, "--set", "title=x", "--set",
+                "date=2020", library=library)
+    _write(library, f"@misc{{{key}, title = {{T}}, date = {{2020}}}}\n")
+    findings = json.loads(run("lint", "--json", library=library).output)
+    flagged = any(f["key"] == key and f["severity"] == "error" and "key" in f["message"]
+                  for f in findings)
+    assert flagged == (added.exit_code == 2), (added.output, findings)
+    assert flagged == (not is_valid_key(key))
+
+
 def test_a_snapshot_folder_that_leads_outside_is_not_followed(library, tmp_path):
     outside = tmp_path.parent / f"{tmp_path.name}-precious"
     outside.mkdir()

@@ -676,15 +676,13 @@ def _blank(item) -> bool:
 
 def _retarget(text: str, renames: dict[str, str]) -> str:
     """The entry's reference fields with renamed keys (folded old key -> new key)."""
-    from .library import REFERENCE_FIELDS
+    from .library import REFERENCE_FIELDS, renamed_keys
     block = next(b for b in bibfile.Scanner(text).blocks() if b.kind == "entry")
     for f in reversed(block.fields):   # from the end: earlier offsets stay valid
-        if f.key not in REFERENCE_FIELDS:
-            continue
-        parts = [p.strip() for p in bibfile.expand(f, {}).split(",")]
-        if any(p.casefold() in renames for p in parts):
-            value = "{" + ", ".join(renames.get(p.casefold(), p) for p in parts if p) + "}"
-            text = text[:f.value_start] + value + text[f.value_end:]
+        renamed = renamed_keys(bibfile.expand(f, {}), renames) \
+            if f.key in REFERENCE_FIELDS else None
+        if renamed is not None:
+            text = text[:f.value_start] + "{" + renamed + "}" + text[f.value_end:]
     return text
 
 

@@ -16,8 +16,10 @@ from . import latex
 from .errors import BibSyntaxError
 from .model import LIST_FIELDS, NAME_FIELDS, Name, Record
 
-MONTH_MACROS = {m: str(i) for i, m in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+# BibTeX's month macros, in order: what they expand to here, what export writes.
+MONTH_ABBREVIATIONS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
+                       "nov", "dec")
+MONTH_MACROS = {m: str(i) for i, m in enumerate(MONTH_ABBREVIATIONS, 1)}
 
 _WS = re.compile(r"(?:\s+|%[^\n]*)*")
 _AT = re.compile(r"%[^\n]*|@")

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from .. import latex
-from ..bibfile import format_names
+from ..bibfile import MONTH_ABBREVIATIONS, format_names
 from ..formats.dates import join_title
 from ..model import Record
 
@@ -51,7 +51,6 @@ _TYPES = {
     "techreport": "techreport", "phdthesis": "phdthesis", "mastersthesis": "mastersthesis",
     "unpublished": "unpublished",
 }
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _ENGLISH = {"english", "american", "british", "usenglish", "ukenglish", "canadian",
             "australian", "newzealand"}
 _GERMAN = {"ngerman", "german", "naustrian", "austrian", "nswissgerman", "swissgerman"}
@@ -238,7 +237,7 @@ def _bib_value(name: str, v: object) -> str:
         return "{" + " ".join("{" + w + "}" if re.search(r"(?<=.)[A-Z]", w) and "\\" not in w
                               else w for w in body.split(" ")) + "}"
     if isinstance(v, Month):
-        macro = _MONTHS[v.number - 1]
+        macro = MONTH_ABBREVIATIONS[v.number - 1]
         return f'{macro} # "~{v.day},"' if v.day else macro
     if isinstance(v, Url):
         return "{\\url{" + url_text(v.url) + "}}"

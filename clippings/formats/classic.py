@@ -26,14 +26,14 @@ from __future__ import annotations
 
 import re
 
+from clippings.bibfile import MONTH_ABBREVIATIONS
 from clippings.model import Record
 
 from . import dates
 
 __all__ = ["read_classic"]
 
-_MONTH_NAMES = {m: i for i, m in enumerate(
-    "jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
+_MONTH_NAMES = {m: i for i, m in enumerate(MONTH_ABBREVIATIONS, start=1)}
 _MONTH_DAY = re.compile(r"([a-z]+|\d{1,2})\.?[\s~\u00a0]*(?:(\d{1,2}),?)?")
 _RENAMES = (("journal", "journaltitle"), ("address", "location"),
             ("school", "institution"), ("annote", "annotation"))

@@ -64,7 +64,7 @@ def _now() -> str:
 
 
 def _from_url(url: str, client) -> Fetched:
-    from .extract.html import extract, is_pdf
+    from .extract.html import is_pdf
     response = client.get(url, accept="text/html,application/xhtml+xml,application/pdf;q=0.9,"
                                       "*/*;q=0.5")
     _check_status(url, response.status)
@@ -72,19 +72,27 @@ def _from_url(url: str, client) -> Fetched:
             not any(t in response.content_type for t in ("html", "xml", "text")):
         raise UsageError(f"{url}: cannot read a {response.content_type} document "
                          "(expected HTML or PDF)")
-    pdf = is_pdf(response.content, response.content_type)
-    found = extract(response.content, response.final_url,
-                    content_type=response.headers.get("content-type"))
+    return read_page(response.content, response.final_url,
+                     response.headers.get("content-type"),
+                     {"requested_url": url, "final_url": response.final_url,
+                      "redirects": [list(hop) for hop in response.redirects],
+                      "status": response.status, "content_type": response.content_type})
+
+
+def read_page(content: bytes, url: str, content_type: str | None,
+              provenance: dict) -> Fetched:
+    """A web page or PDF (fetched, or as the user's browser showed it) read into a
+    proposed record, its text and its meta.json: `provenance` (where it came from),
+    then when, its digest and what read it."""
+    from .extract.html import extract, is_pdf
+    found = extract(content, url, content_type=content_type)
     record = found.record
-    record.fields.setdefault("url", response.final_url)
+    record.fields.setdefault("url", url)
     record.fields["urldate"] = datetime.date.today().isoformat()
-    meta = {"requested_url": url, "final_url": response.final_url,
-            "redirects": [list(hop) for hop in response.redirects],
-            "status": response.status, "content_type": response.content_type,
-            "fetched_at": _now(), "sha256": hashlib.sha256(response.content).hexdigest(),
+    meta = {**provenance, "fetched_at": _now(), "sha256": hashlib.sha256(content).hexdigest(),
             "extractor": _extractor_version(), "sources": found.sources}
-    return Fetched(record, found.text, response.content,
-                   "document.pdf" if pdf else "page.html", meta)
+    return Fetched(record, found.text, content,
+                   "document.pdf" if is_pdf(content, content_type) else "page.html", meta)
 
 
 def _check_status(url: str, status: int) -> None:

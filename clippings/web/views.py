@@ -512,17 +512,10 @@ def _fetch_upload(cfg, filename: str, data: bytes):
 
 def _from_html(url: str, html: bytes):
     """The page as the user's browser sent it (the bookmarklet), read like a fetched one."""
-    import datetime
-    import hashlib
-    from ..adding import Fetched, _extractor_version, _now
-    from ..extract.html import extract
-    found = extract(html, url, content_type="text/html; charset=utf-8")
-    found.record.fields.setdefault("url", url)
-    found.record.fields["urldate"] = datetime.date.today().isoformat()
-    meta = {"requested_url": url, "final_url": url, "fetched_at": _now(),
-            "sha256": hashlib.sha256(html).hexdigest(), "extractor": _extractor_version(),
-            "via": "bookmarklet (the page as the user's browser showed it)"}
-    return Fetched(found.record, found.text, html, "page.html", meta)
+    from ..adding import read_page
+    return read_page(html, url, "text/html; charset=utf-8",
+                     {"requested_url": url, "final_url": url,
+                      "via": "bookmarklet (the page as the user's browser showed it)"})
 
 
 def _duplicates(cfg, record):

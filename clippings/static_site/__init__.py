@@ -263,10 +263,12 @@ def build_site(bib_path, out_dir, *, style: str, group_by: str = "type", lang: s
     statuses: dict[str, str] = {}
     archives: dict[str, str] = {}
     if with_health:
-        from ..linkreport import library_health, rot_chart_svg
-        health = library_health(bib_path, settings)
+        from .. import links_cache
+        from ..linkreport import health as link_health, rot_chart_svg
+        cached = links_cache.load(Path(bib_path).parent)   # read once, for both
+        health = link_health(lib, cached.values())
         chart = rot_chart_svg(health, lang)
-        statuses = _statuses(bib_path, lib)
+        statuses = _statuses(records, cached)
         archives = {p.key: p.archive_url for p in health.problems
                     if p.field == "url" and p.archive_url}
     page, groups = render_page(records, style=style, group_by=group_by, lang=lang,
@@ -281,12 +283,11 @@ def build_site(bib_path, out_dir, *, style: str, group_by: str = "type", lang: s
     return SiteResult(out, len(records), groups)
 
 
-def _statuses(bib_path, lib) -> dict[str, str]:
-    """The last cached status of each entry's url."""
+def _statuses(records: list[Record], cache: dict) -> dict[str, str]:
+    """The last cached status of each entry's url (`cache`: links_cache.load's)."""
     from .. import links_cache
-    cache = links_cache.load(Path(bib_path).parent)
     out = {}
-    for rec in lib.records():
+    for rec in records:
         url = rec.fields.get("url", "").strip()
         hit = cache.get(links_cache.cache_key(rec.key, "url", url)) if url else None
         if hit and isinstance(hit.get("status"), str):

@@ -116,3 +116,47 @@ def test_without_editor_variables_nano_is_used_and_said(shipped, tmp_path):
     (bin_dir / "vi").unlink()
     proc = edit(shipped, None, PATH=str(bin_dir))
     assert proc.returncode == 2 and "no editor found" in proc.stderr
+
+
+def test_in_a_terminal_a_rejected_edit_reopens_the_editor_on_the_users_text(shipped, tmp_path):
+    """The README's promise: in a terminal, an invalid edit offers to reopen the editor,
+    which gets the user's own text back (not the entry as it was)."""
+    import pty
+    import select
+    # First round: a wrong date. Second round: the editor must see that wrong date (the
+    # user's text) and fixes it.
+    body = ("import os\n"
+            "if '02.08.2018' in text:\n"
+            "    open(os.environ['ROUNDS'], 'a').write('saw my text\\n')\n"
+            "    text = text.replace('02.08.2018', '2018-08-02')\n"
+            "else:\n"
+            "    open(os.environ['ROUNDS'], 'a').write('first\\n')\n"
+            "    text = text.replace('2017-06-26', '02.08.2018')\n")
+    rounds = tmp_path / "rounds.txt"
+    env = {k: v for k, v in os.environ.items() if k not in ("VISUAL", "EDITOR")}
+    env.update(EDITOR=editor(tmp_path, body), ROUNDS=str(rounds))
+    main, child = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "clippings", "--library", str(shipped),
+                             "edit", KEY], stdin=child, stdout=child, stderr=child, env=env)
+    os.close(child)
+    seen, answered = b"", False
+    while True:
+        ready, _, _ = select.select([main], [], [], 30)
+        if not ready:
+            proc.kill()
+            raise AssertionError(f"no prompt or end: {seen!r}")
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:   # the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+        if not answered and b"Edit again?" in seen:
+            os.write(main, b"y\n")
+            answered = True
+    assert proc.wait(timeout=30) == 0, seen
+    os.close(main)
+    assert answered and b"invalid date '02.08.2018'" in seen
+    assert rounds.read_text().splitlines() == ["first", "saw my text"]
+    assert Library.load(shipped).record(KEY).fields["date"] == "2018-08-02"

@@ -257,6 +257,28 @@ def test_a_changed_pending_file_is_never_read(bib, http_server):
         assert one.get("/add/proposal/..%2F..%2Fweb-users").status_code == 404
 
 
+def test_a_proposal_older_than_an_hour_expires_and_is_removed(bib, http_server):
+    """The README's "pruned after an hour": an old proposal is refused (404 with the
+    expiry message) and its file goes with the next fetch."""
+    from servers import send
+    from clippings.web.pending import PENDING_DIR, Pending
+    url = http_server.route("/alt", send(200, ARTICLE.format(title="Ein alter Bericht")
+                                         .encode()))
+    one, _ = _pair(bib)
+    with one:
+        login(one)
+        token = csrf_of(one.get("/add").text)
+        location = one.post("/add", data={"csrf": token, "sources": url}).headers["location"]
+        assert one.get(location).status_code == 200
+        path = bib.parent / PENDING_DIR / (location.rsplit("/", 1)[1] + ".pickle")
+        old = time.time() - Pending.TTL - 60
+        os.utime(path, (old, old))
+        expired = one.get(location)
+        assert expired.status_code == 404 and "expired" in expired.text
+        assert one.post("/add", data={"csrf": token, "sources": url}).status_code == 303
+        assert not path.exists()
+
+
 def test_behind_a_proxy_the_users_own_addresses_are_counted(bib):
     """`serve --proxy ADDRESS`: X-Forwarded-For from that proxy names the user's address,
     so one office's failed logins do not lock out another's."""

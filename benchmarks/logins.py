@@ -15,10 +15,8 @@ Prints:
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -28,14 +26,10 @@ from pathlib import Path
 import httpx
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from serve import start_server  # noqa: E402  (benchmarks/serve.py: a server process)
 PASSWORD = "correct horse battery"
-
-
-def _port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _login(base: str, password: str, results: list, start: threading.Barrier) -> None:
@@ -81,19 +75,8 @@ def main() -> None:
         print(f"throttle: {(time.perf_counter() - began) / 500 * 1000:.2f} ms per attempt "
               "(one SQLite transaction, no password hash)")
 
-        port = _port()
-        env = dict(os.environ, CLIPPINGS_LIBRARY=str(folder / "library.bib"))
-        server = subprocess.Popen([sys.executable, "-m", "clippings", "serve", "--port",
-                                   str(port), "--workers", str(args.workers)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        base = f"http://127.0.0.1:{port}"
+        server, base, _ = start_server(folder / "library.bib", "--workers", str(args.workers))
         try:
-            for _ in range(400):
-                try:
-                    httpx.get(base + "/login", timeout=1)
-                    break
-                except httpx.HTTPError:
-                    time.sleep(0.05)
             good = _burst(base, args.clients, PASSWORD)
             times = sorted(t for _, t in good)
             print(f"{args.clients} logins at once from one address, {args.workers} workers: "

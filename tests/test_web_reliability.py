@@ -4,7 +4,6 @@ middle of saving never leaves a broken library.bib."""
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
@@ -19,7 +18,7 @@ from clippings.config import load_settings
 from clippings.library import Library
 from clippings.web.app import create_app
 from clippings.web.users import Users
-from webhelpers import ServerThread, csrf_of, free_port, http_login, make_library
+from webhelpers import ServerThread, csrf_of, http_login, make_library, serve_process
 
 EDITORS = 20
 ROUNDS = 2
@@ -110,20 +109,9 @@ def test_twenty_editors_and_the_cli_at_once(tmp_path):
 
 def test_killing_the_server_mid_save_never_breaks_the_library(tmp_path):
     bib = make_library(tmp_path)
-    env = dict(os.environ, CLIPPINGS_LIBRARY=str(bib))
     for attempt in range(3):
-        port = free_port()
-        server = subprocess.Popen([sys.executable, "-m", "clippings", "serve", "--port",
-                                   str(port)], env=env, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
-        base = f"http://127.0.0.1:{port}"
+        server, base = serve_process(bib)
         try:
-            for _ in range(200):
-                try:
-                    httpx.get(base + "/login", timeout=1)
-                    break
-                except httpx.HTTPError:
-                    time.sleep(0.05)
             stop = threading.Event()
             saves = []
 

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from clippings.web.throttle import Throttle, logins_path
-from webhelpers import PASSWORD, csrf_of, free_port, login, make_client, make_library
+from webhelpers import PASSWORD, csrf_of, login, make_client, make_library, serve_process
 
 
 @pytest.fixture
@@ -105,25 +105,6 @@ def test_the_count_survives_a_deleted_index_folder(bib):
         assert logins_path(bib.parent).is_file()
 
 
-def _start_server(bib, *args):
-    port = free_port()
-    env = dict(os.environ, CLIPPINGS_LIBRARY=str(bib))
-    server = subprocess.Popen([sys.executable, "-m", "clippings", "serve", "--port",
-                               str(port), *args], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(base + "/login", timeout=1)
-            return server, base
-        except httpx.HTTPError:
-            assert server.poll() is None, server.stderr.read().decode()
-            time.sleep(0.05)
-    server.kill()
-    raise AssertionError("the server did not start")
-
-
 def _try_login(base: str, password: str, name: str = "anna", headers=None) -> int:
     # A new connection each time: with several workers, each may land on another one.
     with httpx.Client(base_url=base, follow_redirects=False, timeout=30,
@@ -134,7 +115,7 @@ def _try_login(base: str, password: str, name: str = "anna", headers=None) -> in
 
 
 def test_two_server_processes_on_one_library_share_the_count(bib):
-    servers = [_start_server(bib), _start_server(bib)]
+    servers = [serve_process(bib), serve_process(bib)]
     try:
         (_, a), (_, b) = servers
         assert [_try_login(base, "wrong password") for base in (a, b, a)] == [401] * 3
@@ -147,7 +128,7 @@ def test_two_server_processes_on_one_library_share_the_count(bib):
 
 
 def test_serve_with_two_workers_gives_three_tries_in_all(bib):
-    server, base = _start_server(bib, "--workers", "2")
+    server, base = serve_process(bib, "--workers", "2")
     try:
         codes = [_try_login(base, "wrong password") for _ in range(5)]
         assert codes == [401] * Throttle.FREE + [429] * 2
@@ -282,7 +263,7 @@ def test_a_proposal_older_than_an_hour_expires_and_is_removed(bib, http_server):
 def test_behind_a_proxy_the_users_own_addresses_are_counted(bib):
     """`serve --proxy ADDRESS`: X-Forwarded-For from that proxy names the user's address,
     so one office's failed logins do not lock out another's."""
-    server, base = _start_server(bib, "--proxy", "127.0.0.1")
+    server, base = serve_process(bib, "--proxy", "127.0.0.1")
     try:
         office = {"X-Forwarded-For": "203.0.113.5"}
         other = {"X-Forwarded-For": "198.51.100.7"}

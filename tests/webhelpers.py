@@ -51,6 +51,33 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def serve_process(bib: Path, *args: str, timeout: float = 60):
+    """`clippings serve` on `bib` as a real process on a free loopback port, once it
+    answers: (process, its http://127.0.0.1:PORT address). The caller stops it."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+    port = free_port()
+    env = dict(os.environ, CLIPPINGS_LIBRARY=str(bib))
+    server = subprocess.Popen([sys.executable, "-m", "clippings", "serve", "--port",
+                               str(port), *args], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(base + "/login", timeout=1)
+            return server, base
+        except httpx.HTTPError:
+            assert server.poll() is None, server.stderr.read().decode()
+            time.sleep(0.05)
+    server.kill()
+    raise AssertionError("the server did not start")
+
+
 class ServerThread:
     """The app under uvicorn on a free loopback port, in a thread: `with ServerThread(app)
     as base:` gives its http://127.0.0.1:PORT address."""

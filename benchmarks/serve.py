@@ -15,7 +15,9 @@ prints:
     python benchmarks/serve.py [--entries 10000] [--clients 16] [--requests 800] [--keep DIR]
 
 With --workers N (default: one per core) the server runs N processes; "server CPU"
-adds up all of them.
+adds up all of them. Where wrk is installed (`apt-get install wrk`), the search and entry
+pages are loaded by it as well (benchmarks/wrk_paths.lua): 16 Python clients in threads
+use about as much CPU as the server, on the same two cores.
 
 Targets (issue 9): search p95 <= 150 ms and >= 100 pages/s, entry p95 <= 50 ms, an edit
 <= 0.5 s with no failed request, start <= 1 s.
@@ -177,6 +179,31 @@ def measure(label: str, proc, base: str, paths: list[str], clients: int, note: s
           f"{per_page:.1f} ms a page)")
 
 
+def measure_wrk(label: str, proc, base: str, paths: list[str], clients: int,
+                seconds: int = 10) -> None:
+    """The same load from wrk (C, one thread, keep-alive connections) for `seconds`,
+    random paths of `paths`: the latency of the server, not of Python clients competing
+    with it for the two cores. Prints nothing when wrk is not installed."""
+    if not shutil.which("wrk"):
+        return
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
+        listing.write("\n".join(paths) + "\n")
+    try:
+        cpu = cpu_seconds(proc)
+        out = subprocess.run(["wrk", "-t", "1", "-c", str(clients), "-d", f"{seconds}s",
+                              "-s", str(HERE / "wrk_paths.lua"), base, "--", listing.name],
+                             capture_output=True, text=True, check=True).stdout
+    finally:
+        os.unlink(listing.name)
+    line = next(l for l in out.splitlines() if l.startswith("WRK "))
+    count, p50, p95, p99, wall, errors = line.split()[1:]
+    per_page = (cpu_seconds(proc) - cpu) / max(1, int(count)) * 1000
+    print(f"{label:<24} p50 {float(p50):6.1f} ms  p95 {float(p95):6.1f} ms  "
+          f"{int(count) / float(wall):6.1f} pages/s  (wrk, {clients} connections, "
+          f"{seconds} s, p99 {float(p99):.0f} ms, {errors} errors; server CPU "
+          f"{per_page:.1f} ms a page)")
+
+
 def edit_times(base: str, keys: list[str], edits: int) -> tuple[list[float], list]:
     """Log in, then save `edits` changed notes through the edit form; time each save."""
     times, failures = [], []
@@ -265,6 +292,9 @@ def main() -> None:
             facet_paths = [p + "&type=article&decade=2010s" for p in paths[:200]]
             measure("  with facets:", proc, base, facet_paths, opts.clients)
             measure("entry pages:", proc, base, [f"/entry/{k}" for k in keys], opts.clients)
+            measure_wrk("search pages:", proc, base, paths, opts.clients)
+            measure_wrk("entry pages:", proc, base, [f"/entry/{k}" for k in keys],
+                        opts.clients)
             stop_event = threading.Event()
             result = {}
             searchers = threading.Thread(target=lambda: result.update(

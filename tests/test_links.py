@@ -528,13 +528,14 @@ def test_ctrl_c_stops_and_prints_what_was_checked(library, http_server):
                              "--format", "json", "--timeout", "25"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
-    for _ in range(200):   # wait until both requests reached the server
-        if http_server.hits["/hang"] and http_server.hits["/ok"]:
-            break
+    deadline = time.monotonic() + 60   # a busy machine starts Python slowly
+    while not (http_server.hits["/hang"] and http_server.hits["/ok"]):
+        assert time.monotonic() < deadline and proc.poll() is None, "no requests came"
         time.sleep(0.05)
     time.sleep(0.3)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=20)
+    # Longer than the slow link's timeout (25 s): a failure then means it never stopped.
+    out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert [r["key"] for r in json.loads(out)] == ["fast"]
     assert "interrupted: 1 of 2 links checked" in err

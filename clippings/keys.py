@@ -80,6 +80,8 @@ def key_problem(key: str) -> str | None:
     """Why `key` cannot be used (one phrase), or None when it is fine."""
     if not key:
         return "a key cannot be empty"
+    if _VALID_KEY_RE.fullmatch(key) and key[0] != ".":   # the usual case, in one match
+        return None
     if key.startswith("."):
         return "a key cannot start with '.' (it would name a hidden or parent folder)"
     bad = sorted({c for c in key if not _VALID_KEY_RE.fullmatch(c)})

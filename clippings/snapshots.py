@@ -42,18 +42,24 @@ def escaped(key: str) -> str:
 
 def folder(library_folder: Path, key: str) -> Path:
     """snapshots/KEY as a path proven to lie inside snapshots/ (else UnsafeKey)."""
-    root = Path(library_folder) / SNAPSHOTS
-    path = root / folder_name(key)
+    return Path(_proven(library_folder, key))
+
+
+def _proven(library_folder, key: str) -> str:
+    """`folder` as a plain string path (a search page reads twenty snapshots: Path
+    objects cost more than the check)."""
+    root = os.path.join(library_folder, SNAPSHOTS)
+    path = os.path.join(root, folder_name(key))
     # The name has no separator and is neither '.' nor '..' (folder_name), so the path is
-    # a child of snapshots/ unless it is a symlink: one lstat tells (a search page reads
-    # twenty snapshots; resolving each path walked every component).
+    # a child of snapshots/ unless it is a symlink: one lstat tells (resolving each path
+    # walked every component).
     try:
         is_link = stat.S_ISLNK(os.lstat(path).st_mode)
     except OSError:
         is_link = False    # nothing there (yet)
     if is_link:
-        real_root = root.resolve()
-        real = path.resolve()
+        real_root = Path(root).resolve()
+        real = Path(path).resolve()
         if real.parent != real_root:
             # A symlinked snapshot folder pointing elsewhere is not ours to touch either.
             raise UnsafeKey(f"snapshot folder of {key!r} resolves to {real}, outside "
@@ -92,7 +98,9 @@ def info(library_folder: Path, key: str) -> dict | None:
 def text(library_folder: Path, key: str) -> str | None:
     """The snapshot's extracted main text, if there is one."""
     try:
-        return (folder(library_folder, key) / "text.txt").read_text(encoding="utf-8")
+        with open(os.path.join(_proven(library_folder, key), "text.txt"),
+                  encoding="utf-8") as file:
+            return file.read()
     except (UnsafeKey, OSError, UnicodeDecodeError):
         return None
 

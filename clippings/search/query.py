@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -210,8 +211,30 @@ def make_parser(schema):
     return parser
 
 
+_parsed: OrderedDict = OrderedDict()
+_parsed_lock = threading.Lock()
+PARSED_KEPT = 256
+
+
 def parse(text: str, schema):
-    """The Whoosh query for the user's text; UsageError when it cannot be understood."""
+    """The Whoosh query for the user's text; UsageError when it cannot be understood.
+    The last queries' parses are kept (a server pages through the same search; Whoosh's
+    parser takes 2 ms): nothing changes a parsed query, so one can be shared."""
+    key = (id(schema), text)
+    with _parsed_lock:
+        kept = _parsed.get(key)
+        if kept is not None and kept[0] is schema:
+            _parsed.move_to_end(key)
+            return kept[1]
+    q = _parse(text, schema)
+    with _parsed_lock:
+        _parsed[key] = (schema, q)
+        while len(_parsed) > PARSED_KEPT:
+            _parsed.popitem(last=False)
+    return q
+
+
+def _parse(text: str, schema):
     prepared = prepare(text)
     try:
         q = make_parser(schema).parse(prepared)

@@ -59,7 +59,7 @@ def index(ctx: click.Context, rebuild: bool, backend: str | None) -> None:
 
 
 # Entries from which `index` suggests PostgreSQL (docs/scaling.md: Whoosh's ceiling).
-WHOOSH_CEILING_NEAR = 120_000
+WHOOSH_CEILING_NEAR = 250_000
 
 
 def _postgres(path, backend: str | None) -> bool:

@@ -524,10 +524,22 @@ def test_ctrl_c_stops_and_prints_what_was_checked(library, http_server):
     code = ("import sys; from clippings.cli import main; "
             "from clippings.cli.check import check; main.add_command(check); "
             "sys.argv[0] = 'clippings'; main()")
+    # As a shell starts a program: Ctrl-C neither ignored nor blocked. A child inherits
+    # both from the process that starts it (an ignored or blocked SIGINT in the test
+    # process, left by anything that ran before in it, made Python ignore the signal:
+    # the check then ran on to the slow link's timeout and exited 0).
+    parent_state = (signal.getsignal(signal.SIGINT),
+                    signal.pthread_sigmask(signal.SIG_BLOCK, []))
+
+    def as_from_a_shell():
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
     proc = subprocess.Popen([sys.executable, "-c", code, "--library", str(library), "check",
                              "--format", "json", "--timeout", "25"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+                            cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+                            preexec_fn=as_from_a_shell)
     deadline = time.monotonic() + 60   # a busy machine starts Python slowly
     while not (http_server.hits["/hang"] and http_server.hits["/ok"]):
         assert time.monotonic() < deadline and proc.poll() is None, "no requests came"
@@ -536,7 +548,7 @@ def test_ctrl_c_stops_and_prints_what_was_checked(library, http_server):
     proc.send_signal(signal.SIGINT)
     # Longer than the slow link's timeout (25 s): a failure then means it never stopped.
     out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130
+    assert proc.returncode == 130, (proc.returncode, err, parent_state)
     assert [r["key"] for r in json.loads(out)] == ["fast"]
     assert "interrupted: 1 of 2 links checked" in err
 

@@ -2,18 +2,20 @@
 
 Whoosh's searcher walks the postings one document at a time through a tree of Python
 matcher objects: a word found in half of a 100,000-entry library costs a second, and a
-page of results needs every match (the count, the facets). Here each term's postings are
-read a block at a time (document numbers and weights decoded by C code: unpickling,
-`itertools.accumulate`, `array`), scored through a table keyed by (weight, length byte)
-that fills as it goes, so the per-posting pipeline stays in C (`map`, `zip`, `dict`), and
-And / Or / Not combine dicts of scores: 10-20 times less work per match, and no numpy
-import for a one-shot `clippings search`.
+page of results needs every match (the count, the facets). Here each term's postings
+come as whole lists (`postings`: a segment's compact file, else Whoosh's blocks decoded
+by C code) and are scored through a table keyed by (weight, length byte) that fills as
+it goes, so the per-posting pipeline stays in C (`map`, `zip`, `dict`). A disjunction
+sums its parts into one dict; a conjunction runs its likely smallest part first and the
+others only among the documents it matched; phrases read word positions only for the
+documents that have every word. No numpy: a one-shot `clippings search` cannot afford
+its import.
 
 The scores are Whoosh's BM25F (same idf, average field length, length encoding, B and K1)
 and ties go to the lower document number, as in `searcher.search`, so the order of hits
 is the same. Wildcards, prefixes and fuzzy words score as one word matched (constant, as
-in Lucene). Queries that need word positions (phrases, spans) are matched by Whoosh's own
-matcher: they are rare and narrow.
+in Lucene). Queries of other kinds (spans, scaled disjunctions) go through Whoosh's own
+matcher.
 
     matches = evaluate(searcher, q)     # Matches: {document number: score}
     matches.top(20)                     # the best 20 document numbers, best first
@@ -58,8 +60,8 @@ _EXPANSIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class _BM25(dict):
-    """(weight, length byte) or its code -> BM25F score of one term in one field, computed the first
-    time a pair is met: a posting list has few distinct pairs."""
+    """(weight, length byte), or its code weight * 256 + byte, -> BM25F score of one term
+    in one field, computed the first time a pair is met: a list has few distinct pairs."""
 
     def __init__(self, idf: float, avgfl: float, boost: float, lengths: list[float]):
         super().__init__()

@@ -131,3 +131,17 @@ def test_compact_files_go_with_their_segments(own_copy):
     with ix.searcher(weighting=scoring.BM25F()) as searcher:
         assert set(bulk.evaluate(searcher, q).scores) == \
             {hit.docnum for hit in searcher.search(q, limit=None)}
+
+
+def test_writing_compact_files_reports_progress(own_copy):
+    for path in compact_files(own_copy):
+        path.unlink()
+    seen = []
+    written = postings.write_missing(index.open_index(own_copy), long=1,
+                                     progress=lambda done, total: seen.append((done, total)))
+    assert written == len(segment_ids(own_copy))
+    with index.open_index(own_copy).reader() as reader:
+        documents = sum(leaf.doc_count_all() for leaf, _ in reader.leaf_readers())
+    assert seen[-1] == (documents, documents)   # counted in documents, to the end
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)   # never backwards
+    assert len(seen) > written                                   # within segments too

@@ -411,7 +411,7 @@ def update(bib_path: Path, records: Iterable[Record] | None = None, *, rebuild: 
                          progress)
         # Position-free copies of the new segments' long posting lists.
         from . import postings
-        postings.write_missing(open_index(folder))
+        postings.write_missing(open_index(folder), progress=progress)
         if report.changed or (manifest or {}).get("bib") != bib.signature or \
                 manifest.get("snapshots") != snapshots_stat:
             _write_json(folder, ENTRIES, current)

@@ -290,29 +290,37 @@ def forget_compact_files() -> None:
         _compact_files.clear()
 
 
-def write_missing(ix, long: int = LONG) -> int:
+def write_missing(ix, long: int = LONG, progress=None) -> int:
     """Write the compact file of each of `ix`'s segments that has none (the caller holds
-    the index's write lock); returns how many were written."""
+    the index's write lock); returns how many were written. `progress(done, total)`
+    counts the documents of those segments (a minute at 100,000 entries)."""
     folder = getattr(ix.storage, "folder", None)
     if folder is None:
         return 0
     folder = Path(folder)
     for leftover in folder.glob(".*" + SUFFIX + ".tmp"):   # from an interrupted write
         leftover.unlink(missing_ok=True)
-    written = 0
     reader = ix.reader()
     try:
+        todo = []
         for leaf, _ in reader.leaf_readers():
             segment = getattr(leaf, "_segment", None)
             if not hasattr(segment, "segment_id") or not hasattr(leaf, "_terms"):
                 continue
             path = folder / (segment.segment_id() + SUFFIX)
             if not _complete(path, leaf.doc_count_all()):   # none, cut short, older
-                _write(leaf, path, long)
-                written += 1
+                todo.append((leaf, path))
+        total = sum(leaf.doc_count_all() for leaf, _ in todo)
+        done = 0
+        for leaf, path in todo:
+            size = leaf.doc_count_all()
+            step = (lambda part, before=done, size=size: progress(
+                before + int(size * part), total)) if progress else None
+            _write(leaf, path, long, step)
+            done += size
     finally:
         reader.close()
-    return written
+    return len(todo)
 
 
 def _complete(path: Path, documents: int) -> bool:
@@ -324,9 +332,10 @@ def _complete(path: Path, documents: int) -> bool:
         return False
 
 
-def _write(reader, path: Path, long: int) -> None:
+def _write(reader, path: Path, long: int, progress=None) -> None:
     """Every term of at least `long` documents whose weights are whole numbers (term
-    counts; a boosted field's fractional weights stay in Whoosh's blocks)."""
+    counts; a boosted field's fractional weights stay in Whoosh's blocks).
+    `progress(share)` is told the share of the postings written so far."""
     schema = reader.schema
     lengths: dict[str, bytes] = {}
     directory = {}
@@ -335,9 +344,13 @@ def _write(reader, path: Path, long: int) -> None:
     with open(partial, "wb") as out:
         out.write(MAGIC)
         offset = len(MAGIC)
-        for (fieldname, btext), info in reader._terms.items():
-            if info.doc_frequency() < long:
-                continue
+        terms = [(term, info.doc_frequency()) for term, info in reader._terms.items()
+                 if info.doc_frequency() >= long]
+        total, written = sum(count for _, count in terms) or 1, 0
+        for (fieldname, btext), count in terms:
+            written += count
+            if progress and written * 50 // total != (written - count) * 50 // total:
+                progress(written / total)   # every 2 %
             found = read_whoosh(reader, fieldname, btext)
             ids, weights = found.ids, found.weights
             if not ids or not all(map(float.is_integer, weights)) or \

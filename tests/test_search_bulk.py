@@ -152,6 +152,27 @@ def test_a_reused_searcher_never_answers_from_an_old_index(tmp_path):
     assert not found("Zauberwort")
     assert found("Hexenwort") == {"lohse2017dossier"}
 
+    # A removal alone adds no segment, yet changes every score (fewer documents):
+    # the server's kept rankings must not be used for the new version.
+    def scores(text):
+        records = {rec.key: rec for rec in Library.load(bib).records()}
+        return {h.key: h.score for h in results_page(bib, text, records=records,
+                                                     limit=50).hits}
+
+    before = scores("Städtepartnerschaft")
+    gone = next(k for k in before if k != "lohse2017dossier")
+    lib = Library.load(bib)
+    lib.remove(gone)
+    lib.save()
+    index.update(bib)
+    after = scores("Städtepartnerschaft")
+    ix = index.open_index(tmp_path)
+    with ix.searcher(weighting=scoring.BM25F()) as searcher:
+        fresh = {searcher.stored_fields(hit.docnum)["key"]: hit.score for hit in
+                 searcher.search(query.parse("Städtepartnerschaft", ix.schema), limit=None)}
+    assert gone not in after and set(after) == set(fresh)
+    assert after == pytest.approx(fresh, rel=1e-9)
+
 
 def test_the_facet_table_counts_and_filters_like_the_records_do(indexed):
     """pages.FacetTable (arrays) against facets.count / facets.matches (per record)."""

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 from array import array
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -223,9 +225,7 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
             q = query.parse(text, searcher.schema)
             marker = query.marker_for(searcher.schema, q)
             entry_of_doc, doc_of_entry = _positions_of_docs(folder, searcher, table)
-            found = bulk.evaluate(searcher, q).scores
-            docs = np.fromiter(found.keys(), np.int64, len(found))
-            doc_scores = np.fromiter(found.values(), np.float64, len(found))
+            docs, doc_scores = _ranked(folder, searcher, text, q)
             entries = entry_of_doc[docs]
             known = entries >= 0           # not an entry gone from the library
             docs, doc_scores, entries = docs[known], doc_scores[known], entries[known]
@@ -274,6 +274,55 @@ def facet_rows(records: Mapping[str, Record], statuses: Mapping[str, str]
                ) -> dict[str, dict]:
     """Every entry's facet values, to keep between searches of an unchanged library."""
     return {key: facets.values(rec, statuses.get(key)) for key, rec in records.items()}
+
+
+class _RankedMatches:
+    """Every match of the last searches, ranked (document numbers and scores as arrays),
+    per index version: paging through a search, narrowing it by a facet or sorting it
+    otherwise ranks it once, as Solr's query result cache does. At most KEPT matches in
+    all (16 bytes each); the least recently used search goes first."""
+
+    KEPT = 4_000_000
+
+    def __init__(self):
+        self.kept: OrderedDict = OrderedDict()
+        self.size = 0
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            found = self.kept.get(key)
+            if found is not None:
+                self.kept.move_to_end(key)
+            return found
+
+    def put(self, key, docs: np.ndarray, scores: np.ndarray) -> None:
+        with self.lock:
+            if key in self.kept or len(docs) > self.KEPT // 4:
+                return
+            self.kept[key] = (docs, scores)
+            self.size += len(docs)
+            while self.size > self.KEPT:
+                _, (old, _) = self.kept.popitem(last=False)
+                self.size -= len(old)
+
+
+_ranked_matches = _RankedMatches()
+
+
+def _ranked(folder: Path, searcher, text: str, q) -> tuple[np.ndarray, np.ndarray]:
+    """(document numbers, scores) of every match of `q`. The version is the searcher's
+    segments and its count of live documents: an update writes a new segment, a removal
+    lowers the count, so no version's matches are ever taken for another's."""
+    from . import bulk
+    key = (str(folder), bulk.segments_token(searcher), searcher.doc_count(), text)
+    found = _ranked_matches.get(key)
+    if found is None:
+        scores = bulk.evaluate(searcher, q).scores
+        found = (np.fromiter(scores.keys(), np.int64, len(scores)),
+                 np.fromiter(scores.values(), np.float64, len(scores)))
+        _ranked_matches.put(key, *found)
+    return found
 
 
 _SIGNIFICANT = re.compile(r"[^\W\d_]{5,}")

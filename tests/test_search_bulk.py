@@ -62,9 +62,10 @@ def indexed(tmp_path_factory):
     return folder
 
 
-@pytest.mark.parametrize("text", QUERIES)
-def test_bulk_evaluation_matches_whoosh(indexed, text):
-    ix = index.open_index(indexed)
+def assert_evaluates_like_whoosh(folder, text: str) -> None:
+    """bulk.evaluate gives Whoosh's own searcher's matches, scores and order for `text`
+    on the index of `folder` (wildcards and fuzzy words: the matches only)."""
+    ix = index.open_index(folder)
     q = query.parse(text, ix.schema)
     with ix.searcher(weighting=scoring.BM25F()) as searcher:
         expected = [(hit.docnum, hit.score) for hit in searcher.search(q, limit=None)]
@@ -79,6 +80,11 @@ def test_bulk_evaluation_matches_whoosh(indexed, text):
         assert found.scores[docnum] == pytest.approx(score, rel=1e-9, abs=1e-9)
     assert found.top(None) == [d for d, _ in expected]
     assert found.top(10) == [d for d, _ in expected][:10]
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_bulk_evaluation_matches_whoosh(indexed, text):
+    assert_evaluates_like_whoosh(indexed, text)
 
 
 def test_wildcards_score_every_match_alike(indexed):

@@ -10,7 +10,7 @@ import pytest
 from whoosh import scoring
 
 from clippings.search import bulk, index, postings, query
-from test_search_bulk import CONSTANT, QUERIES, indexed  # noqa: F401  (fixture)
+from test_search_bulk import QUERIES, assert_evaluates_like_whoosh, indexed  # noqa: F401
 
 
 def compact_files(folder):
@@ -71,17 +71,7 @@ def test_index_writes_one_compact_file_per_segment(indexed):  # noqa: F811
 
 @pytest.mark.parametrize("text", QUERIES)
 def test_compact_postings_score_like_whoosh(every_term_compact, text):
-    ix = index.open_index(every_term_compact)
-    q = query.parse(text, ix.schema)
-    with ix.searcher(weighting=scoring.BM25F()) as searcher:
-        expected = [(hit.docnum, hit.score) for hit in searcher.search(q, limit=None)]
-        found = bulk.evaluate(searcher, q)
-    assert set(found.scores) == {d for d, _ in expected}
-    if any(c in text for c in CONSTANT):
-        return
-    for docnum, score in expected:
-        assert found.scores[docnum] == pytest.approx(score, rel=1e-9, abs=1e-9)
-    assert found.top(None) == [d for d, _ in expected]
+    assert_evaluates_like_whoosh(every_term_compact, text)
 
 
 def every_posting(folder) -> dict:

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import re
-import threading
 from array import array
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from ..lru import LRU
 from ..model import Record
 from . import facets
 from .query import SNIPPET_CHARS, Hit, _cut
@@ -217,7 +216,7 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
             mask[ranked] = True
             relevance = _array(ranked)
         elif text.strip():
-            from . import bulk, index, query
+            from . import index, query
             query.prepare(text)
             if check_index:
                 index.ensure_current(Path(bib_path), settings=settings)
@@ -276,38 +275,12 @@ def facet_rows(records: Mapping[str, Record], statuses: Mapping[str, str]
     return {key: facets.values(rec, statuses.get(key)) for key, rec in records.items()}
 
 
-class _RankedMatches:
-    """Every match of the last searches, ranked (document numbers and scores as arrays),
-    per index version: paging through a search, narrowing it by a facet or sorting it
-    otherwise ranks it once, as Solr's query result cache does. At most KEPT matches in
-    all (16 bytes each); the least recently used search goes first."""
-
-    KEPT = 4_000_000
-
-    def __init__(self):
-        self.kept: OrderedDict = OrderedDict()
-        self.size = 0
-        self.lock = threading.Lock()
-
-    def get(self, key):
-        with self.lock:
-            found = self.kept.get(key)
-            if found is not None:
-                self.kept.move_to_end(key)
-            return found
-
-    def put(self, key, docs: np.ndarray, scores: np.ndarray) -> None:
-        with self.lock:
-            if key in self.kept or len(docs) > self.KEPT // 4:
-                return
-            self.kept[key] = (docs, scores)
-            self.size += len(docs)
-            while self.size > self.KEPT:
-                _, (old, _) = self.kept.popitem(last=False)
-                self.size -= len(old)
-
-
-_ranked_matches = _RankedMatches()
+# Every match of the last searches, ranked (document numbers and scores as arrays), per
+# index version: paging through a search, narrowing it by a facet or sorting it otherwise
+# ranks it once, as Solr's query result cache does. At most this many matches in all.
+RANKED_KEPT = 4_000_000
+_ranked_matches = LRU(RANKED_KEPT, weigh=lambda found: len(found[0]),
+                      largest=RANKED_KEPT // 4)
 
 
 def _ranked(folder: Path, searcher, text: str, q) -> tuple[np.ndarray, np.ndarray]:
@@ -321,7 +294,7 @@ def _ranked(folder: Path, searcher, text: str, q) -> tuple[np.ndarray, np.ndarra
         scores = bulk.evaluate(searcher, q).scores
         found = (np.fromiter(scores.keys(), np.int64, len(scores)),
                  np.fromiter(scores.values(), np.float64, len(scores)))
-        _ranked_matches.put(key, *found)
+        _ranked_matches.put(key, found)
     return found
 
 

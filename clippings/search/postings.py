@@ -24,16 +24,16 @@ import marshal
 import os
 import struct
 import sys
-import threading
 import time
 import zlib
 from array import array
-from collections import OrderedDict
 from itertools import accumulate, chain, repeat
 from operator import add, sub
 from pathlib import Path
 from pickle import loads
 from typing import NamedTuple
+
+from ..lru import LRU
 
 SUFFIX = ".cpost"
 LONG = 256   # shorter lists cost a block or two of Whoosh's: not worth a copy
@@ -175,47 +175,17 @@ def length_bytes(reader, fieldname: str) -> bytes:
 
 # -- decoded posting lists, kept ------------------------------------------------------------
 
-class _DecodedPostings:
-    """Posting lists already decoded, by (segment, field, term), the least recently used
-    dropped beyond POSTINGS_KEPT postings (12 bytes each): a server answering page 2 of
-    a search, or another search with a word in common, does not decode the same lists
-    again. Segments never change, so a decoded list stays right while its segment
-    exists."""
-
-    def __init__(self, limit: int):
-        self.limit = limit
-        self.lists: OrderedDict = OrderedDict()
-        self.size = 0
-        self.lock = threading.Lock()
-
-    def get(self, key) -> Postings | None:
-        with self.lock:
-            found = self.lists.get(key)
-            if found is not None:
-                self.lists.move_to_end(key)
-            return found
-
-    def put(self, key, found: Postings) -> None:
-        count = len(found.ids)
-        if count > self.limit // 4:
-            return
-        with self.lock:
-            if key not in self.lists:
-                self.lists[key] = found
-                self.size += count
-            while self.size > self.limit:
-                _, dropped = self.lists.popitem(last=False)
-                self.size -= len(dropped.ids)
-
-
+# Posting lists already decoded, by (segment, field, term), up to this many postings: a
+# server answering page 2 of a search, or another search with a word in common, does not
+# decode the same lists again. Segments never change, so a kept list stays right.
 POSTINGS_KEPT = 2_000_000
-_decoded = _DecodedPostings(POSTINGS_KEPT)
+_decoded = LRU(POSTINGS_KEPT, weigh=lambda found: len(found.ids),
+               largest=POSTINGS_KEPT // 4)
 
 
 def forget_decoded() -> None:
     """Drop every decoded posting list (benchmarks measure a first search with it)."""
-    global _decoded
-    _decoded = _DecodedPostings(POSTINGS_KEPT)
+    _decoded.clear()
 
 
 # -- compact files --------------------------------------------------------------------------
@@ -256,8 +226,7 @@ def _directory_key(fieldname: str, btext: bytes) -> bytes:
     return fieldname.encode() + b"\0" + btext
 
 
-_compact_files: OrderedDict = OrderedDict()
-_compact_lock = threading.Lock()
+_compact_files = LRU(64)   # (folder, segment id) -> _CompactFile, or when found missing
 RETRY_AFTER = 5.0   # seconds before a segment without a usable file is looked at again
 
 
@@ -269,25 +238,21 @@ def _compact_file(reader, segment_id: str) -> _CompactFile | None:
     if folder is None:
         return None
     key = (folder, segment_id)
-    with _compact_lock:
-        found = _compact_files.get(key)
-        if found is None or isinstance(found, float) and \
-                time.monotonic() - found > RETRY_AFTER:
-            try:
-                found = _CompactFile(Path(folder) / (segment_id + SUFFIX),
-                                     reader.doc_count_all())
-            except (OSError, ValueError, EOFError, TypeError, struct.error):
-                found = time.monotonic()   # when it was found missing
-            _compact_files[key] = found
-            while len(_compact_files) > 64:
-                _compact_files.popitem(last=False)
+    found = _compact_files.get(key)
+    if found is None or isinstance(found, float) and \
+            time.monotonic() - found > RETRY_AFTER:
+        try:
+            found = _CompactFile(Path(folder) / (segment_id + SUFFIX),
+                                 reader.doc_count_all())
+        except (OSError, ValueError, EOFError, TypeError, struct.error):
+            found = time.monotonic()   # when it was found missing
+        _compact_files.put(key, found)
     return None if isinstance(found, float) else found
 
 
 def forget_compact_files() -> None:
     """Look for every segment's compact file again (tests, after writing them)."""
-    with _compact_lock:
-        _compact_files.clear()
+    _compact_files.clear()
 
 
 def write_missing(ix, long: int = LONG, progress=None) -> int:

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import functools
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UsageError
+from ..lru import LRU
 from .schema import DEFAULT_FIELDS, FIELD_WEIGHTS, PHONETIC_FIELDS, QUERY_FIELDS, TEXT_FIELDS
 
 # Other names people type for a field.
@@ -211,9 +210,7 @@ def make_parser(schema):
     return parser
 
 
-_parsed: OrderedDict = OrderedDict()
-_parsed_lock = threading.Lock()
-PARSED_KEPT = 256
+_parsed = LRU(256)   # (schema id, text) -> (schema, query)
 
 
 def parse(text: str, schema):
@@ -221,16 +218,11 @@ def parse(text: str, schema):
     The last queries' parses are kept (a server pages through the same search; Whoosh's
     parser takes 2 ms): nothing changes a parsed query, so one can be shared."""
     key = (id(schema), text)
-    with _parsed_lock:
-        kept = _parsed.get(key)
-        if kept is not None and kept[0] is schema:
-            _parsed.move_to_end(key)
-            return kept[1]
+    kept = _parsed.get(key)
+    if kept is not None and kept[0] is schema:
+        return kept[1]
     q = _parse(text, schema)
-    with _parsed_lock:
-        _parsed[key] = (schema, q)
-        while len(_parsed) > PARSED_KEPT:
-            _parsed.popitem(last=False)
+    _parsed.put(key, (schema, q))
     return q
 
 
@@ -479,22 +471,17 @@ def _occurrences(word: str) -> re.Pattern:
     return re.compile(f"(?<![{_INSIDE}]){re.escape(word)}(?![{_INSIDE}])")
 
 
-_markers: dict = {}
-_markers_lock = threading.Lock()
-MARKERS_KEPT = 64
+_markers = LRU(64)   # (schema id, query) -> Marker
 
 
 def marker_for(schema, q) -> Marker:
     """The Marker of a query, kept for the last queries: a server asked for page 2 of
     a search (or for it again) decides each word of the texts once, not per request."""
     key = (id(schema), repr(q))
-    with _markers_lock:
-        marker = _markers.pop(key, None)
-        if marker is None or marker.schema is not schema:
-            marker = Marker(schema, q)
-        _markers[key] = marker    # most recent last
-        while len(_markers) > MARKERS_KEPT:
-            _markers.pop(next(iter(_markers)))
+    marker = _markers.get(key)
+    if marker is None or marker.schema is not schema:
+        marker = Marker(schema, q)
+        _markers.put(key, marker)
     return marker
 
 

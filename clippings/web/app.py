@@ -22,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 
 from ..config import Settings
 from ..errors import ClippingsError
+from ..lru import LRU
 from . import views
 from .library_state import LibraryState
 from .pending import Pending
@@ -63,29 +64,23 @@ class PageCache:
     """The last search pages computed, for the current library version only."""
 
     def __init__(self, size: int):
-        from collections import OrderedDict
-        self.size = size
-        self.items: OrderedDict = OrderedDict()
+        self.pages = LRU(size)
         self.version = None
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()   # a version change and its first page together
+
+    @property
+    def size(self) -> int:
+        return self.pages.limit
 
     def get(self, key):
-        with self.lock:
-            page = self.items.get(key)
-            if page is not None:
-                self.items.move_to_end(key)
-            return page
+        return self.pages.get(key)
 
     def put(self, key, page, snapshot) -> None:
-        if self.size <= 0:
-            return
         with self.lock:
             if self.version is not snapshot:   # the library changed: drop the old pages
-                self.items.clear()
+                self.pages.clear()
                 self.version = snapshot
-            self.items[key] = page
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
+            self.pages.put(key, page)
 
 
 class JsonSuffix:

@@ -153,7 +153,7 @@ def facet_table(records: Mapping[str, Record], rows: Mapping[str, dict] | None,
     return table
 
 
-_generation_docs: dict = {}
+_generation_docs = LRU(1)   # the last index version's document <-> entry maps
 
 
 def _positions_of_docs(folder: Path, searcher, table: FacetTable
@@ -172,8 +172,8 @@ def _positions_of_docs(folder: Path, searcher, table: FacetTable
             if i >= 0:
                 entry_of_doc[docnum] = i
                 doc_of_entry[i] = docnum
-        _generation_docs.clear()
-        found = _generation_docs[token] = (entry_of_doc, doc_of_entry, table)
+        found = (entry_of_doc, doc_of_entry, table)   # the table kept alive with its id
+        _generation_docs.put(token, found)
     return found[0], found[1]
 
 

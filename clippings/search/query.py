@@ -308,7 +308,7 @@ def search_page(ix, text: str, library_folder: Path, offset: int = 0,
         return hits, matches.total, counts
 
 
-_facet_tables: dict = {}
+_facet_tables = LRU(1)   # the last index version's facet values
 
 
 def _facet_table(ix, searcher):
@@ -318,8 +318,8 @@ def _facet_table(ix, searcher):
     token = (str(getattr(ix.storage, "folder", id(ix))), bulk.segments_token(searcher))
     table = _facet_tables.get(token)
     if table is None:
-        _facet_tables.clear()
-        table = _facet_tables[token] = bulk.FieldFacets(searcher, WHOOSH_FACETS)
+        table = bulk.FieldFacets(searcher, WHOOSH_FACETS)
+        _facet_tables.put(token, table)
     return table
 
 

@@ -258,3 +258,47 @@ def test_the_web_search_page_runs_on_postgresql_too(twins):
     assert pg_page.facets == whoosh_page.facets
     assert len(pg_page.hits) == 3 and all(h.snippet for h in pg_page.hits)
     assert [h.key for h in pg_page.hits] == pg_page.keys[:3]
+
+
+def _many_matches(folder: Path) -> Path:
+    """Seven entries naming Kaluga: the oldest names it four times (it is prominent
+    there), the six newer once each in passing."""
+    folder.mkdir(parents=True, exist_ok=True)
+    entries = ["@article{old2001,\n  title = {Bericht aus der Partnerstadt},\n"
+               "  date = {2001-05-01},\n  abstract = {Kaluga feiert. Kaluga baut. "
+               "Kaluga lädt ein. Kaluga dankt.},\n  langid = {ngerman},\n}\n"]
+    for year in range(2020, 2026):
+        entries.append(f"@article{{new{year},\n  title = {{Notizen {year}}},\n"
+                       f"  date = {{{year}-03-01}},\n  abstract = {{Ein Chor reiste "
+                       f"über Kaluga nach Tula.}},\n  langid = {{ngerman}},\n}}\n")
+    (folder / "library.bib").write_text("\n".join(entries), "utf-8")
+    return folder / "library.bib"
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_large_match_sets_rank_prominent_entries_first_and_page_through_all(
+        tmp_path, postgres_url, monkeypatch, exact):
+    """Above RANK_EXACT matches only candidates are ranked: the newest entries in which
+    a query word is prominent and the newest of all; every other match follows, newest
+    first. Paging still walks every match once, and total and facets count them all."""
+    bib = _many_matches(tmp_path / "lib")
+    search_update(bib, backend=postgres_url)
+    if not exact:
+        monkeypatch.setattr(pg, "RANK_EXACT", 3)
+        monkeypatch.setattr(pg, "STRONG_WINDOW", 2)
+        monkeypatch.setattr(pg, "RECENT_WINDOW", 2)
+    first = page(bib, "Kaluga", limit=3, backend=postgres_url)
+    assert first.total == 7
+    assert first.hits[0].key == "old2001"        # ranked although it is the oldest
+    assert sum(n for _, n in first.facets["year"]) == 7
+    walked = [h.key for offset in range(0, 7, 3)
+              for h in page(bib, "Kaluga", offset=offset, limit=3,
+                            backend=postgres_url).hits]
+    assert sorted(walked) == ["new2020", "new2021", "new2022", "new2023", "new2024",
+                              "new2025", "old2001"]
+    assert [h.key for h in find(bib, "Kaluga", None, backend=postgres_url)] == walked
+    if not exact:
+        # ranked: old2001 (prominent) and the two newest; then the rest, newest first
+        assert walked[3:] == ["new2023", "new2022", "new2021", "new2020"]
+        scored = dict(pg.PostgresBackend(bib.parent, postgres_url).scores("Kaluga"))
+        assert scored["new2020"] == 0.0 and scored["old2001"] > scored["new2025"] > 0

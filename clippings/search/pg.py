@@ -25,6 +25,7 @@ and swapped in within one transaction: readers see the old index or the new one.
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 import os
@@ -51,7 +52,11 @@ RANK_WEIGHTS = "{0.1, 0.2, 0.33, 1.0}"
 ANALYSED = ("title", "text", "translit", "author", "journal", "abstract", "note")
 MAX_POS = 16383          # tsvector positions stop there
 MAX_POSITIONS = 255      # positions kept per lexeme (PostgreSQL keeps at most 256)
-RANK_WINDOW = 20000      # matches ranked exactly; beyond, the most recent ones
+STRONG_PREFIX = "s"      # lexemes of the words a text uses most (no positions)
+STRONG_TERMS = 20        # ... at most this many per entry, each used at least twice
+RANK_EXACT = 2000        # up to this many matches, every one is ranked
+STRONG_WINDOW = 500      # beyond: the newest matches in which a query word is prominent
+RECENT_WINDOW = 100      # ... and the newest matches of all are ranked (docs/decisions.md)
 SIMILAR_COUNT_CAP = 5000  # "similar clippings": entries counted per candidate word
 FACET_VALUES = 50
 BATCH = 500              # documents per analysis task in a full build
@@ -288,18 +293,21 @@ class PostgresBackend:
         vocab: set[str] = set()
         keys = list(current)
         done = 0
-        with conn.cursor().copy(f'COPY "{new}".doc (key, fp, stamp, type, year, date, '
-                                "journal, lang, tag, link, tsv, meta, body, change) FROM STDIN"
-                                ) as copy:
-            for rows, terms, nbytes in _analysed_batches(folder, records, links, current,
-                                                         keys):
+        for rows, shown, terms, nbytes in _analysed_batches(folder, records, links, current,
+                                                            keys):
+            # one COPY per table and batch: a connection runs one COPY at a time
+            with conn.cursor().copy(f'COPY "{new}".doc ({DOC_COLUMNS}) FROM STDIN') as copy:
                 for row in rows:
                     copy.write_row(row)
-                vocab |= terms
-                report.text_bytes += nbytes
-                done += len(rows)
-                if progress:
-                    progress(done, len(keys))
+            with conn.cursor().copy(f'COPY "{new}".shown (key, meta, body) FROM STDIN'
+                                    ) as copy:
+                for row in shown:
+                    copy.write_row(row)
+            vocab |= terms
+            report.text_bytes += nbytes
+            done += len(rows)
+            if progress:
+                progress(done, len(keys))
         with conn.cursor().copy(f'COPY "{new}".vocab (term) FROM STDIN') as copy:
             for term in vocab:
                 copy.write_row((term,))
@@ -310,18 +318,19 @@ class PostgresBackend:
 
     def _apply(self, conn, folder, records, links, current, report, progress) -> None:
         s = self.schema
-        if report.removed:
-            conn.execute(f'DELETE FROM "{s}".doc WHERE key = ANY(%s)', (report.removed,))
         todo = report.added + report.updated
+        for table in ("doc", "shown"):
+            if report.removed or todo:
+                conn.execute(f'DELETE FROM "{s}".{table} WHERE key = ANY(%s)',
+                             (report.removed + todo,))
         if not todo:
             return
-        conn.execute(f'DELETE FROM "{s}".doc WHERE key = ANY(%s)', (todo,))
         vocab: set[str] = set()
         for done, key in enumerate(todo, 1):
-            row, terms, nbytes = analyse(folder, records[key], links, current[key])
-            conn.execute(f'INSERT INTO "{s}".doc (key, fp, stamp, type, year, date, journal, '
-                         "lang, tag, link, tsv, meta, body, change) VALUES (%s, %s, %s, %s, "
-                         "%s, %s, %s, %s, %s, %s, %s::tsvector, %s, %s, %s)", row)
+            row, shown, terms, nbytes = analyse(folder, records[key], links, current[key])
+            conn.execute(f'INSERT INTO "{s}".doc ({DOC_COLUMNS}) VALUES (%s, %s, %s, %s, %s, '
+                         "%s, %s, %s, %s, %s, %s::tsvector, %s)", row)
+            conn.execute(f'INSERT INTO "{s}".shown VALUES (%s, %s, %s)', shown)
             vocab |= terms
             report.text_bytes += nbytes
             if progress:
@@ -336,18 +345,16 @@ class PostgresBackend:
               facets: bool = True, bib_path=None, rebuild_progress=None) -> Page:
         from . import query as wq
         from .index import schema
-        from .tsquery import translate
         q = wq.parse(text, schema())
         marker = wq.Marker(schema(), q)
         with self.connection() as conn:
-            where, params, rank = translate(q, lambda pattern, test: self._expand(
-                conn, pattern, test))
-            rows = conn.execute(_page_sql(self.schema, where, rank, facets, limit),
-                                [*params, *([rank] if rank else []), RANK_WINDOW,
-                                 *([limit] if limit is not None else []), offset]).fetchall()
+            sql, params = _page_sql(self.schema, self._translate(conn, q), facets,
+                                    offset, limit)
+            rows = conn.execute(sql, params).fetchall()
             conn.rollback()
         hits, total, counts = [], 0, {}
-        for kind, value, number, meta, body in rows:
+        for kind, value, number, meta, body, _ in sorted(
+                rows, key=lambda row: row[5] or 0):    # hits in their order
             if kind == "hit":
                 hits.append(wq.make_hit(value, float(number), meta, lambda b=body: b, marker))
             elif kind == "total":
@@ -355,7 +362,6 @@ class PostgresBackend:
             else:
                 counts.setdefault(kind, []).append(
                     (int(value) if kind == "year" else value, int(number)))
-        hits.sort(key=lambda hit: (-hit.score, hit.key))
         if facets:
             counts = {name: wq.top_counts(dict(counts.get(name, [])))
                       for name in FACETS}
@@ -363,23 +369,16 @@ class PostgresBackend:
 
     def scores(self, text: str) -> list[tuple[str, float]]:
         """(key, score) of every match, best first (the web page filters and pages
-        them itself); ranked in the same window as `query`."""
+        them itself): the ranked candidates, then the other matches newest first."""
         from . import query as wq
         from .index import schema
-        from .tsquery import translate
         q = wq.parse(text, schema())
         with self.connection() as conn:
-            where, params, rank = translate(q, lambda pattern, test: self._expand(
-                conn, pattern, test))
-            score = f"ts_rank_cd('{RANK_WEIGHTS}', tsv, %s::tsquery, 1)" if rank else "0"
-            rows = conn.execute(
-                f'SELECT key, {score} AS score, row_number() OVER '
-                f'(ORDER BY date DESC NULLS LAST, key) <= %s AS ranked '
-                f'FROM "{self.schema}".doc WHERE {where}',
-                [*([rank] if rank else []), RANK_WINDOW, *params]).fetchall()
+            ctes, params = _ranking_ctes(self.schema, self._translate(conn, q))
+            rows = conn.execute(f"WITH {ctes} SELECT key, score FROM ordered ORDER BY ord",
+                                params).fetchall()
             conn.rollback()
-        rows.sort(key=lambda r: (not r[2], -r[1] if r[2] else 0.0, r[0]))
-        return [(key, float(score) if ranked else 0.0) for key, score, ranked in rows]
+        return [(key, float(score)) for key, score in rows]
 
     def hits(self, text: str, shown: list[tuple[str, float]]) -> list:
         """Hits (with snippets) for (key, score) pairs, in their order."""
@@ -388,7 +387,7 @@ class PostgresBackend:
         marker = wq.Marker(schema(), wq.parse(text, schema()))
         with self.connection() as conn:
             rows = {key: (meta, body) for key, meta, body in conn.execute(
-                f'SELECT key, meta, body FROM "{self.schema}".doc WHERE key = ANY(%s)',
+                f'SELECT key, meta, body FROM "{self.schema}".shown WHERE key = ANY(%s)',
                 ([k for k, _ in shown],)).fetchall()}
             conn.rollback()
         return [wq.make_hit(key, score, rows[key][0], lambda b=rows[key][1]: b, marker)
@@ -402,6 +401,7 @@ class PostgresBackend:
         from .tsquery import lexeme
         s = self.schema
         with self.connection() as conn:
+            _use_the_word_index(conn)
             counted = []
             for fieldname, text in dict.fromkeys(terms):
                 # how many entries have it, counted up to a cap (common words lose)
@@ -423,11 +423,19 @@ class PostgresBackend:
                        for v in (lexeme(f, t), math.log(1 + total / df))]
             q = " | ".join(lexeme(f, t) for _, f, t in chosen)
             rows = conn.execute(
-                f'SELECT key, {score} AS score, meta FROM "{s}".doc '
-                "WHERE tsv @@ %s::tsquery AND key <> %s ORDER BY score DESC, key LIMIT %s",
+                f'SELECT d.key, {score} AS score, w.meta FROM "{s}".doc d '
+                f'JOIN "{s}".shown w ON w.key = d.key '
+                "WHERE tsv @@ %s::tsquery AND d.key <> %s ORDER BY score DESC, d.key LIMIT %s",
                 [*weights, q, exclude, limit]).fetchall()
             conn.rollback()
         return [(key, float(score), meta) for key, score, meta in rows]
+
+    def _translate(self, conn, q):
+        """The parsed query as SQL (`tsquery.translate`), wildcards expanded against the
+        vocabulary; the transaction then plans matches through the word index."""
+        from .tsquery import translate
+        _use_the_word_index(conn)
+        return translate(q, lambda pattern, test: self._expand(conn, pattern, test))
 
     def _expand(self, conn, like: str, test) -> list[str]:
         """Lexemes of the vocabulary matching a LIKE pattern (a literal prefix first, so
@@ -462,7 +470,11 @@ def schema_id() -> str:
     return f"pg{PG_LAYOUT}/{files.schema_id()}"
 
 
-PG_LAYOUT = 2   # bump when the tables or the lexeme encoding change (2: doc.change)
+PG_LAYOUT = 3   # bump when the tables or the lexeme encoding change (2: doc.change,
+                # 3: what a hit shows in `shown`, prominent words as s: lexemes)
+
+
+DOC_COLUMNS = "key, fp, stamp, type, year, date, journal, lang, tag, link, tsv, change"
 
 
 def _create_tables(conn, schema: str) -> None:
@@ -472,8 +484,9 @@ def _create_tables(conn, schema: str) -> None:
             key text PRIMARY KEY, fp text NOT NULL, stamp text NOT NULL,
             type text NOT NULL, year int, date int, journal text NOT NULL,
             lang text[] NOT NULL, tag text[] NOT NULL, link text NOT NULL,
-            tsv tsvector NOT NULL, meta jsonb NOT NULL, body text,
-            change text NOT NULL DEFAULT '');
+            tsv tsvector NOT NULL, change text NOT NULL DEFAULT '');
+        -- what a hit shows, apart: matching and facets read narrow rows
+        CREATE TABLE "{schema}".shown (key text PRIMARY KEY, meta jsonb NOT NULL, body text);
         CREATE TABLE "{schema}".vocab (term text COLLATE "C" PRIMARY KEY);
     ''')
 
@@ -489,9 +502,10 @@ def _create_indexes(conn, schema: str) -> None:
 
 # -- analysis -------------------------------------------------------------------------
 
-def analyse(folder: Path, rec, links: dict, state: list[str]) -> tuple[tuple, set, int]:
-    """One entry -> (its doc row, its lexemes, bytes of text analysed); `state`:
-    [fingerprint, snapshot stamp, change key]."""
+def analyse(folder: Path, rec, links: dict, state: list[str]
+            ) -> tuple[tuple, tuple, set, int]:
+    """One entry -> (its doc row, its shown row, its lexemes, bytes of text analysed);
+    `state`: [fingerprint, snapshot stamp, change key]."""
     from .. import snapshots
     from .index import schema
     body = snapshots.text(folder, rec.key)
@@ -524,14 +538,30 @@ def analyse(folder: Path, rec, links: dict, state: list[str]) -> tuple[tuple, se
                 head = quoted[term] = _quote(lexeme) + ":"
             parts.append(f"{head}{sep.join(map(str, found))}{weight}")
     exact = {"k:" + rec.key, "y:" + rec.type.lower()}
+    exact |= _prominent(positions)
     exact |= {"g:" + t.text for t in fields["tag"].analyzer(doc.get("tag", ""))}
     exact |= {"l:" + t.text for t in fields["lang"].analyzer(doc.get("lang", ""))}
     parts += [_quote(lex) for lex in exact if lex not in positions]
     row = (rec.key, state[0], state[1], facets["type"], facets["year"], doc.get("date"),
            facets["journal"], facets["lang"], facets["keyword"], facets["link"], " ".join(parts),
-           json.dumps(doc["meta"], ensure_ascii=False), body, state[2])
+           state[2])
+    shown = (rec.key, json.dumps(doc["meta"], ensure_ascii=False), body)
     nbytes = len((doc.get("title", "") + doc.get("text", "")).encode("utf-8"))
-    return row, set(positions) | exact, nbytes
+    return row, shown, set(positions) | exact, nbytes
+
+
+_TEXT = PREFIX["text"] + ":"
+
+
+def _prominent(positions: dict[str, list[int]]) -> set[str]:
+    """The `s:` lexemes of the STRONG_TERMS words the text uses most (at least twice):
+    a champion list kept in the tsvector, so the GIN index finds the entries in which a
+    word is prominent without reading one tsvector (`tsquery._strong`)."""
+    counted = [(len(found), lexeme) for lexeme, found in positions.items()
+               if len(found) > 1 and lexeme.startswith(_TEXT)]
+    if len(counted) > STRONG_TERMS:
+        counted = heapq.nlargest(STRONG_TERMS, counted)
+    return {STRONG_PREFIX + ":" + lexeme[2:] for _, lexeme in counted}
 
 
 # field -> term -> its quoted lexeme ("'x:term':"), the part of a tsvector that repeats
@@ -542,15 +572,16 @@ def _quote(lexeme: str) -> str:
     return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def _analyse_batch(args) -> tuple[list, set, int]:
+def _analyse_batch(args) -> tuple[list, list, set, int]:
     folder, records, links, states = args
-    rows, terms, total = [], set(), 0
+    rows, shown, terms, total = [], [], set(), 0
     for rec in records:
-        row, lexemes, nbytes = analyse(folder, rec, links, states[rec.key])
+        row, shows, lexemes, nbytes = analyse(folder, rec, links, states[rec.key])
         rows.append(row)
+        shown.append(shows)
         terms |= lexemes
         total += nbytes
-    return rows, terms, total
+    return rows, shown, terms, total
 
 
 def _analysed_batches(folder, records, links, current, keys):
@@ -574,37 +605,112 @@ def _analysed_batches(folder, records, links, current, keys):
         yield from workers.imap(_analyse_batch, batches)
 
 
-def _page_sql(schema: str, where: str, rank: str | None, facets: bool,
-              limit: int | None) -> str:
-    """One statement: the page of hits (with what they show), the total, the facets.
+def _use_the_word_index(conn) -> None:
+    """Matches come from the GIN index, never from a scan of the table: the planner does
+    not know that testing a row means reading (and de-TOASTing) its whole tsvector, which
+    made a word in a third of 100,000 clippings take 2 s instead of 50 ms. Nor is JIT
+    compiled: the ranking's per-candidate look-up is estimated as if every match were a
+    candidate, and compiling that plan cost up to a second."""
+    conn.execute("SET LOCAL enable_seqscan = off")
+    conn.execute("SET LOCAL jit = off")
 
-    Matches are ranked in a window: the RANK_WINDOW most recent matching entries (all of
-    them, usually) by ts_rank_cd; counting and facets cover every match."""
-    score = f"ts_rank_cd('{RANK_WEIGHTS}', d.tsv, %s::tsquery, 1)" if rank else "0"
+
+def _ranking_ctes(schema: str, t) -> tuple[str, list]:
+    """CTEs `m` (every match's small columns), `total`, `ranked` (candidates with their
+    ts_rank_cd) and `ordered` (every match: the ranked ones best first, then the others
+    newest first, numbered by `ord`), with their parameters in order.
+
+    Ranking reads a match's whole tsvector, so it runs on candidates only: every match
+    when there are at most RANK_EXACT; else the STRONG_WINDOW newest matches in which a
+    query word is prominent (`t.strong_where`, answered by the GIN index alone) and the
+    RECENT_WINDOW newest matches of all (docs/decisions.md, "PostgreSQL ranking")."""
+    s = schema
+    params = list(t.params)
+    parts = ["SELECT key FROM m WHERE (SELECT n FROM total) <= %s"]
+    params.append(RANK_EXACT)
+    if t.strong_where:
+        parts.append(f'(SELECT key FROM "{s}".doc WHERE (SELECT n FROM total) > %s AND '
+                     f"{t.strong_where} ORDER BY date DESC NULLS LAST, key LIMIT %s)")
+        params += [RANK_EXACT, *t.strong_params, STRONG_WINDOW]
+    parts.append("(SELECT key FROM m WHERE (SELECT n FROM total) > %s "
+                 "ORDER BY date DESC NULLS LAST, key LIMIT %s)")
+    params += [RANK_EXACT, RECENT_WINDOW]
+    if t.rank:
+        # one index look-up per candidate (the planner expects far more candidates
+        # than the windows let through and would hash the whole table)
+        score = (f"(SELECT ts_rank_cd('{RANK_WEIGHTS}', d.tsv, %s::tsquery, 1)::float8 "
+                 f'FROM "{s}".doc d WHERE d.key = c.key)')
+        params.append(t.rank)
+    else:
+        score = "0::float8"
+    ctes = f'''
+        m AS MATERIALIZED (
+            SELECT key, date, year, type, journal, lang, tag, link
+            FROM "{s}".doc WHERE {t.where}),
+        total AS (SELECT count(*) AS n FROM m),
+        cand AS ({" UNION ".join(parts)}),
+        ranked AS MATERIALIZED (SELECT c.key, {score} AS score FROM cand c),
+        best AS (
+            SELECT key, score, row_number() OVER (ORDER BY score DESC, key) AS ord
+            FROM ranked),
+        rest AS (
+            SELECT key, 0::float8 AS score, (SELECT count(*) FROM ranked)
+                + row_number() OVER (ORDER BY date DESC NULLS LAST, key) AS ord
+            FROM m WHERE NOT EXISTS (SELECT 1 FROM ranked r WHERE r.key = m.key)),
+        ordered AS (SELECT * FROM best UNION ALL SELECT * FROM rest)'''
+    return ctes, params
+
+
+# GROUPING(year, type, journal, link, lang, tag) of each grouping set: a bit for each
+# column not grouped, the first column highest.
+_SETS = {"year": 0b011111, "type": 0b101111, "journal": 0b110111, "link": 0b111011,
+         "lang": 0b111101, "keyword": 0b111110}
+
+
+def _page_sql(schema: str, t, facets: bool, offset: int, limit: int | None
+              ) -> tuple[str, list]:
+    """One statement: the page of hits (with what they show), the total, the facets
+    (one pass over the matches' small columns, `GROUPING SETS`)."""
+    ctes, params = _ranking_ctes(schema, t)
+    # The other matches are numbered only when the page reaches past the ranked ones.
+    end = 2 ** 62 if limit is None else offset + limit
+    page = ("SELECT key, score, ord FROM best WHERE ord > %s AND ord <= %s "
+            "UNION ALL SELECT key, score, ord FROM rest WHERE ord > %s AND ord <= %s "
+            "AND (SELECT count(*) FROM ranked) < %s")
+    params += [offset, end, offset, end, end]
     facet_sql = ""
     if facets:
-        single = {"year": "year::text", "type": "type", "journal": "journal",
-                  "link": "link"}
-        for name, column in single.items():
-            facet_sql += (f" UNION ALL (SELECT '{name}', {column}, count(*)::float8, NULL::jsonb,"
-                          f" NULL FROM m WHERE {column} IS NOT NULL AND {column} <> ''"
-                          f" GROUP BY 2 ORDER BY 3 DESC, 2 LIMIT {FACET_VALUES})")
-        for name, column in (("lang", "lang"), ("keyword", "tag")):
-            facet_sql += (f" UNION ALL (SELECT '{name}', v, count(*)::float8, NULL::jsonb,"
-                          f" NULL FROM m, unnest(m.{column}) v GROUP BY 2 ORDER BY 3 DESC, 2"
-                          f" LIMIT {FACET_VALUES})")
-    limit_sql = "LIMIT %s" if limit is not None else ""
-    return f'''
-        WITH m AS MATERIALIZED (
-            SELECT key, date, year, type, journal, lang, tag, link
-            FROM "{schema}".doc WHERE {where}),
-        ranked AS (
-            SELECT w.key, {score} AS score FROM (
-                SELECT key FROM m ORDER BY date DESC NULLS LAST, key LIMIT %s) w
-            JOIN "{schema}".doc d ON d.key = w.key),
-        top AS (SELECT key, score FROM ranked ORDER BY score DESC, key {limit_sql} OFFSET %s)
-        SELECT 'hit', t.key, t.score::float8, d.meta, d.body
-            FROM top t JOIN "{schema}".doc d ON d.key = t.key
-        UNION ALL SELECT 'total', NULL, count(*)::float8, NULL, NULL FROM m
-        {facet_sql}
-    '''
+        single = " ".join(f"WHEN {_SETS[name]} THEN '{name}'"
+                          for name in ("year", "type", "journal", "link"))
+        facet_sql = f'''
+        UNION ALL
+        SELECT name, value, n::float8, NULL, NULL, NULL FROM (
+            SELECT name, value, n, row_number() OVER (PARTITION BY name
+                                                      ORDER BY n DESC, value) AS r
+            FROM (
+                SELECT CASE g {single} END AS name,
+                       coalesce(year::text, type, journal, link) AS value, n
+                FROM f WHERE g IN ({_SETS["year"]}, {_SETS["type"]}, {_SETS["journal"]},
+                                   {_SETS["link"]})
+                UNION ALL
+                SELECT 'lang', v, sum(n) FROM f, unnest(lang) v
+                WHERE g = {_SETS["lang"]} GROUP BY v
+                UNION ALL
+                SELECT 'keyword', v, sum(n) FROM f, unnest(tag) v
+                WHERE g = {_SETS["keyword"]} GROUP BY v) fv
+            WHERE value IS NOT NULL AND value <> '') x
+        WHERE r <= {FACET_VALUES}'''
+        ctes += ''',
+        f AS (
+            SELECT GROUPING(year, type, journal, link, lang, tag) AS g,
+                   year, type, journal, link, lang, tag, count(*) AS n
+            FROM m GROUP BY GROUPING SETS ((year), (type), (journal), (link), (lang),
+                                           (tag)))'''
+    sql = f'''
+        WITH {ctes},
+        page AS ({page})
+        SELECT 'hit', p.key, p.score, w.meta, w.body, p.ord
+            FROM page p JOIN "{schema}".shown w ON w.key = p.key
+        UNION ALL SELECT 'total', NULL, n::float8, NULL, NULL, NULL FROM total
+        {facet_sql}'''
+    return sql, params

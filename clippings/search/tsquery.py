@@ -2,19 +2,22 @@
 for the PostgreSQL backend: one tsquery over the `tsv` column where it can be, SQL for
 year and date ranges, wildcards and fuzzy words expanded against the lexeme table.
 
-`translate(q, expand)` -> (where, params, rank): `where` is an SQL condition on the
-`doc` table with %s placeholders for `params`; `rank` is a tsquery of the query's
-positive words (for ts_rank_cd), or None. `expand(like, test)` returns the indexed
-lexemes matching an SQL LIKE pattern and a Python predicate.
+`translate(q, expand)` -> `Translated`: `where` is an SQL condition on the `doc` table
+with %s placeholders for `params`; `rank` is a tsquery of the query's positive words (for
+ts_rank_cd), or None; `strong_where`/`strong_params` narrow `where` to the matches in
+which a positive word is prominent (in the title, author, venue, abstract or note, or
+among the words its text uses most: the `s:` lexemes of `pg.analyse`), or None. `expand(like,
+test)` returns the indexed lexemes matching an SQL LIKE pattern and a Python predicate.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Callable
 
 from ..errors import UsageError
-from .pg import PREFIX
+from .pg import PREFIX, STRONG_PREFIX
 from .query import _within
 
 MAX_EXPANSION = 2000   # lexemes a wildcard or fuzzy word may stand for
@@ -22,19 +25,62 @@ NONE, ALL = ("none",), ("all",)
 
 
 def lexeme(fieldname: str, text: str) -> str:
-    return "'" + (PREFIX[fieldname] + ":" + text).replace("\\", "\\\\").replace("'", "''") + "'"
+    return _quoted(PREFIX[fieldname] + ":" + text)
 
 
 def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def translate(q, expand: Callable[[str, Callable[[str], bool]], list[str]]
-              ) -> tuple[str, list, str | None]:
+@dataclass
+class Translated:
+    where: str
+    params: list
+    rank: str | None
+    strong_where: str | None = None
+    strong_params: list | None = None
+
+
+# Fields whose every word is prominent in an entry (their lexemes serve as they are);
+# the text's prominent words are its `s:` lexemes. Transliteration keys and the exact
+# fields (key, type, tag, lang) make no entry stand out.
+_PROMINENT = ("title", "author", "journal", "abstract", "note")
+
+
+def translate(q, expand: Callable[[str, Callable[[str], bool]], list[str]]) -> Translated:
     positive: list[str] = []
     result = _node(q, expand, positive, negated=False)
     rank = " | ".join(f"({p})" for p in positive) or None
-    return (*_as_sql(result), rank)
+    where, params = _as_sql(result)
+    strong = _strong(positive)
+    if strong is None or result is NONE:
+        return Translated(where, params, rank)
+    # One tsquery where it can be, so the GIN index answers without reading a tsvector.
+    strong_where, strong_params = _as_sql(_and([result, ("ts", strong)]))
+    return Translated(where, params, rank, strong_where, strong_params)
+
+
+_LEXEME = re.compile(r"'((?:[^']|'')*)'(:\*)?")
+
+
+def _strong(positive: list[str]) -> str | None:
+    """A tsquery matching the entries in which one of the positive parts' lexemes is
+    prominent (an OR of their prominent forms), or None when no lexeme can be."""
+    fields = {PREFIX[name]: name for name in _PROMINENT}
+    forms = []
+    for part in positive:
+        for quoted, star in _LEXEME.findall(part):
+            text = quoted.replace("''", "'").replace("\\\\", "\\")
+            head, _, word = text.partition(":")
+            if head in fields:
+                forms.append(_quoted(text) + star)
+            elif head == PREFIX["text"]:
+                forms.append(_quoted(STRONG_PREFIX + ":" + word) + star)
+    return " | ".join(dict.fromkeys(forms)) or None
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 def _as_sql(result) -> tuple[str, list]:

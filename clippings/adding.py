@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import snapshots, validate
+from . import journal, snapshots, validate
 from .config import Settings
 from .errors import ClippingsError, NetworkError, SourceError, UsageError
 from .manage import AddResult, add_record, apply_assignments
@@ -160,15 +160,17 @@ def _extractor_version() -> str:
         return f"clippings {__version__}"
 
 
-def write_snapshot(folder: Path, key: str, fetched: Fetched) -> str | None:
+def write_snapshot(bib_path: Path, key: str, fetched: Fetched) -> str | None:
+    """Save the fetched page as the entry's snapshot (noted in the journal)."""
     if not fetched.raw:
         return None
-    target = snapshots.folder(folder, key)
-    target.mkdir(parents=True, exist_ok=True)
-    (target / fetched.filename).write_bytes(fetched.raw)
-    (target / "text.txt").write_text(fetched.text or "", encoding="utf-8")
-    (target / "meta.json").write_text(json.dumps(fetched.meta or {}, ensure_ascii=False,
-                                                 indent=2), encoding="utf-8")
+    target = snapshots.folder(Path(bib_path).parent, key)
+    with journal.snapshots_changing(bib_path, key):
+        target.mkdir(parents=True, exist_ok=True)
+        (target / fetched.filename).write_bytes(fetched.raw)
+        (target / "text.txt").write_text(fetched.text or "", encoding="utf-8")
+        (target / "meta.json").write_text(json.dumps(fetched.meta or {}, ensure_ascii=False,
+                                                     indent=2), encoding="utf-8")
     return str(target)
 
 
@@ -204,7 +206,7 @@ def add_sources(path: Path, sources: list[str], *, settings: Settings, entry_typ
             failures.append((source, exc))   # the other sources still get added
             continue
         if snapshot:
-            result.snapshot = write_snapshot(Path(path).parent, result.key, fetched)
+            result.snapshot = write_snapshot(path, result.key, fetched)
         if untitled:
             result.notes.append(
                 "no title could be read from the page: saved with the title you gave"
@@ -321,7 +323,7 @@ def fetch_entries(path: Path, keys: list[str], *, settings: Settings, missing=Fa
                       for name, (_, new, persons) in updates.items()}
             snapshot = None
             if got.raw and not snapshots.folder(folder, key).is_dir():
-                snapshot = write_snapshot(folder, key, got)
+                snapshot = write_snapshot(path, key, got)
                 if not current.fields.get("urldate") and got.record.fields.get("urldate"):
                     values["urldate"] = bibfile.format_value(got.record.fields["urldate"])
                     updates["urldate"] = ("", got.record.fields["urldate"], None)

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from . import bibcache, bibfile
+from . import bibcache, bibfile, journal
 from .config import LIBRARY_FILE, Settings, find_library, load_settings  # noqa: F401
 from .errors import BibSyntaxError, ConflictError, ConflictMarkerError, UsageError
 from .model import Record
@@ -547,20 +547,28 @@ class Library:
             if key in changed:
                 self.parse_entry(new[start:end], key)
         macro_defs = self._new_macro_defs
+        touched = list(dict.fromkeys([*self.changed_keys, *self._appended]))
         ctx = contextlib.nullcontext() if _locked else lock(self.path)
-        with ctx:
+        with ctx, journal.recording(self.path) as noted:
             atomic_write(self.path, data, expected=self.raw)
-        self.raw, self.text = data, new
-        self.signature = bibcache.signature(data)
-        self._pending, self._appended, self._blocks = {}, {}, None
-        self._folded_map = None
-        if macro_defs is None:      # an edit brought an @string: read the file again
-            self._parse_all()
-            spans, keys = self._spans, list(self._index)
-            macro_defs = self.macro_defs
-        else:
-            self._spans, self._index = spans, dict(zip(keys, range(len(keys))))
-            self._set_macro_defs(macro_defs)
+            self.raw, self.text = data, new
+            self.signature = bibcache.signature(data)
+            self._pending, self._appended, self._blocks = {}, {}, None
+            self._folded_map = None
+            if macro_defs is None:      # an edit brought an @string: read the file again
+                self._parse_all()
+                spans, keys = self._spans, list(self._index)
+                macro_defs = self.macro_defs
+                # Other entries may read the new macro: no journal line, so indexes
+                # compare the whole library.
+                touched = []
+            else:
+                self._spans, self._index = spans, dict(zip(keys, range(len(keys))))
+                self._set_macro_defs(macro_defs)
+            for key in touched:
+                noted[key] = (None if key not in self._index else
+                              (self.entry_digest(key).hex(),
+                               bibcache._pack(self.record(key, resolve=False))))
         bibcache.save_structure(self.folder, self.signature, keys, spans, macro_defs)
 
 

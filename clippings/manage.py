@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import bibfile, latex, snapshots, validate
+from . import bibfile, journal, latex, snapshots, validate
 from .config import Settings
 from .errors import ConflictError, UsageError
 from .fields import is_name_field
@@ -235,7 +235,8 @@ def rename(path: Path, old: str, new: str, settings: Settings | None = None) -> 
         lib.rename(old, new)
         lib.save(_locked=True)
         # An unsafe old key (`..` written by hand) never had a snapshot of ours: no move.
-        moved = snapshots.move(folder, old, new) if old != new else False
+        with journal.snapshots_changing(path, old, new):
+            moved = snapshots.move(folder, old, new) if old != new else False
     return old, moved
 
 
@@ -267,10 +268,11 @@ def remove(path: Path, keys: list[str], keep_snapshot: bool = False,
         for key in resolved:
             lib.remove(key)
         lib.save(_locked=True)
-        for key in resolved:
-            unsafe = key_problem(key) is not None
-            removed = not keep_snapshot and not unsafe and snapshots.remove(folder, key)
-            done.append(Removed(key, removed, unsafe))
+        with journal.snapshots_changing(path, *resolved):
+            for key in resolved:
+                unsafe = key_problem(key) is not None
+                removed = not keep_snapshot and not unsafe and snapshots.remove(folder, key)
+                done.append(Removed(key, removed, unsafe))
     return done
 
 

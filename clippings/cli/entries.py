@@ -249,8 +249,9 @@ def edit(ctx, key, force):
         raise kept_error from None
     click.echo("no changes" if new_key is None else f"saved {new_key}")
     if new_key and new_key != key:
-        from .. import snapshots
-        snapshots.move(path.parent, key, new_key)
+        from .. import journal, snapshots
+        with journal.snapshots_changing(path, key, new_key):
+            snapshots.move(path.parent, key, new_key)
 
 
 @click.command()

@@ -32,6 +32,7 @@ from typing import Callable, Iterable
 
 from .. import snapshots
 from ..errors import ConflictError
+from ..journal import file_stat as _path_stat, stat_of as _stat_of
 from ..model import Record
 from .schema import SCHEMA_VERSION, document, make_schema
 
@@ -152,15 +153,6 @@ def read_bib(bib_path: Path) -> BibSnapshot:
     return BibSnapshot(raw, {"stat": stat, "digest": strong_hash(raw)})
 
 
-def _stat_of(st: os.stat_result) -> list[int]:
-    return [st.st_size, st.st_mtime_ns, st.st_ino]
-
-
-def _path_stat(path: Path | str) -> list[int] | None:
-    try:
-        return _stat_of(os.stat(path))
-    except OSError:
-        return None
 
 
 def snapshots_signature(library_folder: Path) -> list[int] | None:

@@ -224,10 +224,28 @@ class PostgresBackend:
         """Bring the schema up to date with library.bib and the snapshots. Only entries
         whose change key (`changes`) differs from the recorded one are decoded and
         fingerprinted; `records` (decoded, when the caller holds them) spare even that."""
+        bib_path = Path(bib_path)
+        with self.connection() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                         (LOCK_SALT, self.schema))
+            meta = self._meta(conn)
+            reason = "asked for" if rebuild else (
+                "no index yet" if meta is None else
+                "made by another version" if meta.get("schema") != schema_id() else "")
+            report = None if reason else self._journaled(conn, bib_path, meta, progress)
+            if report is None:
+                report = self._compare_all(conn, bib_path, meta, reason, records, progress,
+                                           settings)
+            conn.commit()
+        return report
+
+    def _compare_all(self, conn, bib_path: Path, meta, reason: str, records, progress,
+                     settings) -> files.IndexReport:
+        """The update that compares every entry's change key with the recorded one (or
+        rebuilds, for `reason`)."""
         from ..config import load_settings
         from ..library import Library
         from . import changes
-        bib_path = Path(bib_path)
         folder = bib_path.parent
         snapshots_stat = files.snapshots_signature(folder)
         bib = files.read_bib(bib_path)
@@ -242,43 +260,102 @@ class PostgresBackend:
 
         def decode(todo: list[str]) -> dict:
             return _decode(lib, given, todo)
-        with self.connection() as conn:
-            conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
-                         (LOCK_SALT, self.schema))
-            meta = self._meta(conn)
-            reason = "asked for" if rebuild else (
-                "no index yet" if meta is None else
-                "made by another version" if meta.get("schema") != schema_id() else "")
-            known: dict[str, tuple] = {} if reason else {
-                key: (change, fp, stamp) for key, change, fp, stamp in conn.execute(
-                    f'SELECT key, change, fp, stamp FROM "{self.schema}".doc').fetchall()}
-            current, recorded, decoded = changes.current_state(keys, stamps, known, decode,
-                                                               links)
-            report = files.IndexReport(total=len(keys), rebuilt=reason)
-            if reason:
-                state = {key: [*current[key], recorded[key]] for key in keys}
-                self._rebuild(conn, folder, decoded, links, state, report, progress)
-            else:
-                files.diff({key: [fp, stamp] for key, (_, fp, stamp) in known.items()},
-                           current, report)
-                todo = report.added + report.updated
-                decoded.update(decode([key for key in todo if key not in decoded]))
-                state = {key: [*current[key], recorded[key]] for key in todo}
-                self._apply(conn, folder, decoded, links, state, report, progress)
-                # entries fingerprinted anew but unchanged (an edit of spacing only)
-                done = set(todo)
-                moved = [(recorded[key], key) for key, old in known.items()
-                         if key in recorded and key not in done and old[0] != recorded[key]]
-                if moved:
-                    with conn.cursor() as cur:
-                        cur.executemany(f'UPDATE "{self.schema}".doc SET change = %s '
-                                        "WHERE key = %s", moved)
-            self._set_meta(conn, self.schema, bib.signature, snapshots_stat)
-            conn.commit()
+        known: dict[str, tuple] = {} if reason else {
+            key: (change, fp, stamp) for key, change, fp, stamp in conn.execute(
+                f'SELECT key, change, fp, stamp FROM "{self.schema}".doc').fetchall()}
+        current, recorded, decoded = changes.current_state(keys, stamps, known, decode,
+                                                           links)
+        report = files.IndexReport(total=len(keys), rebuilt=reason)
+        if reason:
+            state = {key: [*current[key], recorded[key]] for key in keys}
+            self._rebuild(conn, folder, decoded, links, state, report, progress)
+        else:
+            files.diff({key: [fp, stamp] for key, (_, fp, stamp) in known.items()},
+                       current, report)
+            todo = report.added + report.updated
+            decoded.update(decode([key for key in todo if key not in decoded]))
+            state = {key: [*current[key], recorded[key]] for key in todo}
+            self._apply(conn, folder, decoded, links, state, report, progress)
+            # entries fingerprinted anew but unchanged (an edit of spacing only)
+            done = set(todo)
+            self._set_change_keys(conn, [
+                (recorded[key], key) for key, old in known.items()
+                if key in recorded and key not in done and old[0] != recorded[key]])
+        inheriting = sum(1 for change in recorded.values() if change == changes.INHERITS)
+        self._set_meta(conn, self.schema, bib.signature, snapshots_stat,
+                       entries=len(keys), inheriting=inheriting)
         return report
 
-    def _set_meta(self, conn, schema: str, bib_signature: dict, snapshots_stat) -> None:
-        rows = {"schema": schema_id(), "bib": bib_signature, "snapshots": snapshots_stat}
+    def _journaled(self, conn, bib_path: Path, meta: dict, progress
+                   ) -> files.IndexReport | None:
+        """The update from the journal (`clippings.journal`): only the entries that
+        clippings' own writers touched since the recorded state are read, so an update
+        after one `add` costs the same at any library size. None when the journal cannot
+        tell: hand edits, links checked since, a snapshot changed alone, or entries that
+        inherit fields from others (a parent's change reaches them unnoted)."""
+        from .. import journal
+        from ..bibcache import _unpack
+        from . import changes
+        folder = bib_path.parent
+        snaps, bib_stat = meta.get("snapshots"), (meta.get("bib") or {}).get("stat")
+        now = journal.stats(bib_path)
+        links_now = files.snapshots_signature(folder)[1]
+        if not snaps or bib_stat is None or meta.get("inheriting", 1) != 0 \
+                or "entries" not in meta or snaps[1] != links_now:
+            return None
+        touched = journal.since(bib_path, (bib_stat, snaps[0]), now)
+        if not touched:
+            return None     # nothing noted (or no chain): compare everything
+        links = files.link_statuses(folder)
+        link_parts = changes.links_by_key(links)
+        records, removed = {}, []
+        for key, value in touched.items():
+            if value is None:
+                removed.append(key)
+                continue
+            if value == journal.SNAPSHOT_ONLY:
+                return None
+            rec = _unpack(value[1])
+            if changes.inherits(rec):
+                return None
+            records[key] = (rec, value[0] + link_parts.get(key, ""))
+        known = {key: (change, fp, stamp) for key, change, fp, stamp in conn.execute(
+            f'SELECT key, change, fp, stamp FROM "{self.schema}".doc WHERE key = ANY(%s)',
+            (list(touched),)).fetchall()}
+        stamps = changes.snapshot_stamps(folder, list(records))
+        report = files.IndexReport()
+        report.removed = [key for key in removed if key in known]
+        state, renewed = {}, []
+        for key, (rec, change) in records.items():
+            fp = files.fingerprint(rec, files.link_status(links, rec))
+            old = known.get(key)
+            if old is None:
+                report.added.append(key)
+            elif (old[1], old[2]) != (fp, stamps[key]):
+                report.updated.append(key)
+            elif old[0] != change:
+                renewed.append((change, key))
+            state[key] = [fp, stamps[key], change]
+        self._apply(conn, folder, {key: rec for key, (rec, _) in records.items()}, links,
+                    state, report, progress)
+        self._set_change_keys(conn, renewed)
+        report.total = meta["entries"] + len(report.added) - len(report.removed)
+        # No digest: should only the file's stat change later, the next update compares
+        # everything once.
+        self._set_meta(conn, self.schema, {"stat": now[0], "digest": None},
+                       [now[1], links_now], entries=report.total, inheriting=0)
+        return report
+
+    def _set_change_keys(self, conn, pairs: list[tuple[str, str]]) -> None:
+        if pairs:
+            with conn.cursor() as cur:
+                cur.executemany(f'UPDATE "{self.schema}".doc SET change = %s WHERE key = %s',
+                                pairs)
+
+    def _set_meta(self, conn, schema: str, bib_signature: dict, snapshots_stat, *,
+                  entries: int, inheriting: int) -> None:
+        rows = {"schema": schema_id(), "bib": bib_signature, "snapshots": snapshots_stat,
+                "entries": entries, "inheriting": inheriting}
         for name, value in rows.items():
             conn.execute(f'INSERT INTO "{schema}".meta VALUES (%s, %s) ON CONFLICT (name) '
                          "DO UPDATE SET value = excluded.value",

@@ -622,7 +622,7 @@ async def proposal_view(request):
                 message = str(exc)
                 status = 409
             else:
-                snapshot = await run_in_threadpool(write_snapshot, cfg.folder, result.key,
+                snapshot = await run_in_threadpool(write_snapshot, cfg.bib_path, result.key,
                                                    fetched)
                 cfg.pending.drop(pid)
                 if wants_json(request):

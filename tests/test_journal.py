@@ -1,7 +1,8 @@
-"""The journal of clippings' own writes (`clippings.journal`) and the PostgreSQL update that
-reads it: after `add`, `set`, `rename` and `rm` only the touched entries are read, and the
-index ends as a full comparison would leave it; what the journal cannot vouch for (a hand
-edit, entries that inherit fields, a snapshot changed alone) takes the full comparison."""
+"""The journal of clippings' own writes (`clippings.journal`) and the index updates that
+read it, Whoosh and PostgreSQL: after `add`, `set`, `rename` and `rm` only the touched
+entries are read, and the index ends as a full comparison would leave it; what the
+journal cannot vouch for (a hand edit, entries that inherit fields, a snapshot changed
+alone) takes the full comparison."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from clippings import journal
 from clippings.library import Library
 from clippings.search import find, pg
+from clippings.search import index as whoosh_index
 from clippings.search import update as search_update
 from helpers import run
 
@@ -33,9 +35,9 @@ BIB = """@article{alpha,
 """
 
 
-@pytest.fixture
-def plain(tmp_path, postgres_url):
-    """A library without crossrefs, indexed in PostgreSQL."""
+@pytest.fixture(params=["whoosh", "postgresql"])
+def plain(request, tmp_path):
+    """A library without crossrefs, indexed by each backend."""
     folder = tmp_path / "jl"
     folder.mkdir()
     bib = folder / "library.bib"
@@ -43,29 +45,39 @@ def plain(tmp_path, postgres_url):
     snap = folder / "snapshots" / "beta"
     snap.mkdir(parents=True)
     (snap / "text.txt").write_text("Die Delegation besuchte das Rathaus.", "utf-8")
-    (folder / "clippings.toml").write_text(
-        f'search_backend = "{postgres_url}"\nsearch_schema = "j_{tmp_path.name[-40:]}"\n',
-        "utf-8")
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+        (folder / "clippings.toml").write_text(
+            f'search_backend = "{url}"\nsearch_schema = "j_{tmp_path.name[-40:]}"\n',
+            "utf-8")
     search_update(bib)
     return bib
 
 
 @pytest.fixture
 def comparisons(monkeypatch):
-    """Counts the updates that compared every entry."""
+    """Counts the updates that compared every entry (either backend)."""
     calls = []
-    original = pg.PostgresBackend._compare_all
 
-    def counted(self, *args, **kwargs):
-        calls.append(1)
-        return original(self, *args, **kwargs)
-    monkeypatch.setattr(pg.PostgresBackend, "_compare_all", counted)
+    def counting(owner, name):
+        original = getattr(owner, name)
+
+        def counted(*args, **kwargs):
+            calls.append(name)
+            return original(*args, **kwargs)
+        monkeypatch.setattr(owner, name, counted)
+    counting(pg.PostgresBackend, "_compare_all")
+    counting(whoosh_index, "current_state")     # fingerprints every entry
     return calls
 
 
-def rows(bib: Path, url: str) -> list[tuple]:
-    schema = pg.schema_name(bib.parent, Library.load(bib).settings)
-    with psycopg.connect(url) as conn:
+def rows(bib: Path) -> list:
+    """What the index recorded of every entry."""
+    settings = Library.load(bib).settings
+    if not settings.search_backend.startswith("postgresql"):
+        return sorted(whoosh_index.read_entries(bib.parent).items())
+    schema = pg.schema_name(bib.parent, settings)
+    with psycopg.connect(settings.search_backend) as conn:
         return conn.execute(f'SELECT key, fp, stamp, change FROM "{schema}".doc '
                             "ORDER BY key").fetchall()
 
@@ -74,7 +86,7 @@ def keys(bib: Path, query: str) -> set[str]:
     return {hit.key for hit in find(bib, query, None)}
 
 
-def test_commands_are_caught_up_from_the_journal_alone(plain, postgres_url, comparisons):
+def test_commands_are_caught_up_from_the_journal_alone(plain, comparisons):
     added = run("add", "--no-fetch", "--set", "title=Tschaikowski-Abend in Kaluga",
                 library=plain).output.strip()
     assert run("set", "gamma", "title=Partnerstädte an der Wolga", library=plain).exit_code == 0
@@ -89,9 +101,9 @@ def test_commands_are_caught_up_from_the_journal_alone(plain, postgres_url, comp
     assert keys(plain, "Kaluga") == {added, "alpha2016"}
     assert keys(plain, "Wolga") == {"gamma"} and keys(plain, "Rathaus") == set()
     # the same rows, fingerprints, stamps and change keys as a full comparison makes
-    caught_up = rows(plain, postgres_url)
+    caught_up = rows(plain)
     search_update(plain, rebuild=True)
-    assert rows(plain, postgres_url) == caught_up
+    assert rows(plain) == caught_up
     assert run("index", library=plain).output.startswith("the index is up to date")
 
 

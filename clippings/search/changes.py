@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterable
 
 from .. import snapshots
@@ -97,3 +99,51 @@ def current_state(keys: dict[str, str], stamps: dict[str, str], known: dict[str,
         if inherits(rec):
             recorded[key] = INHERITS
     return {key: current[key] for key in keys}, recorded, records
+
+
+@dataclass
+class Journaled:
+    """What the journal says changed since an index's recorded state (`from_journal`)."""
+
+    records: dict[str, Record]     # touched entries as they are now
+    digests: dict[str, str]        # ... and their entry digests (hex)
+    removed: list[str]
+    bib: dict                      # the signature to record for library.bib
+    snapshots: list                # ... and for snapshots/ and the link results
+
+
+def from_journal(bib_path: Path, bib: dict | None, snapshots_sig: list | None,
+                 inheriting) -> Journaled | None:
+    """The touched entries, read from `clippings.journal`, when an index recorded `bib`
+    and `snapshots_sig` (as `index.read_bib().signature` and `snapshots_signature`) and
+    `inheriting` entries (0, or the update compares everything: a parent's change reaches
+    its children unnoted). None when the journal cannot tell: nothing noted, no unbroken
+    chain (a hand edit), link results changed, a snapshot changed alone, or a touched
+    entry inherits."""
+    from .. import journal
+    from ..bibcache import _unpack
+    from .index import snapshots_signature
+    bib_stat = (bib or {}).get("stat")
+    if inheriting != 0 or not snapshots_sig or bib_stat is None:
+        return None
+    now = journal.stats(bib_path)
+    links_now = snapshots_signature(Path(bib_path).parent)[1]
+    if snapshots_sig[1] != links_now:
+        return None
+    touched = journal.since(bib_path, (bib_stat, snapshots_sig[0]), now)
+    if not touched:
+        return None
+    out = Journaled({}, {}, [], {"stat": now[0], "digest": None}, [now[1], links_now])
+    for key, value in touched.items():
+        if value is None:
+            out.removed.append(key)
+            continue
+        if value == journal.SNAPSHOT_ONLY:
+            return None
+        rec = _unpack(value[1])
+        if inherits(rec):
+            return None
+        out.records[key], out.digests[key] = rec, value[0]
+    # No digest of library.bib: should only its stat change later (a touch), the next
+    # update compares everything once.
+    return out

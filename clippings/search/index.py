@@ -379,6 +379,10 @@ def update(bib_path: Path, records: Iterable[Record] | None = None, *, rebuild: 
     bib_path = Path(bib_path)
     folder = bib_path.parent
     with _locked(folder):
+        if not rebuild and records is None:
+            report = _from_journal(bib_path, progress)
+            if report is not None:
+                return report
         # Signatures first, then the data they describe: a change during the update
         # makes them differ from the files, so the next check updates again.
         snapshots_stat = snapshots_signature(folder)
@@ -404,12 +408,44 @@ def update(bib_path: Path, records: Iterable[Record] | None = None, *, rebuild: 
         # Position-free copies of the new segments' long posting lists.
         from . import postings
         postings.write_missing(open_index(folder), progress=progress)
+        inheriting = sum(1 for rec in records.values()
+                         if rec.fields.get("crossref") or rec.fields.get("xdata"))
         if report.changed or (manifest or {}).get("bib") != bib.signature or \
-                manifest.get("snapshots") != snapshots_stat:
+                manifest.get("snapshots") != snapshots_stat or \
+                manifest.get("inheriting") != inheriting:
             _write_json(folder, ENTRIES, current)
             _write_manifest(folder, {"schema": schema_id(), "complete": True,
-                                     "bib": bib.signature, "snapshots": snapshots_stat})
+                                     "bib": bib.signature, "snapshots": snapshots_stat,
+                                     "inheriting": inheriting})
         return report
+
+
+def _from_journal(bib_path: Path, progress: Progress | None) -> IndexReport | None:
+    """The update from `clippings.journal` (see `changes.from_journal`): only the entries
+    clippings' own writers touched are decoded and indexed; None when the journal cannot
+    tell, and the caller compares everything."""
+    from . import changes, postings
+    folder = bib_path.parent
+    manifest = read_manifest(folder)
+    if not manifest or manifest.get("schema") != schema_id() or not manifest.get("complete"):
+        return None
+    found = changes.from_journal(bib_path, manifest.get("bib"), manifest.get("snapshots"),
+                                 manifest.get("inheriting"))
+    known = read_entries(folder) if found is not None else None
+    if known is None:
+        return None
+    links = link_statuses(folder)
+    stamps = changes.snapshot_stamps(folder, list(found.records))
+    current = {key: value for key, value in known.items() if key not in found.removed}
+    for key, rec in found.records.items():
+        current[key] = [fingerprint(rec, link_status(links, rec)), stamps[key]]
+    report = IndexReport(total=len(current))
+    _incremental(folder, manifest, known, found.records, links, current, report, progress)
+    postings.write_missing(open_index(folder), progress=progress)
+    _write_json(folder, ENTRIES, current)
+    _write_manifest(folder, {**manifest, "complete": True, "bib": found.bib,
+                             "snapshots": found.snapshots})
+    return report
 
 
 def _rebuild(folder: Path, records: dict[str, Record], links: dict, report: IndexReport,

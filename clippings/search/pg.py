@@ -293,40 +293,26 @@ class PostgresBackend:
         after one `add` costs the same at any library size. None when the journal cannot
         tell: hand edits, links checked since, a snapshot changed alone, or entries that
         inherit fields from others (a parent's change reaches them unnoted)."""
-        from .. import journal
-        from ..bibcache import _unpack
         from . import changes
-        folder = bib_path.parent
-        snaps, bib_stat = meta.get("snapshots"), (meta.get("bib") or {}).get("stat")
-        now = journal.stats(bib_path)
-        links_now = files.snapshots_signature(folder)[1]
-        if not snaps or bib_stat is None or meta.get("inheriting", 1) != 0 \
-                or "entries" not in meta or snaps[1] != links_now:
+        if "entries" not in meta:
             return None
-        touched = journal.since(bib_path, (bib_stat, snaps[0]), now)
-        if not touched:
-            return None     # nothing noted (or no chain): compare everything
+        found = changes.from_journal(bib_path, meta.get("bib"), meta.get("snapshots"),
+                                     meta.get("inheriting"))
+        if found is None:
+            return None
+        folder = bib_path.parent
         links = files.link_statuses(folder)
         link_parts = changes.links_by_key(links)
-        records, removed = {}, []
-        for key, value in touched.items():
-            if value is None:
-                removed.append(key)
-                continue
-            if value == journal.SNAPSHOT_ONLY:
-                return None
-            rec = _unpack(value[1])
-            if changes.inherits(rec):
-                return None
-            records[key] = (rec, value[0] + link_parts.get(key, ""))
+        touched = [*found.records, *found.removed]
         known = {key: (change, fp, stamp) for key, change, fp, stamp in conn.execute(
             f'SELECT key, change, fp, stamp FROM "{self.schema}".doc WHERE key = ANY(%s)',
-            (list(touched),)).fetchall()}
-        stamps = changes.snapshot_stamps(folder, list(records))
+            (touched,)).fetchall()}
+        stamps = changes.snapshot_stamps(folder, list(found.records))
         report = files.IndexReport()
-        report.removed = [key for key in removed if key in known]
+        report.removed = [key for key in found.removed if key in known]
         state, renewed = {}, []
-        for key, (rec, change) in records.items():
+        for key, rec in found.records.items():
+            change = found.digests[key] + link_parts.get(key, "")
             fp = files.fingerprint(rec, files.link_status(links, rec))
             old = known.get(key)
             if old is None:
@@ -336,14 +322,11 @@ class PostgresBackend:
             elif old[0] != change:
                 renewed.append((change, key))
             state[key] = [fp, stamps[key], change]
-        self._apply(conn, folder, {key: rec for key, (rec, _) in records.items()}, links,
-                    state, report, progress)
+        self._apply(conn, folder, found.records, links, state, report, progress)
         self._set_change_keys(conn, renewed)
         report.total = meta["entries"] + len(report.added) - len(report.removed)
-        # No digest: should only the file's stat change later, the next update compares
-        # everything once.
-        self._set_meta(conn, self.schema, {"stat": now[0], "digest": None},
-                       [now[1], links_now], entries=report.total, inheriting=0)
+        self._set_meta(conn, self.schema, found.bib, found.snapshots, entries=report.total,
+                       inheriting=0)
         return report
 
     def _set_change_keys(self, conn, pairs: list[tuple[str, str]]) -> None:

@@ -6,6 +6,7 @@ alone) takes the full comparison."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import psycopg
@@ -160,3 +161,16 @@ def test_the_chain_breaks_on_changes_it_did_not_note_and_when_too_long(tmp_path,
         with Library.update(bib) as lib:
             lib.set_fields("beta", {"note": "{" + word + "}"})
     assert journal.since(bib, middle) is None     # its first line was dropped
+
+
+def test_the_index_command_compares_everything_and_finds_a_snapshot_edited_by_hand(
+        plain, comparisons):
+    assert run("set", "gamma", "note=Mit Karten", library=plain).exit_code == 0
+    text = plain.parent / "snapshots" / "beta" / "text.txt"
+    text.write_text("Die Delegation besuchte das Theater in Kostroma.", "utf-8")
+    st = text.stat()
+    os.utime(text, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    assert run("index", library=plain).output.startswith(
+        "updated the index: 0 added, 2 changed, 0 removed")
+    assert comparisons
+    assert keys(plain, "Kostroma") == {"beta"}

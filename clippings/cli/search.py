@@ -42,8 +42,10 @@ def index(ctx: click.Context, rebuild: bool, backend: str | None) -> None:
     from ..search import update
     path = library_path(ctx)
     with Progress("indexing", noun="entries", min_total=PROGRESS_FROM) as progress:
+        # Thorough, unlike a search's own catch-up from the journal: every entry and
+        # snapshot is compared, so a text.txt edited by hand is found too.
         report = update(path, rebuild=rebuild, progress=progress.update,
-                        settings=settings_for(path), backend=backend)
+                        settings=settings_for(path), backend=backend, compare_all=True)
     if report.rebuilt:
         click.echo(f"built the index: {report.total} entries ({report.rebuilt})")
     elif report.changed:

@@ -122,8 +122,10 @@ def find(bib_path: Path, text: str, limit: int | None = 10, **options):
 
 
 def update(bib_path: Path, *, rebuild: bool = False, settings=None, backend: str | None = None,
-           progress=None):
-    """Bring the chosen backend's index up to date (`clippings index`) -> IndexReport."""
+           progress=None, compare_all: bool = False):
+    """Bring the chosen backend's index up to date -> IndexReport; `compare_all` (as
+    `clippings index` does) compares every entry and snapshot instead of reading what
+    the journal noted, so it also finds a snapshot's text.txt edited by hand."""
     from .backend import open_backend, spec_of
     if settings is None:
         from ..config import load_settings
@@ -131,7 +133,7 @@ def update(bib_path: Path, *, rebuild: bool = False, settings=None, backend: str
     engine = open_backend(Path(bib_path).parent, spec_of(settings, backend), settings)
     try:
         return engine.update(Path(bib_path), rebuild=rebuild, progress=progress,
-                             settings=settings)
+                             settings=settings, compare_all=compare_all)
     finally:
         engine.close()
 

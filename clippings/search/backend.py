@@ -4,8 +4,10 @@ engine, and how the `search_backend` setting picks one.
 A backend keeps an index of one library up to date and answers queries:
 
 - `is_current(bib_path)`: cheap check before a search (a few milliseconds);
-- `update(bib_path, records=None, rebuild=False, progress=None, settings=None)`: bring the
-  index up to date (changed and removed entries only) -> `IndexReport`;
+- `update(bib_path, records=None, rebuild=False, progress=None, settings=None,
+  compare_all=False)`: bring the index up to date (changed and removed entries only: from
+  the journal of clippings' own writes when it can tell, unless `compare_all`) ->
+  `IndexReport`;
 - `query(text, offset=0, limit=10, facets=True)` -> `Page`: hits best first with
   snippets, the total number of matches and facet counts, from one parsed query;
 - `stats()`: what the index holds (entries, size, engine);

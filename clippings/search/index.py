@@ -368,9 +368,11 @@ def _why_rebuild(library_folder: Path, manifest: dict | None, known: dict | None
 
 
 def update(bib_path: Path, records: Iterable[Record] | None = None, *, rebuild: bool = False,
-           progress: Progress | None = None, settings=None, procs: int | None = None
-           ) -> IndexReport:
-    """Bring the index of the library at `bib_path` up to date; returns what changed.
+           progress: Progress | None = None, settings=None, procs: int | None = None,
+           compare_all: bool = False) -> IndexReport:
+    """Bring the index of the library at `bib_path` up to date; returns what changed:
+    from the journal's touched entries when it can tell (`_from_journal`), unless
+    `compare_all`, else by comparing every entry and snapshot.
 
     `records` are the library's records (loaded from `bib_path` when not given).
     `progress(done, total)` is called as documents are indexed. A full build of a large
@@ -379,7 +381,7 @@ def update(bib_path: Path, records: Iterable[Record] | None = None, *, rebuild: 
     bib_path = Path(bib_path)
     folder = bib_path.parent
     with _locked(folder):
-        if not rebuild and records is None:
+        if not rebuild and not compare_all:
             report = _from_journal(bib_path, progress)
             if report is not None:
                 return report

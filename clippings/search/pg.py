@@ -220,10 +220,12 @@ class PostgresBackend:
     # -- writing --------------------------------------------------------------------
 
     def update(self, bib_path: Path, records=None, *, rebuild: bool = False, progress=None,
-               settings=None) -> files.IndexReport:
-        """Bring the schema up to date with library.bib and the snapshots. Only entries
-        whose change key (`changes`) differs from the recorded one are decoded and
-        fingerprinted; `records` (decoded, when the caller holds them) spare even that."""
+               settings=None, compare_all: bool = False) -> files.IndexReport:
+        """Bring the schema up to date with library.bib and the snapshots: from the
+        journal's touched entries when it can tell (`_journaled`), unless `compare_all`;
+        else only entries whose change key (`changes`) differs from the recorded one are
+        decoded and fingerprinted; `records` (decoded, when the caller holds them) spare
+        even that."""
         bib_path = Path(bib_path)
         with self.connection() as conn:
             conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
@@ -232,7 +234,8 @@ class PostgresBackend:
             reason = "asked for" if rebuild else (
                 "no index yet" if meta is None else
                 "made by another version" if meta.get("schema") != schema_id() else "")
-            report = None if reason else self._journaled(conn, bib_path, meta, progress)
+            report = None if reason or compare_all else \
+                self._journaled(conn, bib_path, meta, progress)
             if report is None:
                 report = self._compare_all(conn, bib_path, meta, reason, records, progress,
                                            settings)

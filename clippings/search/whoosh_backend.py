@@ -18,9 +18,9 @@ class WhooshBackend:
         return index.is_current(Path(bib_path))
 
     def update(self, bib_path: Path, records=None, *, rebuild: bool = False, progress=None,
-               settings=None) -> index.IndexReport:
+               settings=None, compare_all: bool = False) -> index.IndexReport:
         return index.update(Path(bib_path), records, rebuild=rebuild, progress=progress,
-                            settings=settings)
+                            settings=settings, compare_all=compare_all)
 
     def query(self, text: str, *, offset: int = 0, limit: int | None = 10,
               facets: bool = True, bib_path: Path | None = None,

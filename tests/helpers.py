@@ -58,3 +58,19 @@ def _settings():
 def _records(lib):
     from clippings import bibfile
     return [bibfile.block_record(b) for b in lib.blocks if b.kind == "entry"]
+
+
+def small_library(folder: Path, bib_text: str, postgres_url: str | None = None) -> Path:
+    """library.bib with `bib_text` in a new `folder`, a snapshot for the entry `beta`, and
+    with `postgres_url` a clippings.toml choosing that backend (a schema of its own)."""
+    folder.mkdir(parents=True)
+    bib = folder / "library.bib"
+    bib.write_text(bib_text, "utf-8")
+    snap = folder / "snapshots" / "beta"
+    snap.mkdir(parents=True)
+    (snap / "text.txt").write_text("Die Delegation besuchte das Rathaus.", "utf-8")
+    if postgres_url:
+        schema = f"s_{folder.parent.name[-40:]}_{folder.name}"[:63]
+        (folder / "clippings.toml").write_text(
+            f'search_backend = "{postgres_url}"\nsearch_schema = "{schema}"\n', "utf-8")
+    return bib

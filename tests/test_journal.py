@@ -17,7 +17,7 @@ from clippings.library import Library
 from clippings.search import find, pg
 from clippings.search import index as whoosh_index
 from clippings.search import update as search_update
-from helpers import run
+from helpers import run, small_library
 
 BIB = """@article{alpha,
   title = {Blasorchester in Kaluga},
@@ -39,18 +39,8 @@ BIB = """@article{alpha,
 @pytest.fixture(params=["whoosh", "postgresql"])
 def plain(request, tmp_path):
     """A library without crossrefs, indexed by each backend."""
-    folder = tmp_path / "jl"
-    folder.mkdir()
-    bib = folder / "library.bib"
-    bib.write_text(BIB, "utf-8")
-    snap = folder / "snapshots" / "beta"
-    snap.mkdir(parents=True)
-    (snap / "text.txt").write_text("Die Delegation besuchte das Rathaus.", "utf-8")
-    if request.param == "postgresql":
-        url = request.getfixturevalue("postgres_url")
-        (folder / "clippings.toml").write_text(
-            f'search_backend = "{url}"\nsearch_schema = "j_{tmp_path.name[-40:]}"\n',
-            "utf-8")
+    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    bib = small_library(tmp_path / "jl", BIB, url)
     search_update(bib)
     return bib
 

@@ -13,7 +13,7 @@ import pytest
 from clippings.library import Library
 from clippings.search import find, page
 from clippings.search import update as search_update
-from helpers import run
+from helpers import run, small_library
 
 BIB = """@string{paper = {Lausitzer Rundschau}}
 
@@ -48,16 +48,7 @@ BIB = """@string{paper = {Lausitzer Rundschau}}
 
 @pytest.fixture
 def lib(tmp_path, postgres_url):
-    folder = tmp_path / "upd"
-    folder.mkdir()
-    bib = folder / "library.bib"
-    bib.write_text(BIB, "utf-8")
-    snap = folder / "snapshots" / "beta"
-    snap.mkdir(parents=True)
-    (snap / "text.txt").write_text("Die Delegation besuchte das Rathaus.", "utf-8")
-    (folder / "clippings.toml").write_text(
-        f'search_backend = "{postgres_url}"\nsearch_schema = "u_{tmp_path.name[-40:]}"\n',
-        "utf-8")
+    bib = small_library(tmp_path / "upd", BIB, postgres_url)
     assert search_update(bib).rebuilt == "no index yet"
     return bib
 

@@ -4,19 +4,23 @@ Our own analysis (`analysis`, via the Whoosh schema's analyzers) turns each entr
 terms; they are stored as a `tsvector` whose lexemes carry their field as a prefix
 (`t:` title, `x:` text, `p:` transliteration keys, `a:` author, `j:` journal, `b:`
 abstract, `n:` note, `k:` key, `y:` type, `g:` tag, `l:` language) and their word
-position, so phrases are `<->`. The engine never analyses text itself (the 'simple'
-configuration is never applied: lexemes go in as they are). A query is parsed as for
-Whoosh and its tree translated (`tsquery`) into one tsquery plus SQL for year/date
-ranges; wildcards and fuzzy words expand against a table of the lexemes (`vocab`).
+position, so phrases are `<->`; `s:` lexemes (no positions) name the words an entry's
+text uses most. The engine never analyses text itself (the 'simple' configuration is
+never applied: lexemes go in as they are). A query is parsed as for Whoosh and its tree
+translated (`tsquery`) into one tsquery plus SQL for year/date ranges; wildcards and
+fuzzy words expand against a table of the lexemes (`vocab`).
 
-Tables in the schema: `meta` (schema version, signatures of library.bib and snapshots/),
-`doc` (one row per entry: fingerprint, snapshot stamp, facet columns, tsvector, what a
-hit shows, the snapshot text for snippets), `vocab`.
+Tables in the schema: `meta` (schema version, signatures of library.bib and snapshots/,
+entry count), `doc` (one narrow row per entry: fingerprint, snapshot stamp, change key,
+facet columns, tsvector), `shown` (what a hit shows, the snapshot text for snippets),
+`vocab`.
 
-Ranking is `ts_rank_cd` with field weights (title A, text B, author/journal/... C,
-transliteration D) over the GIN-matched rows; above RANK_WINDOW matches only the most
-recent RANK_WINDOW are ranked (docs/decisions.md, "PostgreSQL ranking"). Facet counts,
-the total and the page of hits come from one statement.
+Matches come from the GIN index alone. Ranking is `ts_rank_cd` with field weights (title
+A, text B, author/journal/... C, transliteration D) on candidates: every match up to
+RANK_EXACT, else the newest matches in which a query word is prominent and the newest of
+all (docs/decisions.md, "Ranking: candidates, not every match"). Facet counts, the total
+and the page of hits come from one statement. Updates read the journal of clippings' own
+writes when it can tell what changed (`_journaled`), else compare every entry.
 
 Writers take a transaction-level advisory lock on the schema, so two `clippings index`
 runs never interleave. A schema written by another version is rebuilt in a new schema

@@ -28,8 +28,10 @@ from . import bibcache
 FILE = "journal.marshal"
 LOCK = "journal.lock"
 MAX_LINES = 200
-SNAPSHOT_ONLY = 0
-VERSION = 1
+MAX_KEYS = 500          # a write touching more notes nothing: indexes compare everything
+MAX_NOTED = 5000        # keys kept over all lines (each line holds decoded records)
+SNAPSHOT_ONLY = "snapshot"
+VERSION = 2
 
 
 def stat_of(st: os.stat_result) -> list[int]:
@@ -52,40 +54,78 @@ def stats(bib_path: Path) -> tuple:
     return file_stat(bib_path), file_stat(bib_path.parent / "snapshots")
 
 
+class Note:
+    """What one write fills in: `keys` (key -> (change digest, packed record) | None |
+    SNAPSHOT_ONLY) and, for a write of the library file, the stat of the file it wrote
+    (`wrote`)."""
+
+    def __init__(self):
+        self.keys: dict = {}
+        self.written: list[int] | None = None
+
+    def wrote(self, st: os.stat_result) -> None:
+        self.written = stat_of(st)
+
+
 @contextlib.contextmanager
 def recording(bib_path: Path):
-    """Around a write: yields a dict for the caller to fill (key -> (change digest,
-    packed record) | None | SNAPSHOT_ONLY); appends the line when the write succeeded.
-    Writers take turns on the journal's own lock, so no line is lost."""
-    from filelock import FileLock
+    """Around a write: yields a `Note`; appends its line when the write succeeded and
+    nothing else changed the files meanwhile. Writers take turns on the journal's own
+    lock, so no line is lost."""
+    from filelock import FileLock, Timeout
+    from .errors import ConflictError
     index = Path(bib_path).parent / "index"
     held = FileLock(str(index / LOCK), timeout=60)
     try:
         index.mkdir(exist_ok=True)
         held.acquire()
+        locked = True
+    except Timeout:
+        raise ConflictError(f"{index / LOCK} is held by another clippings process; "
+                            "try again") from None
     except OSError:
-        # A read-only folder: no line, so the files' new stats break the chain and
-        # indexes compare everything.
-        yield {}
-        return
+        locked = False   # a read-only folder: no line, so indexes compare everything
     try:
         before = stats(bib_path)
-        keys: dict = {}
-        yield keys
-        if keys:
-            lines = _lines(index)
-            lines.append((before, stats(bib_path), keys))
-            bibcache._write(index / FILE, {"version": VERSION, "lines": lines[-MAX_LINES:]})
+        note = Note()
+        yield note
+        if locked and note.keys:
+            _append(index, bib_path, before, note)
     finally:
-        held.release()
+        if locked:
+            held.release()
+
+
+def _append(index: Path, bib_path: Path, before: tuple, note: Note) -> None:
+    """Append the line, unless the files show a change the write did not make (then the
+    missing line breaks the chain: indexes compare everything)."""
+    now = stats(bib_path)
+    if note.written is not None:
+        # the library file must still be the one written, snapshots/ as it was
+        if now[0] != note.written or now[1] != before[1]:
+            return
+    else:
+        if now[0] != before[0]:      # a snapshot write leaves the library file alone
+            return
+        # Mark snapshots/ itself: a snapshot rewritten in a folder that existed changes
+        # no stat an index compares.
+        with contextlib.suppress(OSError):
+            os.utime(Path(bib_path).parent / "snapshots")
+        now = stats(bib_path)
+    lines = _lines(index)
+    lines.append((before, now, note.keys))
+    lines = lines[-MAX_LINES:]
+    while len(lines) > 1 and sum(len(line[2]) for line in lines) > MAX_NOTED:
+        lines.pop(0)
+    bibcache._write(index / FILE, {"version": VERSION, "lines": lines})
 
 
 @contextlib.contextmanager
 def snapshots_changing(bib_path: Path, *keys: str):
     """Around a write of these entries' snapshots (and nothing else)."""
-    with recording(bib_path) as noted:
+    with recording(bib_path) as note:
         yield
-        noted.update(dict.fromkeys(keys, SNAPSHOT_ONLY))
+        note.keys.update(dict.fromkeys(keys, SNAPSHOT_ONLY))
 
 
 def since(bib_path: Path, recorded: tuple, now: tuple | None = None) -> dict | None:

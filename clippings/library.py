@@ -550,7 +550,7 @@ class Library:
         touched = list(dict.fromkeys([*self.changed_keys, *self._appended]))
         ctx = contextlib.nullcontext() if _locked else lock(self.path)
         with ctx, journal.recording(self.path) as noted:
-            atomic_write(self.path, data, expected=self.raw)
+            noted.wrote(atomic_write(self.path, data, expected=self.raw))
             self.raw, self.text = data, new
             self.signature = bibcache.signature(data)
             self._pending, self._appended, self._blocks = {}, {}, None
@@ -565,10 +565,12 @@ class Library:
             else:
                 self._spans, self._index = spans, dict(zip(keys, range(len(keys))))
                 self._set_macro_defs(macro_defs)
+            if len(touched) > journal.MAX_KEYS:
+                touched = []                # a bulk change: indexes compare everything
             for key in touched:
-                noted[key] = (None if key not in self._index else
-                              (self.entry_digest(key).hex(),
-                               bibcache._pack(self.record(key, resolve=False))))
+                noted.keys[key] = (None if key not in self._index else
+                                   (self.entry_digest(key).hex(),
+                                    bibcache._pack(self.record(key, resolve=False))))
         bibcache.save_structure(self.folder, self.signature, keys, spans, macro_defs)
 
 
@@ -594,8 +596,9 @@ def lock(path: Path):
     return held()
 
 
-def atomic_write(path: Path, data: bytes, expected: bytes | None = None) -> None:
-    """Write `data` to `path` so that readers see the old or the new file, never a mix.
+def atomic_write(path: Path, data: bytes, expected: bytes | None = None) -> os.stat_result:
+    """Write `data` to `path` so that readers see the old or the new file, never a mix;
+    returns the stat of the file written (what `path` is right after the rename).
 
     With `expected`, the file must still hold exactly those bytes: that is checked after
     the slow part (writing and syncing the temporary file) and immediately before the
@@ -610,6 +613,7 @@ def atomic_write(path: Path, data: bytes, expected: bytes | None = None) -> None
             os.fsync(handle.fileno())
         if path.exists():
             os.chmod(tmp, path.stat().st_mode & 0o7777)
+        written = os.stat(tmp)     # a rename keeps the inode, size and time
         if expected is None:
             os.replace(tmp, path)
         else:
@@ -624,6 +628,7 @@ def atomic_write(path: Path, data: bytes, expected: bytes | None = None) -> None
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+    return written
 
 
 # How long a writer that opened the old file just before our rename has to finish its

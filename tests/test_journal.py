@@ -164,3 +164,43 @@ def test_the_index_command_compares_everything_and_finds_a_snapshot_edited_by_ha
         "updated the index: 0 added, 2 changed, 0 removed")
     assert comparisons
     assert keys(plain, "Kostroma") == {"beta"}
+
+
+def test_a_hand_edit_during_a_save_is_not_taken_for_the_save(tmp_path, monkeypatch):
+    """An editor replacing library.bib between our rename and the journal line: the line
+    is not written, so the next update compares everything and finds the hand edit."""
+    import clippings.library as library
+    bib = tmp_path / "library.bib"
+    bib.write_text(BIB, "utf-8")
+    start = journal.stats(bib)
+    real = library.atomic_write
+
+    def and_then_an_editor(path, data, expected=None):
+        written = real(path, data, expected)
+        Path(path).write_text(data.decode("utf-8").replace("Kaluga", "Wolgograd"), "utf-8")
+        return written
+    monkeypatch.setattr(library, "atomic_write", and_then_an_editor)
+    with Library.update(bib) as lib:
+        lib.set_fields("beta", {"note": "{eins}"})
+    assert journal.since(bib, start) is None
+
+
+@pytest.mark.parametrize("key", ["gamma", "beta"])   # a new folder, an existing one
+def test_a_snapshot_written_into_any_folder_reaches_the_index(plain, key):
+    from clippings.adding import Fetched, write_snapshot
+    from clippings.model import Record
+    search_update(plain)
+    write_snapshot(plain, key, Fetched(Record("book", {}), text="Ein Besuch in Kostroma.",
+                                       raw=b"<p>x</p>", filename="page.html", meta={}))
+    # a search notices by itself (its staleness check looks at snapshots/)
+    assert keys(plain, "Kostroma") == {key}
+
+
+def test_a_damaged_whoosh_index_is_rebuilt_even_when_the_journal_could_tell(tmp_path):
+    bib = small_library(tmp_path / "dm", BIB)
+    search_update(bib)
+    assert run("set", "gamma", "note=Mit Karten", library=bib).exit_code == 0
+    for toc in (bib.parent / "index" / "search").glob("_MAIN_*.toc"):
+        toc.write_bytes(b"garbage")
+    assert search_update(bib).rebuilt
+    assert keys(bib, "Karten") == {"gamma"}

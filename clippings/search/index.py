@@ -153,8 +153,6 @@ def read_bib(bib_path: Path) -> BibSnapshot:
     return BibSnapshot(raw, {"stat": stat, "digest": strong_hash(raw)})
 
 
-
-
 def snapshots_signature(library_folder: Path) -> list[int] | None:
     """Stat of snapshots/ and of the link results: snapshots/ changes when a snapshot
     folder is added, removed or renamed; links.json when `check` saved results."""
@@ -410,8 +408,8 @@ def update(bib_path: Path, records: Iterable[Record] | None = None, *, rebuild: 
         # Position-free copies of the new segments' long posting lists.
         from . import postings
         postings.write_missing(open_index(folder), progress=progress)
-        inheriting = sum(1 for rec in records.values()
-                         if rec.fields.get("crossref") or rec.fields.get("xdata"))
+        from .changes import inherits
+        inheriting = sum(1 for rec in records.values() if inherits(rec))
         if report.changed or (manifest or {}).get("bib") != bib.signature or \
                 manifest.get("snapshots") != snapshots_stat or \
                 manifest.get("inheriting") != inheriting:
@@ -434,8 +432,8 @@ def _from_journal(bib_path: Path, progress: Progress | None) -> IndexReport | No
     found = changes.from_journal(bib_path, manifest.get("bib"), manifest.get("snapshots"),
                                  manifest.get("inheriting"))
     known = read_entries(folder) if found is not None else None
-    if known is None:
-        return None
+    if known is None or _why_rebuild(folder, manifest, known):
+        return None     # (a damaged index is rebuilt by the full path)
     links = link_statuses(folder)
     stamps = changes.snapshot_stamps(folder, list(found.records))
     current = {key: value for key, value in known.items() if key not in found.removed}

@@ -690,26 +690,29 @@ def _ranking_ctes(schema: str, t) -> tuple[str, list]:
     Ranking reads a match's whole tsvector, so it runs on candidates only: every match
     when there are at most RANK_EXACT; else the STRONG_WINDOW newest matches in which a
     query word is prominent (`t.strong_where`, answered by the GIN index alone) and the
-    RECENT_WINDOW newest matches of all (docs/decisions.md, "PostgreSQL ranking")."""
+    RECENT_WINDOW newest matches of all (docs/decisions.md, "Ranking: candidates, not
+    every match")."""
     s = schema
     params = list(t.params)
-    parts = ["SELECT key FROM m WHERE (SELECT n FROM total) <= %s"]
-    params.append(RANK_EXACT)
-    if t.strong_where:
-        parts.append(f'(SELECT key FROM "{s}".doc WHERE (SELECT n FROM total) > %s AND '
-                     f"{t.strong_where} ORDER BY date DESC NULLS LAST, key LIMIT %s)")
-        params += [RANK_EXACT, *t.strong_params, STRONG_WINDOW]
-    parts.append("(SELECT key FROM m WHERE (SELECT n FROM total) > %s "
-                 "ORDER BY date DESC NULLS LAST, key LIMIT %s)")
-    params += [RANK_EXACT, RECENT_WINDOW]
-    if t.rank:
+    if not t.rank:
+        # Nothing to rank by (a year range, say): every match scores 0, ordered by key
+        # as in Whoosh, and no tsvector is read.
+        parts, score = ["SELECT key FROM m"], "0::float8"
+    else:
+        parts = ["SELECT key FROM m WHERE (SELECT n FROM total) <= %s"]
+        params.append(RANK_EXACT)
+        if t.strong_where:
+            parts.append(f'(SELECT key FROM "{s}".doc WHERE (SELECT n FROM total) > %s AND '
+                         f"{t.strong_where} ORDER BY date DESC NULLS LAST, key LIMIT %s)")
+            params += [RANK_EXACT, *t.strong_params, STRONG_WINDOW]
+        parts.append("(SELECT key FROM m WHERE (SELECT n FROM total) > %s "
+                     "ORDER BY date DESC NULLS LAST, key LIMIT %s)")
+        params += [RANK_EXACT, RECENT_WINDOW]
         # one index look-up per candidate (the planner expects far more candidates
         # than the windows let through and would hash the whole table)
         score = (f"(SELECT ts_rank_cd('{RANK_WEIGHTS}', d.tsv, %s::tsquery, 1)::float8 "
                  f'FROM "{s}".doc d WHERE d.key = c.key)')
         params.append(t.rank)
-    else:
-        score = "0::float8"
     ctes = f'''
         m AS MATERIALIZED (
             SELECT key, date, year, type, journal, lang, tag, link

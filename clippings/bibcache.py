@@ -69,7 +69,7 @@ def no_gc():
             gc.enable()
 
 
-def _read(path: Path):
+def read_data(path: Path):
     try:
         with open(path, "rb") as handle, no_gc():
             return marshal.load(handle)
@@ -77,7 +77,7 @@ def _read(path: Path):
         return None
 
 
-def _write(path: Path, data) -> None:
+def write_data(path: Path, data) -> None:
     """Best effort: a read-only folder just means no cache."""
     with contextlib.suppress(OSError):
         path.parent.mkdir(exist_ok=True)
@@ -113,7 +113,7 @@ class SpanTable:
 
 
 def load_structure(folder: Path, sig: tuple[int, str]):
-    data = _read(_index(folder) / STRUCTURE)
+    data = read_data(_index(folder) / STRUCTURE)
     if not isinstance(data, dict) or data.get("version") != VERSION or \
             tuple(data.get("signature", ())) != tuple(sig):
         return None
@@ -126,19 +126,19 @@ def load_structure(folder: Path, sig: tuple[int, str]):
 def save_structure(folder: Path, sig, keys: list[str], spans: SpanTable,
                    macro_defs: list[tuple[int, str, str]]) -> None:
     # Keys never contain a line break (the scanner stops a key at white space).
-    _write(_index(folder) / STRUCTURE, {"version": VERSION, "signature": list(sig),
+    write_data(_index(folder) / STRUCTURE, {"version": VERSION, "signature": list(sig),
                                         "keys": "\n".join(keys),
                                         "spans": spans.flat.tobytes(),
                                         "macro_defs": [list(d) for d in macro_defs]})
 
 
-def _pack(rec: Record) -> tuple:
+def pack_record(rec: Record) -> tuple:
     return (rec.key, rec.type, rec.fields,
             {k: [(n.family, n.given, n.prefix, n.suffix, n.literal) for n in v]
              for k, v in rec.names.items()})
 
 
-def _unpack(data: tuple) -> Record:
+def unpack_record(data: tuple) -> Record:
     key, kind, fields, names = data
     make = Name._make
     return Record(kind, fields, {k: list(map(make, v)) for k, v in names.items()}, key)
@@ -152,7 +152,7 @@ def records(folder: Path, digests: list[bytes], parse: Callable[[int], object]
     parsed block (called only on a cache miss).
     """
     path = _index(folder) / RECORDS
-    data = _read(path)
+    data = read_data(path)
     cache = data["entries"] if isinstance(data, dict) and data.get("version") == VERSION \
         else {}
     out, fresh = [], {}
@@ -161,7 +161,7 @@ def records(folder: Path, digests: list[bytes], parse: Callable[[int], object]
     misses = len(fresh) - sum(1 for d in fresh if d in cache)
     if misses >= REWRITE_AFTER_MISSES or (misses and len(digests) < 5000) or \
             len(fresh) < len(cache) // 2:
-        _write(path, {"version": VERSION, "entries": fresh})
+        write_data(path, {"version": VERSION, "entries": fresh})
     return out
 
 
@@ -170,9 +170,9 @@ def _decode_all(digests, cache, parse, out, fresh) -> None:
     for i, digest in enumerate(digests):
         packed = cache.get(digest)
         if packed is None:
-            packed = _pack(block_record(parse(i)))
+            packed = pack_record(block_record(parse(i)))
         fresh[digest] = packed
-        out.append(_unpack(packed))
+        out.append(unpack_record(packed))
 
 
 def load_derived(folder: Path, name: str, sig: tuple[int, str]):

@@ -6,15 +6,17 @@ snapshot: seconds at 100,000 entries, half a minute at a million. But every chan
 clippings makes goes through two places, `Library.save` and the snapshot writers, and
 they know which entries they touched. Each appends one line to `index/journal.marshal`:
 the stat of library.bib and of snapshots/ before and after, and for each touched key its
-change digest and decoded record (`bibcache._pack`), None when it was removed, or 0 when
-only its snapshot changed.
+change digest and decoded record (`bibcache.pack_record`), None when it was removed, or
+SNAPSHOT_ONLY when only its snapshot changed.
 
-An index that recorded the stats of some moment asks `since(bib_path, stats)` for
-the keys touched after it. That succeeds only when an unbroken chain of lines leads from
+An index that recorded the stats of some moment asks `since(bib_path, stats)` for the
+keys touched after it. That succeeds only when an unbroken chain of lines leads from
 those stats to the files as they are now; a hand edit, `git pull` or a copied snapshot
 folder breaks the chain (their stats match no line), and the index then takes its full
-comparison, as before. The journal is derived data like all of index/: deleting it only
-costs one slow update. It keeps the last MAX_LINES lines.
+comparison, as before. A write that finds the files changed by someone else meanwhile
+writes no line, which breaks the chain too. The journal is derived data like all of
+index/: deleting it only costs one slow update. It keeps the last MAX_LINES lines and at
+most MAX_NOTED noted entries.
 """
 
 from __future__ import annotations
@@ -117,7 +119,7 @@ def _append(index: Path, bib_path: Path, before: tuple, note: Note) -> None:
     lines = lines[-MAX_LINES:]
     while len(lines) > 1 and sum(len(line[2]) for line in lines) > MAX_NOTED:
         lines.pop(0)
-    bibcache._write(index / FILE, {"version": VERSION, "lines": lines})
+    bibcache.write_data(index / FILE, {"version": VERSION, "lines": lines})
 
 
 @contextlib.contextmanager
@@ -161,7 +163,7 @@ def _plain(pair) -> tuple:
 
 
 def _lines(index: Path) -> list:
-    data = bibcache._read(index / FILE)
+    data = bibcache.read_data(index / FILE)
     if not isinstance(data, dict) or data.get("version") != VERSION:
         return []
     return list(data.get("lines", []))

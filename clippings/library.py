@@ -570,7 +570,7 @@ class Library:
             for key in touched:
                 noted.keys[key] = (None if key not in self._index else
                                    (self.entry_digest(key).hex(),
-                                    bibcache._pack(self.record(key, resolve=False))))
+                                    bibcache.pack_record(self.record(key, resolve=False))))
         bibcache.save_structure(self.folder, self.signature, keys, spans, macro_defs)
 
 

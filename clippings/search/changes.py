@@ -121,7 +121,7 @@ def from_journal(bib_path: Path, bib: dict | None, snapshots_sig: list | None,
     chain (a hand edit), link results changed, a snapshot changed alone, or a touched
     entry inherits."""
     from .. import journal
-    from ..bibcache import _unpack
+    from ..bibcache import unpack_record
     from .index import snapshots_signature
     bib_stat = (bib or {}).get("stat")
     if inheriting != 0 or not snapshots_sig or bib_stat is None:
@@ -140,7 +140,7 @@ def from_journal(bib_path: Path, bib: dict | None, snapshots_sig: list | None,
             continue
         if value == journal.SNAPSHOT_ONLY:
             return None
-        rec = _unpack(value[1])
+        rec = unpack_record(value[1])
         if inherits(rec):
             return None
         out.records[key], out.digests[key] = rec, value[0]

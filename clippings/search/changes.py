@@ -111,6 +111,12 @@ class Journaled:
     bib: dict                      # the signature to record for library.bib
     snapshots: list                # ... and for snapshots/ and the link results
 
+    def current(self, library_folder, links: dict) -> dict[str, list[str]]:
+        """key -> [fingerprint, snapshot stamp] of the touched entries now."""
+        stamps = snapshot_stamps(library_folder, list(self.records))
+        return {key: [fingerprint(rec, link_status(links, rec)), stamps[key]]
+                for key, rec in self.records.items()}
+
 
 def from_journal(bib_path: Path, bib: dict | None, snapshots_sig: list | None,
                  inheriting) -> Journaled | None:

@@ -435,10 +435,8 @@ def _from_journal(bib_path: Path, progress: Progress | None) -> IndexReport | No
     if known is None or _why_rebuild(folder, manifest, known):
         return None     # (a damaged index is rebuilt by the full path)
     links = link_statuses(folder)
-    stamps = changes.snapshot_stamps(folder, list(found.records))
     current = {key: value for key, value in known.items() if key not in found.removed}
-    for key, rec in found.records.items():
-        current[key] = [fingerprint(rec, link_status(links, rec)), stamps[key]]
+    current.update(found.current(folder, links))
     report = IndexReport(total=len(current))
     _incremental(folder, manifest, known, found.records, links, current, report, progress)
     postings.write_missing(open_index(folder), progress=progress)

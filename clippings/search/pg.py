@@ -314,21 +314,19 @@ class PostgresBackend:
         known = {key: (change, fp, stamp) for key, change, fp, stamp in conn.execute(
             f'SELECT key, change, fp, stamp FROM "{self.schema}".doc WHERE key = ANY(%s)',
             (touched,)).fetchall()}
-        stamps = changes.snapshot_stamps(folder, list(found.records))
         report = files.IndexReport()
         report.removed = [key for key in found.removed if key in known]
         state, renewed = {}, []
-        for key, rec in found.records.items():
+        for key, (fp, stamp) in found.current(folder, links).items():
             change = found.digests[key] + link_parts.get(key, "")
-            fp = files.fingerprint(rec, files.link_status(links, rec))
             old = known.get(key)
             if old is None:
                 report.added.append(key)
-            elif (old[1], old[2]) != (fp, stamps[key]):
+            elif (old[1], old[2]) != (fp, stamp):
                 report.updated.append(key)
             elif old[0] != change:
                 renewed.append((change, key))
-            state[key] = [fp, stamps[key], change]
+            state[key] = [fp, stamp, change]
         self._apply(conn, folder, found.records, links, state, report, progress)
         self._set_change_keys(conn, renewed)
         report.total = meta["entries"] + len(report.added) - len(report.removed)

@@ -34,6 +34,7 @@ from .. import snapshots
 from ..errors import ConflictError
 from ..journal import file_stat as _path_stat, stat_of as _stat_of
 from ..model import Record
+from . import vocabulary
 from .schema import SCHEMA_VERSION, document, make_schema
 
 SEARCH_DIR = Path("index") / "search"
@@ -455,12 +456,14 @@ def _rebuild(folder: Path, records: dict[str, Record], links: dict, report: Inde
     path.mkdir(parents=True)
     ix = index.create_in(str(path), schema())
     writer = ix.writer(**_writer_options(procs))
+    words: set[str] = set()
     try:
         for done, (key, rec) in enumerate(records.items(), 1):
-            report.text_bytes += _add(writer, folder, rec, links, update=False)
+            report.text_bytes += _add(writer, folder, rec, links, words, update=False)
             report.added.append(key)
             if progress:
                 progress(done, len(records))
+        vocabulary.note(path, words, start=True)
     except BaseException:
         writer.cancel()
         raise
@@ -477,14 +480,18 @@ def _incremental(folder: Path, manifest: dict, known: dict, records: dict[str, R
     # the manifest does not know about: mark it, so a crash leads to a rebuild.
     _write_manifest(folder, {**manifest, "complete": False})
     writer = open_index(folder).writer(**_writer_options(1))
+    words: set[str] = set()
     try:
         for key in report.removed:
             writer.delete_by_term("key", key)
         todo = report.added + report.updated
         for done, key in enumerate(todo, 1):
-            report.text_bytes += _add(writer, folder, records[key], links, update=True)
+            report.text_bytes += _add(writer, folder, records[key], links, words,
+                                      update=True)
             if progress:
                 progress(done, len(todo))
+        # Before the commit: a search that finds the new documents finds their words.
+        vocabulary.note(index_dir(folder), words)
     except BaseException:
         writer.cancel()
         raise
@@ -508,10 +515,13 @@ def _writer_options(procs: int) -> dict:
     return options
 
 
-def _add(writer, folder: Path, rec: Record, links: dict, update: bool) -> int:
+def _add(writer, folder: Path, rec: Record, links: dict, words: set[str], update: bool
+         ) -> int:
+    """Index one entry; its words (those a snippet can show) are added to `words`."""
     text = snapshots.text(folder, rec.key)
     doc = document(rec, text, link_status(links, rec))
     (writer.update_document if update else writer.add_document)(**doc)
+    words |= vocabulary.words_of(doc.get("text"))
     # Bytes of text indexed (`text` repeats the other text fields but the title).
     return len((doc.get("title", "") + doc.get("text", "")).encode("utf-8"))
 

@@ -216,13 +216,14 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
             mask[ranked] = True
             relevance = _array(ranked)
         elif text.strip():
-            from . import index, query
+            from . import index, query, vocabulary
             query.prepare(text)
             if check_index:
                 index.ensure_current(Path(bib_path), settings=settings)
             searcher = borrowed.enter_context(index.searching(folder))
             q = query.parse(text, searcher.schema)
-            marker = query.marker_for(searcher.schema, q)
+            marker = query.marker_for(searcher.schema, q,
+                                      vocabulary.load(index.index_dir(folder)))
             entry_of_doc, doc_of_entry = _positions_of_docs(folder, searcher, table)
             docs, doc_scores = _ranked(folder, searcher, text, q)
             entries = entry_of_doc[docs]

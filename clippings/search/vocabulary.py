@@ -1,0 +1,199 @@
+"""The words of the indexed texts and the terms each was indexed under, so that a
+snippet can mark a query's words without analysing the text again.
+
+A search page cuts twenty snippets. Deciding which words of a text the query matched
+means knowing each word's terms; analysing them (stemming, transliteration, compound
+splitting) was half the CPU of a page the first time its words were seen, and reading
+every token of the text was most of the rest. The index build already tokenises each
+text: it notes every new word here with its terms, once. A query then looks its terms up
+the other way round (term -> the words that make it) and finds those words in a text with
+one regular expression.
+
+The file, `vocabulary.marshal` in the index folder, is append-only: a header (the
+index's schema id), then batches of new words, each with its terms and the reverse
+lists (term -> words), as flat lists of strings that load fast. A word's terms depend
+only on the analysis, so a batch never goes stale; a full build starts the file afresh
+with the index. Readers keep what they loaded and read only the batches appended since;
+a batch cut short by a crash is ignored (its words are then analysed when shown, as
+when there is no file at all).
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import re
+import struct
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from .analysis import TOKEN_PATTERN
+
+FILE = "vocabulary.marshal"
+MAGIC = "clippings vocabulary 3"
+MAX_WORDS = 3_000_000   # beyond, new words are not noted (they are analysed when shown)
+_LENGTH = struct.Struct("<I")   # each record: its length, then the marshalled value
+_WORD = re.compile(TOKEN_PATTERN)
+
+
+def words_of(text: str | None) -> set[str]:
+    """The distinct tokens of `text`, as the analyzers split it."""
+    return set(_WORD.findall(text)) if text else set()
+
+
+def _terms_functions():
+    """(word -> text terms, word -> transliteration keys), both as indexed."""
+    from .index import schema
+    from .terms import _tokenizer_and_filter
+    fields = schema()
+    text_filter = _tokenizer_and_filter(fields["text"].analyzer)[1]
+    key_filter = _tokenizer_and_filter(fields["translit"].analyzer)[1]
+    return (lambda word: text_filter.terms(word, True) or (),
+            lambda word: key_filter.terms(word, True) or ())
+
+
+def note(index_folder: Path, words: Iterable[str], *, start: bool = False) -> int:
+    """Append the words not in the vocabulary yet, with their terms; the number noted.
+    Call under the index lock, before the commit that makes their documents visible.
+
+    `start`: a full build, whose index is new; it starts the file. Otherwise words are
+    only added to a vocabulary the index already has: one begun later would lack the
+    words of the documents before it, and snippets would miss them. The file is removed
+    when it would pass MAX_WORDS (snippets then analyse their texts' words)."""
+    from .index import schema_id
+    path = Path(index_folder) / FILE
+    known = None if start else load(index_folder)
+    header = b""
+    if known is None:
+        if not start:
+            return 0
+        # The build's own token: a reader that kept an earlier file (maybe with the same
+        # inode number) sees a new header and reads the file from its start.
+        known, header = Vocabulary(), _record((MAGIC, schema_id(), os.urandom(8).hex()))
+    elif path.stat().st_size > known.size:
+        # A batch cut short by a crash: written again below, so no reader stops there.
+        os.truncate(path, known.size)
+    new = [w for w in set(words) if w not in known.words]
+    if len(known.words) + len(new) > MAX_WORDS:
+        path.unlink(missing_ok=True)
+        return 0
+    if not new and not header:
+        return 0
+    text_terms, keys = _terms_functions()
+    forms = [(text_terms(w), keys(w) if w[:1].isupper() else ()) for w in new]
+    # Flat lists of strings, and the reverse maps written too: a reader builds its
+    # dicts with dict(zip()) instead of inverting 100,000 words in every server process.
+    reverse: tuple[dict, dict] = ({}, {})
+    for word, kinds in zip(new, forms):
+        for kind, terms in enumerate(kinds):
+            for term in terms:
+                reverse[kind].setdefault(term, []).append(word)
+    batch = (new, [" ".join(t) + "\t" + " ".join(k) for t, k in forms],
+             *((list(r), ["\t".join(words) for words in r.values()]) for r in reverse))
+    with open(path, "wb" if header else "ab") as out:
+        out.write(header + _record(batch))
+        out.flush()
+        os.fsync(out.fileno())
+    return len(new)
+
+
+class Vocabulary:
+    """word -> its terms, and the reverse: term -> the words indexed under it."""
+
+    def __init__(self) -> None:
+        self.words: dict[str, str] = {}   # word -> "text terms\ttransliteration keys"
+        self.by_term: tuple[dict[str, str], dict[str, str]] = ({}, {})   # -> "w1\tw2"
+        self.size = 0     # bytes of the file read
+        self.ident = 0    # the file's inode number
+        self.head = b""   # its header, with the build's token
+
+    def add(self, batch: tuple) -> None:
+        words, forms, *reverse = batch
+        first = not self.words
+        self.words.update(zip(words, forms))
+        for kind, (terms, holders) in enumerate(reverse):
+            index = self.by_term[kind]
+            if first:
+                index.update(zip(terms, holders))
+                continue
+            for term, more in zip(terms, holders):
+                index[term] = index[term] + "\t" + more if term in index else more
+
+    def forms(self, word: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+        """(text terms, transliteration keys) of `word`, None when it was never seen."""
+        found = self.words.get(word)
+        if found is None:
+            return None
+        text_terms, keys = found.split("\t")
+        return tuple(text_terms.split()), tuple(keys.split())
+
+    def words_for(self, terms: Iterable[str], kind: int) -> set[str]:
+        """The words indexed under any of `terms` (kind 0: text terms, 1: keys)."""
+        index = self.by_term[kind]
+        return {word for term in terms if term in index for word in index[term].split("\t")}
+
+
+_loaded: dict[str, Vocabulary] = {}
+_lock = threading.Lock()
+
+
+def load(index_folder: Path) -> Vocabulary | None:
+    """The vocabulary of the index in `index_folder`, None when it has none (or one of
+    another schema). Kept per process; batches appended since the last call are read."""
+    from .index import schema_id
+    path = os.path.join(index_folder, FILE)
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    with _lock:
+        known = _loaded.get(path)
+        if known is not None and known.size == st.st_size and known.ident == st.st_ino:
+            return known
+        try:
+            with open(path, "rb") as file:
+                if known is not None and known.size < st.st_size and known.ident == st.st_ino \
+                        and file.read(len(known.head)) == known.head:
+                    file.seek(known.size)   # the same file, grown: read what was added
+                else:
+                    known = Vocabulary()
+                    known.ident = st.st_ino
+                data = file.read()
+        except OSError:
+            return None
+        pos = 0
+        if known.size == 0:
+            header, pos = _next(data, 0)
+            if not (isinstance(header, tuple) and header[:2] == (MAGIC, schema_id())):
+                return None
+            known.head = data[:pos]
+        while pos < len(data):
+            batch, end = _next(data, pos)
+            if not (isinstance(batch, tuple) and len(batch) == 4):
+                break     # cut short (a crash mid-append): the rest is analysed
+            known.add(batch)
+            pos = end
+        known.size += pos
+        _loaded[path] = known
+        return known
+
+
+def _record(value) -> bytes:
+    body = marshal.dumps(value)
+    return _LENGTH.pack(len(body)) + body
+
+
+def _next(data: bytes, pos: int):
+    """(the record's value at `pos`, where the next starts), or (None, pos) when the
+    record there is cut short or damaged."""
+    start, end = pos + _LENGTH.size, pos + _LENGTH.size
+    if end > len(data):
+        return None, pos
+    end += _LENGTH.unpack_from(data, pos)[0]
+    if end > len(data):
+        return None, pos
+    try:
+        return marshal.loads(memoryview(data)[start:end]), end
+    except (EOFError, ValueError, TypeError):
+        return None, pos

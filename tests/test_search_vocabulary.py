@@ -1,0 +1,162 @@
+"""The index's vocabulary (search/vocabulary.py): a search page marks a query's words in
+its snippets from the words the index build noted, the same words analysing each text
+marks; it follows updates; a missing, cut-short or oversized file only means the words
+are analysed again."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from clippings.library import Library
+from clippings.search import index, query, results_page, vocabulary
+
+TEXTS = {
+    "rathaus": "Die Delegation aus Wolgograd besuchte das Rathaus. Im Rathaus sprach die "
+               "Bürgermeisterin über die Städtepartnerschaften beider Städte.",
+    "kaluga": "Калуга und Kaluga: die Partnerschaft mit Калуга begann 1991. Die Jugend "
+              "der Partnerstädte traf sich zum Austausch.",
+    "schule": "Die Schule in Rothenburg nahm Gäste auf; eine Dolmetscherin half. "
+              "Partnerschaft heißt Austausch.",
+}
+
+
+def entry(key: str, title: str, year: int = 2015) -> str:
+    return f"@article{{{key},\n  title = {{{title}}},\n  date = {{{year}}}\n}}\n"
+
+
+def add_snapshot(folder, key: str, text: str) -> None:
+    (folder / "snapshots" / key).mkdir(parents=True)
+    (folder / "snapshots" / key / "text.txt").write_text(text, "utf-8")
+
+
+@pytest.fixture
+def library(tmp_path):
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    bib = folder / "library.bib"
+    bib.write_text("".join(entry(k, f"Bericht {k.capitalize()}") for k in TEXTS), "utf-8")
+    for key, text in TEXTS.items():
+        add_snapshot(folder, key, text)
+    index.update(bib, rebuild=True)
+    return bib
+
+
+def snippets(bib, text: str) -> dict[str, str]:
+    records = {rec.key: rec for rec in Library.load(bib).records()}
+    return {hit.key: hit.snippet for hit in results_page(bib, text, records=records).hits}
+
+
+def analysed_snippets(bib, text: str) -> dict[str, str]:
+    """The same hits' snippets cut by analysing every word of their texts."""
+    folder = bib.parent
+    with index.searching(folder) as searcher:
+        marker = query.Marker(searcher.schema, query.parse(text, searcher.schema))
+        return {key: query.hit_from(searcher.stored_fields(searcher.document_number(key=key)),
+                                    0.0, marker, folder).snippet
+                for key in snippets(bib, text)}
+
+
+def vocabulary_of(bib):
+    return vocabulary.load(index.index_dir(bib.parent))
+
+
+@pytest.mark.parametrize("text", ["Partnerschaft", "Rathaus Delegation", "Austausch",
+                                  "Bürgermeisterin", "Wolgograd", "Rath*", "Dolmetscherin~",
+                                  '"das Rathaus"'])
+def test_snippets_mark_the_words_analysis_marks(library, text):
+    assert vocabulary_of(library) is not None
+    found = snippets(library, text)
+    assert found and all("**" in s for s in found.values())
+    assert found == analysed_snippets(library, text)
+
+
+def test_the_build_notes_each_word_with_its_terms(library):
+    words = vocabulary_of(library)
+    assert "partnerschaft" in words.forms("Städtepartnerschaften")[0]   # a compound's part
+    assert "Städtepartnerschaften" in words.words_for(["partnerschaft"], 0)
+    assert "kaluga" in words.forms("Калуга")[0]     # a Cyrillic word's Latin spelling
+    assert words.forms("Wolgograd")[1]              # a name's transliteration key
+    assert words.forms("nie gesehen") is None
+
+
+def test_a_name_is_marked_in_either_script(library):
+    """Kaluga finds the entry through the Latin spelling the index gave Калуга: the
+    snippet marks both spellings (analysing the Cyrillic word as a query's would not)."""
+    snippet = snippets(library, "Kaluga")["kaluga"]
+    assert "**Калуга**" in snippet and "**Kaluga**" in snippet
+
+
+def test_many_words_to_mark_are_found_by_listing_the_texts_words(library, monkeypatch):
+    expected = {text: snippets(library, text) for text in ("Partnerschaft", "Rathaus")}
+    monkeypatch.setattr(query, "FINDER_WORDS", 0)
+    query._markers.clear()
+    for text, found in expected.items():
+        assert snippets(library, text) == found
+
+
+def test_an_update_appends_the_new_words(library):
+    folder = library.parent
+    path = index.index_dir(folder) / vocabulary.FILE
+    before = path.stat().st_size
+    assert snippets(library, "Feuerwehrfest") == {}
+    with open(library, "a", encoding="utf-8") as out:
+        out.write(entry("fest", "Sommer"))
+    add_snapshot(folder, "fest", "Das Feuerwehrfest in Michendorf war gut besucht.")
+    index.update(library)
+    assert path.stat().st_size > before
+    assert "Feuerwehrfest" in vocabulary_of(library).words     # read from where it stopped
+    assert snippets(library, "Feuerwehrfest") == {"fest": "Das **Feuerwehrfest** in "
+                                                          "Michendorf war gut besucht."}
+
+
+def test_a_batch_cut_short_is_ignored_and_written_over(library):
+    folder = library.parent
+    path = index.index_dir(folder) / vocabulary.FILE
+    with open(library, "a", encoding="utf-8") as out:
+        out.write(entry("fest", "Sommer"))
+    add_snapshot(folder, "fest", "Das Feuerwehrfest in Michendorf.")
+    index.update(library)
+    os.truncate(path, path.stat().st_size - 5)      # as a crash in the middle of a write
+    vocabulary._loaded.clear()
+    words = vocabulary_of(library)
+    assert "Feuerwehrfest" not in words.words and "Rathaus" in words.words
+    with open(library, "a", encoding="utf-8") as out:
+        out.write(entry("see", "Sommer am See"))
+    add_snapshot(folder, "see", "Ein Seefest am Ufer.")
+    index.update(library)
+    vocabulary._loaded.clear()
+    words = vocabulary_of(library)
+    assert "Seefest" in words.words and words.size == path.stat().st_size
+    assert snippets(library, "Seefest") == {"see": "Ein **Seefest** am Ufer."}
+
+
+def test_without_a_vocabulary_words_are_analysed_and_none_is_begun(library):
+    """An index built before the vocabulary existed: snippets analyse the words, and an
+    update does not start a vocabulary that would lack the older documents' words."""
+    folder = library.parent
+    path = index.index_dir(folder) / vocabulary.FILE
+    path.unlink()
+    assert vocabulary_of(library) is None
+    assert "**Rathaus**" in snippets(library, "Rathaus")["rathaus"]
+    with open(library, "a", encoding="utf-8") as out:
+        out.write(entry("fest", "Sommer"))
+    add_snapshot(folder, "fest", "Das Feuerwehrfest in Michendorf.")
+    index.update(library)
+    assert not path.exists()
+    assert "**Feuerwehrfest**" in snippets(library, "Feuerwehrfest")["fest"]
+    index.update(library, rebuild=True)           # a full build begins one
+    assert "Feuerwehrfest" in vocabulary_of(library).words
+
+
+def test_a_vocabulary_that_would_grow_too_large_is_dropped(library, monkeypatch):
+    folder = library.parent
+    path = index.index_dir(folder) / vocabulary.FILE
+    monkeypatch.setattr(vocabulary, "MAX_WORDS", len(vocabulary_of(library).words) + 2)
+    with open(library, "a", encoding="utf-8") as out:
+        out.write(entry("fest", "Sommer"))
+    add_snapshot(folder, "fest", "Das Feuerwehrfest in Michendorf war ein Erfolg.")
+    index.update(library)
+    assert not path.exists()
+    assert "**Feuerwehrfest**" in snippets(library, "Feuerwehrfest")["fest"]

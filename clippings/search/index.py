@@ -521,7 +521,8 @@ def _add(writer, folder: Path, rec: Record, links: dict, words: set[str], update
     text = snapshots.text(folder, rec.key)
     doc = document(rec, text, link_status(links, rec))
     (writer.update_document if update else writer.add_document)(**doc)
-    words |= vocabulary.words_of(doc.get("text"))
+    # The transliteration field lists the distinct words of the title and the text.
+    words.update(doc.get("translit", "").split(" "))
     # Bytes of text indexed (`text` repeats the other text fields but the title).
     return len((doc.get("title", "") + doc.get("text", "")).encode("utf-8"))
 

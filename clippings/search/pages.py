@@ -74,6 +74,7 @@ class FacetTable:
         from .schema import display_date
         self.keys = list(records)
         self.position = {key: i for i, key in enumerate(self.keys)}
+        self._meta: dict[int, dict] = {}
         self.values: dict[str, list[str]] = {}
         self.codes: dict[str, dict[str, int]] = {}
         self.pairs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -103,6 +104,15 @@ class FacetTable:
 
     def __len__(self) -> int:
         return len(self.keys)
+
+    def hit_meta(self, records: Mapping[str, Record], i: int) -> dict:
+        """What a hit shows of entry `i`, worked out once per library version (from the
+        records: no stored fields to read from the index)."""
+        meta = self._meta.get(i)
+        if meta is None:
+            from .schema import hit_meta
+            meta = self._meta[i] = hit_meta(records[self.keys[i]])
+        return meta
 
     def allowed(self, filters: Mapping[str, list[str]]) -> np.ndarray:
         """Entries matching every facet filter (any of the chosen values within one)."""
@@ -153,28 +163,23 @@ def facet_table(records: Mapping[str, Record], rows: Mapping[str, dict] | None,
     return table
 
 
-_generation_docs = LRU(1)   # the last index version's document <-> entry maps
+_generation_docs = LRU(1)   # the last index version's document -> entry map
 
 
-def _positions_of_docs(folder: Path, searcher, table: FacetTable
-                       ) -> tuple[np.ndarray, np.ndarray]:
+def _entries_of_docs(folder: Path, searcher, table: FacetTable) -> np.ndarray:
     """For the index's current generation: each document's entry position in `table`
-    (-1 for none) and each entry's document number (-1 for none)."""
+    (-1 for none)."""
     from .bulk import segments_token
     token = (str(folder), segments_token(searcher), id(table))
     found = _generation_docs.get(token)
     if found is None:
         position = table.position
         entry_of_doc = np.full(searcher.doc_count_all(), -1, dtype=np.int64)
-        doc_of_entry = np.full(len(table), -1, dtype=np.int64)
         for docnum, stored in searcher.reader().iter_docs():
-            i = position.get(stored["key"], -1)
-            if i >= 0:
-                entry_of_doc[docnum] = i
-                doc_of_entry[i] = docnum
-        found = (entry_of_doc, doc_of_entry, table)   # the table kept alive with its id
+            entry_of_doc[docnum] = position.get(stored["key"], -1)
+        found = (entry_of_doc, table)   # the table kept alive with its id
         _generation_docs.put(token, found)
-    return found[0], found[1]
+    return found[0]
 
 
 def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]] | None = None,
@@ -224,7 +229,7 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
             q = query.parse(text, searcher.schema)
             marker = query.marker_for(searcher.schema, q,
                                       vocabulary.load(index.index_dir(folder)))
-            entry_of_doc, doc_of_entry = _positions_of_docs(folder, searcher, table)
+            entry_of_doc = _entries_of_docs(folder, searcher, table)
             docs, doc_scores = _ranked(folder, searcher, text, q)
             entries = entry_of_doc[docs]
             known = entries >= 0           # not an entry gone from the library
@@ -256,7 +261,7 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
             hits = engine.hits(text, [(table.keys[i], pg_scores[table.keys[i]])
                                       for i in shown])
         elif searcher is not None:
-            hits = [query.hit_from(searcher.stored_fields(int(doc_of_entry[i])),
+            hits = [query.hit_from({"key": table.keys[i], "meta": table.hit_meta(records, i)},
                                    float(score_of_entry[i]), marker, folder)
                     for i in shown]
         else:

@@ -15,6 +15,7 @@ from whoosh import fields
 from whoosh.analysis import CommaSeparatedTokenizer, Filter, IDAnalyzer, LowercaseFilter
 
 from ..model import Record
+from .analysis import TOKEN_PATTERN
 
 # Bump whenever the fields or what goes into them change: an index written with another
 # version is rebuilt, never read.
@@ -174,7 +175,9 @@ def _site(url: str) -> str:
     return host.removeprefix("www.")
 
 
-_WORD = re.compile(r"[^\W\d_]{3,}")
+# The analyzers' own tokens: the distinct words listed here are also what the index's
+# vocabulary notes (vocabulary.py).
+_WORD = re.compile(TOKEN_PATTERN)
 
 
 # Facets of a result list, by name (the web interface's filters): name -> what it counts.
@@ -200,6 +203,27 @@ def facet_values(rec: Record, link: str = "") -> dict:
     }
 
 
+def _note(rec: Record) -> str:
+    # The team's remarks (annotation) are searched like the reader's note.
+    return "\n".join(filter(None, [rec.fields.get("note", ""),
+                                   rec.fields.get("annotation", "")]))
+
+
+def hit_meta(rec: Record) -> dict:
+    """What a hit shows of an entry (stored in the index as `meta`)."""
+    return {
+        "type": rec.type,
+        "title": rec.fields.get("title", ""),
+        "subtitle": rec.fields.get("subtitle", ""),
+        "authors": display_authors(rec),
+        "date": display_date(rec),
+        "journal": rec.fields.get("journaltitle") or rec.fields.get("journal")
+        or rec.fields.get("howpublished", ""),
+        "abstract": rec.fields.get("abstract", ""),
+        "note": _note(rec),
+    }
+
+
 def document(rec: Record, snapshot_text: str | None, link: str = "") -> dict:
     """The field values of one entry's index document (`link`: the status of its URL's
     last check, "" when unchecked)."""
@@ -210,9 +234,7 @@ def document(rec: Record, snapshot_text: str | None, link: str = "") -> dict:
                                     _site(rec.fields.get("url", ""))]))
     langs = [rec.fields.get("langid", "")] + rec.fields.get("language", "").split(" and ")
     keywords = rec.fields.get("keywords", "")
-    # The team's remarks (annotation) are searched like the reader's note.
-    note = "\n".join(filter(None, [rec.fields.get("note", ""),
-                                   rec.fields.get("annotation", "")]))
+    note = _note(rec)
     text = "\n".join(filter(None, [person_text, venue, keywords.replace(",", "\n"),
                                   rec.fields.get("abstract", ""), note, snapshot_text]))
     title = _join(rec, TITLE_FIELDS)
@@ -230,17 +252,7 @@ def document(rec: Record, snapshot_text: str | None, link: str = "") -> dict:
         "translit": " ".join(dict.fromkeys(_WORD.findall(f"{title}\n{text}"))),
         "tag": keywords,
         "lang": ",".join(lang for lang in langs if lang.strip()),
-        "meta": {
-            "type": rec.type,
-            "title": rec.fields.get("title", ""),
-            "subtitle": rec.fields.get("subtitle", ""),
-            "authors": display_authors(rec),
-            "date": display_date(rec),
-            "journal": rec.fields.get("journaltitle") or rec.fields.get("journal")
-            or rec.fields.get("howpublished", ""),
-            "abstract": rec.fields.get("abstract", ""),
-            "note": note,
-        },
+        "meta": hit_meta(rec),
     }
     number = date_number(display_date(rec))
     if number is not None:

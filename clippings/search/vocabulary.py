@@ -22,24 +22,15 @@ from __future__ import annotations
 
 import marshal
 import os
-import re
 import struct
 import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from .analysis import TOKEN_PATTERN
-
 FILE = "vocabulary.marshal"
 MAGIC = "clippings vocabulary 3"
 MAX_WORDS = 3_000_000   # beyond, new words are not noted (they are analysed when shown)
 _LENGTH = struct.Struct("<I")   # each record: its length, then the marshalled value
-_WORD = re.compile(TOKEN_PATTERN)
-
-
-def words_of(text: str | None) -> set[str]:
-    """The distinct tokens of `text`, as the analyzers split it."""
-    return set(_WORD.findall(text)) if text else set()
 
 
 def _terms_functions():
@@ -74,7 +65,7 @@ def note(index_folder: Path, words: Iterable[str], *, start: bool = False) -> in
     elif path.stat().st_size > known.size:
         # A batch cut short by a crash: written again below, so no reader stops there.
         os.truncate(path, known.size)
-    new = [w for w in set(words) if w not in known.words]
+    new = [w for w in set(words) if w and w not in known.words]
     if len(known.words) + len(new) > MAX_WORDS:
         path.unlink(missing_ok=True)
         return 0

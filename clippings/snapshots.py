@@ -9,6 +9,7 @@ DBLP-style keys) is written as `%2F` and `%` as `%25`, so one key is one folder.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -24,6 +25,7 @@ class UnsafeKey(UsageError):
     """A key that cannot safely name a folder under snapshots/."""
 
 
+@functools.lru_cache(maxsize=65536)   # a search page asks for twenty, page after page
 def folder_name(key: str) -> str:
     from .keys import key_problem
     problem = key_problem(key)

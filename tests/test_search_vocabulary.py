@@ -64,7 +64,7 @@ def vocabulary_of(bib):
 
 @pytest.mark.parametrize("text", ["Partnerschaft", "Rathaus Delegation", "Austausch",
                                   "Bürgermeisterin", "Wolgograd", "Rath*", "Dolmetscherin~",
-                                  '"das Rathaus"'])
+                                  '"das Rathaus"', '"Delegation aus Wolgograd"'])
 def test_snippets_mark_the_words_analysis_marks(library, text):
     assert vocabulary_of(library) is not None
     found = snippets(library, text)

@@ -425,6 +425,8 @@ class Marker:
         test = _term_test(node)
         if test is not None:
             self.tests[kind].append(test)
+        elif isinstance(node, wq.Phrase):   # its words, wherever they stand
+            self.exact[kind].update(node.words)
         else:
             self.exact[kind].update(t for _, t in node.terms() if isinstance(t, str))
 

@@ -38,9 +38,11 @@ LINK_CLASSES = {"ok": "ok", "redirected": "warn", "blocked": "warn", "timeout": 
                 "drifted": "warn", "broken": "bad", "gone": "bad", "soft_404": "bad",
                 "tls_error": "bad", "error": "warn", "unchecked": "none"}
 
+# The templates ship with the package and do not change under a running server: no
+# stat of each template file on every page.
 env = Environment(loader=FileSystemLoader(HERE / "templates"),
                   autoescape=select_autoescape(["html", "xml"], default=True),
-                  trim_blocks=True, lstrip_blocks=True)
+                  trim_blocks=True, lstrip_blocks=True, auto_reload=False)
 
 
 def safe_url(value) -> str | None:

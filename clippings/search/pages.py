@@ -204,22 +204,24 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
         raise UsageError(f"unknown sort {sort!r} (one of {', '.join(SORTS)})")
     folder = Path(bib_path).parent
     table = facet_table(records, rows, statuses)
-    size = len(table)
     from .backend import is_postgres, reader_specs
     spec = reader_specs(settings)[0] if settings is not None else "whoosh"
-    engine = searcher = marker = None
-    borrowed = contextlib.ExitStack()
-    try:
+    offset = max(0, offset)
+    end = offset + limit if limit else None
+    with contextlib.ExitStack() as borrowed:
         if text.strip() and is_postgres(spec):
-            # The database ranks every match (keys and scores, best first).
             from . import query, reader
             query.prepare(text)
-            engine = reader(Path(bib_path), settings, check_index=check_index)
+            engine = borrowed.enter_context(contextlib.closing(
+                reader(Path(bib_path), settings, check_index=check_index)))
+            # The database ranks every match (keys and scores, best first).
             pg_scores = dict(engine.scores(text))
-            ranked = [table.position[key] for key in pg_scores if key in table.position]
-            mask = np.zeros(size, dtype=bool)
-            mask[ranked] = True
-            relevance = _array(ranked)
+            ranked = _array([table.position[key] for key in pg_scores
+                             if key in table.position])
+            found = _order(table, filters, sort, facet_limit, ranked)
+            shown = [int(i) for i in found.order[offset:end]]
+            hits = engine.hits(text, [(table.keys[i], pg_scores[table.keys[i]])
+                                      for i in shown])
         elif text.strip():
             from . import index, query, vocabulary
             query.prepare(text)
@@ -227,52 +229,89 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
                 index.ensure_current(Path(bib_path), settings=settings)
             searcher = borrowed.enter_context(index.searching(folder))
             q = query.parse(text, searcher.schema)
+            found = _whoosh_order(folder, searcher, text, q, table, filters, sort,
+                                  facet_limit)
             marker = query.marker_for(searcher.schema, q,
                                       vocabulary.load(index.index_dir(folder)))
-            entry_of_doc = _entries_of_docs(folder, searcher, table)
-            docs, doc_scores = _ranked(folder, searcher, text, q)
-            entries = entry_of_doc[docs]
-            known = entries >= 0           # not an entry gone from the library
-            docs, doc_scores, entries = docs[known], doc_scores[known], entries[known]
-            mask = np.zeros(size, dtype=bool)
-            mask[entries] = True
-            score_of_entry = np.zeros(size)
-            score_of_entry[entries] = doc_scores
-            relevance = None
-        else:
-            mask = np.ones(size, dtype=bool)
-            relevance = None
-        if filters:
-            mask &= table.allowed(filters)
-        total = int(np.count_nonzero(mask))
-        offset = max(0, offset)
-        end = offset + limit if limit else None
-        if sort == "relevance" and relevance is not None:
-            order = relevance[mask[relevance]]
-        elif sort == "relevance" and searcher is not None:
-            # Best first, equal scores in document order (as Whoosh ranks them).
-            kept = mask[entries]
-            order = entries[kept][np.lexsort((docs[kept], -doc_scores[kept]))]
-        else:
-            by = table.orders.get(sort, table.orders["newest"])
-            order = by[mask[by]]
-        shown = [int(i) for i in order[offset:end]]
-        if engine is not None:
-            hits = engine.hits(text, [(table.keys[i], pg_scores[table.keys[i]])
-                                      for i in shown])
-        elif searcher is not None:
             hits = [query.hit_from({"key": table.keys[i], "meta": table.hit_meta(records, i)},
-                                   float(score_of_entry[i]), marker, folder)
-                    for i in shown]
+                                   float(score), marker, folder)
+                    for i, score in zip(found.order[offset:end].tolist(),
+                                        found.scores[offset:end].tolist())]
         else:
-            hits = [_record_hit(records[table.keys[i]]) for i in shown]
-    finally:
-        borrowed.close()
-        if engine is not None:
-            engine.close()
+            found = _kept(("",), table, filters, sort, facet_limit,
+                          lambda: _order(table, filters, sort, facet_limit))
+            hits = [_record_hit(records[table.keys[i]]) for i in found.order[offset:end].tolist()]
     return Page(query=text, filters=filters, sort=sort, offset=offset, limit=limit,
-                total=total, hits=hits, facets=table.counts(mask, facet_limit),
-                _order=order, _all_keys=table.keys)
+                total=found.total, hits=hits, facets=found.facets,
+                _order=found.order, _all_keys=table.keys)
+
+
+@dataclass
+class _Ordered:
+    """A search's matches after its filters, in the order asked for: what every page of
+    it shares (its facet counts too). `scores` lines up with `order`."""
+    order: np.ndarray
+    total: int
+    facets: dict[str, list[tuple[str, int]]]
+    scores: np.ndarray
+    table: FacetTable     # kept alive: the cache key holds its id
+
+
+# The last searches' orders and counts: page 2 of a search, or page 1 again, is its page
+# 1's order sliced again, not a second count of every match (per library and index
+# version, as `_ranked_matches`). At most this many matches in all.
+ORDERS_KEPT = 1_000_000
+_orders = LRU(ORDERS_KEPT, weigh=lambda found: len(found.order) + 1,
+              largest=ORDERS_KEPT // 4)
+
+
+def _kept(version: tuple, table: FacetTable, filters: Mapping[str, list[str]], sort: str,
+          facet_limit: int | None, compute) -> _Ordered:
+    key = (version, id(table), tuple(sorted((k, tuple(v)) for k, v in filters.items())),
+           sort, facet_limit)
+    found = _orders.get(key)
+    if found is None or found.table is not table:
+        found = compute()
+        _orders.put(key, found)
+    return found
+
+
+def _order(table: FacetTable, filters: Mapping[str, list[str]], sort: str,
+           facet_limit: int | None, ranked: np.ndarray | None = None,
+           scores: np.ndarray | None = None) -> _Ordered:
+    """The entries of `ranked` (best first; None: every entry) that pass `filters`, in
+    `sort` order, with their facet counts; `scores`, by entry, for relevance."""
+    mask = np.ones(len(table), dtype=bool) if ranked is None else np.zeros(len(table), bool)
+    if ranked is not None:
+        mask[ranked] = True
+    if filters:
+        mask &= table.allowed(filters)
+    if sort == "relevance" and ranked is not None:
+        order = ranked[mask[ranked]]
+    else:
+        by = table.orders.get(sort, table.orders["newest"])
+        order = by[mask[by]]
+    return _Ordered(order, int(np.count_nonzero(mask)), table.counts(mask, facet_limit),
+                    scores[order] if scores is not None else np.zeros(len(order)), table)
+
+
+def _whoosh_order(folder: Path, searcher, text: str, q, table: FacetTable,
+                  filters: Mapping[str, list[str]], sort: str, facet_limit: int | None
+                  ) -> _Ordered:
+    from .bulk import segments_token
+    version = (str(folder), segments_token(searcher), searcher.doc_count(), text)
+
+    def compute() -> _Ordered:
+        docs, doc_scores = _ranked(folder, searcher, text, q)
+        entries = _entries_of_docs(folder, searcher, table)[docs]
+        known = entries >= 0           # not an entry gone from the library
+        docs, doc_scores, entries = docs[known], doc_scores[known], entries[known]
+        score_of_entry = np.zeros(len(table))
+        score_of_entry[entries] = doc_scores
+        # Best first, equal scores in document order (as Whoosh ranks them).
+        ranked = entries[np.lexsort((docs, -doc_scores))]
+        return _order(table, filters, sort, facet_limit, ranked, score_of_entry)
+    return _kept(version, table, filters, sort, facet_limit, compute)
 
 
 def facet_rows(records: Mapping[str, Record], statuses: Mapping[str, str]

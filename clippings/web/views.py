@@ -55,13 +55,14 @@ def safe_url(value) -> str | None:
     return text if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
+_MARKED = re.compile(r"\*\*(.+?)\*\*")
+
+
 def highlight(snippet: str) -> Markup:
     """The search snippet with its **matched words** as <mark>, everything else escaped."""
-    pieces = re.split(r"\*\*(.+?)\*\*", snippet or "")
-    out = []
-    for i, piece in enumerate(pieces):
-        out.append(Markup("<mark>{}</mark>").format(piece) if i % 2 else escape(piece))
-    return Markup("").join(out)
+    pieces = [str(escape(piece)) for piece in _MARKED.split(snippet or "")]
+    pieces[1::2] = [f"<mark>{piece}</mark>" for piece in pieces[1::2]]
+    return Markup("".join(pieces))
 
 
 def without_cli_hint(message: str) -> str:
@@ -265,11 +266,34 @@ async def search_view(request):
     per_page = page.limit or PER_PAGE
     pages = max(1, -(-page.total // per_page))
     current = page.offset // per_page + 1
+    lang = i18n.pick(request.headers.get("accept-language"))
     return render(request, "search.html", page=page, snap=snap, toggle=toggle,
+                  facet_groups=facet_groups(page, toggle, lang),
                   url_with=url_with, pages=pages, current=current,
                   active=[(n, v) for n, vs in page.filters.items() for v in vs],
                   shown=len(page.hits), export_formats=EXPORT_TYPES,
                   query_items=[(k, v) for k, v in base if k in FACET_NAMES or k == "q"])
+
+
+FACET_VALUES_SHOWN = 12
+
+
+def facet_groups(page, toggle, lang: str) -> list[tuple[str, list[tuple]]]:
+    """The facets beside a result list: [(facet, [(label, count, link, chosen), ...])],
+    years once a decade is chosen or when all hits share one decade. Made here rather
+    than in the template: a page shows about seventy of them."""
+    by_year = page.filters.get("decade") or page.filters.get("year") or \
+        len(page.facets.get("decade", [])) <= 1
+    groups = []
+    for name in (["year"] if by_year else ["decade"]) + \
+            ["type", "journal", "lang", "keyword", "link"]:
+        chosen = page.filters.get(name, [])
+        items = [(i18n.value_label(lang, name, value), count, toggle(name, value),
+                  value in chosen)
+                 for value, count in page.facets.get(name, [])[:FACET_VALUES_SHOWN]]
+        if items:
+            groups.append((name, items))
+    return groups
 
 
 async def run_search_async(request, params):

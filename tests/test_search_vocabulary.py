@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import given, strategies as st
 
 from clippings.library import Library
 from clippings.search import index, query, results_page, vocabulary
@@ -160,3 +161,16 @@ def test_a_vocabulary_that_would_grow_too_large_is_dropped(library, monkeypatch)
     index.update(library)
     assert not path.exists()
     assert "**Feuerwehrfest**" in snippets(library, "Feuerwehrfest")["fest"]
+
+
+@given(st.sets(st.text("abcäöß.-", min_size=1, max_size=6), min_size=1, max_size=30),
+       st.text("abcäöß.- ", max_size=200))
+def test_the_trie_finds_what_an_alternation_of_the_words_finds(words, text):
+    """query._trie: one expression for the words to mark, as a trie; it must find the
+    same words at the same places as the plain alternation, longest word first."""
+    import re
+    inside = query._INSIDE
+    plain = re.compile("(?:" + "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
+                       + f")(?![{inside}])")
+    trie = re.compile(f"(?:{query._trie(words)})(?![{inside}])")
+    assert [m.span() for m in trie.finditer(text)] == [m.span() for m in plain.finditer(text)]

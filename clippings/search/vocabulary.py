@@ -21,6 +21,7 @@ when there is no file at all).
 from __future__ import annotations
 
 import marshal
+from bisect import bisect_left
 import os
 import struct
 import threading
@@ -95,11 +96,13 @@ class Vocabulary:
     def __init__(self) -> None:
         self.words: dict[str, str] = {}   # word -> "text terms\ttransliteration keys"
         self.by_term: tuple[dict[str, str], dict[str, str]] = ({}, {})   # -> "w1\tw2"
+        self._sorted: tuple[list[str], list[str]] | None = None
         self.size = 0     # bytes of the file read
         self.ident = 0    # the file's inode number
         self.head = b""   # its header, with the build's token
 
     def add(self, batch: tuple) -> None:
+        self._sorted = None
         words, forms, *reverse = batch
         first = not self.words
         self.words.update(zip(words, forms))
@@ -118,6 +121,15 @@ class Vocabulary:
             return None
         text_terms, keys = found.split("\t")
         return tuple(text_terms.split()), tuple(keys.split())
+
+    def terms_from(self, prefix: str, kind: int) -> list[str]:
+        """The terms (kind 0: text terms, 1: keys) that begin with `prefix`: what a
+        wildcard or fuzzy word can stand for, without testing every term."""
+        ordered = self._sorted
+        if ordered is None:
+            ordered = self._sorted = (sorted(self.by_term[0]), sorted(self.by_term[1]))
+        terms = ordered[kind]
+        return terms[bisect_left(terms, prefix):bisect_left(terms, prefix + "\U0010ffff")]
 
     def words_for(self, terms: Iterable[str], kind: int) -> set[str]:
         """The words indexed under any of `terms` (kind 0: text terms, 1: keys)."""

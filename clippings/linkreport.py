@@ -36,6 +36,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
 from .links import RECOVER, Result, Status
+from .links_cache import STATUS_WORDS
 
 # The bar segments, bottom to top: the losses first, then the doubtful, then the fine.
 CATEGORIES = ("broken", "gone", "soft_404", "drifted", "unclear", "redirected", "ok")
@@ -50,18 +51,6 @@ COLORS = {"broken": "#b2182b", "gone": "#e66101", "soft_404": "#fdb863",
 # Problems worth a line in a report: lost or changed pages, and moved ones to update.
 PROBLEM_STATUSES = RECOVER | {Status.REDIRECTED}
 NO_YEAR = ""
-
-# How each link status reads (German, English): the chart, the web pages and the static
-# site use these words.
-STATUS_WORDS = {
-    "ok": ("erreichbar", "reachable"), "redirected": ("umgezogen", "moved"),
-    "broken": ("nicht gefunden", "not found"), "gone": ("Server weg", "server gone"),
-    "soft_404": ("Fehlerseite (Soft 404)", "error page (soft 404)"),
-    "drifted": ("Text verändert", "text changed"), "blocked": ("blockiert", "blocked"),
-    "timeout": ("Zeitüberschreitung", "timeout"), "tls_error": ("TLS-Fehler", "TLS error"),
-    "error": ("Fehler", "error"),
-}
-
 
 def status_words(lang: str) -> dict[str, str]:
     """status -> its words in `lang` ('de' or 'en')."""

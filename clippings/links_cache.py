@@ -18,6 +18,17 @@ from pathlib import Path
 
 from .errors import UsageError
 
+# How each link status reads (German, English): the chart, the web pages and the static
+# site use these words.
+STATUS_WORDS = {
+    "ok": ("erreichbar", "reachable"), "redirected": ("umgezogen", "moved"),
+    "broken": ("nicht gefunden", "not found"), "gone": ("Server weg", "server gone"),
+    "soft_404": ("Fehlerseite (Soft 404)", "error page (soft 404)"),
+    "drifted": ("Text verändert", "text changed"), "blocked": ("blockiert", "blocked"),
+    "timeout": ("Zeitüberschreitung", "timeout"), "tls_error": ("TLS-Fehler", "TLS error"),
+    "error": ("Fehler", "error"),
+}
+
 CACHE_FILE = Path("index") / "links.json"
 VERSION = 1
 # Transient outcomes are never reused: the next run should try again.

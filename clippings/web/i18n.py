@@ -3,7 +3,7 @@ German when the browser prefers neither (the library's users are German first)."
 
 from __future__ import annotations
 
-from ..linkreport import STATUS_WORDS
+from ..links_cache import STATUS_WORDS
 
 LANGUAGES = ("de", "en")
 

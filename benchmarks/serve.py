@@ -7,7 +7,8 @@ prints:
 - server start: from launching `clippings serve` on the shipped library to the first
   page answered;
 - search pages (HTML with facets, snippets, "n of m"): p50/p95 latency and pages/s with
-  16 concurrent clients over the search benchmark's 30 queries;
+  16 concurrent clients over the search benchmark's 30 queries: every page computed
+  (no page cache), with the page cache, and 300 searches never asked before, each once;
 - entry pages (fields, BibTeX, snapshot text, similar clippings): p50/p95;
 - edits saved through the web while 16 clients search: each edit's time, and failures;
 - `clippings search` as a process on the same queries, for comparison.
@@ -204,6 +205,54 @@ def measure_wrk(label: str, proc, base: str, paths: list[str], clients: int,
           f"{per_page:.1f} ms a page)")
 
 
+def measure_once(label: str, proc, base: str, paths: list[str], clients: int) -> None:
+    """Each of `paths` asked once, by `clients` keep-alive connections at a time, from a
+    client of a few lines of asyncio (about 0.1 ms of CPU a request: httpx costs as much
+    as the server, and wrk cannot stop after a list)."""
+    import asyncio
+    from urllib.parse import urlsplit
+    host, port = urlsplit(base).hostname, urlsplit(base).port
+    todo, latencies, failures = list(reversed(paths)), [], []
+
+    async def client():
+        reader, writer = await asyncio.open_connection(host, port)
+        while todo:
+            path = todo.pop()
+            began = time.perf_counter()
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+            await reader.readexactly(length)
+            (latencies if head.startswith(b"HTTP/1.1 200") else failures).append(
+                time.perf_counter() - began)
+        writer.close()
+
+    async def run():
+        await asyncio.gather(*(client() for _ in range(clients)))
+
+    cpu = cpu_seconds(proc)
+    began = time.perf_counter()
+    asyncio.run(run())
+    wall = time.perf_counter() - began
+    per_page = (cpu_seconds(proc) - cpu) / max(1, len(latencies)) * 1000
+    print(f"{label:<24} p50 {pct(latencies, 50):6.1f} ms  p95 {pct(latencies, 95):6.1f} ms  "
+          f"{len(latencies) / wall:6.1f} pages/s  ({len(paths)} searches once, {clients} "
+          f"connections, {len(failures)} failed; server CPU {per_page:.1f} ms a page)")
+
+
+def new_searches(count: int) -> list[str]:
+    """`count` search pages for words of the generated texts (a noun, a noun and a place,
+    a place), none of them among the benchmark's 30 searches."""
+    rng = random.Random(11)
+    texts = set()
+    while len(texts) < count:
+        kind = rng.randrange(3)
+        noun, place = rng.choice(search_bench.NOUNS), rng.choice(search_bench.PLACES)
+        texts.add(noun if kind == 0 else f"{noun} {place}" if kind == 1 else place)
+    return ["/?" + str(httpx.QueryParams({"q": text})) for text in sorted(texts)
+            if text not in search_bench.QUERIES]
+
+
 def edit_times(base: str, keys: list[str], edits: int) -> tuple[list[float], list]:
     """Log in, then save `edits` changed notes through the edit form; time each save."""
     times, failures = [], []
@@ -233,6 +282,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--requests", type=int, default=800, help="search pages to load")
     parser.add_argument("--edits", type=int, default=10)
+    parser.add_argument("--new-searches", type=int, default=300,
+                        help="searches asked once each, never before")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="server processes (default: one per core)")
     parser.add_argument("--keep", metavar="DIR",
@@ -285,6 +336,9 @@ def main() -> None:
             # Every request computes its page again (no page cache), the server's other
             # caches warm: what a server does for searches its page cache does not hold.
             measure_wrk("  every page computed:", proc, base, cold, opts.clients)
+            # Searches nobody asked before, each once: ranked, counted and cut afresh.
+            measure_once("  new searches:", proc, base, new_searches(opts.new_searches),
+                         opts.clients)
         finally:
             stop(proc)
         proc, base, took = start_server(bib, *workers)

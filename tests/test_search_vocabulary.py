@@ -44,6 +44,14 @@ def library(tmp_path):
     return bib
 
 
+def add_and_update(bib, key: str, text: str) -> None:
+    """A new entry with a snapshot, then an incremental index update."""
+    with open(bib, "a", encoding="utf-8") as out:
+        out.write(entry(key, "Sommer"))
+    add_snapshot(bib.parent, key, text)
+    index.update(bib)
+
+
 def snippets(bib, text: str) -> dict[str, str]:
     records = {rec.key: rec for rec in Library.load(bib).records()}
     return {hit.key: hit.snippet for hit in results_page(bib, text, records=records).hits}
@@ -98,14 +106,10 @@ def test_many_words_to_mark_are_found_by_listing_the_texts_words(library, monkey
 
 
 def test_an_update_appends_the_new_words(library):
-    folder = library.parent
-    path = index.index_dir(folder) / vocabulary.FILE
+    path = index.index_dir(library.parent) / vocabulary.FILE
     before = path.stat().st_size
     assert snippets(library, "Feuerwehrfest") == {}
-    with open(library, "a", encoding="utf-8") as out:
-        out.write(entry("fest", "Sommer"))
-    add_snapshot(folder, "fest", "Das Feuerwehrfest in Michendorf war gut besucht.")
-    index.update(library)
+    add_and_update(library, "fest", "Das Feuerwehrfest in Michendorf war gut besucht.")
     assert path.stat().st_size > before
     assert "Feuerwehrfest" in vocabulary_of(library).words     # read from where it stopped
     assert snippets(library, "Feuerwehrfest") == {"fest": "Das **Feuerwehrfest** in "
@@ -113,20 +117,13 @@ def test_an_update_appends_the_new_words(library):
 
 
 def test_a_batch_cut_short_is_ignored_and_written_over(library):
-    folder = library.parent
-    path = index.index_dir(folder) / vocabulary.FILE
-    with open(library, "a", encoding="utf-8") as out:
-        out.write(entry("fest", "Sommer"))
-    add_snapshot(folder, "fest", "Das Feuerwehrfest in Michendorf.")
-    index.update(library)
+    path = index.index_dir(library.parent) / vocabulary.FILE
+    add_and_update(library, "fest", "Das Feuerwehrfest in Michendorf.")
     os.truncate(path, path.stat().st_size - 5)      # as a crash in the middle of a write
     vocabulary._loaded.clear()
     words = vocabulary_of(library)
     assert "Feuerwehrfest" not in words.words and "Rathaus" in words.words
-    with open(library, "a", encoding="utf-8") as out:
-        out.write(entry("see", "Sommer am See"))
-    add_snapshot(folder, "see", "Ein Seefest am Ufer.")
-    index.update(library)
+    add_and_update(library, "see", "Ein Seefest am Ufer.")
     vocabulary._loaded.clear()
     words = vocabulary_of(library)
     assert "Seefest" in words.words and words.size == path.stat().st_size
@@ -136,15 +133,11 @@ def test_a_batch_cut_short_is_ignored_and_written_over(library):
 def test_without_a_vocabulary_words_are_analysed_and_none_is_begun(library):
     """An index built before the vocabulary existed: snippets analyse the words, and an
     update does not start a vocabulary that would lack the older documents' words."""
-    folder = library.parent
-    path = index.index_dir(folder) / vocabulary.FILE
+    path = index.index_dir(library.parent) / vocabulary.FILE
     path.unlink()
     assert vocabulary_of(library) is None
     assert "**Rathaus**" in snippets(library, "Rathaus")["rathaus"]
-    with open(library, "a", encoding="utf-8") as out:
-        out.write(entry("fest", "Sommer"))
-    add_snapshot(folder, "fest", "Das Feuerwehrfest in Michendorf.")
-    index.update(library)
+    add_and_update(library, "fest", "Das Feuerwehrfest in Michendorf.")
     assert not path.exists()
     assert "**Feuerwehrfest**" in snippets(library, "Feuerwehrfest")["fest"]
     index.update(library, rebuild=True)           # a full build begins one
@@ -152,13 +145,9 @@ def test_without_a_vocabulary_words_are_analysed_and_none_is_begun(library):
 
 
 def test_a_vocabulary_that_would_grow_too_large_is_dropped(library, monkeypatch):
-    folder = library.parent
-    path = index.index_dir(folder) / vocabulary.FILE
+    path = index.index_dir(library.parent) / vocabulary.FILE
     monkeypatch.setattr(vocabulary, "MAX_WORDS", len(vocabulary_of(library).words) + 2)
-    with open(library, "a", encoding="utf-8") as out:
-        out.write(entry("fest", "Sommer"))
-    add_snapshot(folder, "fest", "Das Feuerwehrfest in Michendorf war ein Erfolg.")
-    index.update(library)
+    add_and_update(library, "fest", "Das Feuerwehrfest in Michendorf war ein Erfolg.")
     assert not path.exists()
     assert "**Feuerwehrfest**" in snippets(library, "Feuerwehrfest")["fest"]
 

@@ -30,7 +30,7 @@ from pathlib import Path
 
 FILE = "vocabulary.marshal"
 MAGIC = "clippings vocabulary 3"
-MAX_WORDS = 3_000_000   # beyond, new words are not noted (they are analysed when shown)
+MAX_WORDS = 1_000_000   # about 280 bytes each in every server process; beyond: no file
 _LENGTH = struct.Struct("<I")   # each record: its length, then the marshalled value
 
 

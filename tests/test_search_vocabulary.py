@@ -1,7 +1,8 @@
 """The index's vocabulary (search/vocabulary.py): a search page marks a query's words in
-its snippets from the words the index build noted, the same words analysing each text
-marks; it follows updates; a missing, cut-short or oversized file only means the words
-are analysed again."""
+its snippets from the words the index build noted (those indexed under a term the query
+matched: for plain words, phrases, wildcards and fuzzy words the same words analysing
+each text marks); it follows updates; a missing, cut-short, unreadable or oversized file
+only means the words are analysed again."""
 
 from __future__ import annotations
 
@@ -163,3 +164,65 @@ def test_the_trie_finds_what_an_alternation_of_the_words_finds(words, text):
                        + f")(?![{inside}])")
     trie = re.compile(f"(?:{query._trie(words)})(?![{inside}])")
     assert [m.span() for m in trie.finditer(text)] == [m.span() for m in plain.finditer(text)]
+
+
+def test_a_file_written_anew_in_place_is_read_from_its_start(library):
+    """A new build's file may get the inode of the one a server process read: its own
+    header tells them apart, and later updates go on noting words."""
+    folder = index.index_dir(library.parent)
+    assert "Rathaus" in vocabulary_of(library).words        # kept by this process
+    # The same path written anew, longer than before (as a bigger library's build).
+    vocabulary.note(folder, ["Seefest"] + [f"Wort{i}" for i in range(2000)], start=True)
+    words = vocabulary_of(library).words
+    assert "Seefest" in words and "Rathaus" not in words
+    add_and_update(library, "fest", "Das Feuerwehrfest in Michendorf.")
+    assert "Feuerwehrfest" in vocabulary_of(library).words
+
+
+def test_a_vocabulary_in_use_never_changes(library):
+    """Search threads read the vocabulary while an update appends: they keep the one they
+    have, whole; the next load gives a new one with the new words."""
+    before = vocabulary_of(library)
+    count, terms = len(before.words), before.terms_from("", 0)
+    add_and_update(library, "fest", "Das Feuerwehrfest in Michendorf.")
+    after = vocabulary_of(library)
+    assert after is not before
+    assert len(before.words) == count and before.terms_from("", 0) == terms
+    assert "Feuerwehrfest" in after.words and "feuerwehrf" in after.terms_from("feuer", 0)
+
+
+def test_an_unreadable_vocabulary_is_removed_by_the_next_update(library):
+    path = index.index_dir(library.parent) / vocabulary.FILE
+    path.write_bytes(b"\x10\x00\x00\x00not a vocabulary")
+    assert vocabulary_of(library) is None
+    add_and_update(library, "fest", "Das Feuerwehrfest in Michendorf.")
+    assert not path.exists()
+    assert "**Feuerwehrfest**" in snippets(library, "Feuerwehrfest")["fest"]
+
+
+@pytest.mark.parametrize("finder_words", [query.FINDER_WORDS, 0])
+def test_a_number_is_marked_only_as_a_whole_token(library, monkeypatch, finder_words):
+    """26.06.2017 is one token: a search for 2017 does not mark its end, nor repeat it."""
+    monkeypatch.setattr(query, "FINDER_WORDS", finder_words)
+    query._markers.clear()
+    add_and_update(library, "datum", "Am 26.06.2017 unterzeichnet, im Jahr 2017 gefeiert.")
+    assert snippets(library, "2017")["datum"] == \
+        "Am 26.06.2017 unterzeichnet, im Jahr **2017** gefeiert."
+
+
+def test_a_search_page_keeps_nothing_of_an_old_library_version(library):
+    """A server makes a facet table per version of the library; the orders and counts
+    kept for its searches go with it."""
+    import gc
+    import weakref
+
+    from clippings.search import facet_rows, pages
+    records = {rec.key: rec for rec in Library.load(library).records()}
+    rows = facet_rows(records, {})
+    results_page(library, "Rathaus", records=records, rows=rows)
+    old = weakref.ref(pages.facet_table(records, rows, {}))
+    newer_records, newer_rows = dict(records), dict(rows)
+    results_page(library, "Rathaus", records=newer_records, rows=newer_rows)
+    del records, rows
+    gc.collect()
+    assert old() is None

@@ -65,6 +65,10 @@ def _record_hit(rec: Record, score: float = 0.0) -> Hit:
                or rec.fields.get("howpublished", ""))
 
 
+# At most this many matches in the orders a facet table keeps (`_kept`).
+ORDERS_KEPT = 1_000_000
+
+
 class FacetTable:
     """Every entry's facet values (`facets.values`) as (entry, value) pairs of arrays,
     and the entries' orders for each sort: a page's filters, counts and order are then
@@ -75,6 +79,10 @@ class FacetTable:
         self.keys = list(records)
         self.position = {key: i for i, key in enumerate(self.keys)}
         self._meta: dict[int, dict] = {}
+        # The last searches' orders and facet counts over this version of the library
+        # (`_kept`), gone with it.
+        self.kept = LRU(ORDERS_KEPT, weigh=lambda found: len(found.order) + 1,
+                        largest=ORDERS_KEPT // 4)
         self.values: dict[str, list[str]] = {}
         self.codes: dict[str, dict[str, int]] = {}
         self.pairs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -254,25 +262,18 @@ class _Ordered:
     total: int
     facets: dict[str, list[tuple[str, int]]]
     scores: np.ndarray
-    table: FacetTable     # kept alive: the cache key holds its id
-
-
-# The last searches' orders and counts: page 2 of a search, or page 1 again, is its page
-# 1's order sliced again, not a second count of every match (per library and index
-# version, as `_ranked_matches`). At most this many matches in all.
-ORDERS_KEPT = 1_000_000
-_orders = LRU(ORDERS_KEPT, weigh=lambda found: len(found.order) + 1,
-              largest=ORDERS_KEPT // 4)
 
 
 def _kept(version: tuple, table: FacetTable, filters: Mapping[str, list[str]], sort: str,
           facet_limit: int | None, compute) -> _Ordered:
-    key = (version, id(table), tuple(sorted((k, tuple(v)) for k, v in filters.items())),
-           sort, facet_limit)
-    found = _orders.get(key)
-    if found is None or found.table is not table:
+    """The search's order and counts as `table.kept` holds them, else `compute()`d and
+    kept: page 2 of a search, or page 1 again, is page 1's order sliced again."""
+    key = (version, tuple(sorted((k, tuple(v)) for k, v in filters.items())), sort,
+           facet_limit)
+    found = table.kept.get(key)
+    if found is None:
         found = compute()
-        _orders.put(key, found)
+        table.kept.put(key, found)
     return found
 
 
@@ -292,7 +293,7 @@ def _order(table: FacetTable, filters: Mapping[str, list[str]], sort: str,
         by = table.orders.get(sort, table.orders["newest"])
         order = by[mask[by]]
     return _Ordered(order, int(np.count_nonzero(mask)), table.counts(mask, facet_limit),
-                    scores[order] if scores is not None else np.zeros(len(order)), table)
+                    scores[order] if scores is not None else np.zeros(len(order)))
 
 
 def _whoosh_order(folder: Path, searcher, text: str, q, table: FacetTable,

@@ -10,7 +10,6 @@ A query that cannot be understood raises UsageError with one clear sentence.
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -472,24 +471,21 @@ class Marker:
         hi = len(text) if hi is None else hi
         if self.finder is not None:
             return [m.span() for m in self.finder.finditer(text, lo, hi)
-                    if not (m.start() and _INSIDE_CHAR.match(text, m.start() - 1))]
-        if self.known is not None:
-            if not self.known:
-                return []
-            matched = self.known.intersection(self.word.findall(text, lo, hi))
-            return sorted(m.span() for word in matched
-                          for m in _occurrences(word).finditer(text, lo, hi))
-        # Texts repeat their words: decide each distinct word once per query, then find
-        # only the matched words, with one regular expression each (a 5 KB text has
-        # about 700 words, a snippet a handful).
-        verdicts = self._verdicts
-        distinct = set(self.word.findall(text, lo, hi))
-        for word in distinct.difference(verdicts):
-            verdicts[word] = self.matches(word)
-        spans = [m.span() for word in distinct if verdicts[word]
-                 for m in _occurrences(word).finditer(text, lo, hi)]
-        spans.sort()
-        return spans
+                    if _whole_token(text, m.start(), m.end())]
+        if self.known is not None and not self.known:
+            return []
+        if self.known is None:
+            # Texts repeat their words: decide each distinct word once per query.
+            verdicts = self._verdicts
+            distinct = set(self.word.findall(text, lo, hi))
+            for word in distinct.difference(verdicts):
+                verdicts[word] = self.matches(word)
+            marked = {word for word in distinct if verdicts[word]}
+        else:
+            marked = self.known.intersection(self.word.findall(text, lo, hi))
+        # The text's tokens again, where it has a word to mark: exactly its tokens.
+        return [m.span() for m in self.word.finditer(text, lo, hi)
+                if m.group() in marked] if marked else []
 
 
 # A word of the text is a token of analysis.TOKEN_PATTERN: not inside a longer token.
@@ -524,10 +520,17 @@ def _trie(words) -> str:
     return pattern(root)
 
 
-@functools.lru_cache(maxsize=8192)
-def _occurrences(word: str) -> re.Pattern:
-    """Where `word` stands as a whole token of a text."""
-    return re.compile(f"(?<![{_INSIDE}]){re.escape(word)}(?![{_INSIDE}])")
+def _whole_token(text: str, start: int, end: int) -> bool:
+    """text[start:end] is a whole token of analysis.TOKEN_PATTERN (what `Marker.finder`
+    matched ends at a token's end): not the end of a longer word, nor a part of a number
+    such as 26.06.2017."""
+    if start and _INSIDE_CHAR.match(text, start - 1):
+        return False
+    if text[start].isdigit() and start >= 2 and text[start - 1] in ".," \
+            and text[start - 2].isdigit():
+        return False
+    return not (text[end - 1].isdigit() and end + 1 < len(text) and text[end] in ".,"
+                and text[end + 1].isdigit())
 
 
 _markers = LRU(64)   # (schema id, query) -> Marker

@@ -59,6 +59,9 @@ def note(index_folder: Path, words: Iterable[str], *, start: bool = False) -> in
     header = b""
     if known is None:
         if not start:
+            # A file that cannot be read (damaged, another schema) would be read as
+            # covering the index: without it snippets analyse their texts.
+            path.unlink(missing_ok=True)
             return 0
         # The build's own token: a reader that kept an earlier file (maybe with the same
         # inode number) sees a new header and reads the file from its start.
@@ -98,11 +101,19 @@ class Vocabulary:
         self.by_term: tuple[dict[str, str], dict[str, str]] = ({}, {})   # -> "w1\tw2"
         self._sorted: tuple[list[str], list[str]] | None = None
         self.size = 0     # bytes of the file read
-        self.ident = 0    # the file's inode number
+        self.ino = 0      # the file's inode number
         self.head = b""   # its header, with the build's token
 
+    def copy(self) -> "Vocabulary":
+        """A new vocabulary with this one's words, to add batches to."""
+        other = Vocabulary()
+        other.words = dict(self.words)
+        other.by_term = (dict(self.by_term[0]), dict(self.by_term[1]))
+        other.size, other.ino, other.head = self.size, self.ino, self.head
+        return other
+
     def add(self, batch: tuple) -> None:
-        self._sorted = None
+        """Add a batch read from the file (only before the vocabulary is published)."""
         words, forms, *reverse = batch
         first = not self.words
         self.words.update(zip(words, forms))
@@ -137,49 +148,64 @@ class Vocabulary:
         return {word for term in terms if term in index for word in index[term].split("\t")}
 
 
-_loaded: dict[str, Vocabulary] = {}
+# path -> (the file's stat when read, what it held): a Vocabulary is never changed once
+# published; batches appended later make a new one (a search thread may be reading it).
+_loaded: dict[str, tuple[tuple, Vocabulary | None]] = {}
 _lock = threading.Lock()
 
 
 def load(index_folder: Path) -> Vocabulary | None:
     """The vocabulary of the index in `index_folder`, None when it has none (or one of
-    another schema). Kept per process; batches appended since the last call are read."""
-    from .index import schema_id
+    another schema, or damaged). Kept per process; batches appended since the last call
+    are read, a file written anew is read from its start."""
     path = os.path.join(index_folder, FILE)
     try:
         st = os.stat(path)
     except OSError:
         return None
+    stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+    found = _loaded.get(path)
+    if found is not None and found[0] == stamp:
+        return found[1]
     with _lock:
-        known = _loaded.get(path)
-        if known is not None and known.size == st.st_size and known.ident == st.st_ino:
-            return known
-        try:
-            with open(path, "rb") as file:
-                if known is not None and known.size < st.st_size and known.ident == st.st_ino \
-                        and file.read(len(known.head)) == known.head:
-                    file.seek(known.size)   # the same file, grown: read what was added
-                else:
-                    known = Vocabulary()
-                    known.ident = st.st_ino
-                data = file.read()
-        except OSError:
+        found = _loaded.get(path)
+        if found is not None and found[0] == stamp:
+            return found[1]
+        before = found[1] if found is not None else None
+        vocabulary = _read(path, before, st)
+        _loaded[path] = (stamp, vocabulary)
+        return vocabulary
+
+
+def _read(path: str, before: Vocabulary | None, st: os.stat_result) -> Vocabulary | None:
+    """The file's vocabulary: `before` and the batches appended to it since, when the
+    file is the one `before` was read from and has grown (an append changes its size; a
+    new build writes a header with a token of its own); else all of it afresh."""
+    from .index import schema_id
+    try:
+        with open(path, "rb") as file:
+            grown = before is not None and before.ino == st.st_ino and \
+                before.size < st.st_size and file.read(len(before.head)) == before.head
+            file.seek(before.size if grown else 0)
+            data = file.read()
+    except OSError:
+        return None
+    vocabulary = before.copy() if grown else Vocabulary()
+    vocabulary.ino = st.st_ino
+    pos = 0
+    if not grown:
+        header, pos = _next(data, 0)
+        if not (isinstance(header, tuple) and header[:2] == (MAGIC, schema_id())):
             return None
-        pos = 0
-        if known.size == 0:
-            header, pos = _next(data, 0)
-            if not (isinstance(header, tuple) and header[:2] == (MAGIC, schema_id())):
-                return None
-            known.head = data[:pos]
-        while pos < len(data):
-            batch, end = _next(data, pos)
-            if not (isinstance(batch, tuple) and len(batch) == 4):
-                break     # cut short (a crash mid-append): the rest is analysed
-            known.add(batch)
-            pos = end
-        known.size += pos
-        _loaded[path] = known
-        return known
+        vocabulary.head = data[:pos]
+    while pos < len(data):
+        batch, end = _next(data, pos)
+        if not (isinstance(batch, tuple) and len(batch) == 4):
+            break     # cut short (a crash mid-append): the rest is analysed
+        vocabulary.add(batch)
+        pos = end
+    vocabulary.size += pos
+    return vocabulary
 
 
 def _record(value) -> bytes:

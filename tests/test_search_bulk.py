@@ -180,6 +180,26 @@ def test_a_reused_searcher_never_answers_from_an_old_index(tmp_path):
     assert after == pytest.approx(fresh, rel=1e-9)
 
 
+def test_the_index_version_follows_every_commit(tmp_path):
+    """index.version is kept while the index folder is unchanged (no listing of it per
+    search), and found again after a commit, also one right after the last look."""
+    import time
+    bib = make_library(tmp_path)
+    index.update(bib)
+    time.sleep(index.RACY_NS / 1e9 + 0.05)     # the folder is no longer "racy"
+    first = index.version(tmp_path)
+    assert index.version(tmp_path) == first and index._versions   # kept
+    for word in ("Zauberwort", "Hexenwort"):
+        text = bib.read_text("utf-8").replace("@article{lohse2017dossier,",
+                                              "@article{lohse2017dossier,\n  note = {"
+                                              + word + "},", 1)
+        bib.write_text(text, "utf-8")
+        index.update(bib)
+        latest = index.version(tmp_path)       # at once: the folder just changed
+        assert latest != first
+        first = latest
+
+
 def test_the_facet_table_counts_and_filters_like_the_records_do(indexed):
     """pages.FacetTable (arrays) against facets.count / facets.matches (per record)."""
     import numpy as np

@@ -26,6 +26,7 @@ import json
 import os
 import shutil
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -303,21 +304,42 @@ class _Searchers:
 
 def version(library_folder: Path) -> tuple:
     """The index's latest generation and the stat of its table of contents: a rebuild
-    starts the generations again, but writes a new file."""
+    starts the generations again, but writes a new file. Found again only when the
+    folder changed (a commit adds a table of contents): listing a folder of a few
+    hundred segment files on every search cost more than the rest of finding a
+    searcher."""
     from whoosh.index import TOC
     from whoosh.filedb.filestore import FileStorage
     folder = index_dir(library_folder)
+    try:
+        st = os.stat(folder)
+        # A folder changed in the last moments may change again within the same tick
+        # of the file system's clock (as git's "racy" entries): not cached then.
+        racy = time.time_ns() - st.st_mtime_ns < RACY_NS
+        stamp = None if racy else (st.st_ino, st.st_mtime_ns)
+    except OSError:
+        stamp = None
+    known = _versions.get(str(folder))
+    if stamp is not None and known is not None and known[0] == stamp:
+        return known[1]
     generation = TOC._latest_generation(FileStorage(str(folder)), "MAIN")
     try:
         st = os.stat(folder / f"_MAIN_{generation}.toc")
     except OSError:
         return (generation,)
-    return (generation, st.st_ino, st.st_mtime_ns, st.st_size)
+    found = (generation, st.st_ino, st.st_mtime_ns, st.st_size)
+    if stamp is not None:
+        _versions[str(folder)] = (stamp, found)
+    return found
+
+
+_versions: dict[str, tuple[tuple, tuple]] = {}   # index folder -> (its stat, version)
+RACY_NS = 100_000_000
 
 
 _searchers: dict[str, _Searchers] = {}
 _searchers_lock = threading.Lock()
-IDLE_SEARCHERS = 8
+IDLE_SEARCHERS = 16   # as many as a worker's threads search at once
 
 
 @contextlib.contextmanager

@@ -124,7 +124,7 @@ def serve(ctx, host, port, read_only, page_cache, workers, proxies, secure_cooki
         return
     app = create_app(path, settings, read_only=read_only, users=users,
                      allowed_hosts=allowed, page_cache=page_cache,
-                     secure_cookies=secure_cookies)
+                     secure_cookies=secure_cookies, warm=True)
     uvicorn.run(app, **common)
 
 

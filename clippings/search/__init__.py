@@ -152,6 +152,12 @@ def similar(bib_path: Path, record, limit: int = 5, settings=None, check_index=T
     return find_similar(bib_path, record, limit, settings, check_index)
 
 
+def prepare_pages(bib_path: Path, **library) -> None:
+    """Build what search pages of this library version need (see `pages.prepare`)."""
+    from .pages import prepare
+    prepare(bib_path, **library)
+
+
 def facet_rows(records, statuses):
     """Each entry's facet values (see `pages.facet_rows`)."""
     from .pages import facet_rows as rows

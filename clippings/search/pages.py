@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -155,6 +156,9 @@ def _array(values) -> np.ndarray:
 
 
 _tables: list = []   # [(records, rows, table)] of the last library version seen
+# A server's threads ask for the new version's table (or document map) at once: one
+# builds it, the others wait for it rather than build it too.
+_building = threading.Lock()
 
 
 def facet_table(records: Mapping[str, Record], rows: Mapping[str, dict] | None,
@@ -163,12 +167,13 @@ def facet_table(records: Mapping[str, Record], rows: Mapping[str, dict] | None,
     version (the server) gets it built once."""
     if rows is None:
         return FacetTable(records, facet_rows(records, statuses))
-    for known_records, known_rows, table in _tables:
-        if known_records is records and known_rows is rows:
-            return table
-    table = FacetTable(records, rows)
-    _tables[:] = [(records, rows, table)]
-    return table
+    with _building:
+        for known_records, known_rows, table in _tables:
+            if known_records is records and known_rows is rows:
+                return table
+        table = FacetTable(records, rows)
+        _tables[:] = [(records, rows, table)]
+        return table
 
 
 _generation_docs = LRU(1)   # the last index version's document -> entry map
@@ -181,13 +186,32 @@ def _entries_of_docs(folder: Path, searcher, table: FacetTable) -> np.ndarray:
     token = (str(folder), segments_token(searcher), id(table))
     found = _generation_docs.get(token)
     if found is None:
-        position = table.position
-        entry_of_doc = np.full(searcher.doc_count_all(), -1, dtype=np.int64)
-        for docnum, stored in searcher.reader().iter_docs():
-            entry_of_doc[docnum] = position.get(stored["key"], -1)
-        found = (entry_of_doc, table)   # the table kept alive with its id
-        _generation_docs.put(token, found)
+        with _building:
+            found = _generation_docs.get(token)
+            if found is None:
+                position = table.position
+                entry_of_doc = np.full(searcher.doc_count_all(), -1, dtype=np.int64)
+                for docnum, stored in searcher.reader().iter_docs():
+                    entry_of_doc[docnum] = position.get(stored["key"], -1)
+                found = (entry_of_doc, table)   # the table kept alive with its id
+                _generation_docs.put(token, found)
     return found[0]
+
+
+def prepare(bib_path: Path, *, records: Mapping[str, Record], rows: Mapping[str, dict],
+            statuses: Mapping[str, str], settings=None) -> None:
+    """Build what every search page of this library version needs (the facet table; on
+    Whoosh an open searcher, the document -> entry map and the vocabulary): a server does
+    it as it starts, so that its first searches do not wait for it."""
+    table = facet_table(records, rows, statuses)
+    from .backend import is_postgres, reader_specs
+    if settings is not None and is_postgres(reader_specs(settings)[0]):
+        return
+    from . import index, vocabulary
+    folder = Path(bib_path).parent
+    with index.searching(folder) as searcher:
+        _entries_of_docs(folder, searcher, table)
+    vocabulary.load(index.index_dir(folder))
 
 
 def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]] | None = None,

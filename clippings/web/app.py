@@ -8,6 +8,7 @@ form through `views.post_form`, which checks the CSRF token.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import threading
 from pathlib import Path
@@ -164,9 +165,11 @@ class SecurityHeaders:
 def create_app(bib_path: Path, settings: Settings, *, read_only: bool = False,
                users: Users | None = None, allowed_hosts: list[str] | None = None,
                max_upload_mb: float | None = None, page_cache: int = 256,
-               secure_cookies: bool = False) -> Starlette:
+               secure_cookies: bool = False, warm: bool = False) -> Starlette:
     """The application for the library at `bib_path`; `secure_cookies` when users reach
-    it over HTTPS (a TLS proxy in front): the session cookie is then never sent in clear."""
+    it over HTTPS (a TLS proxy in front): the session cookie is then never sent in clear.
+    `warm`: as it starts, decode the library and prepare its searches in the background
+    (`clippings serve` does)."""
     users = users or Users.of(Path(bib_path).parent)
     # The signing key lives in web-users.json (shared by every worker and restart) once
     # there is one; a server started without accounts makes up its own.
@@ -212,13 +215,31 @@ def create_app(bib_path: Path, settings: Settings, *, read_only: bool = False,
         Middleware(SessionMiddleware, secret_key=secret, session_cookie="clippings_session",
                    max_age=14 * 24 * 3600, same_site="lax", https_only=secure_cookies),
     ]
-    app = Starlette(routes=routes, middleware=middleware,
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        if warm:
+            # In the background: the server answers at once, and its first searches
+            # wait for this one preparation (behind its locks) instead of each doing it.
+            threading.Thread(target=_warm, args=(config.state,), daemon=True,
+                             name="clippings-warm").start()
+        yield
+
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
                     exception_handlers={Exception: views.exception_page,
                                         HTTPException: views.exception_page,
                                         # a user's mistake, not a server error to log
                                         ClippingsError: views.exception_page})
     app.state.config = config
     return app
+
+
+def _warm(state: LibraryState) -> None:
+    try:
+        state.warm()
+    except Exception:   # noqa: BLE001
+        # A broken library.bib, a damaged index, a database that is down: the request
+        # that needs it meets the same failure and reports it.
+        pass
 
 
 # `clippings serve --workers N` starts N processes; uvicorn imports the app in each by
@@ -237,4 +258,4 @@ def app_from_environment() -> Starlette:
     settings.allow_private_addresses = options.pop("allow_private_addresses")
     from ..search.backend import use_backend
     use_backend(settings, options.pop("backend", None))   # as `serve` did before forking
-    return create_app(bib, settings, **options)
+    return create_app(bib, settings, warm=True, **options)

@@ -105,6 +105,14 @@ class LibraryState:
             records[key] = lib.record(key)
         return records, changed
 
+    def warm(self) -> None:
+        """Decode the library, bring its index up to date and prepare its searches: what
+        the first search would otherwise wait for (a server does it as it starts)."""
+        snap = self.searchable()
+        from ..search import prepare_pages
+        prepare_pages(self.path, records=snap.records, rows=snap.rows,
+                      statuses=snap.statuses, settings=self.settings)
+
     def searchable(self) -> Snapshot:
         """The current library, with the search index brought up to date once per
         change of library.bib (not on every request)."""

@@ -294,3 +294,65 @@ def test_serve_reads_allow_private_addresses_as_every_setting_is(tmp_path, monke
     assert _private_allowed(tmp_path) is True
     monkeypatch.setenv("CLIPPINGS_ALLOW_PRIVATE_ADDRESSES", "no")
     assert _private_allowed(tmp_path) is False
+
+
+def test_a_starting_server_prepares_its_searches_before_anyone_searches(bib):
+    """`clippings serve` brings the index up to date and prepares the search pages as it
+    starts, in the background: the first search does not wait for a build."""
+    from clippings.search import index
+    folder = index.index_dir(bib.parent)
+    assert not folder.exists()
+    server, base = serve_process(bib)
+    try:
+        deadline = time.monotonic() + 30
+        while not (folder / "vocabulary.marshal").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert (folder / "vocabulary.marshal").exists()      # built with no search asked
+        answer = httpx.get(base + "/", params={"q": "Partnerschaft"}, timeout=30)
+        assert answer.status_code == 200 and "<mark>" in answer.text
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_at_most_two_searches_compute_at_once_and_all_are_answered(bib):
+    """A worker's searches take turns for the GIL anyway: the others wait in the event
+    loop (views.SEARCH_THREADS), none is refused."""
+    import asyncio
+
+    from clippings.config import load_settings
+    from clippings.web import views
+    from clippings.web.app import create_app
+    running, most = 0, 0
+    lock = threading.Lock()
+    compute = views.run_search
+
+    def counted(request, params):
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        try:
+            time.sleep(0.05)          # long enough for the others to arrive
+            return compute(request, params)
+        finally:
+            with lock:
+                running -= 1
+
+    app = create_app(bib, load_settings(bib.parent), page_cache=0)
+
+    async def ask_at_once():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+            return await asyncio.gather(*(c.get("/", params={"q": word}) for word in
+                                          ["Partnerschaft", "Wolgograd", "Kaluga",
+                                           "Rathaus", "Jugend", "Frieden", "Lohse",
+                                           "Spremberg"]))
+
+    views.run_search = counted
+    try:
+        answers = asyncio.run(ask_at_once())
+    finally:
+        views.run_search = compute
+    assert [a.status_code for a in answers] == [200] * 8
+    assert most == views.SEARCH_THREADS

@@ -10,21 +10,22 @@ the other way round (term -> the words that make it) and finds those words in a 
 one regular expression.
 
 The file, `vocabulary.marshal` in the index folder, is append-only: a header (the
-index's schema id), then batches of new words, each with its terms and the reverse
-lists (term -> words), as flat lists of strings that load fast. A word's terms depend
-only on the analysis, so a batch never goes stale; a full build starts the file afresh
-with the index. Readers keep what they loaded and read only the batches appended since;
-a batch cut short by a crash is ignored (its words are then analysed when shown, as
-when there is no file at all).
+index's schema id and the build's own token), then batches of new words, each with its
+terms and the reverse lists (term -> words), as flat lists of strings that load fast.
+A word's terms depend only on the analysis, so a batch never goes stale; a full build
+starts the file afresh with the index. Readers keep what they loaded and read only the
+batches appended since. A batch cut short by a crash is ignored, and written over by
+the next writer (the crash also kept its documents out of the index: the update that
+follows indexes them again). Without a readable file, snippets analyse their words.
 """
 
 from __future__ import annotations
 
 import marshal
-from bisect import bisect_left
 import os
 import struct
 import threading
+from bisect import bisect_left
 from collections.abc import Iterable
 from pathlib import Path
 

@@ -364,12 +364,17 @@ def make_hit(key: str, score: float, meta: dict, body, marker: "Marker") -> Hit:
 class Marker:
     """Tells which words of a text the query matched, for highlighting.
 
-    Each distinct word is analysed once per process, the way a query is (no compound
-    splitting: its dictionary takes a tenth of a second to load, too much for a
-    one-shot `search`), and its terms compared with the query's: exact terms by set
-    lookup or, for compounds, as a part inside the word's term (`partnerschaft` in
-    `stadtepartnerschaft`); wildcards and fuzzy words by pattern; transliteration
-    keys by the phonetic analyzer. Words under NOT are not highlighted.
+    With the index's `vocabulary` (the server's search pages), the words to mark are
+    known before any text is read: those the index holds under the query's terms (and
+    under the terms its wildcard and fuzzy words stand for); a text is searched for
+    them with one expression. Without it (`clippings search`, which would spend longer
+    loading the vocabulary than analysing ten texts), each distinct word of a text is
+    analysed once per process, the way a query is (no compound splitting: its
+    dictionary takes a tenth of a second to load), and its terms compared with the
+    query's: exact terms by set lookup or, for compounds, as a part inside the word's
+    term (`partnerschaft` in `stadtepartnerschaft`); wildcards and fuzzy words by
+    pattern; transliteration keys by the phonetic analyzer. Words under NOT are not
+    highlighted.
     """
 
     _forms: dict[tuple[str, int], frozenset] = {}

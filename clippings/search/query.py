@@ -367,8 +367,9 @@ class Marker:
     With the index's `vocabulary` (the server's search pages), the words to mark are
     known before any text is read: those the index holds under the query's terms (and
     under the terms its wildcard and fuzzy words stand for); a text is searched for
-    them with one expression. Without it (`clippings search`, which would spend longer
-    loading the vocabulary than analysing ten texts), each distinct word of a text is
+    them with one expression. Without it (`clippings search`: loading the vocabulary
+    costs about what analysing ten texts does, and more in a large library), each
+    distinct word of a text is
     analysed once per process, the way a query is (no compound splitting: its
     dictionary takes a tenth of a second to load), and its terms compared with the
     query's: exact terms by set lookup or, for compounds, as a part inside the word's

@@ -369,13 +369,12 @@ class Marker:
     under the terms its wildcard and fuzzy words stand for); a text is searched for
     them with one expression. Without it (`clippings search`: loading the vocabulary
     costs about what analysing ten texts does, and more in a large library), each
-    distinct word of a text is
-    analysed once per process, the way a query is (no compound splitting: its
-    dictionary takes a tenth of a second to load), and its terms compared with the
-    query's: exact terms by set lookup or, for compounds, as a part inside the word's
-    term (`partnerschaft` in `stadtepartnerschaft`); wildcards and fuzzy words by
-    pattern; transliteration keys by the phonetic analyzer. Words under NOT are not
-    highlighted.
+    distinct word of a text is analysed once per process, the way a query is (no
+    compound splitting: its dictionary takes a tenth of a second to load), and its
+    terms compared with the query's: exact terms by set lookup or, for compounds, as a
+    part inside the word's term (`partnerschaft` in `stadtepartnerschaft`); wildcards
+    and fuzzy words by pattern; transliteration keys by the phonetic analyzer. Words
+    under NOT are not highlighted.
     """
 
     _forms: dict[tuple[str, int], frozenset] = {}

@@ -249,6 +249,41 @@ def measure_once(label: str, proc, base: str, paths: list[str], clients: int) ->
           f"connections, {len(failures)} failed; server CPU {per_page:.1f} ms a page)")
 
 
+def in_process(bib: Path, paths: list[str]) -> None:
+    """The search pages of `paths` computed in this process as the server computes them
+    (`search.results_page`, no HTTP, no template): CPU a page the first time each search
+    is seen, and again; and the vocabulary a server process loads."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from clippings import search
+    from clippings.config import load_settings
+    from clippings.library import Library
+    from clippings.search import index, vocabulary
+    settings = load_settings(bib.parent)
+    records = {rec.key: rec for rec in Library.load(bib, settings).records()}
+    rows = search.facet_rows(records, {})
+    began = time.process_time()
+    words = vocabulary.load(index.index_dir(bib.parent))
+    loaded = time.process_time() - began
+    asks = [(parse_qs(urlsplit(p).query)["q"][0], int(parse_qs(urlsplit(p).query).get(
+        "page", ["1"])[0])) for p in paths]
+
+    def run() -> float:
+        began = time.process_time()
+        for text, page in asks:
+            search.results_page(bib, text, offset=(page - 1) * 20, limit=20,
+                                records=records, statuses={}, settings=settings,
+                                rows=rows, check_index=False)
+        return (time.process_time() - began) / len(asks) * 1000
+    search.results_page(bib, "", limit=1, records=records, statuses={}, settings=settings,
+                        rows=rows, check_index=False)        # the facet table
+    first, again = run(), run()
+    size = (index.index_dir(bib.parent) / vocabulary.FILE).stat().st_size
+    print(f"in one process: {first:.1f} ms of CPU a page the first time, {again:.1f} ms "
+          f"again ({len(asks)} pages); vocabulary {len(words.words) if words else 0} "
+          f"words, {size / 1e6:.1f} MB, loaded in {loaded * 1000:.0f} ms")
+
+
 def new_searches(count: int) -> list[str]:
     """`count` search pages for words of the generated texts (a noun, a noun and a place,
     a place), none of them among the benchmark's 30 searches."""
@@ -379,6 +414,8 @@ def main() -> None:
                   f" {len(fails)} of {len(lat)} failed")
         finally:
             stop(proc)
+        in_process(bib, [f"/?{httpx.QueryParams({'q': q, 'page': n})}"
+                         for q in search_bench.QUERIES for n in (1, 2, 3)])
         sample = search_bench.QUERIES[:6]
         walls = [search_bench.search_wall(bib, q, repeat=3) for q in sample]
         print(f"`clippings search` as a process, same library: median "

@@ -339,7 +339,7 @@ RACY_NS = 100_000_000
 
 _searchers: dict[str, _Searchers] = {}
 _searchers_lock = threading.Lock()
-IDLE_SEARCHERS = 16   # as many as a worker's threads search at once
+IDLE_SEARCHERS = 8
 
 
 @contextlib.contextmanager

@@ -251,9 +251,8 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
             ranked = _array([table.position[key] for key in pg_scores
                              if key in table.position])
             found = _order(table, filters, sort, facet_limit, ranked)
-            shown = [int(i) for i in found.order[offset:end]]
             hits = engine.hits(text, [(table.keys[i], pg_scores[table.keys[i]])
-                                      for i in shown])
+                                      for i in found.order[offset:end].tolist()])
         elif text.strip():
             from . import index, query, vocabulary
             query.prepare(text)
@@ -272,7 +271,8 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
         else:
             found = _kept(("",), table, filters, sort, facet_limit,
                           lambda: _order(table, filters, sort, facet_limit))
-            hits = [_record_hit(records[table.keys[i]]) for i in found.order[offset:end].tolist()]
+            hits = [_record_hit(records[table.keys[i]])
+                    for i in found.order[offset:end].tolist()]
     return Page(query=text, filters=filters, sort=sort, offset=offset, limit=limit,
                 total=found.total, hits=hits, facets=found.facets,
                 _order=found.order, _all_keys=table.keys)

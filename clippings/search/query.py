@@ -397,9 +397,9 @@ class Marker:
         # the text fields; a compound's parts and other spellings count once).
         self.wanted = max(1, min(3, len(self.exact[0]) + len(self.tests[0])))
         self._verdicts: dict[str, bool] = {}
-        # With the index's vocabulary (and no wildcard or fuzzy word to test), the words
-        # to mark are known before a text is read: those indexed under the query's
-        # terms. A text is then searched for them, not read word by word.
+        # With the index's vocabulary the words to mark are known before a text is read:
+        # those indexed under the query's terms, or under the terms a wildcard or fuzzy
+        # word stands for. A text is then searched for them, not read word by word.
         self.known: frozenset | None = None
         self.finder: re.Pattern | None = None
         if vocabulary is not None:

@@ -49,15 +49,17 @@ def _tokenizer_and_filter(analyzer) -> tuple[RegexTokenizer, _TermFilter] | None
     return None
 
 
-def word_terms(analyzer):
-    """word -> its terms as a query's word is analysed (none for a stop word): one of
-    the word's own cached terms, without the chain's tokens (a third of the cost of a
-    search's snippets). `word` is one token of the analyzer's tokenizer."""
+def word_terms(analyzer, index: bool = False):
+    """word -> its terms as a query's word is analysed (`index`: as when indexing; none
+    for a stop word): one of the word's own cached terms, without the chain's tokens (a
+    third of the cost of a search's snippets). `word` is one token of the analyzer's
+    tokenizer."""
     parts = _tokenizer_and_filter(analyzer)
     if parts is not None:
         terms = parts[1].terms
-        return lambda word: terms(word, False) or ()
-    return lambda word: [t.text for t in analyzer(word, mode="query", removestops=False)
+        return lambda word: terms(word, index) or ()
+    mode = "index" if index else "query"
+    return lambda word: [t.text for t in analyzer(word, mode=mode, removestops=False)
                          if not t.stopped]
 
 

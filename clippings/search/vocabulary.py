@@ -35,17 +35,6 @@ MAX_WORDS = 1_000_000   # about 280 bytes each in every server process; beyond: 
 _LENGTH = struct.Struct("<I")   # each record: its length, then the marshalled value
 
 
-def _terms_functions():
-    """(word -> text terms, word -> transliteration keys), both as indexed."""
-    from .index import schema
-    from .terms import _tokenizer_and_filter
-    fields = schema()
-    text_filter = _tokenizer_and_filter(fields["text"].analyzer)[1]
-    key_filter = _tokenizer_and_filter(fields["translit"].analyzer)[1]
-    return (lambda word: text_filter.terms(word, True) or (),
-            lambda word: key_filter.terms(word, True) or ())
-
-
 def note(index_folder: Path, words: Iterable[str], *, start: bool = False) -> int:
     """Append the words not in the vocabulary yet, with their terms; the number noted.
     Call under the index lock, before the commit that makes their documents visible.
@@ -76,8 +65,11 @@ def note(index_folder: Path, words: Iterable[str], *, start: bool = False) -> in
         return 0
     if not new and not header:
         return 0
-    text_terms, keys = _terms_functions()
-    forms = [(text_terms(w), keys(w) if w[:1].isupper() else ()) for w in new]
+    from .index import schema
+    from .terms import word_terms
+    text_terms = word_terms(schema()["text"].analyzer, index=True)
+    keys = word_terms(schema()["translit"].analyzer, index=True)
+    forms = [(tuple(text_terms(w)), tuple(keys(w)) if w[:1].isupper() else ()) for w in new]
     # Flat lists of strings, and the reverse maps written too: a reader builds its
     # dicts with dict(zip()) instead of inverting 100,000 words in every server process.
     reverse: tuple[dict, dict] = ({}, {})

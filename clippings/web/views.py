@@ -108,8 +108,13 @@ def csrf_token(request) -> str:
     return token
 
 
+def language(request) -> str:
+    """The page's language, from the browser's (German first)."""
+    return i18n.pick(request.headers.get("accept-language"))
+
+
 def render(request, template: str, status: int = 200, **context) -> HTMLResponse:
-    lang = i18n.pick(request.headers.get("accept-language"))
+    lang = language(request)
     cfg = config(request)
     context.update(request=request, t=i18n.translator(lang), lang=lang,
                    field_label=lambda name: i18n.field_label(lang, name),
@@ -270,7 +275,7 @@ async def search_view(request):
     per_page = page.limit or PER_PAGE
     pages = max(1, -(-page.total // per_page))
     current = page.offset // per_page + 1
-    lang = i18n.pick(request.headers.get("accept-language"))
+    lang = language(request)
     return render(request, "search.html", page=page, snap=snap, toggle=toggle,
                   facet_groups=facet_groups(page, toggle, lang),
                   url_with=url_with, pages=pages, current=current,
@@ -289,8 +294,9 @@ def facet_groups(page, toggle, lang: str) -> list[tuple[str, list[tuple]]]:
     by_year = page.filters.get("decade") or page.filters.get("year") or \
         len(page.facets.get("decade", [])) <= 1
     groups = []
-    for name in (["year"] if by_year else ["decade"]) + \
-            ["type", "journal", "lang", "keyword", "link"]:
+    for name in FACET_NAMES:
+        if name == ("decade" if by_year else "year"):
+            continue
         chosen = page.filters.get(name, [])
         items = [(i18n.value_label(lang, name, value), count, toggle(name, value),
                   value in chosen)
@@ -308,13 +314,19 @@ _search_slots: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.Capac
     = weakref.WeakKeyDictionary()
 
 
-async def run_search_async(request, params):
+async def searching(fn, *args):
+    """`fn(*args)`, a search (pages, facets, similar clippings), in a worker thread once
+    one of the process's SEARCH_THREADS slots is free."""
     # One limiter per event loop (a worker process has one; tests start several).
     loop = asyncio.get_running_loop()
     slots = _search_slots.get(loop)
     if slots is None:
         slots = _search_slots[loop] = anyio.CapacityLimiter(SEARCH_THREADS)
-    return await anyio.to_thread.run_sync(run_search, request, params, limiter=slots)
+    return await anyio.to_thread.run_sync(fn, *args, limiter=slots)
+
+
+async def run_search_async(request, params):
+    return await searching(run_search, request, params)
 
 
 async def browse_view(request):
@@ -324,7 +336,7 @@ async def browse_view(request):
     from .. import search
     cfg = config(request)
     snap = snapshot_now(request)
-    page = await run_in_threadpool(lambda: search.results_page(
+    page = await searching(lambda: search.results_page(
         cfg.bib_path, "", None, limit=1, records=snap.records, statuses=snap.statuses,
         facet_limit=None, rows=snap.rows, check_index=False))
     values = page.facets.get(facet, [])
@@ -375,8 +387,8 @@ async def similar_view(request):
     snap = snapshot_now(request)
     key = snap.lib.resolve_key(request.path_params["key"])
     await run_in_threadpool(cfg.state.searchable)
-    hits = await run_in_threadpool(search.similar, cfg.bib_path, snap.records[key], 5,
-                                   cfg.settings, False)
+    hits = await searching(search.similar, cfg.bib_path, snap.records[key], 5,
+                           cfg.settings, False)
     if wants_json(request):
         return json_response([h.as_json() for h in hits])
     fragment = request.headers.get("x-fragment") == "1"
@@ -802,7 +814,7 @@ async def cite_view(request):
     except UsageError as exc:
         if str(exc) == "nothing selected" and not wants_json(request):
             return await error_response(request, 400, i18n.translator(
-                i18n.pick(request.headers.get("accept-language")))("nothing_selected"))
+                language(request))("nothing_selected"))
         raise
     if wants_json(request):
         return json_response(data)
@@ -839,7 +851,7 @@ def _export(request, params):
     locale = params.get("locale") or None
     text = export(records, fmt, style, locale)
     if fmt == "html":
-        text = _html_page(text, i18n.pick(request.headers.get("accept-language")))
+        text = _html_page(text, language(request))
     return fmt, text
 
 
@@ -874,7 +886,7 @@ async def links_view(request):
     found = await run_in_threadpool(_health, request)
     if wants_json(request):
         return json_response(found.as_dict())
-    lang = i18n.pick(request.headers.get("accept-language"))
+    lang = language(request)
     order = ["ok", "redirected", "broken", "gone", "soft_404", "drifted", "blocked",
              "timeout", "tls_error", "error"]
     counts = [(s, found.counts.get(s, 0)) for s in order if found.counts.get(s)]
@@ -888,7 +900,7 @@ async def rot_chart(request):
     image with a sandbox CSP, so nothing in it could run."""
     from ..linkreport import rot_chart_svg
     found = await run_in_threadpool(_health, request)
-    lang = i18n.pick(request.headers.get("accept-language"))
+    lang = language(request)
     svg = '<?xml version="1.0" encoding="UTF-8"?>\n' + rot_chart_svg(found, lang)
     return Response(svg.encode("utf-8"), media_type="image/svg+xml",
                     headers={"Content-Security-Policy": "sandbox; default-src 'none'; "
@@ -906,7 +918,7 @@ def _safe_next(value: str) -> str:
 
 async def login_view(request):
     cfg = config(request)
-    t = i18n.translator(i18n.pick(request.headers.get("accept-language")))
+    t = i18n.translator(language(request))
     if request.method == "GET":
         return render(request, "login.html", error=None,
                       next=_safe_next(request.query_params.get("next", "/")))

@@ -200,8 +200,8 @@ def test_redact_hides_only_the_password():
 def test_search_json_page_shape(twins):
     _, pg_bib, url = twins
     data = page(pg_bib, "Wolgograd", limit=2, backend=url).as_json()
-    assert set(data) == {"total", "offset", "limit", "hits", "facets"}
-    assert len(data["hits"]) == 2 and data["total"] >= 3
+    assert set(data) == {"total", "estimated", "offset", "limit", "hits", "facets"}
+    assert len(data["hits"]) == 2 and data["total"] >= 3 and data["estimated"] is False
     json.dumps(data)
 
 
@@ -302,3 +302,72 @@ def test_large_match_sets_rank_prominent_entries_first_and_page_through_all(
         assert walked[3:] == ["new2023", "new2022", "new2021", "new2020"]
         scored = dict(pg.PostgresBackend(bib.parent, postgres_url).scores("Kaluga"))
         assert scored["new2020"] == 0.0 and scored["old2001"] > scored["new2025"] > 0
+
+
+def _large_library(folder: Path, n: int) -> Path:
+    """`n` entries that all name Kaluga (every tenth in its title), three Samara."""
+    folder.mkdir(parents=True)
+    entries = []
+    for i in range(n):
+        title = f"Kaluga Chronik {i}" if i % 10 == 0 else f"Chronik {i}"
+        extra = " Samara." if i in (5, 500, 900) else ""
+        entries.append(f"@article{{e{i},\n  title = {{{title}}},\n  date = "
+                       f"{{{2000 + i % 4}-0{1 + i % 9}-01}},\n  journal = {{Blatt "
+                       f"{i % 3}}},\n  abstract = {{Ein Chor reiste über Kaluga nach Tula."
+                       f"{extra}}},\n  langid = {{{'ngerman' if i % 2 else 'russian'}}},\n}}\n")
+    (folder / "library.bib").write_text("\n".join(entries), "utf-8")
+    return folder / "library.bib"
+
+
+def test_a_large_result_is_counted_on_a_sample_and_says_so(tmp_path, postgres_url,
+                                                           monkeypatch):
+    """Past EXACT_UP_TO estimated matches, total and facet counts come from whole
+    sample shards, scaled (Page.estimated); small results, every hit (limit None) and
+    deep pages count every match."""
+    n = 1000
+    bib = _large_library(tmp_path / "lib", n)
+    search_update(bib, backend=postgres_url)
+    monkeypatch.setattr(pg, "EXACT_UP_TO", 100)
+    monkeypatch.setattr(pg, "SAMPLE_ROWS", 200)
+    keys = [f"e{i}" for i in range(n)]
+    shard_of = {key: pg.shard(key) for key in keys}
+    in_first = sum(1 for s in shard_of.values() if s == 0)
+    assert in_first * pg.SHARDS > 100        # the library is large enough to sample
+    shards = -(-200 // in_first)
+    sampled = sum(1 for s in shard_of.values() if s < shards)
+
+    got = page(bib, "Kaluga", limit=10, backend=postgres_url)
+    assert got.estimated and len(got.hits) == 10
+    assert got.total == pg._estimate(sampled, pg.SHARDS / shards)
+    assert abs(got.total - n) < 0.25 * n
+    years = dict(got.facets["year"])
+    assert set(years) == {2000, 2001, 2002, 2003}
+    assert abs(sum(years.values()) - got.total) < 0.05 * n
+    # the prominent entries (Kaluga in the title) are among the ranked candidates
+    assert got.hits[0].title.startswith("Kaluga Chronik")
+    assert [h.key for h in page(bib, "Kaluga", limit=10, backend=postgres_url).hits] == \
+        [h.key for h in got.hits]
+
+    # A phrase re-checks positions in every entry holding its words: it is sampled by
+    # that cost (RECHECK_BUDGET), and its sampled matches are the ranked candidates.
+    monkeypatch.setattr(pg, "RECHECK_BUDGET", 50)
+    phrase = page(bib, '"Kaluga nach Tula"', limit=10, backend=postgres_url)
+    # every entry holds the phrase's words and matches: shard 0 holds in_first of each
+    phrase_shards = min(-(-200 // in_first), 50 // in_first)
+    assert phrase.estimated and len(phrase.hits) == 10
+    assert phrase.total == pg._estimate(
+        sum(1 for s in shard_of.values() if s < phrase_shards), pg.SHARDS / phrase_shards)
+    assert {h.key for h in phrase.hits} <= set(keys)
+
+    rare = page(bib, "Samara", limit=10, backend=postgres_url)
+    assert not rare.estimated and rare.total == 3
+    whole = page(bib, "Kaluga", limit=None, backend=postgres_url)
+    assert not whole.estimated and whole.total == n == len(whole.hits)
+    deep = page(bib, "Kaluga", offset=pg.SAMPLED_PAGES_END, limit=10, backend=postgres_url)
+    assert not deep.estimated and deep.total == n and len(deep.hits) == 10
+    assert page(bib, "Kaluga", limit=10, backend=postgres_url).as_json()["estimated"]
+
+    result = run("search", "Kaluga", "--backend", postgres_url, library=bib)
+    assert result.exit_code == 0
+    assert result.stderr == f"10 of about {got.total:,} hits; --limit for more\n"
+

@@ -115,7 +115,8 @@ def search(ctx: click.Context, query: tuple[str, ...], limit: int, as_json: bool
     else:
         _print(hits)
     if total > len(hits):   # on stderr: piped keys stay clean
-        click.echo(f"{len(hits)} of {total} hits; --limit for more", err=True)
+        about = "about " if found.estimated else ""
+        click.echo(f"{len(hits)} of {about}{total:,} hits; --limit for more", err=True)
 
 
 def _print(hits) -> None:

@@ -43,9 +43,13 @@ class Page:
     offset: int = 0
     limit: int | None = 10
     facets: dict[str, list[tuple]] = field(default_factory=dict)
+    # total and facet counts estimated from a sample of the matches (PostgreSQL, a
+    # large result: pg.Sample)
+    estimated: bool = False
 
     def as_json(self) -> dict:
-        return {"total": self.total, "offset": self.offset, "limit": self.limit,
+        return {"total": self.total, "estimated": self.estimated,
+                "offset": self.offset, "limit": self.limit,
                 "hits": [hit.as_json() for hit in self.hits],
                 "facets": {name: [[value, count] for value, count in values]
                            for name, values in self.facets.items()}}

@@ -35,7 +35,9 @@ import math
 import os
 import re
 import threading
+import zlib
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -57,10 +59,16 @@ ANALYSED = ("title", "text", "translit", "author", "journal", "abstract", "note"
 MAX_POS = 16383          # tsvector positions stop there
 MAX_POSITIONS = 255      # positions kept per lexeme (PostgreSQL keeps at most 256)
 STRONG_PREFIX = "s"      # lexemes of the words a text uses most (no positions)
+SHARD_PREFIX = "r"       # every entry's sample shard: r:0 ... r:255 (`shard`)
+SHARDS = 256
 STRONG_TERMS = 20        # ... at most this many per entry, each used at least twice
-RANK_EXACT = 2000        # up to this many matches, every one is ranked
-STRONG_WINDOW = 500      # beyond: the newest matches in which a query word is prominent
-RECENT_WINDOW = 100      # ... and the newest matches of all are ranked (docs/decisions.md)
+RANK_EXACT = 300         # up to this many matches, every one is ranked
+EXACT_UP_TO = 4096       # estimated matches up to which total and facets are counted
+SAMPLE_ROWS = 2000       # beyond: counted on about this many matches (whole shards)
+SAMPLED_PAGES_END = 200  # ... for pages that end within this many hits
+RECHECK_BUDGET = 1000    # entries a phrase may re-check (25-50 us each) unsampled
+STRONG_WINDOW = 240      # beyond: the newest matches in which a query word is prominent
+RECENT_WINDOW = 60       # ... and the newest matches of all are ranked (docs/decisions.md)
 SIMILAR_COUNT_CAP = 5000  # "similar clippings": entries counted per candidate word
 FACET_VALUES = 50
 BATCH = 500              # documents per analysis task in a full build
@@ -394,7 +402,7 @@ class PostgresBackend:
         for done, key in enumerate(todo, 1):
             row, shown, terms, nbytes = analyse(folder, records[key], links, current[key])
             conn.execute(f'INSERT INTO "{s}".doc ({DOC_COLUMNS}) VALUES (%s, %s, %s, %s, %s, '
-                         "%s, %s, %s, %s, %s, %s::tsvector, %s)", row)
+                         "%s, %s, %s, %s, %s, %s::tsvector, %s, %s)", row)
             conn.execute(f'INSERT INTO "{s}".shown VALUES (%s, %s, %s)', shown)
             vocab |= terms
             report.text_bytes += nbytes
@@ -413,24 +421,29 @@ class PostgresBackend:
         q = wq.parse(text, schema())
         marker = wq.Marker(schema(), q)
         with self.connection() as conn:
-            sql, params = _page_sql(self.schema, self._translate(conn, q), facets,
-                                    offset, limit)
+            t = self._translate(conn, q)
+            sample = None
+            if limit is not None and offset + limit <= SAMPLED_PAGES_END:
+                sample = _sample(conn, self.schema, t, offset + limit)
+            sql, params = _page_sql(self.schema, t, facets, offset, limit, sample)
             rows = conn.execute(sql, params).fetchall()
             conn.rollback()
+        scale = SHARDS / sample.shards if sample else 1
         hits, total, counts = [], 0, {}
         for kind, value, number, meta, body, _ in sorted(
                 rows, key=lambda row: row[5] or 0):    # hits in their order
             if kind == "hit":
                 hits.append(wq.make_hit(value, float(number), meta, lambda b=body: b, marker))
             elif kind == "total":
-                total = int(number)
+                total = _estimate(number, scale)
             else:
                 counts.setdefault(kind, []).append(
-                    (int(value) if kind == "year" else value, int(number)))
+                    (int(value) if kind == "year" else value, _estimate(number, scale)))
         if facets:
             counts = {name: wq.top_counts(dict(counts.get(name, [])))
                       for name in FACETS}
-        return Page(hits=hits, total=total, offset=offset, limit=limit, facets=counts)
+        return Page(hits=hits, total=max(total, offset + len(hits)), offset=offset,
+                    limit=limit, facets=counts, estimated=sample is not None)
 
     def scores(self, text: str) -> list[tuple[str, float]]:
         """(key, score) of every match, best first (the web page filters and pages
@@ -535,11 +548,13 @@ def schema_id() -> str:
     return f"pg{PG_LAYOUT}/{files.schema_id()}"
 
 
-PG_LAYOUT = 3   # bump when the tables or the lexeme encoding change (2: doc.change,
-                # 3: what a hit shows in `shown`, prominent words as s: lexemes)
+PG_LAYOUT = 4   # bump when the tables or the lexeme encoding change (2: doc.change,
+                # 3: what a hit shows in `shown`, prominent words as s: lexemes,
+                # 4: sample shards as r: lexemes)
 
 
-DOC_COLUMNS = "key, fp, stamp, type, year, date, journal, lang, tag, link, tsv, change"
+DOC_COLUMNS = ("key, fp, stamp, type, year, date, journal, lang, tag, link, tsv, change, "
+               "shard")
 
 
 def _create_tables(conn, schema: str) -> None:
@@ -549,7 +564,8 @@ def _create_tables(conn, schema: str) -> None:
             key text PRIMARY KEY, fp text NOT NULL, stamp text NOT NULL,
             type text NOT NULL, year int, date int, journal text NOT NULL,
             lang text[] NOT NULL, tag text[] NOT NULL, link text NOT NULL,
-            tsv tsvector NOT NULL, change text NOT NULL DEFAULT '');
+            tsv tsvector NOT NULL, change text NOT NULL DEFAULT '',
+            shard smallint NOT NULL);
         -- what a hit shows, apart: matching and facets read narrow rows
         CREATE TABLE "{schema}".shown (key text PRIMARY KEY, meta jsonb NOT NULL, body text);
         CREATE TABLE "{schema}".vocab (term text COLLATE "C" PRIMARY KEY);
@@ -602,20 +618,29 @@ def analyse(folder: Path, rec, links: dict, state: list[str]
             if head is None:
                 head = quoted[term] = _quote(lexeme) + ":"
             parts.append(f"{head}{sep.join(map(str, found))}{weight}")
-    exact = {"k:" + rec.key, "y:" + rec.type.lower()}
+    sample_shard = shard(rec.key)
+    exact = {"k:" + rec.key, "y:" + rec.type.lower(), f"{SHARD_PREFIX}:{sample_shard}"}
     exact |= _prominent(positions)
     exact |= {"g:" + t.text for t in fields["tag"].analyzer(doc.get("tag", ""))}
     exact |= {"l:" + t.text for t in fields["lang"].analyzer(doc.get("lang", ""))}
     parts += [_quote(lex) for lex in exact if lex not in positions]
     row = (rec.key, state[0], state[1], facets["type"], facets["year"], doc.get("date"),
            facets["journal"], facets["lang"], facets["keyword"], facets["link"], " ".join(parts),
-           state[2])
+           state[2], sample_shard)
     shown = (rec.key, json.dumps(doc["meta"], ensure_ascii=False), body)
     nbytes = len((doc.get("title", "") + doc.get("text", "")).encode("utf-8"))
     return row, shown, set(positions) | exact, nbytes
 
 
 _TEXT = PREFIX["text"] + ":"
+
+
+def shard(key: str) -> int:
+    """The entry's sample shard: a fixed 1/SHARDS of the library by a hash of its key, so
+    a count over some shards, scaled, estimates a count over all (`_sample`). Kept twice:
+    as an `r:` lexeme, for the GIN index to intersect with words, and as a column, to
+    filter matches found through another index (a year range)."""
+    return zlib.crc32(key.encode("utf-8")) % SHARDS
 
 
 def _prominent(positions: dict[str, list[int]]) -> set[str]:
@@ -680,7 +705,74 @@ def _use_the_word_index(conn) -> None:
     conn.execute("SET LOCAL jit = off")
 
 
-def _ranking_ctes(schema: str, t) -> tuple[str, list]:
+@dataclass(frozen=True)
+class Sample:
+    """A large result counted on whole sample shards (the `r:` lexemes of `shard`):
+    its matches in shards 0 .. `shards`-1 give the total and the facet counts (scaled
+    by SHARDS / shards); its candidates for ranking are the prominent matches in shards
+    0 .. `strong_shards`-1."""
+    shards: int
+    strong_shards: int
+    rank_all: bool = False   # a phrase: its sampled matches are the candidates
+
+
+def _shards(count: int) -> str:
+    return " | ".join(f"'{SHARD_PREFIX}:{i}'" for i in range(count))
+
+
+def _sample(conn, schema: str, t, end: int) -> Sample | None:
+    """How a page ending at hit `end` counts: None (every match) when the query's
+    matches in shard 0 say it has at most about EXACT_UP_TO and a phrase re-checks at
+    most about RECHECK_BUDGET entries. Else the shards holding about SAMPLE_ROWS matches
+    (and STRONG_WINDOW prominent ones), fewer where a phrase's words are common (its
+    positions are re-checked in the tsvector of every entry holding all of them), but
+    enough to fill the page twice.
+
+    Counting in one shard is an AND of the query with one lexeme in the GIN index,
+    which skips through a common word's long posting list: it costs about the same for
+    a word in 500 entries as for one in 500,000."""
+    if t.where == "false":
+        return None
+    one = f'(SELECT count(*) FROM "{schema}".doc WHERE {{}} AND tsv @@ %s::tsquery)'
+    counts, params = [one.format(t.where)], [*t.params, _shards(1)]
+    phrase = any(isinstance(p, str) and "<" in p for p in t.params)   # <-> or <N>
+    if phrase:   # the entries holding all the phrase's words: an AND in the index
+        counts.append(one.format(t.where))
+        params += [_PHRASE.sub("&", p) if isinstance(p, str) else p for p in t.params]
+        params.append(_shards(1))
+    if t.rank and t.strong_where:
+        counts.append(one.format(t.strong_where))
+        params += [*t.strong_params, _shards(1)]
+    found, *more = conn.execute(f"SELECT {', '.join(counts)}", params).fetchone()
+    holding = more.pop(0) if phrase else 0
+    prominent = more.pop(0) if more else 0
+    if found * SHARDS <= EXACT_UP_TO and holding * SHARDS <= RECHECK_BUDGET:
+        return None
+    shards = -(-SAMPLE_ROWS // max(found, 1))
+    if phrase:
+        shards = min(shards, max(1, RECHECK_BUDGET // max(holding, 1)))
+    if shards >= SHARDS or found * shards < 2 * end:
+        return None
+    if phrase:   # its candidates: the sampled matches (positions are not re-checked again)
+        return Sample(shards, shards, rank_all=True)
+    strong_shards = min(SHARDS, -(-STRONG_WINDOW // prominent)) if prominent else shards
+    return Sample(shards, strong_shards)
+
+
+_PHRASE = re.compile(r"<(?:-|\d+)>")
+
+
+def _estimate(number, scale: float) -> int:
+    """A count scaled up from a sample, to three significant digits (exact if not)."""
+    value = int(number)
+    if scale == 1 or value == 0:
+        return value
+    value = round(value * scale)
+    cut = 10 ** max(0, len(str(value)) - 3)
+    return max(1, round(value / cut) * cut)
+
+
+def _ranking_ctes(schema: str, t, sample: Sample | None = None) -> tuple[str, list]:
     """CTEs `m` (every match's small columns), `total`, `ranked` (candidates with their
     ts_rank_cd) and `ordered` (every match: the ranked ones best first, then the others
     newest first, numbered by `ord`), with their parameters in order.
@@ -692,10 +784,30 @@ def _ranking_ctes(schema: str, t) -> tuple[str, list]:
     every match")."""
     s = schema
     params = list(t.params)
+    in_sample = ""
+    if sample and "tsv @@" in t.where:
+        in_sample = " AND tsv @@ %s::tsquery"
+        params.append(_shards(sample.shards))
+    elif sample:
+        in_sample = " AND shard < %s"
+        params.append(sample.shards)
     if not t.rank:
         # Nothing to rank by (a year range, say): every match scores 0, ordered by key
         # as in Whoosh, and no tsvector is read.
         parts, score = ["SELECT key FROM m"], "0::float8"
+    elif sample and sample.rank_all:
+        # a phrase: its sampled matches, the newest RANK_EXACT of them
+        parts = ["(SELECT key FROM m ORDER BY date DESC NULLS LAST, key LIMIT %s)"]
+        params.append(RANK_EXACT)
+    elif sample:
+        # The prominent matches in the strong shards and the newest of the sample.
+        parts = [f'(SELECT key FROM "{s}".doc WHERE {t.strong_where} AND tsv @@ '
+                 "%s::tsquery ORDER BY date DESC NULLS LAST, key LIMIT %s)"
+                 ] if t.strong_where else []
+        if t.strong_where:
+            params += [*t.strong_params, _shards(sample.strong_shards), STRONG_WINDOW]
+        parts.append("(SELECT key FROM m ORDER BY date DESC NULLS LAST, key LIMIT %s)")
+        params.append(RECENT_WINDOW)
     else:
         parts = ["SELECT key FROM m WHERE (SELECT n FROM total) <= %s"]
         params.append(RANK_EXACT)
@@ -706,6 +818,7 @@ def _ranking_ctes(schema: str, t) -> tuple[str, list]:
         parts.append("(SELECT key FROM m WHERE (SELECT n FROM total) > %s "
                      "ORDER BY date DESC NULLS LAST, key LIMIT %s)")
         params += [RANK_EXACT, RECENT_WINDOW]
+    if t.rank:
         # one index look-up per candidate (the planner expects far more candidates
         # than the windows let through and would hash the whole table)
         score = (f"(SELECT ts_rank_cd('{RANK_WEIGHTS}', d.tsv, %s::tsquery, 1)::float8 "
@@ -714,7 +827,7 @@ def _ranking_ctes(schema: str, t) -> tuple[str, list]:
     ctes = f'''
         m AS MATERIALIZED (
             SELECT key, date, year, type, journal, lang, tag, link
-            FROM "{s}".doc WHERE {t.where}),
+            FROM "{s}".doc WHERE {t.where}{in_sample}),
         total AS (SELECT count(*) AS n FROM m),
         cand AS ({" UNION ".join(parts)}),
         ranked AS MATERIALIZED (SELECT c.key, {score} AS score FROM cand c),
@@ -735,11 +848,12 @@ _SETS = {"year": 0b011111, "type": 0b101111, "journal": 0b110111, "link": 0b1110
          "lang": 0b111101, "keyword": 0b111110}
 
 
-def _page_sql(schema: str, t, facets: bool, offset: int, limit: int | None
-              ) -> tuple[str, list]:
+def _page_sql(schema: str, t, facets: bool, offset: int, limit: int | None,
+              sample: Sample | None = None) -> tuple[str, list]:
     """One statement: the page of hits (with what they show), the total, the facets
-    (one pass over the matches' small columns, `GROUPING SETS`)."""
-    ctes, params = _ranking_ctes(schema, t)
+    (one pass over the matches' small columns, `GROUPING SETS`); with a `sample`, the
+    total and the facets are those of the sampled matches (`query` scales them)."""
+    ctes, params = _ranking_ctes(schema, t, sample)
     # The other matches are numbered only when the page reaches past the ranked ones.
     end = 2 ** 62 if limit is None else offset + limit
     page = ("SELECT key, score, ord FROM best WHERE ord > %s AND ord <= %s "

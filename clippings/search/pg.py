@@ -594,45 +594,50 @@ def analyse(folder: Path, rec, links: dict, state: list[str]
     doc = document(rec, body, link)
     facets = facet_values(rec, link)
     fields = schema()
-    positions: dict[str, list[int]] = {}
+    lexemes: set[str] = set()
     parts = []
+    strong: set[str] = set()
     for name in ANALYSED:
         value = doc.get(name)
         if not value:
             continue
-        prefix = PREFIX[name] + ":"
-        weight = WEIGHT[name]
-        sep = weight + ","
-        quoted = _quoted[name]
-        if len(quoted) > 500_000:
-            quoted.clear()
+        known = _lexemes[name]
+        if len(known) > 500_000:
+            known.clear()
+        numbers = _POSITIONS[WEIGHT[name]]
         # The analyzer's terms without its token stream (terms.py); positions from 1.
-        for term, found in term_positions(fields[name].analyzer, value, 1).items():
-            lexeme = prefix + term
+        found_terms = term_positions(fields[name].analyzer, value, 1)
+        for term, found in found_terms.items():
+            entry = known.get(term)
+            if entry is None:
+                lexeme = PREFIX[name] + ":" + term
+                entry = known[term] = (lexeme, _quote(lexeme) + ":")
+            lexemes.add(entry[0])
             if len(found) > MAX_POSITIONS:
                 found = found[:MAX_POSITIONS]
             if found[-1] > MAX_POS or found[0] > MAX_POS:   # place names: not sorted
                 found = [min(p, MAX_POS) for p in found]
-            positions[lexeme] = found
-            head = quoted.get(term)
-            if head is None:
-                head = quoted[term] = _quote(lexeme) + ":"
-            parts.append(f"{head}{sep.join(map(str, found))}{weight}")
+            parts.append(entry[1] + ",".join(map(numbers.__getitem__, found)))
+        if name == "text":
+            strong = _prominent(found_terms)
     sample_shard = shard(rec.key)
     exact = {"k:" + rec.key, "y:" + rec.type.lower(), f"{SHARD_PREFIX}:{sample_shard}"}
-    exact |= _prominent(positions)
+    exact |= strong
     exact |= {"g:" + t.text for t in fields["tag"].analyzer(doc.get("tag", ""))}
     exact |= {"l:" + t.text for t in fields["lang"].analyzer(doc.get("lang", ""))}
-    parts += [_quote(lex) for lex in exact if lex not in positions]
+    exact -= lexemes
+    parts += [_quote(lex) for lex in exact]
     row = (rec.key, state[0], state[1], facets["type"], facets["year"], doc.get("date"),
            facets["journal"], facets["lang"], facets["keyword"], facets["link"], " ".join(parts),
            state[2], sample_shard)
     shown = (rec.key, json.dumps(doc["meta"], ensure_ascii=False), body)
     nbytes = len((doc.get("title", "") + doc.get("text", "")).encode("utf-8"))
-    return row, shown, set(positions) | exact, nbytes
+    return row, shown, lexemes | exact, nbytes
 
 
-_TEXT = PREFIX["text"] + ":"
+# weight -> position -> "position" + weight, the text of one position in a tsvector
+_POSITIONS = {weight: [f"{p}{weight}" for p in range(MAX_POS + 1)]
+              for weight in set(WEIGHT.values())}
 
 
 def shard(key: str) -> int:
@@ -643,19 +648,19 @@ def shard(key: str) -> int:
     return zlib.crc32(key.encode("utf-8")) % SHARDS
 
 
-def _prominent(positions: dict[str, list[int]]) -> set[str]:
+def _prominent(text_terms: dict[str, list[int]]) -> set[str]:
     """The `s:` lexemes of the STRONG_TERMS words the text uses most (at least twice):
     a champion list kept in the tsvector, so the GIN index finds the entries in which a
     word is prominent without reading one tsvector (`tsquery._strong`)."""
-    counted = [(len(found), lexeme) for lexeme, found in positions.items()
-               if len(found) > 1 and lexeme.startswith(_TEXT)]
+    counted = [(min(len(found), MAX_POSITIONS), term) for term, found in text_terms.items()
+               if len(found) > 1]
     if len(counted) > STRONG_TERMS:
         counted = heapq.nlargest(STRONG_TERMS, counted)
-    return {STRONG_PREFIX + ":" + lexeme[2:] for _, lexeme in counted}
+    return {STRONG_PREFIX + ":" + term for _, term in counted}
 
 
-# field -> term -> its quoted lexeme ("'x:term':"), the part of a tsvector that repeats
-_quoted: dict[str, dict[str, str]] = {name: {} for name in ANALYSED}
+# field -> term -> (its lexeme, its quoted head "'x:term':"): what repeats in tsvectors
+_lexemes: dict[str, dict[str, tuple[str, str]]] = {name: {} for name in ANALYSED}
 
 
 def _quote(lexeme: str) -> str:

@@ -790,7 +790,7 @@ def _ranking_ctes(schema: str, t, sample: Sample | None = None) -> tuple[str, li
     s = schema
     params = list(t.params)
     in_sample = ""
-    if sample and "tsv @@" in t.where:
+    if sample and ("tsv @@" in t.where or t.where == "true"):
         in_sample = " AND tsv @@ %s::tsquery"
         params.append(_shards(sample.shards))
     elif sample:

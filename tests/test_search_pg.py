@@ -343,6 +343,11 @@ def test_a_large_result_is_counted_on_a_sample_and_says_so(tmp_path, postgres_ur
     years = dict(got.facets["year"])
     assert set(years) == {2000, 2001, 2002, 2003}
     assert abs(sum(years.values()) - got.total) < 0.05 * n
+    # a year range alone is sampled through the shard column, to the same estimate
+    years_only = page(bib, "year:2000..2003", limit=10, backend=postgres_url)
+    assert years_only.estimated and years_only.total == got.total
+    assert [h.key for h in years_only.hits] == sorted(
+        (k for k in keys if shard_of[k] < shards), key=lambda k: k)[:10]
     # the prominent entries (Kaluga in the title) are among the ranked candidates
     assert got.hits[0].title.startswith("Kaluga Chronik")
     assert [h.key for h in page(bib, "Kaluga", limit=10, backend=postgres_url).hits] == \

@@ -18,8 +18,11 @@ facet columns, tsvector), `shown` (what a hit shows, the snapshot text for snipp
 Matches come from the GIN index alone. Ranking is `ts_rank_cd` with field weights (title
 A, text B, author/journal/... C, transliteration D) on candidates: every match up to
 RANK_EXACT, else the newest matches in which a query word is prominent and the newest of
-all (docs/decisions.md, "Ranking: candidates, not every match"). Facet counts, the total
-and the page of hits come from one statement. Updates read the journal of clippings' own
+all (docs/decisions.md, "Ranking: candidates, not every match"). A first statement
+counts the matches in one sample shard (`r:` lexemes, `shard`); a large result is then
+counted on a few shards and its total and facets scaled (`_sample`; docs/decisions.md,
+"Large results counted on a sample"). Facet counts, the total and the page of hits
+come from one statement. Updates read the journal of clippings' own
 writes when it can tell what changed (`_journaled`), else compare every entry.
 
 Writers take a transaction-level advisory lock on the schema, so two `clippings index`
@@ -778,9 +781,10 @@ def _estimate(number, scale: float) -> int:
 
 
 def _ranking_ctes(schema: str, t, sample: Sample | None = None) -> tuple[str, list]:
-    """CTEs `m` (every match's small columns), `total`, `ranked` (candidates with their
-    ts_rank_cd) and `ordered` (every match: the ranked ones best first, then the others
-    newest first, numbered by `ord`), with their parameters in order.
+    """CTEs `m` (every match's small columns; with a `sample`, those of its shards),
+    `total`, `ranked` (candidates with their ts_rank_cd) and `ordered` (every match: the
+    ranked ones best first, then the others newest first, numbered by `ord`), with their
+    parameters in order.
 
     Ranking reads a match's whole tsvector, so it runs on candidates only: every match
     when there are at most RANK_EXACT; else the STRONG_WINDOW newest matches in which a

@@ -717,10 +717,9 @@ def _use_the_word_index(conn) -> None:
 class Sample:
     """A large result counted on whole sample shards (the `r:` lexemes of `shard`):
     its matches in shards 0 .. `shards`-1 give the total and the facet counts (scaled
-    by SHARDS / shards); its candidates for ranking are the prominent matches in shards
-    0 .. `strong_shards`-1."""
+    by SHARDS / shards); its candidates for ranking are the prominent ones among them
+    and the newest."""
     shards: int
-    strong_shards: int
     rank_all: bool = False   # a phrase: its sampled matches are the candidates
 
 
@@ -731,10 +730,10 @@ def _shards(count: int) -> str:
 def _sample(conn, schema: str, t, end: int) -> Sample | None:
     """How a page ending at hit `end` counts: None (every match) when the query's
     matches in shard 0 say it has at most about EXACT_UP_TO and a phrase re-checks at
-    most about RECHECK_BUDGET entries. Else the shards holding about SAMPLE_ROWS matches
-    (and STRONG_WINDOW prominent ones), fewer where a phrase's words are common (its
-    positions are re-checked in the tsvector of every entry holding all of them), but
-    enough to fill the page twice.
+    most about RECHECK_BUDGET entries. Else the shards holding about SAMPLE_ROWS
+    matches, fewer where a phrase's words are common (its positions are re-checked in
+    the tsvector of every entry holding all of them), but enough to fill the page
+    twice.
 
     Counting in one shard is an AND of the query with one lexeme in the GIN index,
     which skips through a common word's long posting list: it costs about the same for
@@ -748,12 +747,8 @@ def _sample(conn, schema: str, t, end: int) -> Sample | None:
         counts.append(one.format(t.where))
         params += [_PHRASE.sub("&", p) if isinstance(p, str) else p for p in t.params]
         params.append(_shards(1))
-    if t.rank and t.strong_where:
-        counts.append(one.format(t.strong_where))
-        params += [*t.strong_params, _shards(1)]
     found, *more = conn.execute(f"SELECT {', '.join(counts)}", params).fetchone()
-    holding = more.pop(0) if phrase else 0
-    prominent = more.pop(0) if more else 0
+    holding = more[0] if phrase else 0
     if found * SHARDS <= EXACT_UP_TO and holding * SHARDS <= RECHECK_BUDGET:
         return None
     shards = -(-SAMPLE_ROWS // max(found, 1))
@@ -761,10 +756,8 @@ def _sample(conn, schema: str, t, end: int) -> Sample | None:
         shards = min(shards, max(1, RECHECK_BUDGET // max(holding, 1)))
     if shards >= SHARDS or found * shards < 2 * end:
         return None
-    if phrase:   # its candidates: the sampled matches (positions are not re-checked again)
-        return Sample(shards, shards, rank_all=True)
-    strong_shards = min(SHARDS, -(-STRONG_WINDOW // prominent)) if prominent else shards
-    return Sample(shards, strong_shards)
+    # a phrase's candidates: its sampled matches (positions are not re-checked again)
+    return Sample(shards, rank_all=phrase)
 
 
 _PHRASE = re.compile(r"<(?:-|\d+)>")
@@ -809,12 +802,12 @@ def _ranking_ctes(schema: str, t, sample: Sample | None = None) -> tuple[str, li
         parts = ["(SELECT key FROM m ORDER BY date DESC NULLS LAST, key LIMIT %s)"]
         params.append(RANK_EXACT)
     elif sample:
-        # The prominent matches in the strong shards and the newest of the sample.
+        # The sample's prominent matches and its newest.
         parts = [f'(SELECT key FROM "{s}".doc WHERE {t.strong_where} AND tsv @@ '
                  "%s::tsquery ORDER BY date DESC NULLS LAST, key LIMIT %s)"
                  ] if t.strong_where else []
         if t.strong_where:
-            params += [*t.strong_params, _shards(sample.strong_shards), STRONG_WINDOW]
+            params += [*t.strong_params, _shards(sample.shards), STRONG_WINDOW]
         parts.append("(SELECT key FROM m ORDER BY date DESC NULLS LAST, key LIMIT %s)")
         params.append(RECENT_WINDOW)
     else:

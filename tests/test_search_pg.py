@@ -356,6 +356,7 @@ def test_a_large_result_is_counted_on_a_sample_and_says_so(tmp_path, postgres_ur
     # A phrase re-checks positions in every entry holding its words: it is sampled by
     # that cost (RECHECK_BUDGET), and its sampled matches are the ranked candidates.
     monkeypatch.setattr(pg, "RECHECK_BUDGET", 50)
+    monkeypatch.setattr(pg, "MIN_SAMPLE", 20)
     phrase = page(bib, '"Kaluga nach Tula"', limit=10, backend=postgres_url)
     # every entry holds the phrase's words and matches: shard 0 holds in_first of each
     phrase_shards = min(-(-200 // in_first), 50 // in_first)
@@ -368,8 +369,24 @@ def test_a_large_result_is_counted_on_a_sample_and_says_so(tmp_path, postgres_ur
     assert not rare.estimated and rare.total == 3
     whole = page(bib, "Kaluga", limit=None, backend=postgres_url)
     assert not whole.estimated and whole.total == n == len(whole.hits)
-    deep = page(bib, "Kaluga", offset=pg.SAMPLED_PAGES_END, limit=10, backend=postgres_url)
-    assert not deep.estimated and deep.total == n and len(deep.hits) == 10
+    # Paging goes on past the sample's matches with the others, newest first: every
+    # match once, and every page says the same estimated total (or the hits it reached).
+    walked = []
+    for offset in range(0, n, 90):
+        part = page(bib, "Kaluga", offset=offset, limit=90, backend=postgres_url)
+        walked += [h.key for h in part.hits]
+        assert part.estimated and part.total == max(got.total, len(walked))
+    assert sorted(walked) == sorted(keys)
+    assert walked[:10] == [h.key for h in got.hits]
+    outside = [k for k in walked if shard_of[k] >= shards]
+    assert walked[-len(outside):] == outside       # the sample's matches come first
+    # An OR with a year range is sampled as a whole (its parts are bracketed).
+    either = page(bib, "year:2001 OR Samara", limit=10, backend=postgres_url)
+    in_either = [k for k in keys if int(k[1:]) % 4 == 1 or k in ("e5", "e500", "e900")]
+    assert abs(either.total - len(in_either)) < 0.3 * len(in_either)
+    # An excluded phrase is no phrase to sample by: the same page as without it.
+    assert [h.key for h in page(bib, 'Kaluga NOT "Tula nach Kaluga"', limit=10,
+                                backend=postgres_url).hits] == [h.key for h in got.hits]
     assert page(bib, "Kaluga", limit=10, backend=postgres_url).as_json()["estimated"]
 
     result = run("search", "Kaluga", "--backend", postgres_url, library=bib)

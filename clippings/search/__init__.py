@@ -17,9 +17,9 @@ Package API (stable):
         first, from `offset`, at most `limit` (None = all); `Page.total` matches in all;
         `Page.facets` = {"year"|"type"|"journal"|"lang"|"keyword"|"link":
         [(value, count), ...]} over all matches, most frequent first (with facets=True).
-        `Page.estimated`: on PostgreSQL, a page within the first 200 hits of a search
-        with more than about 4,000 matches has its total and facet counts estimated from
-        a fixed sample of the archive (`pg._sample`); `limit=None` counts exactly.
+        `Page.estimated`: on PostgreSQL, a search with more than about 4,000 matches has
+        its total and facet counts estimated from a fixed sample of the archive
+        (`pg._sample`); `limit=None` counts exactly.
         The index is brought up to date first (a cheap check when nothing changed).
         `backend`: 'whoosh' or a postgresql:// URL, overriding settings.search_backend
         (and search_read_url). Without it, a `search_read_url` setting is queried while

@@ -68,8 +68,8 @@ STRONG_TERMS = 20        # ... at most this many per entry, each used at least t
 RANK_EXACT = 200         # up to this many matches, every one is ranked
 EXACT_UP_TO = 4096       # estimated matches up to which total and facets are counted
 SAMPLE_ROWS = 1000       # beyond: counted on about this many matches (whole shards)
-SAMPLED_PAGES_END = 200  # ... for pages that end within this many hits
-RECHECK_BUDGET = 1000    # entries a phrase may re-check (25-50 us each) unsampled
+MIN_SAMPLE = 50          # ... and on at least this many, else on every match
+RECHECK_BUDGET = 4000    # entries a phrase may re-check (25-50 us each) unsampled
 STRONG_WINDOW = 160      # beyond: the newest matches in which a query word is prominent
 RECENT_WINDOW = 40       # ... and the newest matches of all are ranked (docs/decisions.md)
 SIMILAR_COUNT_CAP = 5000  # "similar clippings": entries counted per candidate word
@@ -425,28 +425,33 @@ class PostgresBackend:
         marker = wq.Marker(schema(), q)
         with self.connection() as conn:
             t = self._translate(conn, q)
-            sample = None
-            if limit is not None and offset + limit <= SAMPLED_PAGES_END:
-                sample = _sample(conn, self.schema, t, offset + limit)
+            sample = _sample(conn, self.schema, t) if limit is not None else None
             sql, params = _page_sql(self.schema, t, facets, offset, limit, sample)
-            rows = conn.execute(sql, params).fetchall()
+            rows = sorted(conn.execute(sql, params).fetchall(),
+                          key=lambda row: row[5] or 0)    # hits in their order
+            sampled = next((int(r[2]) for r in rows if r[0] == "total"), 0)
+            found = [(r[1], float(r[2]), r[3], r[4]) for r in rows if r[0] == "hit"]
+            if sample and offset + limit > sampled:
+                # past the sample's matches: the others, newest first
+                start = max(offset, sampled)
+                found += conn.execute(*_beyond_sql(self.schema, t, sample, start - sampled,
+                                                   offset + limit - start)).fetchall()
             conn.rollback()
         scale = SHARDS / sample.shards if sample else 1
-        hits, total, counts = [], 0, {}
-        for kind, value, number, meta, body, _ in sorted(
-                rows, key=lambda row: row[5] or 0):    # hits in their order
-            if kind == "hit":
-                hits.append(wq.make_hit(value, float(number), meta, lambda b=body: b, marker))
-            elif kind == "total":
-                total = _estimate(number, scale)
-            else:
+        hits = [wq.make_hit(key, score, meta, lambda b=body: b, marker)
+                for key, score, meta, body in found]
+        counts: dict[str, list] = {}
+        for kind, value, number, *_ in rows:
+            # a value seen once in a sample says little about its count
+            if kind not in ("hit", "total") and (scale == 1 or number >= 2):
                 counts.setdefault(kind, []).append(
                     (int(value) if kind == "year" else value, _estimate(number, scale)))
         if facets:
             counts = {name: wq.top_counts(dict(counts.get(name, [])))
                       for name in FACETS}
-        return Page(hits=hits, total=max(total, offset + len(hits)), offset=offset,
-                    limit=limit, facets=counts, estimated=sample is not None)
+        return Page(hits=hits, total=max(_estimate(sampled, scale), offset + len(hits)),
+                    offset=offset, limit=limit, facets=counts,
+                    estimated=sample is not None)
 
     def scores(self, text: str) -> list[tuple[str, float]]:
         """(key, score) of every match, best first (the web page filters and pages
@@ -727,23 +732,25 @@ def _shards(count: int) -> str:
     return " | ".join(f"'{SHARD_PREFIX}:{i}'" for i in range(count))
 
 
-def _sample(conn, schema: str, t, end: int) -> Sample | None:
-    """How a page ending at hit `end` counts: None (every match) when the query's
-    matches in shard 0 say it has at most about EXACT_UP_TO and a phrase re-checks at
-    most about RECHECK_BUDGET entries. Else the shards holding about SAMPLE_ROWS
-    matches, fewer where a phrase's words are common (its positions are re-checked in
-    the tsvector of every entry holding all of them), but enough to fill the page
-    twice.
+def _sample(conn, schema: str, t) -> Sample | None:
+    """How a search is counted: None (every match) when its matches in shard 0 say it
+    has at most about EXACT_UP_TO and a phrase would re-check at most about
+    RECHECK_BUDGET entries. Else the first shards holding about SAMPLE_ROWS matches,
+    fewer where a phrase's words are common (its positions are re-checked in the
+    tsvector of every entry holding all of them), but at least MIN_SAMPLE. Decided by
+    the query alone, so every page of a search is cut from the same order.
 
     Counting in one shard is an AND of the query with one lexeme in the GIN index,
     which skips through a common word's long posting list: it costs about the same for
     a word in 500 entries as for one in 500,000."""
     if t.where == "false":
         return None
-    one = f'(SELECT count(*) FROM "{schema}".doc WHERE {{}} AND tsv @@ %s::tsquery)'
+    one = f'(SELECT count(*) FROM "{schema}".doc WHERE ({{}}) AND tsv @@ %s::tsquery)'
     counts, params = [one.format(t.where)], [*t.params, _shards(1)]
-    phrase = any(isinstance(p, str) and "<" in p for p in t.params)   # <-> or <N>
-    if phrase:   # the entries holding all the phrase's words: an AND in the index
+    # A phrase the query looks for (one it excludes is no candidate): the entries
+    # holding all its words are those whose positions are re-checked.
+    phrase = bool(t.rank and _PHRASE.search(t.rank))
+    if phrase:
         counts.append(one.format(t.where))
         params += [_PHRASE.sub("&", p) if isinstance(p, str) else p for p in t.params]
         params.append(_shards(1))
@@ -754,9 +761,9 @@ def _sample(conn, schema: str, t, end: int) -> Sample | None:
     shards = -(-SAMPLE_ROWS // max(found, 1))
     if phrase:
         shards = min(shards, max(1, RECHECK_BUDGET // max(holding, 1)))
-    if shards >= SHARDS or found * shards < 2 * end:
+    if shards >= SHARDS or found * shards < MIN_SAMPLE:
         return None
-    # a phrase's candidates: its sampled matches (positions are not re-checked again)
+    # a phrase's candidates: its newest sampled matches (no positions re-checked again)
     return Sample(shards, rank_all=phrase)
 
 
@@ -771,6 +778,18 @@ def _estimate(number, scale: float) -> int:
     value = round(value * scale)
     cut = 10 ** max(0, len(str(value)) - 3)
     return max(1, round(value / cut) * cut)
+
+
+def _beyond_sql(schema: str, t, sample: Sample, skip: int, take: int
+                ) -> tuple[str, list]:
+    """The matches outside the sample's shards, newest first, from `skip`: what follows
+    the sample's own matches when a search is paged past them (scored 0)."""
+    return (f'''
+        SELECT p.key, 0::float8, w.meta, w.body FROM (
+            SELECT key, date FROM "{schema}".doc WHERE ({t.where}) AND shard >= %s
+            ORDER BY date DESC NULLS LAST, key OFFSET %s LIMIT %s) p
+        JOIN "{schema}".shown w ON w.key = p.key
+        ORDER BY p.date DESC NULLS LAST, p.key''', [*t.params, sample.shards, skip, take])
 
 
 def _ranking_ctes(schema: str, t, sample: Sample | None = None) -> tuple[str, list]:
@@ -803,7 +822,7 @@ def _ranking_ctes(schema: str, t, sample: Sample | None = None) -> tuple[str, li
         params.append(RANK_EXACT)
     elif sample:
         # The sample's prominent matches and its newest.
-        parts = [f'(SELECT key FROM "{s}".doc WHERE {t.strong_where} AND tsv @@ '
+        parts = [f'(SELECT key FROM "{s}".doc WHERE ({t.strong_where}) AND tsv @@ '
                  "%s::tsquery ORDER BY date DESC NULLS LAST, key LIMIT %s)"
                  ] if t.strong_where else []
         if t.strong_where:
@@ -829,7 +848,7 @@ def _ranking_ctes(schema: str, t, sample: Sample | None = None) -> tuple[str, li
     ctes = f'''
         m AS MATERIALIZED (
             SELECT key, date, year, type, journal, lang, tag, link
-            FROM "{s}".doc WHERE {t.where}{in_sample}),
+            FROM "{s}".doc WHERE ({t.where}){in_sample}),
         total AS (SELECT count(*) AS n FROM m),
         cand AS ({" UNION ".join(parts)}),
         ranked AS MATERIALIZED (SELECT c.key, {score} AS score FROM cand c),

@@ -364,6 +364,10 @@ def test_a_large_result_is_counted_on_a_sample_and_says_so(tmp_path, postgres_ur
     assert phrase.total == pg._estimate(
         sum(1 for s in shard_of.values() if s < phrase_shards), pg.SHARDS / phrase_shards)
     assert {h.key for h in phrase.hits} <= set(keys)
+    # the page asked for does not change how the search is counted
+    assert [h.key for h in page(bib, '"Kaluga nach Tula"', limit=40,
+                                backend=postgres_url).hits][:10] == \
+        [h.key for h in phrase.hits]
 
     rare = page(bib, "Samara", limit=10, backend=postgres_url)
     assert not rare.estimated and rare.total == 3

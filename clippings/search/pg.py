@@ -612,7 +612,8 @@ def analyse(folder: Path, rec, links: dict, state: list[str]
         known = _lexemes[name]
         if len(known) > 500_000:
             known.clear()
-        numbers = _POSITIONS[WEIGHT[name]]
+        weight = WEIGHT[name]
+        sep = weight + ","
         # The analyzer's terms without its token stream (terms.py); positions from 1.
         found_terms = term_positions(fields[name].analyzer, value, 1)
         for term, found in found_terms.items():
@@ -625,7 +626,7 @@ def analyse(folder: Path, rec, links: dict, state: list[str]
                 found = found[:MAX_POSITIONS]
             if found[-1] > MAX_POS or found[0] > MAX_POS:   # place names: not sorted
                 found = [min(p, MAX_POS) for p in found]
-            parts.append(entry[1] + ",".join(map(numbers.__getitem__, found)))
+            parts.append(f"{entry[1]}{sep.join(map(str, found))}{weight}")
         if name == "text":
             strong = _prominent(found_terms)
     sample_shard = shard(rec.key)
@@ -641,11 +642,6 @@ def analyse(folder: Path, rec, links: dict, state: list[str]
     shown = (rec.key, json.dumps(doc["meta"], ensure_ascii=False), body)
     nbytes = len((doc.get("title", "") + doc.get("text", "")).encode("utf-8"))
     return row, shown, lexemes | exact, nbytes
-
-
-# weight -> position -> "position" + weight, the text of one position in a tsvector
-_POSITIONS = {weight: [f"{p}{weight}" for p in range(MAX_POS + 1)]
-              for weight in set(WEIGHT.values())}
 
 
 def shard(key: str) -> int:
@@ -822,10 +818,10 @@ def _ranking_ctes(schema: str, t, sample: Sample | None = None) -> tuple[str, li
         params.append(RANK_EXACT)
     elif sample:
         # The sample's prominent matches and its newest.
-        parts = [f'(SELECT key FROM "{s}".doc WHERE ({t.strong_where}) AND tsv @@ '
-                 "%s::tsquery ORDER BY date DESC NULLS LAST, key LIMIT %s)"
-                 ] if t.strong_where else []
+        parts = []
         if t.strong_where:
+            parts.append(f'(SELECT key FROM "{s}".doc WHERE ({t.strong_where}) AND tsv @@ '
+                         "%s::tsquery ORDER BY date DESC NULLS LAST, key LIMIT %s)")
             params += [*t.strong_params, _shards(sample.shards), STRONG_WINDOW]
         parts.append("(SELECT key FROM m ORDER BY date DESC NULLS LAST, key LIMIT %s)")
         params.append(RECENT_WINDOW)

@@ -300,8 +300,10 @@ def test_large_match_sets_rank_prominent_entries_first_and_page_through_all(
     if not exact:
         # ranked: old2001 (prominent) and the two newest; then the rest, newest first
         assert walked[3:] == ["new2023", "new2022", "new2021", "new2020"]
-        scored = dict(pg.PostgresBackend(bib.parent, postgres_url).scores("Kaluga"))
-        assert scored["new2020"] == 0.0 and scored["old2001"] > scored["new2025"] > 0
+        ranked, every = pg.PostgresBackend(bib.parent, postgres_url).matches("Kaluga")
+        scored = dict(ranked)
+        assert "new2020" not in scored and scored["old2001"] > scored["new2025"] > 0
+        assert sorted(every) == sorted(walked)
 
 
 def _large_library(folder: Path, n: int) -> Path:
@@ -397,3 +399,37 @@ def test_a_large_result_is_counted_on_a_sample_and_says_so(tmp_path, postgres_ur
     assert result.exit_code == 0
     assert result.stderr == f"10 of about {got.total:,} hits; --limit for more\n"
 
+
+
+def test_the_web_page_counts_a_large_result_exactly_and_ranks_like_search(
+        tmp_path, postgres_url, monkeypatch):
+    """The web page filters, sorts and counts a search itself: it gets every match's key
+    from the database, but ranks only the candidates `search` ranks (on a sample of a
+    large result), so the best hits agree and the counts are exact."""
+    from clippings.library import Library
+    from clippings.search import results_page
+    n = 1000
+    bib = _large_library(tmp_path / "lib", n)
+    search_update(bib, backend=postgres_url)
+    monkeypatch.setattr(pg, "EXACT_UP_TO", 100)
+    monkeypatch.setattr(pg, "SAMPLE_ROWS", 200)
+    settings = _settings(bib)
+    settings.search_backend = postgres_url
+    records = {rec.key: rec for rec in Library.load(bib).records()}
+    searched = page(bib, "Kaluga", limit=10, backend=postgres_url)
+    assert searched.estimated                 # the same search is sampled on the CLI
+
+    shown = results_page(bib, "Kaluga", {}, limit=10, records=records, settings=settings)
+    assert shown.total == n and len(shown.keys) == n
+    assert [h.key for h in shown.hits] == [h.key for h in searched.hits]
+    assert dict(shown.facets["year"]) == {"2003": 250, "2002": 250, "2001": 250,
+                                          "2000": 250}
+    # a facet filter narrows every match, not the sample
+    russian = results_page(bib, "Kaluga", {"lang": ["ru"], "year": ["2002"]}, limit=10,
+                           records=records, settings=settings)
+    assert russian.total == len(russian.keys) == 250          # i % 4 == 2
+    assert all(int(k[1:]) % 4 == 2 for k in russian.keys)
+    assert russian.hits[0].title.startswith("Kaluga Chronik")
+    newest = results_page(bib, "Kaluga", {}, sort="newest", limit=5, records=records,
+                          settings=settings)
+    assert all(h.date.startswith("2003") for h in newest.hits)

@@ -246,13 +246,11 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
             query.prepare(text)
             engine = borrowed.enter_context(contextlib.closing(
                 reader(Path(bib_path), settings, check_index=check_index)))
-            # The database ranks every match (keys and scores, best first).
-            pg_scores = dict(engine.scores(text))
-            ranked = _array([table.position[key] for key in pg_scores
-                             if key in table.position])
-            found = _order(table, filters, sort, facet_limit, ranked)
-            hits = engine.hits(text, [(table.keys[i], pg_scores[table.keys[i]])
-                                      for i in found.order[offset:end].tolist()])
+            found = _order(table, filters, sort, facet_limit,
+                           *_database_ranked(table, *engine.matches(text)))
+            hits = engine.hits(text, list(zip(
+                [table.keys[i] for i in found.order[offset:end].tolist()],
+                found.scores[offset:end].tolist())))
         elif text.strip():
             from . import index, query, vocabulary
             query.prepare(text)
@@ -318,6 +316,23 @@ def _order(table: FacetTable, filters: Mapping[str, list[str]], sort: str,
         order = by[mask[by]]
     return _Ordered(order, int(np.count_nonzero(mask)), table.counts(mask, facet_limit),
                     scores[order] if scores is not None else np.zeros(len(order)))
+
+
+def _database_ranked(table: FacetTable, ranked: list[tuple[str, float]], every: list[str]
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """(every match best first, scores by entry) from what the database ranked (its
+    candidates, best first) and the key of every match: the others follow newest first,
+    as `query` pages them."""
+    position = table.position
+    matched = np.zeros(len(table), dtype=bool)
+    matched[_array([position[key] for key in every if key in position])] = True
+    known = [(position[key], score) for key, score in ranked if key in position]
+    best = _array([i for i, _ in known])
+    scores = np.zeros(len(table))
+    scores[best] = [score for _, score in known]
+    matched[best] = False
+    newest = table.orders["newest"]
+    return np.concatenate([best, newest[matched[newest]]]), scores
 
 
 def _whoosh_order(folder: Path, searcher, text: str, q, table: FacetTable,

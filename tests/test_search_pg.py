@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections import Counter
 import sys
 from pathlib import Path
 
@@ -300,10 +301,10 @@ def test_large_match_sets_rank_prominent_entries_first_and_page_through_all(
     if not exact:
         # ranked: old2001 (prominent) and the two newest; then the rest, newest first
         assert walked[3:] == ["new2023", "new2022", "new2021", "new2020"]
-        ranked, every = pg.PostgresBackend(bib.parent, postgres_url).matches("Kaluga")
+        ranked, every, scale = pg.PostgresBackend(bib.parent, postgres_url).matches("Kaluga")
         scored = dict(ranked)
         assert "new2020" not in scored and scored["old2001"] > scored["new2025"] > 0
-        assert sorted(every) == sorted(walked)
+        assert sorted(every) == sorted(walked) and scale == 1
 
 
 def _large_library(folder: Path, n: int) -> Path:
@@ -340,7 +341,7 @@ def test_a_large_result_is_counted_on_a_sample_and_says_so(tmp_path, postgres_ur
 
     got = page(bib, "Kaluga", limit=10, backend=postgres_url)
     assert got.estimated and len(got.hits) == 10
-    assert got.total == pg._estimate(sampled, pg.SHARDS / shards)
+    assert got.total == pg.estimate(sampled, pg.SHARDS / shards)
     assert abs(got.total - n) < 0.25 * n
     years = dict(got.facets["year"])
     assert set(years) == {2000, 2001, 2002, 2003}
@@ -363,7 +364,7 @@ def test_a_large_result_is_counted_on_a_sample_and_says_so(tmp_path, postgres_ur
     # every entry holds the phrase's words and matches: shard 0 holds in_first of each
     phrase_shards = min(-(-200 // in_first), 50 // in_first)
     assert phrase.estimated and len(phrase.hits) == 10
-    assert phrase.total == pg._estimate(
+    assert phrase.total == pg.estimate(
         sum(1 for s in shard_of.values() if s < phrase_shards), pg.SHARDS / phrase_shards)
     assert {h.key for h in phrase.hits} <= set(keys)
     # the page asked for does not change how the search is counted
@@ -433,3 +434,50 @@ def test_the_web_page_counts_a_large_result_exactly_and_ranks_like_search(
     newest = results_page(bib, "Kaluga", {}, sort="newest", limit=5, records=records,
                           settings=settings)
     assert all(h.date.startswith("2003") for h in newest.hits)
+
+
+def test_a_common_phrase_on_the_web_page_is_counted_on_its_sample(tmp_path, postgres_url,
+                                                                  monkeypatch):
+    """Listing every match of a common phrase re-checks the positions of every entry
+    holding its words: the web page lists the sample's matches, says "about", pages
+    through them, and "all results" still takes every match."""
+    from webhelpers import make_client
+    n = 1000
+    bib = _large_library(tmp_path / "lib", n)
+    (tmp_path / "lib" / "clippings.toml").write_text(
+        f'search_backend = "{postgres_url}"\n', "utf-8")
+    search_update(bib, backend=postgres_url)
+    for name, value in (("EXACT_UP_TO", 100), ("SAMPLE_ROWS", 200),
+                        ("RECHECK_BUDGET", 50), ("MIN_SAMPLE", 20)):
+        monkeypatch.setattr(pg, name, value)
+    shard_of = {f"e{i}": pg.shard(f"e{i}") for i in range(n)}
+    in_first = sum(1 for s in shard_of.values() if s == 0)
+    shards = min(-(-200 // in_first), 50 // in_first)
+    sampled = sorted(k for k, s in shard_of.items() if s < shards)
+
+    client = make_client(bib)
+    headers = {"Accept": "application/json"}
+    phrase = '"Kaluga nach Tula"'
+    shown = client.get("/", params={"q": phrase, "per_page": 10}, headers=headers).json()
+    assert shown["estimated"]
+    assert shown["total"] == pg.estimate(len(sampled), pg.SHARDS / shards)
+    years = {f["value"]: f["count"] for f in shown["facets"]["year"]}
+    in_sample = Counter(str(2000 + int(k[1:]) % 4) for k in sampled)
+    assert years == {year: pg.estimate(count, pg.SHARDS / shards)      # scaled up
+                     for year, count in in_sample.items() if count >= 2}
+    walked = []
+    for number in range(1, 20):
+        part = client.get("/", params={"q": phrase, "per_page": 10, "page": number},
+                          headers=headers).json()
+        walked += [h["key"] for h in part["hits"]]
+    assert sorted(walked) == sampled                  # each of the sample's matches once
+    html = client.get("/", params={"q": phrase, "per_page": 10},
+                      headers={"Accept-Language": "en"}).text
+    assert f"of about {shown['total']}" in html and f"its {len(sampled)} hits" in html
+    assert f"Page 1 / {-(-len(sampled) // 10)}<" in html      # pages of the sample
+    # "all results" (cite and export) takes every match, exactly
+    cited = client.get("/cite.json", params={"q": phrase, "all": "1"}).json()
+    assert cited["count"] == n
+    # a word is listed whole: exact counts, as before
+    word = client.get("/", params={"q": "Kaluga"}, headers=headers).json()
+    assert not word["estimated"] and word["total"] == n

@@ -55,6 +55,16 @@ class Page:
                            for name, values in self.facets.items()}}
 
 
+def estimate(number, scale: float) -> int:
+    """A count scaled up from a sample, to three significant digits (exact if not)."""
+    value = int(number)
+    if scale == 1 or value == 0:
+        return value
+    value = round(value * scale)
+    cut = 10 ** max(0, len(str(value)) - 3)
+    return max(1, round(value / cut) * cut)
+
+
 def describe(spec: str) -> str:
     """The backend setting as it may be shown: a URL without its password."""
     if not is_postgres(spec):

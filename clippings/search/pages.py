@@ -38,6 +38,9 @@ class Page:
     total: int                  # matches after filtering
     hits: list[Hit]
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    # total and facet counts estimated from a sample (PostgreSQL, a common phrase):
+    # the page lists the sample's matches alone (`listed` of them)
+    estimated: bool = False
     # Every match in order, as positions in `_all_keys`: listed only when asked for
     # ("select all results"), not for every page shown.
     _order: list[int] | np.ndarray = field(default_factory=list, repr=False)
@@ -45,12 +48,18 @@ class Page:
 
     @property
     def keys(self) -> list[str]:
-        """Every match, in order."""
+        """Every match, in order (every one listed, when `estimated`)."""
         return [self._all_keys[i] for i in self._order]
+
+    @property
+    def listed(self) -> int:
+        """How many matches the pages can show: `total`, unless it is estimated."""
+        return len(self._order) if self.estimated else self.total
 
     def as_json(self) -> dict:
         return {"query": self.query, "filters": self.filters, "sort": self.sort,
                 "offset": self.offset, "limit": self.limit, "total": self.total,
+                "estimated": self.estimated,
                 "hits": [h.as_json() for h in self.hits],
                 "facets": {name: [{"value": v, "count": n} for v, n in items]
                            for name, items in self.facets.items()}}
@@ -218,14 +227,16 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
                 *, offset: int = 0, limit: int = 20, sort: str = "",
                 records: Mapping[str, Record], statuses: Mapping[str, str] | None = None,
                 settings=None, facet_limit: int | None = 30,
-                rows: Mapping[str, dict] | None = None, check_index: bool = True) -> Page:
+                rows: Mapping[str, dict] | None = None, check_index: bool = True,
+                exact: bool = False) -> Page:
     """One page of matches for `text` ("" = every entry) narrowed by facet `filters`.
 
     `records` are the library's decoded records by key (the caller usually holds them);
     `statuses` the last link status by key (for the link facet and badges); `rows` each
     entry's facet values when the caller keeps them (a server does: `facet_rows`; the
     arrays made from them are then kept too). With `check_index` false the caller has made
-    sure the index is current.
+    sure the index is current. On PostgreSQL a common phrase is counted on a sample
+    (`Page.estimated`) unless `exact` (every match listed, as "select all" needs).
     """
     from ..errors import UsageError
     statuses = statuses or {}
@@ -246,8 +257,11 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
             query.prepare(text)
             engine = borrowed.enter_context(contextlib.closing(
                 reader(Path(bib_path), settings, check_index=check_index)))
+            ranked, every, scale = engine.matches(text, exact=exact)
             found = _order(table, filters, sort, facet_limit,
-                           *_database_ranked(table, *engine.matches(text)))
+                           *_database_ranked(table, ranked, every))
+            if scale != 1:
+                found = _scaled(found, scale)
             hits = engine.hits(text, list(zip(
                 [table.keys[i] for i in found.order[offset:end].tolist()],
                 found.scores[offset:end].tolist())))
@@ -273,7 +287,7 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
                     for i in found.order[offset:end].tolist()]
     return Page(query=text, filters=filters, sort=sort, offset=offset, limit=limit,
                 total=found.total, hits=hits, facets=found.facets,
-                _order=found.order, _all_keys=table.keys)
+                estimated=found.estimated, _order=found.order, _all_keys=table.keys)
 
 
 @dataclass
@@ -284,6 +298,17 @@ class _Ordered:
     total: int
     facets: dict[str, list[tuple[str, int]]]
     scores: np.ndarray
+    estimated: bool = False
+
+
+def _scaled(found: _Ordered, scale: float) -> _Ordered:
+    """A sample's counts scaled up to estimates of the whole result's (`backend.estimate`);
+    a facet value seen once in a sample says little about its count and is left out."""
+    from .backend import estimate
+    facets = {name: [(value, estimate(n, scale)) for value, n in items if n >= 2]
+              for name, items in found.facets.items()}
+    total = max(estimate(found.total, scale), len(found.order))
+    return _Ordered(found.order, total, facets, found.scores, estimated=True)
 
 
 def _kept(version: tuple, table: FacetTable, filters: Mapping[str, list[str]], sort: str,

@@ -19,6 +19,11 @@ TEXTS: dict[str, tuple[str, str]] = {   # id: (German, English)
     "password": ("Passwort", "Password"),
     "results_of": ("{shown} von {total}", "{shown} of {total}"),
     "results_range": ("{first}–{last} von {total}", "{first}–{last} of {total}"),
+    "about": ("etwa {n}", "about {n}"),
+    "estimated_note": ("Gezählt an einer Stichprobe des Archivs; die Seiten zeigen ihre "
+                       "{listed} Treffer. „Alle Ergebnisse“ unten nimmt jeden Treffer.",
+                       "Counted on a sample of the archive; the pages show its {listed} "
+                       "hits. “All results” below takes every hit."),
     "no_hits": ("Keine Treffer.", "No hits."),
     "newest": ("Neueste zuerst", "Newest first"),
     "oldest": ("Älteste zuerst", "Oldest first"),

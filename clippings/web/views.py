@@ -233,14 +233,15 @@ def run_search(request, params):
     sort = params.get("sort", "")
     # Pages of one library version are kept: paging, narrowing and going back to a
     # search ask for the same page again; any change to the library starts afresh.
+    exact = bool(params.get("exact"))   # every match listed, not a sample's
     cache_key = (id(snap), text, tuple(sorted((k, tuple(v)) for k, v in filters.items())),
-                 sort, page_no, per_page)
+                 sort, page_no, per_page, exact)
     page = cfg.pages.get(cache_key)
     if page is None:
         page = search.results_page(cfg.bib_path, text, filters, offset=(page_no - 1) * per_page,
                            limit=per_page, sort=sort, records=snap.records,
                            statuses=snap.statuses, settings=cfg.settings, rows=snap.rows,
-                           check_index=False)
+                           check_index=False, exact=exact)
         cfg.pages.put(cache_key, page, snap)
     return page, snap
 
@@ -273,7 +274,7 @@ async def search_view(request):
         return f"/?{base_query}&{added}" if base_query else f"/?{added}"
 
     per_page = page.limit or PER_PAGE
-    pages = max(1, -(-page.total // per_page))
+    pages = max(1, -(-page.listed // per_page))
     current = page.offset // per_page + 1
     lang = language(request)
     return render(request, "search.html", page=page, snap=snap, toggle=toggle,
@@ -774,9 +775,7 @@ class _AllParams:
         self.params = params
 
     def get(self, name, default=None):
-        if name == "per_page":
-            return "1"
-        if name == "page":
+        if name in ("per_page", "page", "exact"):
             return "1"
         return self.params.get(name, default)
 

@@ -108,6 +108,20 @@ def test_changes_are_incremental(fresh_pg):
     assert run("search", "Blasorchester", "--keys", library=fresh_pg).output == ""
 
 
+def test_an_index_built_before_gets_the_year_and_shard_index(fresh_pg, postgres_url):
+    """Samples of a year range are read from a (year, shard) index: `index` adds it to a
+    schema built without it, without a rebuild."""
+    run("index", library=fresh_pg)
+    schema = f"t_{fresh_pg.parent.parent.name[-40:]}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'DROP INDEX "{schema}".doc_year_shard_idx')
+    assert run("index", library=fresh_pg).output.startswith("the index is up to date")
+    with psycopg.connect(postgres_url) as conn:
+        assert conn.execute("SELECT to_regclass(%s)", (f'"{schema}".doc_year_shard_idx',)
+                            ).fetchone()[0] is not None
+    assert run("search", "year:2016", "--keys", library=fresh_pg).output.split()
+
+
 def test_search_brings_the_database_up_to_date_by_itself(fresh_pg):
     run("index", library=fresh_pg)
     added = run("add", "--no-fetch", "--set", "title=Tschaikowski-Abend in Kaluga",

@@ -79,3 +79,29 @@ def test_the_entry_page_lists_similar_clippings_with_postgresql(tmp_path, postgr
         by_whoosh = [h["key"] for h in client.get(
             "/entry/lohse2017dossier/similar.json").json()]
     assert len(set(keys) & set(by_whoosh)) >= 4 and keys[0] in by_whoosh
+
+
+def test_a_large_library_scores_only_candidates_and_finds_the_same(tmp_path, postgres_url,
+                                                                   monkeypatch):
+    """Scoring reads every scored entry's tsvector, so PostgreSQL scores candidates only:
+    entries holding the most of the chosen words and those holding the rarest. With
+    the candidate numbers far below the matches, the best entries are still found."""
+    from clippings.search import pg
+    words = ("Alpha", "Sigma", "Gamma", "Delta")
+    lines = ["@article{target,\n  title = {Alpha Sigma Gamma Delta Epsilon},\n}\n"]
+    for i in range(600):
+        title = " ".join(w for w, n in zip(words, (2, 3, 5, 7)) if i % n == 0)
+        lines.append(f"@article{{e{i},\n  title = {{{title} Chronik {i}}},\n}}\n")
+    lines += [f"@article{{rare{n},\n  title = {{Epsilon Notiz {n}}},\n}}\n" for n in (1, 2)]
+    (tmp_path / "library.bib").write_text("\n".join(lines), "utf-8")
+    (tmp_path / "clippings.toml").write_text(
+        f'search_backend = "{postgres_url}"\nsearch_schema = "sim_large"\n', "utf-8")
+    bib = tmp_path / "library.bib"
+    settings = load_settings(tmp_path)
+    rec = Library.load(bib, settings).record("target")
+    every = [(h.key, round(h.score, 6)) for h in similar(bib, rec, 5, settings)]
+    # the four common words weigh more together than the rare one alone
+    assert [key for key, _ in every] == ["e0", "e210", "e420", "rare1", "rare2"]
+    monkeypatch.setattr(pg, "SIMILAR_CANDIDATES", 20)   # Epsilon's entries, not Delta's
+    monkeypatch.setattr(pg, "SIMILAR_LEVEL", 4)
+    assert [(h.key, round(h.score, 6)) for h in similar(bib, rec, 5, settings)] == every

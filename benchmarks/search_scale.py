@@ -8,7 +8,7 @@ snippets and facet counts included); and the peak memory of a searching process.
 
     python benchmarks/search_scale.py --sizes 10000,100000 [--url postgresql://...]
         [--backends whoosh,postgresql] [--clients 1,16] [--queries 60] [--keep DIR]
-        [--reuse]
+        [--reuse] [--web]
 
 Without --url a throw-away PostgreSQL server is started (tests/pgserver.py; fsync off,
 shared_buffers 1 GB). --keep DIR keeps (and reuses) the generated libraries in
@@ -136,14 +136,14 @@ def server_cpu(server) -> float:
 
 
 def measure(bib: Path, spec: str, name: str, clients: list[int], queries: int,
-            server=None, reuse: bool = False) -> None:
+            server=None, reuse: bool = False, web: bool = False) -> None:
     engine = _open(bib, spec)
     settings = _settings(bib, spec)
     if reuse and engine.is_current(bib):
         print(f"  {name:10} index reused (--reuse): no build measured", flush=True)
     else:
         build_figures(bib, engine, name, settings, server)
-    measure_queries(bib, spec, engine, name, settings, clients, queries)
+    measure_queries(bib, spec, engine, name, settings, clients, queries, web)
 
 
 def build_figures(bib: Path, engine, name: str, settings, server) -> None:
@@ -168,7 +168,7 @@ def build_figures(bib: Path, engine, name: str, settings, server) -> None:
 
 
 def measure_queries(bib: Path, spec: str, engine, name: str, settings, clients: list[int],
-                    queries: int) -> None:
+                    queries: int, web: bool = False) -> None:
     raw = bib.read_bytes()
     # The first update in this process loads the analyzers' word lists and place names,
     # as a `clippings search` right after `clippings add` does; the second is what a
@@ -193,6 +193,8 @@ def measure_queries(bib: Path, spec: str, engine, name: str, settings, clients: 
               f"peak memory {rss / 1024:6.0f} MB per process", flush=True)
     if name == "postgresql":
         ranking(engine)
+    if web:
+        web_pages(bib, name, settings)
 
 
 # Large results: a common word, the phrase of common words, a venue phrase.
@@ -224,6 +226,51 @@ def ranking(engine) -> None:
               f"{(estimated - counted) / counted * 100:+.1f} %", flush=True)
 
 
+# The web search page (`pages.search_page`: total, facets and order of every match, then
+# one page of 20 hits) and the entry page's similar clippings.
+WEB_QUERIES = (("Partnerschaft", {}), ("Partnerschaft", {"year": ["2016"]}),
+               ("title:Kaluga", {}), ('"deutsch-russische Städtepartnerschaft"', {}),
+               ("Festakt Grusswort", {}))
+
+
+def web_pages(bib: Path, name: str, settings) -> None:
+    """What a `clippings serve` process pays per search page and per entry page, the
+    library loaded (as a server holds it) and no page kept from before: median of 3."""
+    from clippings.library import Library
+    from clippings.search import pages
+    start = time.perf_counter()
+    records = {rec.key: rec for rec in Library.load(bib, settings).records()}
+    rows = pages.facet_rows(records, {})
+    print(f"  {name:10} web: library and facets loaded in "
+          f"{time.perf_counter() - start:.0f} s", flush=True)
+
+    def timed(run) -> tuple[float, object]:
+        times, result = [], None
+        for _ in range(3):
+            table = pages.facet_table(records, rows, {})
+            for kept in (table.kept, table.matches, pages._ranked_matches):
+                kept.clear()   # what a search costs the first time it is asked
+            begin = time.perf_counter()
+            result = run()
+            times.append((time.perf_counter() - begin) * 1000)
+        return sorted(times)[1], result
+
+    timed(lambda: pages.search_page(bib, "Kaluga", records=records, settings=settings,
+                                    rows=rows, check_index=False))   # caches warm
+    for text, filters in WEB_QUERIES:
+        took, page = timed(lambda: pages.search_page(
+            bib, text, filters, records=records, settings=settings, rows=rows,
+            check_index=False))
+        about = "about " if page.estimated else ""
+        print(f"  {name:10} web search page {took:7.0f} ms  {about}{page.total} matches  "
+              f"{text} {filters or ''}", flush=True)
+    sample = [records[key] for key in list(records)[:5]]
+    took = sorted(timed(lambda r=rec: pages.similar(bib, r, 5, settings, check_index=False))[0]
+                  for rec in sample)
+    print(f"  {name:10} similar clippings  median {took[2]:5.0f} ms, max {took[-1]:5.0f} ms "
+          "(5 entries)", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000")
@@ -233,6 +280,9 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=60,
                         help="queries per run (divided among the clients, at least 10 each)")
     parser.add_argument("--keep", metavar="DIR")
+    parser.add_argument("--web", action="store_true",
+                        help="also time the web search page and similar clippings (the "
+                             "library is loaded as a server holds it)")
     parser.add_argument("--reuse", action="store_true",
                         help="with --keep: measure on an index that is up to date instead "
                              "of building it again")
@@ -256,7 +306,7 @@ def main() -> None:
                 spec = url if name == "postgresql" else "whoosh"
                 measure(bib, spec, name, [int(c) for c in opts.clients.split(",")],
                         opts.queries, server if name == "postgresql" else None,
-                        reuse=opts.reuse)
+                        reuse=opts.reuse, web=opts.web)
     finally:
         if server:
             server.stop()

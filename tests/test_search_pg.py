@@ -448,6 +448,23 @@ def test_the_web_page_counts_a_large_result_exactly_and_ranks_like_search(
     newest = results_page(bib, "Kaluga", {}, sort="newest", limit=5, records=records,
                           settings=settings)
     assert all(h.date.startswith("2003") for h in newest.hits)
+    # The matches are kept with the library version: the next page, a facet or a sort
+    # asks the database for snippets only.
+    from clippings.search.pages import facet_rows
+    rows = facet_rows(records, {})       # a server keeps them: its table is kept too
+    results_page(bib, "Kaluga", {}, records=records, settings=settings, rows=rows)
+    asked = []
+    real = pg.PostgresBackend.matches
+    monkeypatch.setattr(pg.PostgresBackend, "matches",
+                        lambda self, *a, **k: asked.append(a) or real(self, *a, **k))
+    for offset, chosen in ((10, {}), (0, {"year": ["2000"]}), (20, {"lang": ["ru"]})):
+        again = results_page(bib, "Kaluga", chosen, offset=offset, limit=10,
+                             records=records, settings=settings, rows=rows)
+        assert len(again.hits) == 10
+    assert asked == []
+    assert results_page(bib, "Samara", {}, records=records, settings=settings,
+                        rows=rows).total == 3
+    assert asked == [("Samara",)]
 
 
 def test_a_common_phrase_on_the_web_page_is_counted_on_its_sample(tmp_path, postgres_url,

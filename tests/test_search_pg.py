@@ -122,6 +122,22 @@ def test_an_index_built_before_gets_the_year_and_shard_index(fresh_pg, postgres_
     assert run("search", "year:2016", "--keys", library=fresh_pg).output.split()
 
 
+def test_the_web_page_sees_an_index_change_the_library_does_not_show(fresh_pg):
+    """The web page keeps a search's matches with the library version and the index
+    generation: a snapshot's text edited by hand and indexed is found by the next page,
+    although library.bib did not change."""
+    from webhelpers import make_client
+    run("index", library=fresh_pg)
+    client = make_client(fresh_pg)
+    headers = {"Accept": "application/json"}
+    assert client.get("/", params={"q": "Blasorchester"}, headers=headers).json()["total"] == 1
+    text = fresh_pg.parent / "snapshots" / "grani2016uspecha" / "text.txt"
+    text.write_text(text.read_text("utf-8") + " Blasorchester", "utf-8")
+    assert "1 changed" in run("index", library=fresh_pg).output
+    again = client.get("/", params={"q": "Blasorchester", "sort": "newest"}, headers=headers)
+    assert again.json()["total"] == 2
+
+
 def test_search_brings_the_database_up_to_date_by_itself(fresh_pg):
     run("index", library=fresh_pg)
     added = run("add", "--no-fetch", "--set", "title=Tschaikowski-Abend in Kaluga",
@@ -506,6 +522,13 @@ def test_a_common_phrase_on_the_web_page_is_counted_on_its_sample(tmp_path, post
                       headers={"Accept-Language": "en"}).text
     assert f"of about {shown['total']}" in html and f"its {len(sampled)} hits" in html
     assert f"Page 1 / {-(-len(sampled) // 10)}<" in html      # pages of the sample
+    # Sorted by date, or narrowed by a facet below what a sample can count, the page
+    # lists every match: the newest, the few of a year, none left out.
+    newest = client.get("/", params={"q": phrase, "sort": "newest"}, headers=headers).json()
+    assert not newest["estimated"] and newest["total"] == n
+    assert newest["hits"][0]["date"] == "2003-09-01"
+    narrow = client.get("/", params={"q": phrase, "year": "2001"}, headers=headers).json()
+    assert not narrow["estimated"] and narrow["total"] == 250
     # "all results" (cite and export) takes every match, exactly
     cited = client.get("/cite.json", params={"q": phrase, "all": "1"}).json()
     assert cited["count"] == n

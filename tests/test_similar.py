@@ -83,25 +83,36 @@ def test_the_entry_page_lists_similar_clippings_with_postgresql(tmp_path, postgr
 
 def test_a_large_library_scores_only_candidates_and_finds_the_same(tmp_path, postgres_url,
                                                                    monkeypatch):
-    """Scoring reads every scored entry's tsvector, so PostgreSQL scores candidates only:
-    entries holding the most of the chosen words and those holding the rarest. With
-    the candidate numbers far below the matches, the best entries are still found."""
+    """Scoring reads every scored entry's tsvector, so PostgreSQL scores candidates only,
+    found by trying the sets of the entry's rarest words heaviest first. The list is
+    the one that scoring every entry gives: entries holding a rarer set of three words
+    come before the many holding a commoner set of three, wherever they lie in the table."""
+    import math
     from clippings.search import pg
-    words = ("Alpha", "Sigma", "Gamma", "Delta")
-    lines = ["@article{target,\n  title = {Alpha Sigma Gamma Delta Epsilon},\n}\n"]
-    for i in range(600):
-        title = " ".join(w for w, n in zip(words, (2, 3, 5, 7)) if i % n == 0)
-        lines.append(f"@article{{e{i},\n  title = {{{title} Chronik {i}}},\n}}\n")
-    lines += [f"@article{{rare{n},\n  title = {{Epsilon Notiz {n}}},\n}}\n" for n in (1, 2)]
+    groups = [("Birnbaum Kirschbaum Dattelpalme", 120), ("Apfelbaum Birnbaum Kirschbaum", 4),
+              ("Apfelbaum", 30), ("Birnbaum", 150), ("Kirschbaum", 150), ("Dattelpalme", 150),
+              ("Holunder", 100)]
+    lines = ["@article{target,\n  title = {Apfelbaum Birnbaum Kirschbaum Dattelpalme},\n}\n"]
+    titles = {}
+    for g, (words, count) in enumerate(groups):
+        for i in range(count):
+            titles[f"g{g}n{i}"] = words
+            lines.append(f"@article{{g{g}n{i},\n  title = {{{words} Notiz}},\n}}\n")
     (tmp_path / "library.bib").write_text("\n".join(lines), "utf-8")
     (tmp_path / "clippings.toml").write_text(
         f'search_backend = "{postgres_url}"\nsearch_schema = "sim_large"\n', "utf-8")
     bib = tmp_path / "library.bib"
     settings = load_settings(tmp_path)
     rec = Library.load(bib, settings).record("target")
-    every = [(h.key, round(h.score, 6)) for h in similar(bib, rec, 5, settings)]
-    # the four common words weigh more together than the rare one alone
-    assert [key for key, _ in every] == ["e0", "e210", "e420", "rare1", "rare2"]
-    monkeypatch.setattr(pg, "SIMILAR_CANDIDATES", 20)   # Epsilon's entries, not Delta's
-    monkeypatch.setattr(pg, "SIMILAR_LEVEL", 4)
-    assert [(h.key, round(h.score, 6)) for h in similar(bib, rec, 5, settings)] == every
+    # every entry scored: the sum of log(1 + N / df) over the target's words it holds
+    words = ["Apfelbaum", "Birnbaum", "Kirschbaum", "Dattelpalme"]
+    df = {w: 1 + sum(w in t.split() for t in titles.values()) for w in words}
+    weight = {w: math.log(1 + (len(titles) + 1) / df[w]) for w in words}
+    scored = sorted(((-sum(weight[w] for w in words if w in t.split()), key)
+                     for key, t in titles.items()))
+    expected = [key for _, key in scored[:5]]
+    assert expected == [f"g1n{i}" for i in range(4)] + ["g0n0"]   # the rarer set first
+    monkeypatch.setattr(pg, "SIMILAR_BATCH", 2)    # a few sets per statement
+    found = similar(bib, rec, 5, settings)
+    assert [h.key for h in found] == expected
+    assert [round(h.score, 6) for h in found] == [round(-score, 6) for score, _ in scored[:5]]

@@ -59,7 +59,7 @@ class Page:
     def as_json(self) -> dict:
         return {"query": self.query, "filters": self.filters, "sort": self.sort,
                 "offset": self.offset, "limit": self.limit, "total": self.total,
-                "estimated": self.estimated,
+                "estimated": self.estimated, "listed": self.listed,
                 "hits": [h.as_json() for h in self.hits],
                 "facets": {name: [{"value": v, "count": n} for v, n in items]
                            for name, items in self.facets.items()}}
@@ -343,35 +343,55 @@ def _order(table: FacetTable, filters: Mapping[str, list[str]], sort: str,
                     scores[order] if scores is not None else np.zeros(len(order)))
 
 
+# A sampled phrase's page is cut from its sample only while at least this many sampled
+# matches pass the page's filters; with fewer (a narrow facet) every match is listed.
+SAMPLED_AT_LEAST = 50
+
+
 def _database_order(table: FacetTable, engine, text: str, exact: bool,
                     filters: Mapping[str, list[str]], sort: str, facet_limit: int | None
                     ) -> _Ordered:
     """The search's matches from the database, then filtered, sorted and counted here.
-    The matches are kept with the library version's table, as Whoosh's ranked matches
-    are (`_ranked`): the next page, a facet chosen or another sort ask no query again
-    (1.4 s for a word in half of 1,000,000 entries)."""
-    key = (text, exact)
-    matched = table.matches.get(key)
-    if matched is None:
-        ranked, every, scale = engine.matches(text, exact=exact)
-        order, scores = _database_ranked(table, ranked, every)
-        matched = (order, scores[order], scale)
-        table.matches.put(key, matched)
-    order, ordered_scores, scale = matched
+    The matches are kept with the library version's table and the index version, as
+    Whoosh's ranked matches are (`_ranked`): the next page, a facet chosen or another
+    sort ask no query again (1.4 s for a word in half of 1,000,000 entries).
 
-    def compute() -> _Ordered:
+    A phrase of common words comes as its sample's matches (scaled counts) unless
+    `exact`; sorting them by date or title, or narrowing them by a facet to fewer than
+    SAMPLED_AT_LEAST, would leave out matches a reader expects, so then every match is
+    listed after all."""
+    version = engine.version()
+
+    def matched(every: bool) -> tuple:
+        key = (text, every, version)
+        found = table.matches.get(key)
+        if found is None:
+            ranked, keys, scale = engine.matches(text, exact=every)
+            order, scores = _database_ranked(table, ranked, keys)
+            found = (order, scores[order], scale)
+            table.matches.put(key, found)
+        return found
+
+    def ordered(every: bool) -> _Ordered:
+        order, ordered_scores, scale = matched(every)
         scores = np.zeros(len(table))
         scores[order] = ordered_scores
         found = _order(table, filters, sort, facet_limit, order, scores)
-        return _scaled(found, scale) if scale != 1 else found
-    return _kept(("database", *key), table, filters, sort, facet_limit, compute)
+        if scale == 1:
+            return found
+        if sort != "relevance" or (filters and found.total < SAMPLED_AT_LEAST):
+            return ordered(True)
+        return _scaled(found, scale)
+    return _kept(("database", text, exact, version), table, filters, sort, facet_limit,
+                 lambda: ordered(exact))
 
 
 def _database_ranked(table: FacetTable, ranked: list[tuple[str, float]], every: list[str]
                      ) -> tuple[np.ndarray, np.ndarray]:
     """(every match best first, scores by entry) from what the database ranked (its
-    candidates, best first) and the key of every match: the others follow newest first,
-    as `query` pages them."""
+    candidates, best first, as `query` ranks them) and the key of every match: the
+    others follow newest first. (`query` lists a sampled result's other sampled matches
+    before the rest; a page that lists every match needs no such seam.)"""
     position = table.position
     matched = np.zeros(len(table), dtype=bool)
     matched[_array([position[key] for key in every if key in position])] = True

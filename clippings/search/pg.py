@@ -38,6 +38,7 @@ import math
 import os
 import re
 import threading
+import uuid
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -75,8 +76,7 @@ RECHECK_BUDGET = 4000    # entries a phrase may re-check (25-50 us each) unsampl
 STRONG_WINDOW = 160      # beyond: the newest matches in which a query word is prominent
 RECENT_WINDOW = 40       # ... and the newest matches of all are ranked (docs/decisions.md)
 SIMILAR_COUNT_CAP = 5000  # "similar clippings": entries counted per candidate word
-SIMILAR_CANDIDATES = 2000  # ... entries scored for holding the rarest words
-SIMILAR_LEVEL = 500       # ... and for holding the most of them (`_similar_candidates`)
+SIMILAR_BATCH = 16        # ... sets of its words looked up per statement (`_similar_candidates`)
 FACET_VALUES = 50
 BATCH = 500              # documents per analysis task in a full build
 PARALLEL_FROM = 1000     # entries from which a full build analyses in worker processes
@@ -198,6 +198,17 @@ class PostgresBackend:
     def close(self) -> None:
         pass   # the pool lives as long as the process (a server reuses it)
 
+    def version(self) -> str:
+        """Changes whenever the index does (a generation drawn at each update that
+        changes a row, and the files the index was made from): what a caller keeps
+        results of this index with (`pages._database_order`)."""
+        with self.connection() as conn:
+            meta = self._meta(conn) or {}
+            conn.rollback()
+        return json.dumps([meta.get(name) for name in ("generation", "schema", "bib",
+                                                       "snapshots", "entries")],
+                          sort_keys=True)
+
     # -- state ----------------------------------------------------------------------
 
     def _meta(self, conn) -> dict | None:
@@ -307,7 +318,7 @@ class PostgresBackend:
                 if key in recorded and key not in done and old[0] != recorded[key]])
         inheriting = sum(1 for change in recorded.values() if change == changes.INHERITS)
         self._set_meta(conn, self.schema, bib.signature, snapshots_stat,
-                       entries=len(keys), inheriting=inheriting)
+                       entries=len(keys), inheriting=inheriting, changed=report.changed)
         return report
 
     def _journaled(self, conn, bib_path: Path, meta: dict, progress
@@ -348,7 +359,7 @@ class PostgresBackend:
         self._set_change_keys(conn, renewed)
         report.total = meta["entries"] + len(report.added) - len(report.removed)
         self._set_meta(conn, self.schema, found.bib, found.snapshots, entries=report.total,
-                       inheriting=0)
+                       inheriting=0, changed=report.changed)
         return report
 
     def _set_change_keys(self, conn, pairs: list[tuple[str, str]]) -> None:
@@ -358,9 +369,11 @@ class PostgresBackend:
                                 pairs)
 
     def _set_meta(self, conn, schema: str, bib_signature: dict, snapshots_stat, *,
-                  entries: int, inheriting: int) -> None:
+                  entries: int, inheriting: int, changed: bool = True) -> None:
         rows = {"schema": schema_id(), "bib": bib_signature, "snapshots": snapshots_stat,
                 "entries": entries, "inheriting": inheriting}
+        if changed:   # a new generation whenever a row changes (`version`)
+            rows["generation"] = uuid.uuid4().hex
         for name, value in rows.items():
             conn.execute(f'INSERT INTO "{schema}".meta VALUES (%s, %s) ON CONFLICT (name) '
                          "DO UPDATE SET value = excluded.value",
@@ -542,7 +555,8 @@ class PostgresBackend:
                                * len(chosen))
             weights = [v for df, f, t in chosen
                        for v in (lexeme(f, t), math.log(1 + total / df))]
-            candidates = self._similar_candidates(conn, chosen, exclude, limit)
+            candidates = self._similar_candidates(
+                conn, list(zip(weights[::2], weights[1::2])), exclude, limit)
             rows = conn.execute(
                 f'''SELECT d.key, {score} AS score, w.meta FROM "{s}".doc d
                 JOIN "{s}".shown w ON w.key = d.key WHERE d.key = ANY(%s)
@@ -551,37 +565,32 @@ class PostgresBackend:
             conn.rollback()
         return [(key, float(score), meta) for key, score, meta in rows]
 
-    def _similar_candidates(self, conn, chosen: list[tuple[int, str, str]], exclude: str,
+    def _similar_candidates(self, conn, weighted: list[tuple[str, float]], exclude: str,
                             limit: int) -> set[str]:
         """The entries worth scoring for `similar`, found by the GIN index without
-        reading a tsvector: those holding the most of the chosen terms (all of them,
-        else any n-1, and so on down to two, until more than `limit` are found: at most
-        SIMILAR_LEVEL of them) and every entry holding the rarest terms (as many terms as
-        SIMILAR_CANDIDATES entries hold together; an entry holding none of them shares
-        commoner words only). If neither finds enough, entries holding the rarest term."""
+        reading a tsvector. An entry scores the weight of the set of chosen words it
+        holds, so the sets are tried heaviest first (`weighted`: (lexeme, weight)); the
+        entries holding a set score at least its weight. Once `limit` entries are known
+        to score at least the weight of the next set, no entry not yet found can score
+        more (ties aside): a max-score search over the 2^n - 1 sets of n <= 6 words."""
         from itertools import combinations
-        from .tsquery import lexeme
-        find = (f'SELECT key FROM "{self.schema}".doc WHERE tsv @@ %s::tsquery AND key <> %s '
-                "LIMIT %s")
-        words = [lexeme(f, t) for _, f, t in chosen]
-        found: set[str] = set()
-        for size in range(len(words), 1, -1):
-            tsquery = " | ".join(f"({' & '.join(c)})" for c in combinations(words, size))
-            found |= {key for key, in conn.execute(find, (tsquery, exclude, SIMILAR_LEVEL))}
-            if len(found) > limit:
+        sets = sorted(((sum(w for _, w in chosen), [lex for lex, _ in chosen])
+                       for size in range(1, len(weighted) + 1)
+                       for chosen in combinations(weighted, size)),
+                      key=lambda item: -item[0])
+        find = (f'(SELECT %s::int AS i, key FROM "{self.schema}".doc '
+                "WHERE tsv @@ %s::tsquery AND key <> %s LIMIT %s)")
+        at_least: dict[str, float] = {}
+        for start in range(0, len(sets), SIMILAR_BATCH):
+            batch = sets[start:start + SIMILAR_BATCH]
+            known = sorted(at_least.values(), reverse=True)
+            if len(known) >= limit and known[limit - 1] >= batch[0][0]:
                 break
-        rarest, within = [], 0
-        for df, fieldname, text in chosen:
-            if within + df > SIMILAR_CANDIDATES:
-                break
-            rarest.append(lexeme(fieldname, text))
-            within += df
-        if not rarest and len(found) <= limit:
-            rarest = words[:1]
-        if rarest:
-            found |= {key for key, in conn.execute(find, (" | ".join(rarest), exclude,
-                                                          SIMILAR_CANDIDATES))}
-        return found
+            params = [v for i, (_, words) in enumerate(batch)
+                      for v in (i, " & ".join(words), exclude, limit + 1)]
+            for i, key in conn.execute(" UNION ALL ".join([find] * len(batch)), params):
+                at_least[key] = max(at_least.get(key, 0.0), batch[i][0])
+        return set(at_least)
 
     def _translate(self, conn, q):
         """The parsed query as SQL (`tsquery.translate`), wildcards expanded against the
@@ -661,8 +670,15 @@ def _year_index(conn, schema: str) -> None:
     a year index only, the sample of a three-year range visited 85,000 rows of 1,000,000
     (145 ms; now 2 ms). Made where a schema of this layout lacks it (built before)."""
     if conn.execute("SELECT to_regclass(%s)", (f'"{schema}".doc_year_shard_idx',)
-                    ).fetchone()[0] is None:     # a replica is read-only: ask first
-        conn.execute(f'CREATE INDEX doc_year_shard_idx ON "{schema}".doc (year, shard)')
+                    ).fetchone()[0] is not None:     # a replica is read-only: ask first
+        return
+    import psycopg
+    try:
+        with conn.transaction():
+            conn.execute(f'CREATE INDEX doc_year_shard_idx ON "{schema}".doc (year, shard)')
+            conn.execute(f'DROP INDEX IF EXISTS "{schema}".doc_year_idx')   # it serves both
+    except psycopg.errors.InsufficientPrivilege:
+        pass   # a role that may write rows but not own the table: slower year samples
 
 
 # -- analysis -------------------------------------------------------------------------

@@ -233,7 +233,7 @@ def run_search(request, params):
     sort = params.get("sort", "")
     # Pages of one library version are kept: paging, narrowing and going back to a
     # search ask for the same page again; any change to the library starts afresh.
-    exact = bool(params.get("exact"))   # every match listed, not a sample's
+    exact = params.get("exact") == "1"   # every match listed, not a sample's
     cache_key = (id(snap), text, tuple(sorted((k, tuple(v)) for k, v in filters.items())),
                  sort, page_no, per_page, exact)
     page = cfg.pages.get(cache_key)

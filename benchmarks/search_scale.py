@@ -242,7 +242,8 @@ def web_pages(bib: Path, name: str, settings) -> None:
     records = {rec.key: rec for rec in Library.load(bib, settings).records()}
     rows = pages.facet_rows(records, {})
     print(f"  {name:10} web: library and facets loaded in "
-          f"{time.perf_counter() - start:.0f} s", flush=True)
+          f"{time.perf_counter() - start:.0f} s (this process now {peak_rss_kb() / 1024:.0f} MB "
+          "at its peak)", flush=True)
 
     def timed(run) -> tuple[float, object]:
         times, result = [], None

@@ -113,12 +113,17 @@ def test_an_index_built_before_gets_the_year_and_shard_index(fresh_pg, postgres_
     schema built without it, without a rebuild."""
     run("index", library=fresh_pg)
     schema = f"t_{fresh_pg.parent.parent.name[-40:]}"
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(f'DROP INDEX "{schema}".doc_year_shard_idx')
-    assert run("index", library=fresh_pg).output.startswith("the index is up to date")
-    with psycopg.connect(postgres_url) as conn:
-        assert conn.execute("SELECT to_regclass(%s)", (f'"{schema}".doc_year_shard_idx',)
-                            ).fetchone()[0] is not None
+    for built_before in ("DROP INDEX {}.doc_year_shard_idx",      # layout 4, as it was
+                         "CREATE INDEX doc_year_idx ON {}.doc (year)"):   # both
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute(built_before.format(f'"{schema}"'))
+        assert run("index", library=fresh_pg).output.startswith("the index is up to date")
+        with psycopg.connect(postgres_url) as conn:
+            assert conn.execute("SELECT to_regclass(%s), to_regclass(%s)",
+                                (f'"{schema}".doc_year_shard_idx', f'"{schema}".doc_year_idx')
+                                ).fetchone()[0] is not None
+            assert conn.execute("SELECT to_regclass(%s)", (f'"{schema}".doc_year_idx',)
+                                ).fetchone()[0] is None     # the year index it replaces
     assert run("search", "year:2016", "--keys", library=fresh_pg).output.split()
 
 

@@ -57,6 +57,7 @@ def test_an_entry_with_nothing_in_common_has_no_similar_ones(tmp_path, backend):
     bib = _write(tmp_path, backend)
     settings = load_settings(tmp_path)
     assert similar(bib, Library.load(bib, settings).record("other2"), 5, settings) == []
+    assert similar(bib, Library.load(bib, settings).record("base"), 0, settings) == []
 
 
 def test_the_entry_page_lists_similar_clippings_with_postgresql(tmp_path, postgres_url):

@@ -526,6 +526,8 @@ class PostgresBackend:
         (`_similar_candidates`): scoring every match of six common title words took
         6-12 s at 1,000,000 clippings."""
         from .tsquery import lexeme
+        if limit <= 0:
+            return []
         s = self.schema
         with self.connection() as conn:
             _use_the_word_index(conn)
@@ -572,7 +574,10 @@ class PostgresBackend:
         holds, so the sets are tried heaviest first (`weighted`: (lexeme, weight)); the
         entries holding a set score at least its weight. Once `limit` entries are known
         to score at least the weight of the next set, no entry not yet found can score
-        more (ties aside): a max-score search over the 2^n - 1 sets of n <= 6 words."""
+        more: a max-score search over the 2^n - 1 sets of n <= 6 words. The scores are
+        those of scoring every entry; among entries of equal score, those found are the
+        ones the index returns first (ordering each set's matches by key would sort
+        every match of a common word)."""
         from itertools import combinations
         sets = sorted(((sum(w for _, w in chosen), [lex for lex, _ in chosen])
                        for size in range(1, len(weighted) + 1)
@@ -669,13 +674,17 @@ def _year_index(conn, schema: str) -> None:
     """Year ranges, and a sample of one (`shard < k`) read from the index alone: through
     a year index only, the sample of a three-year range visited 85,000 rows of 1,000,000
     (145 ms; now 2 ms). Made where a schema of this layout lacks it (built before)."""
-    if conn.execute("SELECT to_regclass(%s)", (f'"{schema}".doc_year_shard_idx',)
-                    ).fetchone()[0] is not None:     # a replica is read-only: ask first
+    new, old = conn.execute(   # a replica is read-only: ask first
+        "SELECT to_regclass(%s), to_regclass(%s)",
+        (f'"{schema}".doc_year_shard_idx', f'"{schema}".doc_year_idx')).fetchone()
+    if new is not None and old is None:
         return
     import psycopg
     try:
         with conn.transaction():
-            conn.execute(f'CREATE INDEX doc_year_shard_idx ON "{schema}".doc (year, shard)')
+            if new is None:
+                conn.execute(f'CREATE INDEX doc_year_shard_idx ON "{schema}".doc '
+                             "(year, shard)")
             conn.execute(f'DROP INDEX IF EXISTS "{schema}".doc_year_idx')   # it serves both
     except psycopg.errors.InsufficientPrivilege:
         pass   # a role that may write rows but not own the table: slower year samples

@@ -191,10 +191,26 @@ def measure_queries(bib: Path, spec: str, engine, name: str, settings, clients: 
         p50, p95, rss = latency(bib, spec, n, max(queries // n, 10) if n > 1 else queries)
         print(f"  {name:10} {n:2} client(s)    p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  "
               f"peak memory {rss / 1024:6.0f} MB per process", flush=True)
+    per_query(engine, name)
     if name == "postgresql":
         ranking(engine)
     if web:
         web_pages(bib, name, settings)
+
+
+def per_query(engine, name: str) -> None:
+    """Each of the varied queries alone, one client (median of 3, after one run): which
+    queries make the p95."""
+    for text in QUERIES:
+        engine.query(text, limit=10, facets=True)
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            page = engine.query(text, limit=10, facets=True)
+            times.append((time.perf_counter() - start) * 1000)
+        about = "about " if getattr(page, "estimated", False) else ""
+        print(f"  {name:10} {sorted(times)[1]:7.1f} ms  {about}{page.total} matches  {text}",
+              flush=True)
 
 
 # Large results: a common word, the phrase of common words, a venue phrase.

@@ -478,8 +478,9 @@ def test_the_web_page_counts_a_large_result_exactly_and_ranks_like_search(
     real = pg.PostgresBackend.matches
     monkeypatch.setattr(pg.PostgresBackend, "matches",
                         lambda self, *a, **k: asked.append(a) or real(self, *a, **k))
-    for offset, chosen in ((10, {}), (0, {"year": ["2000"]}), (20, {"lang": ["ru"]})):
-        again = results_page(bib, "Kaluga", chosen, offset=offset, limit=10,
+    for offset, chosen, order in ((10, {}, ""), (0, {"year": ["2000"]}, ""),
+                                  (20, {"lang": ["ru"]}, ""), (0, {}, "oldest")):
+        again = results_page(bib, "Kaluga", chosen, offset=offset, limit=10, sort=order,
                              records=records, settings=settings, rows=rows)
         assert len(again.hits) == 10
     assert asked == []

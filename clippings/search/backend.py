@@ -65,6 +65,12 @@ def estimate(number, scale: float) -> int:
     return max(1, round(value / cut) * cut)
 
 
+def scaled_counts(items, scale: float) -> list[tuple]:
+    """(value, count) pairs counted on a sample, as estimates of the whole result's: a
+    value seen once in a sample says little about its count and is left out."""
+    return [(value, estimate(n, scale)) for value, n in items if scale == 1 or n >= 2]
+
+
 def describe(spec: str) -> str:
     """The backend setting as it may be shown: a URL without its password."""
     if not is_postgres(spec):

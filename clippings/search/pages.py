@@ -304,9 +304,8 @@ class _Ordered:
 def _scaled(found: _Ordered, scale: float) -> _Ordered:
     """A sample's counts scaled up to estimates of the whole result's (`backend.estimate`);
     a facet value seen once in a sample says little about its count and is left out."""
-    from .backend import estimate
-    facets = {name: [(value, estimate(n, scale)) for value, n in items if n >= 2]
-              for name, items in found.facets.items()}
+    from .backend import estimate, scaled_counts
+    facets = {name: scaled_counts(items, scale) for name, items in found.facets.items()}
     total = max(estimate(found.total, scale), len(found.order))
     return _Ordered(found.order, total, facets, found.scores, estimated=True)
 
@@ -363,23 +362,25 @@ def _database_order(table: FacetTable, engine, text: str, exact: bool,
     version = engine.version()
 
     def matched(every: bool) -> tuple:
-        key = (text, every, version)
-        found = table.matches.get(key)
-        if found is None:
-            ranked, keys, scale = engine.matches(text, exact=every)
-            order, scores = _database_ranked(table, ranked, keys)
-            found = (order, scores[order], scale)
-            table.matches.put(key, found)
+        # kept by what they are: every match (which serves a sampled view too) or a sample
+        for key in [(text, True, version)] + ([] if every else [(text, False, version)]):
+            found = table.matches.get(key)
+            if found is not None:
+                return found
+        ranked, keys, scale = engine.matches(text, exact=every)
+        order, scores = _database_ranked(table, ranked, keys)
+        found = (order, scores[order], scale)
+        table.matches.put((text, scale == 1, version), found)
         return found
 
     def ordered(every: bool) -> _Ordered:
-        order, ordered_scores, scale = matched(every)
+        order, ordered_scores, scale = matched(every or sort != "relevance")
         scores = np.zeros(len(table))
         scores[order] = ordered_scores
         found = _order(table, filters, sort, facet_limit, order, scores)
         if scale == 1:
             return found
-        if sort != "relevance" or (filters and found.total < SAMPLED_AT_LEAST):
+        if filters and found.total < SAMPLED_AT_LEAST:
             return ordered(True)
         return _scaled(found, scale)
     return _kept(("database", text, exact, version), table, filters, sort, facet_limit,

@@ -49,7 +49,7 @@ from urllib.parse import urlsplit, urlunsplit
 from ..errors import ClippingsError, NetworkError, UsageError
 from . import index as files
 from .backend import Page, ReadOnlyDatabase
-from .backend import estimate
+from .backend import estimate, scaled_counts
 from .schema import FACETS, document, facet_values
 from .terms import term_positions
 
@@ -461,10 +461,10 @@ class PostgresBackend:
                 for key, score, meta, body in found]
         counts: dict[str, list] = {}
         for kind, value, number, *_ in rows:
-            # a value seen once in a sample says little about its count
-            if kind not in ("hit", "total") and (scale == 1 or number >= 2):
+            if kind not in ("hit", "total"):
                 counts.setdefault(kind, []).append(
-                    (int(value) if kind == "year" else value, estimate(number, scale)))
+                    (int(value) if kind == "year" else value, number))
+        counts = {kind: scaled_counts(items, scale) for kind, items in counts.items()}
         if facets:
             counts = {name: wq.top_counts(dict(counts.get(name, [])))
                       for name in FACETS}
@@ -491,17 +491,22 @@ class PostgresBackend:
             t = self._translate(conn, q)
             sample = _sample(conn, self.schema, t)
             ctes, params = _ranking_ctes(self.schema, t, sample)
-            ranked = conn.execute(f"WITH {ctes} SELECT key, score FROM best ORDER BY ord",
-                                  params).fetchall()
-            if sample and sample.rank_all and not exact:
-                keys = conn.execute(f"WITH {ctes} SELECT key FROM m", params).fetchall()
-                scale = SHARDS / sample.shards
+            listed = sample is not None and sample.rank_all and not exact
+            # the sampled phrase's matches (`m`, whose positions were re-checked for its
+            # candidates) come with them; any other listing is every match
+            rows = conn.execute(f"WITH {ctes} SELECT key, score, ord FROM best"
+                                + (" UNION ALL SELECT key, NULL, NULL FROM m" if listed else ""),
+                                params).fetchall()
+            if listed:
+                keys = [key for key, _, ord_ in rows if ord_ is None]
             else:
-                keys = conn.execute(f'SELECT key FROM "{self.schema}".doc WHERE ({t.where})',
-                                    t.params).fetchall()
-                scale = 1
+                keys = [key for key, in conn.execute(
+                    f'SELECT key FROM "{self.schema}".doc WHERE ({t.where})', t.params)]
             conn.rollback()
-        return [(key, float(score)) for key, score in ranked], [key for key, in keys], scale
+        ranked = sorted((ord_, key, float(score)) for key, score, ord_ in rows
+                        if ord_ is not None)
+        return ([(key, score) for _, key, score in ranked], keys,
+                SHARDS / sample.shards if listed else 1)
 
     def hits(self, text: str, shown: list[tuple[str, float]]) -> list:
         """Hits (with snippets) for (key, score) pairs, in their order."""

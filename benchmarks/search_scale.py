@@ -246,6 +246,8 @@ def ranking(engine) -> None:
 # one page of 20 hits) and the entry page's similar clippings.
 WEB_QUERIES = (("Partnerschaft", {}), ("Partnerschaft", {"year": ["2016"]}),
                ("title:Kaluga", {}), ('"deutsch-russische Städtepartnerschaft"', {}),
+               ('"deutsch-russische Städtepartnerschaft"', {"year": ["2016"]}),
+               ('"deutsch-russische Städtepartnerschaft"', {"decade": ["2010s"]}),
                ("Festakt Grusswort", {}))
 
 

@@ -528,16 +528,79 @@ def test_a_common_phrase_on_the_web_page_is_counted_on_its_sample(tmp_path, post
                       headers={"Accept-Language": "en"}).text
     assert f"of about {shown['total']}" in html and f"its {len(sampled)} hits" in html
     assert f"Page 1 / {-(-len(sampled) // 10)}<" in html      # pages of the sample
-    # Sorted by date, or narrowed by a facet below what a sample can count, the page
-    # lists every match: the newest, the few of a year, none left out.
+    # Narrowed by a facet below what a sample can count, or sorted by date, the page
+    # lists every match: the few of a year, the newest, none left out. For the year the
+    # database lists only that year's matches: a narrow facet re-checks the positions of
+    # its own entries, not of every entry holding the phrase's words.
+    listings = []
+    real = pg.PostgresBackend.matches
+    monkeypatch.setattr(pg.PostgresBackend, "matches", lambda self, *a, **k: listings.append(
+        (k.get("narrow"), len((found := real(self, *a, **k))[1]))) or found)
+    narrow = client.get("/", params={"q": phrase, "year": "2001"}, headers=headers).json()
+    assert not narrow["estimated"] and narrow["total"] == 250
+    assert listings[-1] == ((("year", (2001,)),), 250)
     newest = client.get("/", params={"q": phrase, "sort": "newest"}, headers=headers).json()
     assert not newest["estimated"] and newest["total"] == n
     assert newest["hits"][0]["date"] == "2003-09-01"
-    narrow = client.get("/", params={"q": phrase, "year": "2001"}, headers=headers).json()
-    assert not narrow["estimated"] and narrow["total"] == 250
     # "all results" (cite and export) takes every match, exactly
     cited = client.get("/cite.json", params={"q": phrase, "all": "1"}).json()
     assert cited["count"] == n
     # a word is listed whole: exact counts, as before
     word = client.get("/", params={"q": "Kaluga"}, headers=headers).json()
     assert not word["estimated"] and word["total"] == n
+
+
+def test_the_database_applies_only_the_facets_that_cannot_lose_a_match():
+    """`narrowing`: years and decades (as numbers, what the page's year always parses
+    to), type in lower case, publication and language; never keywords (the page folds
+    their case) nor link status (the page's is newer than the index's)."""
+    assert pg.narrowing({}) == ()
+    assert pg.narrowing({"year": ["2016", "2001"], "keyword": ["Frieden"],
+                         "link": ["ok"]}) == (("year", (2001, 2016)),)
+    assert pg.narrowing({"decade": ["2010s"], "year": ["2016", "1999"]}) == \
+        (("year", (2016,)),)
+    # a value no entry can have narrows to nothing, as the page's filter does
+    assert pg.narrowing({"year": ["soon"]}) == (("year", ()),)
+    assert pg.narrowing({"type": ["Article"], "journal": ["Die Zeit"],
+                         "lang": ["ru", "de"]}) == (
+        ("type", ("article",)), ("journal", ("Die Zeit",)), ("lang", ("de", "ru")))
+
+
+def _odd_library(folder: Path) -> Path:
+    """Entries whose facet values are written in unusual ways, all naming Kaluga."""
+    folder.mkdir(parents=True)
+    entries = [
+        "@ARTICLE{upper, title = {Kaluga eins}, date = {2016-13}, journal = {Blatt },"
+        " langid = {russian}, language = {german}}",
+        "@article{legacy, title = {Kaluga zwei}, year = {2016}, month = {5},"
+        " journal = {Blatt}, keywords = {Frieden, STADT}}",
+        "@book{undated, title = {Kaluga drei}, publisher = {Verlag}}",
+        "@misc{odd, title = {Kaluga vier}, date = {2019/20}, howpublished = {Blatt}}",
+        "@article{plain, title = {Kaluga fünf}, date = {2011-02-03}, journal = {Blatt},"
+        " url = {https://example.org/a}}",
+    ]
+    (folder / "library.bib").write_text("\n\n".join(entries) + "\n", "utf-8")
+    return folder / "library.bib"
+
+
+@pytest.mark.parametrize("filters", [
+    {"year": ["2016"]}, {"decade": ["2010s"]}, {"year": ["2019"]}, {"type": ["article"]},
+    {"journal": ["Blatt"]}, {"lang": ["de"]}, {"lang": ["ru"], "year": ["2016"]},
+    {"keyword": ["stadt"]}, {"link": ["unchecked"]}, {"decade": ["2010s"], "type": ["misc"]},
+])
+def test_a_narrowed_listing_keeps_every_match_whoosh_keeps(tmp_path, postgres_url, filters):
+    """Sorted by date, the web page lists every match within the facets the database
+    applies: on entries with odd dates, types and languages it lists what Whoosh does."""
+    from clippings.library import Library
+    from clippings.search import results_page
+    listed = []
+    for spec in ("whoosh", postgres_url):
+        bib = _odd_library(tmp_path / spec.split(":")[0])
+        settings = _settings(bib)
+        settings.search_backend = spec
+        search_update(bib, backend=spec)
+        records = {rec.key: rec for rec in Library.load(bib).records()}
+        shown = results_page(bib, "Kaluga", filters, sort="newest", records=records,
+                             settings=settings)
+        listed.append((shown.keys, shown.total, shown.facets))
+    assert listed[0] == listed[1] and listed[0][1] > 0

@@ -358,19 +358,27 @@ def _database_order(table: FacetTable, engine, text: str, exact: bool,
     A phrase of common words comes as its sample's matches (scaled counts) unless
     `exact`; sorting them by date or title, or narrowing them by a facet to fewer than
     SAMPLED_AT_LEAST, would leave out matches a reader expects, so then every match is
-    listed after all."""
+    listed after all. Every match is then listed within the facets the database can
+    apply itself (`engine.narrowing`): a phrase's year re-checks that year's entries only
+    (0.4 s, not 14 s, at 1,000,000)."""
     version = engine.version()
+    narrow = engine.narrowing(filters)
 
     def matched(every: bool) -> tuple:
-        # kept by what they are: every match (which serves a sampled view too) or a sample
-        for key in [(text, True, version)] + ([] if every else [(text, False, version)]):
+        # Kept by what they are: every match (which serves any view), every match within
+        # this page's narrowing, or a sample.
+        keys = [(text, True, version, ())]
+        keys += [(text, True, version, narrow)] if every and narrow else []
+        keys += [] if every else [(text, False, version, ())]
+        for key in keys:
             found = table.matches.get(key)
             if found is not None:
                 return found
-        ranked, keys, scale = engine.matches(text, exact=every)
-        order, scores = _database_ranked(table, ranked, keys)
+        within = narrow if every else ()
+        ranked, listed, scale = engine.matches(text, exact=every, narrow=within)
+        order, scores = _database_ranked(table, ranked, listed)
         found = (order, scores[order], scale)
-        table.matches.put((text, scale == 1, version), found)
+        table.matches.put((text, scale == 1, version, within), found)
         return found
 
     def ordered(every: bool) -> _Ordered:

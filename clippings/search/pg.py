@@ -472,7 +472,13 @@ class PostgresBackend:
                     offset=offset, limit=limit, facets=counts,
                     estimated=sample is not None)
 
-    def matches(self, text: str, exact: bool = False
+    @staticmethod
+    def narrowing(filters) -> tuple:
+        """The part of a page's facet filters the database applies itself when listing
+        every match (`matches`): see `narrowing`."""
+        return narrowing(filters)
+
+    def matches(self, text: str, exact: bool = False, narrow: tuple = ()
                 ) -> tuple[list[tuple[str, float]], list[str], float]:
         """What the web page needs to filter, sort and page a search itself: the ranked
         candidates as (key, score), best first, the key of every match (unordered), and
@@ -483,12 +489,15 @@ class PostgresBackend:
         for a word in half of 1,000,000 entries. Listing every match of a common phrase
         re-checks the positions of every entry holding its words (13 s for one in 10,000
         of 1,000,000 entries): unless `exact`, such a phrase lists the matches of its
-        sample, and the scale says so."""
+        sample, and the scale says so.
+
+        `narrow` (`narrowing`: facet filters) leaves out matches the page's filters would
+        drop anyway, so that a narrow facet's page re-checks only its own entries."""
         from . import query as wq
         from .index import schema
         q = wq.parse(text, schema())
         with self.connection() as conn:
-            t = self._translate(conn, q)
+            t = _narrowed(self._translate(conn, q), narrow)
             sample = _sample(conn, self.schema, t)
             ctes, params = _ranking_ctes(self.schema, t, sample)
             listed = sample is not None and sample.rank_all and not exact
@@ -615,6 +624,57 @@ class PostgresBackend:
         rows = conn.execute(f'SELECT term FROM "{self.schema}".vocab WHERE term LIKE %s',
                             (like,)).fetchall()
         return [t for (t,) in rows if test(t)]
+
+
+# -- facet filters applied in the database ---------------------------------------------
+
+_YEAR = re.compile(r"\d{4}")
+_DECADE = re.compile(r"(\d{3})0s")
+
+
+def narrowing(filters) -> tuple:
+    """The web page's facet filters (`facets.values`, by name) that the database can
+    apply itself, as ((column, values), ...): only those that never leave out an entry
+    the page's own filter keeps, since the page filters the matches again, exactly.
+    - year and decade: the page's year is the first four digits of the date (or year)
+      field, which is what the `year` column was parsed from;
+    - type (stored in lower case), publication and language: the same values.
+    Keywords (the page compares them casefolded) and link status (the page's comes from
+    the last link check, the column's from the last `index`) stay with the page."""
+    out: list[tuple[str, tuple]] = []
+    years: set[int] | None = None
+    for name in ("year", "decade"):
+        if name in filters:
+            pattern = _YEAR if name == "year" else _DECADE
+            chosen = {int(m.group(1 if name == "decade" else 0)) for v in filters[name]
+                      if (m := pattern.fullmatch(v))}
+            if name == "decade":
+                chosen = {d * 10 + i for d in chosen for i in range(10)}
+            years = chosen if years is None else years & chosen
+    if years is not None:
+        out.append(("year", tuple(sorted(years))))
+    for name, column, fold in (("type", "type", str.lower), ("journal", "journal", None),
+                               ("lang", "lang", None)):
+        if name in filters:
+            values = filters[name] if fold is None else map(fold, filters[name])
+            out.append((column, tuple(sorted(set(values)))))
+    return tuple(out)
+
+
+def _narrowed(t, narrow: tuple):
+    """The translated query `t`, its matches (and prominent matches) within `narrow`."""
+    if not narrow:
+        return t
+    from dataclasses import replace
+    conditions, params = [], []
+    for column, values in narrow:
+        conditions.append("lang && %s::text[]" if column == "lang" else
+                          f"{column} = ANY(%s)")
+        params.append(list(values))     # lists: `_sample` rewrites only string params
+    where = " AND ".join(conditions)
+    return replace(t, where=f"({t.where}) AND {where}", params=[*t.params, *params],
+                   strong_where=t.strong_where and f"({t.strong_where}) AND {where}",
+                   strong_params=t.strong_where and [*t.strong_params, *params])
 
 
 def _decode(lib, given: dict | None, todo: list[str]) -> dict:

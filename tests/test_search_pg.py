@@ -545,6 +545,12 @@ def test_a_common_phrase_on_the_web_page_is_counted_on_its_sample(tmp_path, post
     # "all results" (cite and export) takes every match, exactly
     cited = client.get("/cite.json", params={"q": phrase, "all": "1"}).json()
     assert cited["count"] == n
+    # every match listed, its sample's candidates ranked as on the sampled page
+    engine = pg.PostgresBackend(bib.parent, postgres_url)
+    ranked, every, scale = real(engine, phrase, exact=True)
+    assert scale == 1 and sorted(every) == sorted(f"e{i}" for i in range(n))
+    assert ranked == real(engine, phrase)[0] and len(ranked) == min(pg.RANK_EXACT,
+                                                                   len(sampled))
     # a word is listed whole: exact counts, as before
     word = client.get("/", params={"q": "Kaluga"}, headers=headers).json()
     assert not word["estimated"] and word["total"] == n

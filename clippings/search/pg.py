@@ -499,14 +499,19 @@ class PostgresBackend:
         with self.connection() as conn:
             t = _narrowed(self._translate(conn, q), narrow)
             sample = _sample(conn, self.schema, t)
-            ctes, params = _ranking_ctes(self.schema, t, sample)
-            listed = sample is not None and sample.rank_all and not exact
-            # the sampled phrase's matches (`m`, whose positions were re-checked for its
-            # candidates) come with them; any other listing is every match
+            sampled = sample is not None and sample.rank_all and not exact
+            # Every match of a sampled phrase: listed in the statement that ranks its
+            # sample's candidates, which are taken from it (positions re-checked once).
+            whole = exact and sample is not None and sample.rank_all
+            ctes, params = _ranking_ctes(self.schema, t, sample, every=whole)
+            # The listed keys come with the candidates: every match (`m` when there is
+            # no sample), or a sampled phrase's. A sample of a word ranks its own
+            # candidates; every match is then listed apart, from the word index.
+            listing = "m" if sample is None or sampled else "every" if whole else None
             rows = conn.execute(f"WITH {ctes} SELECT key, score, ord FROM best"
-                                + (" UNION ALL SELECT key, NULL, NULL FROM m" if listed else ""),
-                                params).fetchall()
-            if listed:
+                                + (f" UNION ALL SELECT key, NULL, NULL FROM {listing}"
+                                   if listing else ""), params).fetchall()
+            if listing:
                 keys = [key for key, _, ord_ in rows if ord_ is None]
             else:
                 keys = [key for key, in conn.execute(
@@ -515,7 +520,7 @@ class PostgresBackend:
         ranked = sorted((ord_, key, float(score)) for key, score, ord_ in rows
                         if ord_ is not None)
         return ([(key, score) for _, key, score in ranked], keys,
-                SHARDS / sample.shards if listed else 1)
+                SHARDS / sample.shards if sampled else 1)
 
     def hits(self, text: str, shown: list[tuple[str, float]]) -> list:
         """Hits (with snippets) for (key, score) pairs, in their order."""
@@ -952,7 +957,8 @@ def _beyond_sql(schema: str, t, sample: Sample, skip: int, take: int
         ORDER BY p.date DESC NULLS LAST, p.key''', [*t.params, sample.shards, skip, take])
 
 
-def _ranking_ctes(schema: str, t, sample: Sample | None = None) -> tuple[str, list]:
+def _ranking_ctes(schema: str, t, sample: Sample | None = None, every: bool = False
+                  ) -> tuple[str, list]:
     """CTEs `m` (every match's small columns; with a `sample`, those of its shards),
     `total`, `ranked` (candidates with their ts_rank_cd) and `ordered` (every match: the
     ranked ones best first, then the others newest first, numbered by `ord`), with their
@@ -962,11 +968,18 @@ def _ranking_ctes(schema: str, t, sample: Sample | None = None) -> tuple[str, li
     when there are at most RANK_EXACT; else the STRONG_WINDOW newest matches in which a
     query word is prominent (`t.strong_where`, answered by the GIN index alone) and the
     RECENT_WINDOW newest matches of all (docs/decisions.md, "Ranking: candidates, not
-    every match")."""
+    every match").
+
+    `every`: a CTE `every` of every match too, from which a sampled phrase's `m` is
+    taken, so that no entry's positions are re-checked twice."""
     s = schema
     params = list(t.params)
     in_sample = ""
-    if sample and ("tsv @@" in t.where or t.where == "true"):
+    source = f'"{s}".doc WHERE ({t.where})'
+    if every and sample and sample.rank_all:
+        source, in_sample = "every WHERE true", " AND shard < %s"
+        params.append(sample.shards)
+    elif sample and ("tsv @@" in t.where or t.where == "true"):
         in_sample = " AND tsv @@ %s::tsquery"
         params.append(_shards(sample.shards))
     elif sample:
@@ -1005,10 +1018,16 @@ def _ranking_ctes(schema: str, t, sample: Sample | None = None) -> tuple[str, li
         score = (f"(SELECT ts_rank_cd('{RANK_WEIGHTS}', d.tsv, %s::tsquery, 1)::float8 "
                  f'FROM "{s}".doc d WHERE d.key = c.key)')
         params.append(t.rank)
-    ctes = f'''
+    first = ""
+    if every and sample and sample.rank_all:
+        first = f'''
+        every AS MATERIALIZED (
+            SELECT key, date, year, type, journal, lang, tag, link, shard
+            FROM "{s}".doc WHERE ({t.where})),'''
+    ctes = f'''{first}
         m AS MATERIALIZED (
             SELECT key, date, year, type, journal, lang, tag, link
-            FROM "{s}".doc WHERE ({t.where}){in_sample}),
+            FROM {source}{in_sample}),
         total AS (SELECT count(*) AS n FROM m),
         cand AS ({" UNION ".join(parts)}),
         ranked AS MATERIALIZED (SELECT c.key, {score} AS score FROM cand c),

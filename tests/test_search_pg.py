@@ -16,6 +16,7 @@ import pytest
 from clippings.search import find, page
 from clippings.search import update as search_update
 from clippings.search import pg
+from clippings.search.pages import SAMPLED_AT_LEAST
 from helpers import run, run_process
 from test_search import CASES
 from test_search import make_library as _shipped
@@ -349,7 +350,8 @@ def _large_library(folder: Path, n: int) -> Path:
     for i in range(n):
         title = f"Kaluga Chronik {i}" if i % 10 == 0 else f"Chronik {i}"
         extra = " Samara." if i in (5, 500, 900) else ""
-        entries.append(f"@article{{e{i},\n  title = {{{title}}},\n  date = "
+        keywords = "  keywords = {Chronik},\n" if i % 7 == 0 else ""
+        entries.append(f"@article{{e{i},\n  title = {{{title}}},\n{keywords}  date = "
                        f"{{{2000 + i % 4}-0{1 + i % 9}-01}},\n  journal = {{Blatt "
                        f"{i % 3}}},\n  abstract = {{Ein Chor reiste über Kaluga nach Tula."
                        f"{extra}}},\n  langid = {{{'ngerman' if i % 2 else 'russian'}}},\n}}\n")
@@ -528,17 +530,31 @@ def test_a_common_phrase_on_the_web_page_is_counted_on_its_sample(tmp_path, post
                       headers={"Accept-Language": "en"}).text
     assert f"of about {shown['total']}" in html and f"its {len(sampled)} hits" in html
     assert f"Page 1 / {-(-len(sampled) // 10)}<" in html      # pages of the sample
-    # Narrowed by a facet below what a sample can count, or sorted by date, the page
-    # lists every match: the few of a year, the newest, none left out. For the year the
-    # database lists only that year's matches: a narrow facet re-checks the positions of
-    # its own entries, not of every entry holding the phrase's words.
+    # A facet that leaves fewer than SAMPLED_AT_LEAST of the sample's matches asks the
+    # database for the matches within it (re-checking that year's entries only): a
+    # sample of those when they are many, else every one. Either way no match of the
+    # year is left out of what the page says, and no other year comes in.
     listings = []
     real = pg.PostgresBackend.matches
     monkeypatch.setattr(pg.PostgresBackend, "matches", lambda self, *a, **k: listings.append(
-        (k.get("narrow"), len((found := real(self, *a, **k))[1]))) or found)
-    narrow = client.get("/", params={"q": phrase, "year": "2001"}, headers=headers).json()
-    assert not narrow["estimated"] and narrow["total"] == 250
-    assert listings[-1] == ((("year", (2001,)),), 250)
+        (k.get("narrow"), (found := real(self, *a, **k)))) or found)
+    narrow = client.get("/", params={"q": phrase, "year": "2001", "per_page": 100},
+                        headers=headers).json()
+    within, (_, listed, scale) = listings[-1]
+    assert within == (("year", (2001,)),)
+    # the year's own sample (250 matches, every entry holding the words): whole shards
+    of_2001 = [f"e{i}" for i in range(n) if i % 4 == 1]
+    in_shards = round(pg.SHARDS / scale)
+    assert 1 < in_shards < pg.SHARDS and len(listed) >= SAMPLED_AT_LEAST
+    assert sorted(listed) == sorted(k for k in of_2001 if shard_of[k] < in_shards)
+    assert narrow["estimated"] and narrow["total"] == pg.estimate(len(listed), scale)
+    assert {h["key"] for h in narrow["hits"]} <= set(listed)
+    assert len(narrow["hits"]) == min(100, len(listed))
+    # a facet the database cannot apply (keywords) and too few sampled matches in it:
+    # every match is listed
+    kept = client.get("/", params={"q": phrase, "keyword": "chronik"}, headers=headers).json()
+    assert not kept["estimated"] and kept["total"] == len(range(0, n, 7))
+    assert listings[-1][0] == () and listings[-1][1][2] == 1
     newest = client.get("/", params={"q": phrase, "sort": "newest"}, headers=headers).json()
     assert not newest["estimated"] and newest["total"] == n
     assert newest["hits"][0]["date"] == "2003-09-01"

@@ -679,7 +679,8 @@ def _narrowed(t, narrow: tuple):
     where = " AND ".join(conditions)
     return replace(t, where=f"({t.where}) AND {where}", params=[*t.params, *params],
                    strong_where=t.strong_where and f"({t.strong_where}) AND {where}",
-                   strong_params=t.strong_where and [*t.strong_params, *params])
+                   strong_params=t.strong_where and [*t.strong_params, *params],
+                   by_year=any(column == "year" for column, _ in narrow))
 
 
 def _decode(lib, given: dict | None, todo: list[str]) -> dict:
@@ -979,7 +980,7 @@ def _ranking_ctes(schema: str, t, sample: Sample | None = None, every: bool = Fa
     if every and sample and sample.rank_all:
         source, in_sample = "every WHERE true", " AND shard < %s"
         params.append(sample.shards)
-    elif sample and ("tsv @@" in t.where or t.where == "true"):
+    elif sample and ("tsv @@" in t.where or t.where == "true") and not t.by_year:
         in_sample = " AND tsv @@ %s::tsquery"
         params.append(_shards(sample.shards))
     elif sample:

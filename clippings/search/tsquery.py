@@ -39,6 +39,9 @@ class Translated:
     rank: str | None
     strong_where: str | None = None
     strong_params: list | None = None
+    # the matches are narrowed by year: a sample's shards come from the (year, shard)
+    # index, not from an OR of their lexemes in the word index
+    by_year: bool = False
 
 
 # Fields whose every word is prominent in an entry (their lexemes serve as they are);

@@ -71,7 +71,7 @@ def term_positions(analyzer, text: str, start: int = 0) -> dict[str, list[int]]:
         return _chain_positions(analyzer, text, start)
     tokenizer, filt = parts
     places = isinstance(filt, MixedLanguageFilter) and filt.places
-    ends = filt._places()[2] if places else frozenset()
+    ends, alone = _name_ends(filt) if places else (frozenset(), frozenset())
     words = _words.get(filt)
     if words is None or len(words) >= _CACHE_MAX:
         words = _words[filt] = {}
@@ -81,10 +81,11 @@ def term_positions(analyzer, text: str, start: int = 0) -> dict[str, list[int]]:
     recent: deque = deque(maxlen=3)
     last_pos: dict[str, int] = {}
     done: set[int] = set()
+    named: set[str] = set()                   # one-word names looked up already
     for i, word in enumerate(tokenizer.expression.findall(text), start):
         entry = words.get(word)
         if entry is None:
-            entry = words[word] = _entry(filt, word, places, ends)
+            entry = words[word] = _entry(filt, word, places, ends, alone)
         terms, kind = entry
         if terms is None:                    # a stop word: no term, no position
             continue
@@ -102,22 +103,42 @@ def term_positions(analyzer, text: str, start: int = 0) -> dict[str, list[int]]:
             continue
         # MixedLanguageFilter.__call__'s `after`: other names of a place just named
         recent.append((terms[0], pos, terms))
-        if kind == _NAME_END and not _named_before(filt._places()[0], recent, done):
+        if kind == _NAME_ALONE:
+            # Only a one-word name ends with this word: once its places are done (after
+            # its first mention) `_named_before` is true for every later mention.
+            if terms[0] in named:
+                continue
+            named.add(terms[0])
+        if kind != _CAPITAL and not _named_before(filt._places()[0], recent, done):
             for spot in filt._place_names(_Spot(pos), list(recent), last_pos, done):
                 out[spot.text].append(spot.pos)
     return dict(out)
 
 
 # What a word is to the place-name step: nothing (not capitalised, or no places: it
-# ends a run of capitalised words), a capitalised word, or one that can end a name.
-_PLAIN, _CAPITAL, _NAME_END = 0, 1, 2
+# ends a run of capitalised words), a capitalised word, one that can end a name of
+# several words, or one that ends one-word names only (a town's name, most often).
+_PLAIN, _CAPITAL, _NAME_END, _NAME_ALONE = 0, 1, 2, 3
+
+# filter -> (keys that end a place name, those of them that end no name of several words)
+_ends: "weakref.WeakKeyDictionary[_TermFilter, tuple]" = weakref.WeakKeyDictionary()
 
 
-def _entry(filt, word: str, places: bool, ends: frozenset) -> tuple:
+def _name_ends(filt) -> tuple[frozenset, frozenset]:
+    found = _ends.get(filt)
+    if found is None:
+        names, _, ends = filt._places()
+        longer = frozenset(key.rsplit(" ", 1)[-1] for key in names if " " in key)
+        found = _ends[filt] = (ends, ends - longer)
+    return found
+
+
+def _entry(filt, word: str, places: bool, ends: frozenset, alone: frozenset) -> tuple:
     terms = filt.terms(word, True)
     if not places or not terms or not word[:1].isupper():
         return terms, _PLAIN
-    return terms, _NAME_END if terms[0] in ends else _CAPITAL
+    key = terms[0]
+    return terms, _NAME_ALONE if key in alone else _NAME_END if key in ends else _CAPITAL
 
 
 def _named_before(names: dict, recent: deque, done: set[int]) -> bool:

@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import journal
 from ..config import Settings
 from ..library import Library
 from ..links_cache import CACHE_FILE, current_results
@@ -25,6 +26,8 @@ class Snapshot:
     statuses: dict[str, str]          # key -> last link status
     links: dict[str, dict]            # key -> last link-check result
     rows: dict[str, dict]             # key -> facet values
+    journal: tuple = ()               # the files' stats as the journal knows them, when read
+    inheriting: bool = True           # some entry takes fields from another (crossref)
     index_checked: bool = False       # the search index was brought up to date for it
 
 
@@ -56,40 +59,67 @@ class LibraryState:
             if self._snapshot is not None and stamps == self._stamps:
                 return self._snapshot
             old = self._snapshot
+            # Before reading: a write meanwhile is then noted after these, and read twice.
+            noted = journal.stats(self.path)
             if old is not None and stamps[0] == self._stamps[0]:
                 lib, records, changed = old.lib, old.records, set(old.records)
             else:
                 lib = Library.load(self.path, self.settings)
-                records, changed = self._records(lib, old)
+                records, changed = self._records(lib, old, noted)
             # A result belongs to the URL it was made for: an entry whose URL changed
             # (or a new entry under a removed one's key) has no status yet.
-            links = current_results(self.folder,
-                                    ((k, r.fields) for k, r in records.items()))
+            if old is not None and stamps[1] == self._stamps[1]:
+                links = {k: v for k, v in old.links.items()
+                         if k not in changed and k in records}
+                links.update(current_results(self.folder,
+                                             ((k, records[k].fields) for k in changed)))
+            else:
+                links = current_results(self.folder,
+                                        ((k, r.fields) for k, r in records.items()))
             statuses = {k: r.get("status", "") for k, r in links.items()}
             from ..search import facet_rows
-            rows = dict(old.rows) if old is not None else {}
-            if old is None or statuses != old.statuses:
+            from ..search.changes import inherits
+            if old is None:
                 rows = facet_rows(records, statuses)
+                inheriting = any(map(inherits, records.values()))
             else:
-                for key in set(rows) - set(records):
+                restatused = {k for k in statuses.keys() | old.statuses.keys()
+                              if statuses.get(k) != old.statuses.get(k)}
+                todo = (changed | restatused) & records.keys()
+                rows = dict(old.rows)
+                for key in old.rows.keys() - records.keys():
                     del rows[key]
-                rows.update(facet_rows({k: records[k] for k in changed}, statuses))
-            self._snapshot = Snapshot(lib, records, statuses, links, rows)
+                rows.update(facet_rows({k: records[k] for k in todo}, statuses))
+                inheriting = old.inheriting or any(inherits(records[k]) for k in changed)
+            self._snapshot = Snapshot(lib, records, statuses, links, rows, noted, inheriting)
             self._stamps = stamps
             return self._snapshot
-
 
     # More changed entries than this since the last request: decode all of them again.
     INCREMENTAL_LIMIT = 200
 
-    def _records(self, lib: Library, old: Snapshot | None):
+    def _records(self, lib: Library, old: Snapshot | None, noted: tuple):
         """The decoded records of `lib`, and the keys decoded anew. After a save that
-        changed a few entries (an edit, an add), only those are decoded again: the
-        others' text is compared with the previous version's."""
-        from ..search.changes import inherits   # (the search package loads Whoosh)
-        if old is None or any(map(inherits, old.records.values())):
+        changed a few entries (an edit, an add), only those are decoded again: which
+        they are, the journal of clippings' own writes says (`clippings.journal`); after
+        a hand edit or `git pull`, each entry's text is compared with the previous
+        version's. Unchanged entries keep their record objects (the facet table and the
+        index then know them unchanged)."""
+        if old is None or old.inheriting:   # a parent's change reaches its children
             records = {rec.key: rec for rec in lib.records()}
             return records, set(records)
+        told = journal.since(self.path, old.journal, noted) if old.journal else None
+        if told is not None:
+            touched = {k for k, v in told.items() if v != journal.SNAPSHOT_ONLY}
+            if len(touched) <= self.INCREMENTAL_LIMIT:
+                records, changed = {}, set()
+                for key in lib.keys():
+                    rec = old.records.get(key)
+                    if rec is None or key in touched:
+                        rec = lib.record(key)
+                        changed.add(key)
+                    records[key] = rec
+                return records, changed
         records, changed = {}, set()
         for key in lib.keys():
             rec = old.records.get(key)

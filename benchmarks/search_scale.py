@@ -196,6 +196,7 @@ def measure_queries(bib: Path, spec: str, engine, name: str, settings, clients: 
         ranking(engine)
     if web:
         web_pages(bib, name, settings)
+        web_after_add(bib, name, settings)
 
 
 def per_query(engine, name: str) -> None:
@@ -288,6 +289,46 @@ def web_pages(bib: Path, name: str, settings) -> None:
                   for rec in sample)
     print(f"  {name:10} similar clippings  median {took[2]:5.0f} ms, max {took[-1]:5.0f} ms "
           "(5 entries)", flush=True)
+
+
+def web_after_add(bib: Path, name: str, settings, adds: int = 3) -> None:
+    """A server's next search page after one `add` by another process: the server
+    (`LibraryState`, as `serve` holds the library) reads the changed library, brings the
+    index up to date and shows the page. The added entries are removed afterwards."""
+    from clippings.library import Library
+    from clippings.model import Record
+    from clippings.search import pages
+    from clippings.web.library_state import LibraryState
+    start = time.perf_counter()
+    state = LibraryState(bib, settings)
+    state.warm()
+    print(f"  {name:10} web: a server started (library, index checked, facet table) in "
+          f"{time.perf_counter() - start:.0f} s", flush=True)
+
+    def page():
+        snap = state.searchable()
+        return pages.search_page(bib, "Kaluga", {}, records=snap.records, settings=settings,
+                                 rows=snap.rows)
+    page()
+    for n in range(adds):
+        with Library.update(bib, settings) as lib:
+            lib.add(Record("article", {"title": "Tschaikowski-Abend in Kaluga",
+                                       "date": "2024-05-02", "langid": "ngerman"}),
+                    f"webadded{n}")
+        begin = time.perf_counter()
+        state.current()
+        read = time.perf_counter()
+        state.searchable()
+        indexed = time.perf_counter()
+        found = page()
+        end = time.perf_counter()
+        print(f"  {name:10} web: after one add, the next page in {end - begin:.2f} s (library "
+              f"{read - begin:.2f} s, index {indexed - read:.2f} s, page {end - indexed:.2f} s; "
+              f"{found.total} matches)", flush=True)
+    with Library.update(bib, settings) as lib:
+        for n in range(adds):
+            lib.remove(f"webadded{n}")
+    state.current()
 
 
 def main() -> None:

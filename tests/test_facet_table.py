@@ -101,6 +101,10 @@ def test_an_updated_table_is_the_table_built_anew(first, steps):
         fresh = FacetTable(new_records, new_rows)
         assert updated is not None
         _same(updated, fresh)
+        # the same, told which entries changed (as the server tells it)
+        told = frozenset(k for k in new_records if new_records[k] is not records.get(k)
+                         or new_rows[k] is not rows.get(k))
+        _same(FacetTable.updated(table, records, rows, new_records, new_rows, told), fresh)
         records, rows, table = new_records, new_rows, updated
 
 

@@ -108,11 +108,26 @@ def test_the_facet_table_follows_without_being_built_anew(state, monkeypatch):
     first = pages.facet_table(snap.records, snap.rows, snap.statuses)
     assert run("add", "--no-fetch", "--set", "title=Zuletzt", "--set", "date=2030-01-01",
                "--type", "article", "--key", "last", library=bib).exit_code == 0
-    built = []
+    built, told = [], []
     real = pages.FacetTable.__init__
     monkeypatch.setattr(pages.FacetTable, "__init__",
                         lambda self, *a: built.append(a) or real(self, *a))
+    update = pages.FacetTable.updated.__func__
+    monkeypatch.setattr(pages.FacetTable, "updated", classmethod(
+        lambda cls, *a: told.append(a[-1]) or update(cls, *a)))
     snap = state.current()
     table = pages.facet_table(snap.records, snap.rows, snap.statuses)
     assert built == [] and table is not first
+    assert told == [frozenset({"last"})]      # the server said which entry changed
     assert table.keys[-1] == "last" and table.orders["newest"][0] == len(table) - 1
+
+
+def test_a_key_removed_and_added_again_takes_its_new_place(state):
+    bib = state.path
+    state.current()
+    assert run("rm", "e4", library=bib).exit_code == 0
+    assert run("add", "--no-fetch", "--set", "title=Wieder da", "--type", "article",
+               "--key", "e4", library=bib).exit_code == 0
+    after = state.current()
+    assert list(after.records)[-1] == "e4"
+    _same_as_fresh(after, bib)

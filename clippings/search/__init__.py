@@ -161,6 +161,12 @@ def prepare_pages(bib_path: Path, **library) -> None:
     prepare(bib_path, **library)
 
 
+def note_changes(old_records, old_rows, records, rows, changed) -> None:
+    """Which entries changed between two versions a server holds (`pages.note_changes`)."""
+    from .pages import note_changes as note
+    note(old_records, old_rows, records, rows, changed)
+
+
 def facet_rows(records, statuses):
     """Each entry's facet values (see `pages.facet_rows`)."""
     from .pages import facet_rows as rows

@@ -142,31 +142,43 @@ class FacetTable:
     @classmethod
     def updated(cls, old: "FacetTable", old_records: Mapping[str, Record],
                 old_rows: Mapping[str, dict], records: Mapping[str, Record],
-                rows: Mapping[str, dict]) -> "FacetTable | None":
+                rows: Mapping[str, dict], told: frozenset[str] | None = None
+                ) -> "FacetTable | None":
         """`old` (the table of `old_records`, `old_rows`) brought up to `records` and
         `rows`: the entries whose record or facet row is another object than before (an
         edit, an add: a server keeps the others' objects) are taken out and put in again
         at their places; the others keep theirs. A server's table after one `add` to
         1,000,000 clippings costs about a second this way, half a minute built anew. None
-        when many entries changed or the library's order did (then build it anew)."""
+        when many entries changed or the library's order did (then build it anew).
+        `told`: the keys whose record or row changed, when the caller knows them (the
+        server does: `note_changes`); else each entry's objects are compared."""
         from .schema import display_date
         keys = list(records)
         count = len(old.keys)
-        previous, get_row = old_records.get, old_rows.get
-        changed = [i for i, (key, rec) in enumerate(records.items())
-                   if rec is not previous(key) or rows[key] is not get_row(key)]
-        if len(changed) > max(UPDATED_AT_MOST, len(keys) // 100):
+        limit = max(UPDATED_AT_MOST, len(keys) // 100)
+        if told is not None and len(told) > limit:
+            return None
+        position = dict(zip(keys, range(len(keys)))) if told is not None else None
+        if told is not None:
+            changed = sorted(position[key] for key in told if key in position)
+        else:
+            previous, get_row = old_records.get, old_rows.get
+            changed = [i for i, (key, rec) in enumerate(records.items())
+                       if rec is not previous(key) or rows[key] is not get_row(key)]
+        if len(changed) > limit:
             return None
         drop = np.zeros(count, dtype=bool)           # old positions taken out
         drop[[old.position[keys[i]] for i in changed if keys[i] in old.position]] = True
         if keys[:count] == old.keys:                  # added at the end (or none)
             remap = None
-            position = dict(old.position)
-            position.update((keys[i], i) for i in range(count, len(keys)))
+            if position is None:
+                position = dict(old.position)
+                position.update((keys[i], i) for i in range(count, len(keys)))
             added = [""] * (len(keys) - count)        # filled in below, as changed
             dates, titles = old._dates + added, old._titles + added
         else:                                         # removed or renamed
-            position = dict(zip(keys, range(len(keys))))
+            if position is None:
+                position = dict(zip(keys, range(len(keys))))
             remap = np.fromiter(map(position.get, old.keys, repeat(-1)), np.int64, count)
             drop |= remap < 0
             if np.any(np.diff(remap[~drop]) <= 0):   # the others' order changed
@@ -280,6 +292,19 @@ _tables: list = []   # [(records, rows, table)] of the last library version seen
 _building = threading.Lock()
 
 
+# What the server said changed between its last two versions (`note_changes`).
+_changes: list = []
+
+
+def note_changes(old_records: Mapping[str, Record], old_rows: Mapping[str, dict],
+                 records: Mapping[str, Record], rows: Mapping[str, dict],
+                 changed) -> None:
+    """A caller that keeps records and rows between library versions (the server) says
+    which entries' record or row changed from the old version to the new: the facet
+    table is then brought up to date without comparing every entry (3 s at 1,000,000)."""
+    _changes[:] = [(records, rows, old_records, old_rows, frozenset(changed))]
+
+
 def facet_table(records: Mapping[str, Record], rows: Mapping[str, dict] | None,
                 statuses: Mapping[str, str]) -> FacetTable:
     """The table of `records`; a caller that keeps `rows` between searches of one library
@@ -292,7 +317,13 @@ def facet_table(records: Mapping[str, Record], rows: Mapping[str, dict] | None,
                 return table
         table = None
         for known_records, known_rows, known in _tables:   # the previous version's
-            table = FacetTable.updated(known, known_records, known_rows, records, rows)
+            told = None
+            for new_records, new_rows, old_records, old_rows, keys in _changes:
+                if new_records is records and new_rows is rows and \
+                        old_records is known_records and old_rows is known_rows:
+                    told = keys
+            table = FacetTable.updated(known, known_records, known_rows, records, rows,
+                                       told)
         if table is None:
             table = FacetTable(records, rows)
         _tables[:] = [(records, rows, table)]

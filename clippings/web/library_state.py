@@ -91,6 +91,8 @@ class LibraryState:
                     del rows[key]
                 rows.update(facet_rows({k: records[k] for k in todo}, statuses))
                 inheriting = old.inheriting or any(inherits(records[k]) for k in changed)
+                from ..search import note_changes
+                note_changes(old.records, old.rows, records, rows, todo)
             self._snapshot = Snapshot(lib, records, statuses, links, rows, noted, inheriting)
             self._stamps = stamps
             return self._snapshot
@@ -112,8 +114,22 @@ class LibraryState:
         if told is not None:
             touched = {k for k, v in told.items() if v != journal.SNAPSHOT_ONLY}
             if len(touched) <= self.INCREMENTAL_LIMIT:
+                keys = lib.keys()
+                changed = {key for key in touched if key in lib}
+                added = {key for key in changed if key not in old.records}
+                tail = keys[len(keys) - len(added):] if added else []
+                if set(tail) == added:
+                    # Edited in place, removed, added at the end (`add`, `set`, `rm`):
+                    # the old dict's order is the file's.
+                    records = dict(old.records)
+                    for key in touched - changed:
+                        records.pop(key, None)
+                    for key in [*(changed - added), *tail]:
+                        records[key] = lib.record(key)
+                    if list(records) == keys:   # (not when a key came back elsewhere)
+                        return records, changed
                 records, changed = {}, set()
-                for key in lib.keys():
+                for key in keys:
                     rec = old.records.get(key)
                     if rec is None or key in touched:
                         rec = lib.record(key)

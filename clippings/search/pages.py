@@ -158,7 +158,12 @@ class FacetTable:
         limit = max(UPDATED_AT_MOST, len(keys) // 100)
         if told is not None and len(told) > limit:
             return None
-        position = dict(zip(keys, range(len(keys)))) if told is not None else None
+        appended = keys[:count] == old.keys           # added at the end (or none)
+        if appended:                                  # (copying a dict is fast, filling
+            position = dict(old.position)             # one with a million keys is not)
+            position.update((keys[i], i) for i in range(count, len(keys)))
+        else:
+            position = dict(zip(keys, range(len(keys))))
         if told is not None:
             changed = sorted(position[key] for key in told if key in position)
         else:
@@ -169,16 +174,11 @@ class FacetTable:
             return None
         drop = np.zeros(count, dtype=bool)           # old positions taken out
         drop[[old.position[keys[i]] for i in changed if keys[i] in old.position]] = True
-        if keys[:count] == old.keys:                  # added at the end (or none)
+        if appended:
             remap = None
-            if position is None:
-                position = dict(old.position)
-                position.update((keys[i], i) for i in range(count, len(keys)))
             added = [""] * (len(keys) - count)        # filled in below, as changed
             dates, titles = old._dates + added, old._titles + added
         else:                                         # removed or renamed
-            if position is None:
-                position = dict(zip(keys, range(len(keys))))
             remap = np.fromiter(map(position.get, old.keys, repeat(-1)), np.int64, count)
             drop |= remap < 0
             if np.any(np.diff(remap[~drop]) <= 0):   # the others' order changed

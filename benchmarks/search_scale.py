@@ -328,7 +328,10 @@ def web_after_add(bib: Path, name: str, settings, adds: int = 3) -> None:
     with Library.update(bib, settings) as lib:
         for n in range(adds):
             lib.remove(f"webadded{n}")
-    state.current()
+    begin = time.perf_counter()
+    found = page()
+    print(f"  {name:10} web: after removing them, the next page in "
+          f"{time.perf_counter() - begin:.2f} s ({found.total} matches)", flush=True)
 
 
 def main() -> None:

@@ -181,10 +181,14 @@ class FacetTable:
         else:                                         # removed or renamed
             remap = np.fromiter(map(position.get, old.keys, repeat(-1)), np.int64, count)
             drop |= remap < 0
-            if np.any(np.diff(remap[~drop]) <= 0):   # the others' order changed
+            kept = ~drop
+            if np.any(np.diff(remap[kept]) <= 0):    # the others' order changed
                 return None
-            dates = [display_date(records[key]) for key in keys]
-            titles = [records[key].fields.get("title", "").casefold() for key in keys]
+            dates, titles = [], []
+            for known, out in ((old._dates, dates), (old._titles, titles)):
+                moved = np.empty(len(keys), dtype=object)
+                moved[remap[kept]] = np.array(known, dtype=object)[kept]
+                out += moved.tolist()                 # the changed: filled in below
         # (An entry new to the table has no old record: it is among the changed.)
         table = cls.__new__(cls)
         table._start(keys, position)

@@ -108,6 +108,15 @@ def test_an_updated_table_is_the_table_built_anew(first, steps):
         records, rows, table = new_records, new_rows, updated
 
 
+def test_a_hint_that_leaves_out_an_added_entry_is_not_believed():
+    records = {f"e{i}": Record("article", {"title": str(i)}) for i in range(5)}
+    rows = facet_rows(records, {})
+    table = FacetTable(records, rows)
+    more = {**records, "new": Record("book", {"title": "x", "date": "2020"})}
+    more_rows = {**rows, **facet_rows({"new": more["new"]}, {})}
+    assert FacetTable.updated(table, records, rows, more, more_rows, frozenset()) is None
+
+
 def test_a_changed_order_of_the_library_is_built_anew():
     records = {f"e{i}": Record("article", {"title": str(i)}) for i in range(5)}
     rows = facet_rows(records, {})

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from clippings import journal
 from clippings.config import load_settings
 from clippings.library import Library
 from clippings.search import pages
@@ -131,3 +132,49 @@ def test_a_key_removed_and_added_again_takes_its_new_place(state):
     after = state.current()
     assert list(after.records)[-1] == "e4"
     _same_as_fresh(after, bib)
+
+
+def test_a_write_while_a_link_check_is_read_is_not_lost(state, monkeypatch):
+    """Only the link results changed: the records kept are of the version read before,
+    and so are the journal's stats kept with them; a `set` landing meanwhile shows on
+    the next request."""
+    bib = state.path
+    state.current()
+    links = bib.parent / "index" / "links.json"
+    links.parent.mkdir(exist_ok=True)
+    links.write_text("{}", "utf-8")
+    from clippings.web import library_state
+    real, done = library_state._stamp, []
+
+    def stamp(path):
+        found = real(path)
+        if path == links and not done:   # a `set` lands just after the files are statted
+            done.append(1)
+            assert run("set", "e3", "title=Dazwischen", library=bib).exit_code == 0
+        return found
+    monkeypatch.setattr(library_state, "_stamp", stamp)
+    assert state.current().records["e3"].fields["title"] != "Dazwischen"
+    assert done
+    assert state.current().records["e3"].fields["title"] == "Dazwischen"
+    _same_as_fresh(state.current(), bib)
+
+
+def test_a_hand_edit_while_the_library_is_read_is_not_lost(state, monkeypatch):
+    """A hand edit (no journal line) landing between the journal's stats and the read:
+    the version read is not the one the stats describe, so every entry is compared."""
+    bib = state.path
+    state.current()
+    assert run("set", "e1", "title=Eins", library=bib).exit_code == 0
+    real, done = journal.stats, []
+
+    def stats(path):
+        found = real(path)
+        if not done:
+            done.append(1)
+            bib.write_text(bib.read_text("utf-8").replace("Chronik 5}", "Chronik fünf}"),
+                           "utf-8")
+        return found
+    monkeypatch.setattr(journal, "stats", stats)
+    state.current()
+    monkeypatch.setattr(journal, "stats", real)
+    _same_as_fresh(state.current(), bib)

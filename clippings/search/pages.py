@@ -189,7 +189,8 @@ class FacetTable:
                 moved = np.empty(len(keys), dtype=object)
                 moved[remap[kept]] = np.array(known, dtype=object)[kept]
                 out += moved.tolist()                 # the changed: filled in below
-        # (An entry new to the table has no old record: it is among the changed.)
+        if len(keys) != int(np.count_nonzero(~drop)) + len(changed):
+            return None           # an entry neither kept nor said to be changed: a wrong hint
         table = cls.__new__(cls)
         table._start(keys, position)
         for i in changed:

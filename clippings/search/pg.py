@@ -642,7 +642,8 @@ def narrowing(filters) -> tuple:
     apply itself, as ((column, values), ...): only those that never leave out an entry
     the page's own filter keeps, since the page filters the matches again, exactly.
     - year and decade: the page's year is the first four digits of the date (or year)
-      field, which is what the `year` column was parsed from;
+      field, which is what the `year` column was parsed from (when they are digits to
+      `\\d`, not only to `str.isdigit`);
     - type (stored in lower case), publication and language: the same values.
     Keywords (the page compares them casefolded) and link status (the page's comes from
     the last link check, the column's from the last `index`) stay with the page."""
@@ -651,8 +652,12 @@ def narrowing(filters) -> tuple:
     for name in ("year", "decade"):
         if name in filters:
             pattern = _YEAR if name == "year" else _DECADE
-            chosen = {int(m.group(1 if name == "decade" else 0)) for v in filters[name]
-                      if (m := pattern.fullmatch(v))}
+            found = [pattern.fullmatch(v) for v in filters[name]]
+            if not all(found):
+                # A value the column's parser does not read as a year (the page's year is
+                # any four `isdigit` characters: ²⁰¹⁶ too) is left to the page.
+                continue
+            chosen = {int(m.group(1 if name == "decade" else 0)) for m in found}
             if name == "decade":
                 chosen = {d * 10 + i for d in chosen for i in range(10)}
             years = chosen if years is None else years & chosen

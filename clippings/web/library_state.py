@@ -59,12 +59,17 @@ class LibraryState:
             if self._snapshot is not None and stamps == self._stamps:
                 return self._snapshot
             old = self._snapshot
-            # Before reading: a write meanwhile is then noted after these, and read twice.
-            noted = journal.stats(self.path)
             if old is not None and stamps[0] == self._stamps[0]:
                 lib, records, changed = old.lib, old.records, set(old.records)
+                noted = old.journal               # the version those records are of
             else:
+                # The journal's stats of the version read: taken before reading, and
+                # given up when the file changed while it was read (a hand edit then
+                # would be in `lib` but in no journal line).
+                noted = journal.stats(self.path)
                 lib = Library.load(self.path, self.settings)
+                if journal.stats(self.path)[0] != noted[0]:
+                    noted = ()
                 records, changed = self._records(lib, old, noted)
             # A result belongs to the URL it was made for: an entry whose URL changed
             # (or a new entry under a removed one's key) has no status yet.
@@ -110,7 +115,8 @@ class LibraryState:
         if old is None or old.inheriting:   # a parent's change reaches its children
             records = {rec.key: rec for rec in lib.records()}
             return records, set(records)
-        told = journal.since(self.path, old.journal, noted) if old.journal else None
+        told = journal.since(self.path, old.journal, noted) \
+            if old.journal and noted else None
         if told is not None:
             touched = {k for k, v in told.items() if v != journal.SNAPSHOT_ONLY}
             if len(touched) <= self.INCREMENTAL_LIMIT:

@@ -8,6 +8,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from clippings.library import Library
 from clippings.model import Record
 from clippings.search import facets
 from clippings.search.pages import FacetTable, facet_rows
@@ -133,3 +134,38 @@ def test_many_changes_are_built_anew(monkeypatch):
     table = FacetTable(records, rows)
     edited = {k: Record("book", {"title": "x"}) for k in records}
     assert FacetTable.updated(table, records, rows, edited, facet_rows(edited, {})) is None
+
+
+def test_the_document_map_of_an_updated_whoosh_index_is_the_one_read_anew(tmp_path):
+    """Each Whoosh document's entry (`pages._entries_of_docs`) after adds, edits (which
+    delete documents in older segments) and removals: only new segments' stored keys
+    are read, and the map is the one read from every stored document."""
+    from clippings.search import index, pages
+    from clippings.search import update as search_update
+    from helpers import run
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    (folder / "library.bib").write_text("".join(
+        f"@article{{e{i}, title = {{Chronik {i}}}, date = {{200{i % 9}}}}}\n"
+        for i in range(40)), "utf-8")
+    bib = folder / "library.bib"
+    for change in ([], ["set", "e3", "title=Neu"], ["rm", "e5"],
+                   ["add", "--no-fetch", "--set", "title=Dazu", "--key", "dazu"],
+                   ["set", "dazu", "date=2030"]):
+        if change:
+            assert run(*change, library=bib).exit_code == 0
+        search_update(bib, backend="whoosh")
+        records = {rec.key: rec for rec in Library.load(bib).records()}
+        table = FacetTable(records, facet_rows(records, {}))
+        with index.searching(folder) as searcher:
+            kept = pages._entries_of_docs(folder, searcher, table)
+            segments = len(searcher.reader().leaf_readers())
+            pages._generation_docs.clear()
+            pages._segment_keys.clear()
+            fresh = pages._entries_of_docs(folder, searcher, table)
+            assert kept.tolist() == fresh.tolist()
+            stored = {docnum: fields["key"] for docnum, fields in
+                      searcher.reader().iter_docs()}
+        assert {d: table.keys[e] for d, e in enumerate(fresh.tolist()) if e >= 0} == stored
+        assert sorted(stored.values()) == sorted(records)
+    assert segments > 1            # the older segments' keys came from what was kept

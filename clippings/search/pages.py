@@ -350,11 +350,34 @@ def _entries_of_docs(folder: Path, searcher, table: FacetTable) -> np.ndarray:
             if found is None:
                 position = table.position
                 entry_of_doc = np.full(searcher.doc_count_all(), -1, dtype=np.int64)
-                for docnum, stored in searcher.reader().iter_docs():
-                    entry_of_doc[docnum] = position.get(stored["key"], -1)
+                for reader, offset in searcher.reader().leaf_readers():
+                    keys = _stored_keys(folder, reader)
+                    live = np.fromiter(reader.all_doc_ids(), np.int64)
+                    at = np.fromiter(map(position.get, keys, repeat(-1)), np.int64,
+                                     len(keys))
+                    entry_of_doc[offset + live] = at[live]
                 found = (entry_of_doc, table)   # the table kept alive with its id
                 _generation_docs.put(token, found)
     return found[0]
+
+
+# Each segment's entry keys by document number ("" for a document deleted when read). A
+# segment never changes once written (a deletion only marks a document), so after an
+# update only the new segment's stored fields are read: 2 s at 100,000 entries for all.
+_segment_keys = LRU(4_000_000, weigh=len)
+
+
+def _stored_keys(folder: Path, reader) -> list[str]:
+    segment = reader.segment()
+    token = (str(folder), segment.segment_id()) if segment is not None else None
+    keys = _segment_keys.get(token) if token is not None else None
+    if keys is None:
+        keys = [""] * reader.doc_count_all()
+        for docnum, stored in reader.iter_docs():
+            keys[docnum] = stored["key"]
+        if token is not None:
+            _segment_keys.put(token, keys)
+    return keys
 
 
 def prepare(bib_path: Path, *, records: Mapping[str, Record], rows: Mapping[str, dict],

@@ -178,3 +178,19 @@ def test_a_hand_edit_while_the_library_is_read_is_not_lost(state, monkeypatch):
     state.current()
     monkeypatch.setattr(journal, "stats", real)
     _same_as_fresh(state.current(), bib)
+
+
+def test_once_no_entry_inherits_only_changed_entries_are_read_again(state, monkeypatch):
+    bib = state.path
+    assert run("set", "e2", "crossref=e1", library=bib).exit_code == 0
+    assert state.current().inheriting
+    assert run("unset", "e2", "crossref", library=bib).exit_code == 0
+    assert not state.current().inheriting
+    compared = []
+    real = Library.entry_digest
+    monkeypatch.setattr(Library, "entry_digest",
+                        lambda self, key, *more: compared.append(key) or real(self, key, *more))
+    assert run("set", "e9", "title=Neun", library=bib).exit_code == 0
+    after = state.current()
+    assert set(compared) <= {"e9"}
+    _same_as_fresh(after, bib)

@@ -95,7 +95,9 @@ class LibraryState:
                 for key in old.rows.keys() - records.keys():
                     del rows[key]
                 rows.update(facet_rows({k: records[k] for k in todo}, statuses))
-                inheriting = old.inheriting or any(inherits(records[k]) for k in changed)
+                # (every entry is decoded again while some inherit: then counted anew)
+                inheriting = (old.inheriting and len(changed) < len(records)) or \
+                    any(inherits(records[k]) for k in changed)
                 from ..search import note_changes
                 note_changes(old.records, old.rows, records, rows, todo)
             self._snapshot = Snapshot(lib, records, statuses, links, rows, noted, inheriting)

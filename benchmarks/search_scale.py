@@ -345,7 +345,8 @@ def main() -> None:
     parser.add_argument("--keep", metavar="DIR")
     parser.add_argument("--web", action="store_true",
                         help="also time the web search page and similar clippings (the "
-                             "library is loaded as a server holds it)")
+                             "library is loaded as a server holds it), and a server's next "
+                             "page after an add and after a removal")
     parser.add_argument("--reuse", action="store_true",
                         help="with --keep: measure on an index that is up to date instead "
                              "of building it again")

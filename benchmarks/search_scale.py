@@ -85,14 +85,19 @@ def peak_rss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def add_and_update(bib: Path, engine, settings) -> tuple[float, object]:
+def add_entry(bib: Path, settings, key: str) -> None:
     """What `clippings add --no-fetch` writes (through the library, which keeps its
-    caches current), then the timed update of the index."""
+    caches current and notes the entry in the journal)."""
     from clippings.library import Library
     from clippings.model import Record
     with Library.update(bib, settings) as lib:
         lib.add(Record("article", {"title": "Tschaikowski-Abend in Kaluga",
-                                   "date": "2024-05-02", "langid": "ngerman"}), "scaleadded")
+                                   "date": "2024-05-02", "langid": "ngerman"}), key)
+
+
+def add_and_update(bib: Path, engine, settings) -> tuple[float, object]:
+    """One entry added, then the timed update of the index."""
+    add_entry(bib, settings, "scaleadded")
     start = time.perf_counter()
     report = engine.update(bib, settings=settings)
     return time.perf_counter() - start, report
@@ -296,7 +301,6 @@ def web_after_add(bib: Path, name: str, settings, adds: int = 3) -> None:
     (`LibraryState`, as `serve` holds the library) reads the changed library, brings the
     index up to date and shows the page. The added entries are removed afterwards."""
     from clippings.library import Library
-    from clippings.model import Record
     from clippings.search import pages
     from clippings.web.library_state import LibraryState
     start = time.perf_counter()
@@ -311,10 +315,7 @@ def web_after_add(bib: Path, name: str, settings, adds: int = 3) -> None:
                                  rows=snap.rows)
     page()
     for n in range(adds):
-        with Library.update(bib, settings) as lib:
-            lib.add(Record("article", {"title": "Tschaikowski-Abend in Kaluga",
-                                       "date": "2024-05-02", "langid": "ngerman"}),
-                    f"webadded{n}")
+        add_entry(bib, settings, f"webadded{n}")
         begin = time.perf_counter()
         state.current()
         read = time.perf_counter()

@@ -41,7 +41,8 @@ import threading
 import uuid
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from itertools import combinations
 from operator import itemgetter
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -597,7 +598,6 @@ class PostgresBackend:
         those of scoring every entry; among entries of equal score, those found are the
         ones the index returns first (ordering each set's matches by key would sort
         every match of a common word)."""
-        from itertools import combinations
         sets = sorted(((sum(w for _, w in chosen), [lex for lex, _ in chosen])
                        for size in range(1, len(weighted) + 1)
                        for chosen in combinations(weighted, size)),
@@ -675,7 +675,6 @@ def _narrowed(t, narrow: tuple):
     """The translated query `t`, its matches (and prominent matches) within `narrow`."""
     if not narrow:
         return t
-    from dataclasses import replace
     conditions, params = [], []
     for column, values in narrow:
         conditions.append("lang && %s::text[]" if column == "lang" else
@@ -976,13 +975,13 @@ def _ranking_ctes(schema: str, t, sample: Sample | None = None, every: bool = Fa
     RECENT_WINDOW newest matches of all (docs/decisions.md, "Ranking: candidates, not
     every match").
 
-    `every`: a CTE `every` of every match too, from which a sampled phrase's `m` is
-    taken, so that no entry's positions are re-checked twice."""
+    `every` (with a sampled phrase's `sample`): a CTE `every` of every match too, from
+    which `m` is taken, so that no entry's positions are re-checked twice."""
     s = schema
     params = list(t.params)
     in_sample = ""
     source = f'"{s}".doc WHERE ({t.where})'
-    if every and sample and sample.rank_all:
+    if every:
         source, in_sample = "every WHERE true", " AND shard < %s"
         params.append(sample.shards)
     elif sample and ("tsv @@" in t.where or t.where == "true") and not t.by_year:
@@ -1025,7 +1024,7 @@ def _ranking_ctes(schema: str, t, sample: Sample | None = None, every: bool = Fa
                  f'FROM "{s}".doc d WHERE d.key = c.key)')
         params.append(t.rank)
     first = ""
-    if every and sample and sample.rank_all:
+    if every:
         first = f'''
         every AS MATERIALIZED (
             SELECT key, date, year, type, journal, lang, tag, link, shard

@@ -82,11 +82,13 @@ class LibraryState:
                 links = current_results(self.folder,
                                         ((k, r.fields) for k, r in records.items()))
             statuses = {k: r.get("status", "") for k, r in links.items()}
-            from ..search import facet_rows
+            # (the search package loads Whoosh: not before a library is served)
+            from ..search import facet_rows, note_changes
             from ..search.changes import inherits
+            # Every entry is in `changed` whenever some entry inherited before.
+            inheriting = any(inherits(records[k]) for k in changed)
             if old is None:
                 rows = facet_rows(records, statuses)
-                inheriting = any(map(inherits, records.values()))
             else:
                 restatused = {k for k in statuses.keys() | old.statuses.keys()
                               if statuses.get(k) != old.statuses.get(k)}
@@ -95,10 +97,6 @@ class LibraryState:
                 for key in old.rows.keys() - records.keys():
                     del rows[key]
                 rows.update(facet_rows({k: records[k] for k in todo}, statuses))
-                # (every entry is decoded again while some inherit: then counted anew)
-                inheriting = (old.inheriting and len(changed) < len(records)) or \
-                    any(inherits(records[k]) for k in changed)
-                from ..search import note_changes
                 note_changes(old.records, old.rows, records, rows, todo)
             self._snapshot = Snapshot(lib, records, statuses, links, rows, noted, inheriting)
             self._stamps = stamps
@@ -122,28 +120,7 @@ class LibraryState:
         if told is not None:
             touched = {k for k, v in told.items() if v != journal.SNAPSHOT_ONLY}
             if len(touched) <= self.INCREMENTAL_LIMIT:
-                keys = lib.keys()
-                changed = {key for key in touched if key in lib}
-                added = {key for key in changed if key not in old.records}
-                tail = keys[len(keys) - len(added):] if added else []
-                if set(tail) == added:
-                    # Edited in place, removed, added at the end (`add`, `set`, `rm`):
-                    # the old dict's order is the file's.
-                    records = dict(old.records)
-                    for key in touched - changed:
-                        records.pop(key, None)
-                    for key in [*(changed - added), *tail]:
-                        records[key] = lib.record(key)
-                    if list(records) == keys:   # (not when a key came back elsewhere)
-                        return records, changed
-                records, changed = {}, set()
-                for key in keys:
-                    rec = old.records.get(key)
-                    if rec is None or key in touched:
-                        rec = lib.record(key)
-                        changed.add(key)
-                    records[key] = rec
-                return records, changed
+                return self._records_told(lib, old, touched)
         records, changed = {}, set()
         for key in lib.keys():
             rec = old.records.get(key)
@@ -158,6 +135,27 @@ class LibraryState:
                 return records, set(records)
             records[key] = lib.record(key)
         return records, changed
+
+    @staticmethod
+    def _records_told(lib: Library, old: Snapshot, touched: set[str]):
+        """`_records` when the journal names the entries written (`touched`)."""
+        keys = lib.keys()
+        changed = {key for key in touched if key in lib}
+        added = {key for key in changed if key not in old.records}
+        tail = keys[len(keys) - len(added):] if added else []
+        if set(tail) == added:
+            # Edited in place, removed, added at the end (`add`, `set`, `rm`): the old
+            # dict's order is the file's, unless a key came back elsewhere (checked).
+            records = dict(old.records)
+            for key in touched - changed:
+                records.pop(key, None)
+            for key in [*(changed - added), *tail]:
+                records[key] = lib.record(key)
+            if list(records) == keys:
+                return records, changed
+        records = {key: old.records[key] if key in old.records and key not in touched
+                   else lib.record(key) for key in keys}
+        return records, {key for key in keys if key not in old.records or key in touched}
 
     def warm(self) -> None:
         """Decode the library, bring its index up to date and prepare its searches: what

@@ -249,12 +249,13 @@ def ranking(engine) -> None:
 
 
 # The web search page (`pages.search_page`: total, facets and order of every match, then
-# one page of 20 hits) and the entry page's similar clippings.
-WEB_QUERIES = (("Partnerschaft", {}), ("Partnerschaft", {"year": ["2016"]}),
-               ("title:Kaluga", {}), ('"deutsch-russische Städtepartnerschaft"', {}),
-               ('"deutsch-russische Städtepartnerschaft"', {"year": ["2016"]}),
-               ('"deutsch-russische Städtepartnerschaft"', {"decade": ["2010s"]}),
-               ("Festakt Grusswort", {}))
+# one page of 20 hits; `exact`: "all results of this search", as cite and export ask)
+# and the entry page's similar clippings.
+PHRASE = '"deutsch-russische Städtepartnerschaft"'
+WEB_QUERIES = (("Partnerschaft", {}, False), ("Partnerschaft", {"year": ["2016"]}, False),
+               ("title:Kaluga", {}, False), (PHRASE, {}, False),
+               (PHRASE, {"year": ["2016"]}, False), (PHRASE, {"decade": ["2010s"]}, False),
+               (PHRASE, {}, True), ("Festakt Grusswort", {}, False))
 
 
 def web_pages(bib: Path, name: str, settings) -> None:
@@ -282,13 +283,13 @@ def web_pages(bib: Path, name: str, settings) -> None:
 
     timed(lambda: pages.search_page(bib, "Kaluga", records=records, settings=settings,
                                     rows=rows, check_index=False))   # caches warm
-    for text, filters in WEB_QUERIES:
+    for text, filters, exact in WEB_QUERIES:
         took, page = timed(lambda: pages.search_page(
             bib, text, filters, records=records, settings=settings, rows=rows,
-            check_index=False))
+            check_index=False, exact=exact))
         about = "about " if page.estimated else ""
         print(f"  {name:10} web search page {took:7.0f} ms  {about}{page.total} matches  "
-              f"{text} {filters or ''}", flush=True)
+              f"{text} {filters or ''}{' (all results)' if exact else ''}", flush=True)
     sample = [records[key] for key in list(records)[:5]]
     took = sorted(timed(lambda r=rec: pages.similar(bib, r, 5, settings, check_index=False))[0]
                   for rec in sample)

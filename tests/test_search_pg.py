@@ -128,6 +128,117 @@ def test_an_index_built_before_gets_the_year_and_shard_index(fresh_pg, postgres_
     assert run("search", "year:2016", "--keys", library=fresh_pg).output.split()
 
 
+def _sample_table_rows(url: str, schema: str) -> tuple[list, list]:
+    """(`doc`'s rows in the sample table's shards, the sample table's rows), by key."""
+    with psycopg.connect(url) as conn:
+        held = conn.execute(f'SELECT value FROM "{schema}".meta WHERE name = %s',
+                            ("sample_shards",)).fetchone()[0]
+        return (conn.execute(f'SELECT * FROM "{schema}".doc WHERE shard < %s ORDER BY key',
+                             (held,)).fetchall(),
+                conn.execute(f'SELECT * FROM "{schema}".doc_sample ORDER BY key').fetchall())
+
+
+def test_the_sample_table_follows_every_write(fresh_pg, postgres_url, monkeypatch):
+    """`doc_sample` holds exactly `doc`'s rows of its shards after a build, an edit, a
+    removal, an added entry, a change-key update and a rebuild (made in a schema of
+    another name, then renamed) followed by an edit."""
+    monkeypatch.setattr(pg, "SAMPLE_TABLE_SHARDS", 128)    # about half of 17 entries
+    schema = f"t_{fresh_pg.parent.parent.name[-40:]}"
+
+    def same() -> int:
+        in_doc, in_sample = _sample_table_rows(postgres_url, schema)
+        assert in_sample == in_doc
+        return len(in_sample)
+
+    run("index", library=fresh_pg)
+    assert 3 < same() < 15
+    assert run("set", "gorzka2018annaeherung", "note=Jaroslawl", library=fresh_pg) \
+        .exit_code == 0
+    assert run("rm", "spremberg2016schlaegt", "--keep-snapshot", library=fresh_pg) \
+        .exit_code == 0
+    with fresh_pg.open("a", encoding="utf-8") as out:     # a hand edit: an entry added
+        out.write("\n".join(f"@article{{added{i},\n  title = {{Kaluga {i}}},\n}}\n"
+                             for i in range(12)))
+    run("index", library=fresh_pg)
+    assert same() > 3
+    with psycopg.connect(postgres_url) as conn:            # an update in place
+        conn.execute(f'UPDATE "{schema}".doc SET change = %s', ("x",))
+    assert same() > 3
+    assert run("index", "--rebuild", library=fresh_pg).exit_code == 0
+    assert run("set", "gorzka2018annaeherung", "note=Samara", library=fresh_pg) \
+        .exit_code == 0
+    run("index", library=fresh_pg)
+    assert same() > 3
+    assert run("search", "Samara", "--keys", library=fresh_pg).output.split() == \
+        ["gorzka2018annaeherung"]
+
+
+def test_an_index_built_before_gets_its_sample_table(fresh_pg, postgres_url):
+    """A schema without `doc_sample` (built by an earlier version) is searched through
+    `doc`, and `index` adds the table, filled, without a rebuild."""
+    run("index", library=fresh_pg)
+    schema = f"t_{fresh_pg.parent.parent.name[-40:]}"
+    wanted = run("search", "Partnerschaft", "--keys", library=fresh_pg).output
+    with psycopg.connect(postgres_url) as conn:
+        before = _sample_table_rows(postgres_url, schema)[1]
+        conn.execute(f'DROP TABLE "{schema}".doc_sample')
+        conn.execute(f'DROP FUNCTION "{schema}".doc_sample_follows CASCADE')
+        conn.execute(f'DELETE FROM "{schema}".meta WHERE name = %s', ("sample_shards",))
+    assert run("search", "Partnerschaft", "--keys", library=fresh_pg).output == wanted
+    assert run("index", library=fresh_pg).output.startswith("the index is up to date")
+    in_doc, in_sample = _sample_table_rows(postgres_url, schema)
+    assert in_sample == in_doc == before and before
+    assert run("search", "Partnerschaft", "--keys", library=fresh_pg).output == wanted
+
+
+def test_a_sample_of_few_shards_is_read_from_the_sample_table(tmp_path, postgres_url,
+                                                              monkeypatch):
+    """A search sampled on at most SAMPLE_TABLE_SHARDS shards reads `doc_sample`, and
+    finds, ranks and counts exactly what it finds through `doc`."""
+    monkeypatch.setattr(pg, "SAMPLE_TABLE_SHARDS", 64)
+    bib = _large_library(tmp_path / "lib", 1000)
+    search_update(bib, backend=postgres_url)
+    monkeypatch.setattr(pg, "EXACT_UP_TO", 100)
+    monkeypatch.setattr(pg, "SAMPLE_ROWS", 40)
+    monkeypatch.setattr(pg, "RECHECK_BUDGET", 50)
+    monkeypatch.setattr(pg, "MIN_SAMPLE", 20)
+    backend = pg.PostgresBackend(bib.parent, postgres_url)
+    queries = ("Kaluga", "Chor Tula", '"Kaluga nach Tula"', "Chronik NOT Samara",
+               "lang:de", "Kaluga year:2001..2002")
+
+    def pages() -> dict:
+        return {q: (p.hits and [(h.key, round(h.score, 6)) for h in p.hits], p.total,
+                    p.facets, p.estimated)
+                for q in queries
+                for p in [backend.query(q, limit=10)]}
+
+    from clippings.search import query as wq
+    from clippings.search.index import schema
+    with backend.connection() as conn:
+        for q in queries[:5]:
+            sample = pg._sample(conn, backend.schema,
+                                backend._translate(conn, wq.parse(q, schema())))
+            assert sample.shards <= 64 and sample.table == "doc_sample", q
+        conn.rollback()
+    read = pages()
+    assert all(estimated for *_, estimated in read.values())
+    with psycopg.connect(postgres_url) as conn:
+        # only shard 0 left, behind the triggers' back: the sampled page counts that
+        conn.execute(f'ALTER TABLE "{backend.schema}".doc_sample RENAME TO kept')
+        conn.execute(f'CREATE TABLE "{backend.schema}".doc_sample AS '
+                     f'SELECT * FROM "{backend.schema}".kept WHERE shard = 0')
+    in_first = sum(1 for i in range(1000) if pg.shard(f"e{i}") == 0)   # all hold Kaluga
+    shards = -(-40 // in_first)
+    assert backend.query("Kaluga", limit=10).total == pg.estimate(in_first,
+                                                                  pg.SHARDS / shards)
+    with psycopg.connect(postgres_url) as conn:
+        conn.execute(f'DROP TABLE "{backend.schema}".doc_sample')
+        conn.execute(f'ALTER TABLE "{backend.schema}".kept RENAME TO doc_sample')
+        conn.execute(f'DELETE FROM "{backend.schema}".meta WHERE name = %s',
+                     ("sample_shards",))
+    assert pages() == read                                # the same, through `doc`
+
+
 def test_the_web_page_sees_an_index_change_the_library_does_not_show(fresh_pg):
     """The web page keeps a search's matches with the library version and the index
     generation: a snapshot's text edited by hand and indexed is found by the next page,

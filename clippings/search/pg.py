@@ -68,6 +68,7 @@ MAX_POSITIONS = 255      # positions kept per lexeme (PostgreSQL keeps at most 2
 STRONG_PREFIX = "s"      # lexemes of the words a text uses most (no positions)
 SHARD_PREFIX = "r"       # every entry's sample shard: r:0 ... r:255 (`shard`)
 SHARDS = 256
+SAMPLE_TABLE_SHARDS = 16  # the first shards' rows, copied into a table of their own
 STRONG_TERMS = 20        # ... at most this many per entry, each used at least twice
 RANK_EXACT = 200         # up to this many matches, every one is ranked
 EXACT_UP_TO = 4096       # estimated matches up to which total and facets are counted
@@ -267,6 +268,7 @@ class PostgresBackend:
                 "made by another version" if meta.get("schema") != schema_id() else "")
             if not reason:
                 _year_index(conn, self.schema)
+                _sample_table(conn, self.schema)
             report = None if reason or compare_all else \
                 self._journaled(conn, bib_path, meta, progress)
             if report is None:
@@ -734,15 +736,75 @@ def _create_tables(conn, schema: str) -> None:
         CREATE TABLE "{schema}".shown (key text PRIMARY KEY, meta jsonb NOT NULL, body text);
         CREATE TABLE "{schema}".vocab (term text COLLATE "C" PRIMARY KEY);
     ''')
+    _create_sample_table(conn, schema)
+
+
+def _create_sample_table(conn, schema: str) -> None:
+    """`doc_sample`: the rows of the first SAMPLE_TABLE_SHARDS sample shards again, kept
+    by triggers on `doc`, with a word index of its own. A sampled search reads its few
+    shards there: a common word's posting list in that index is a sixteenth as long as
+    in `doc`'s, and intersecting it with a shard's lexeme (`_sample`) was most of the
+    time of a common word's page at 1,000,000 (docs/decisions.md). The bound is in
+    `meta`, written in the same transaction, so a query knows what the table holds."""
+    conn.execute(f'''
+        CREATE TABLE "{schema}".doc_sample (LIKE "{schema}".doc INCLUDING DEFAULTS,
+                                            PRIMARY KEY (key));
+        -- the schema by name at each call: a rebuild renames the schema it is made in
+        CREATE FUNCTION "{schema}".doc_sample_follows() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP <> 'INSERT' THEN
+                EXECUTE format('DELETE FROM %I.doc_sample WHERE key = $1',
+                               TG_TABLE_SCHEMA) USING OLD.key;
+            END IF;
+            IF TG_OP <> 'DELETE' AND NEW.shard < {SAMPLE_TABLE_SHARDS} THEN
+                EXECUTE format('INSERT INTO %I.doc_sample SELECT ($1).*', TG_TABLE_SCHEMA)
+                    USING NEW;
+            END IF;
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER doc_sample_insert AFTER INSERT ON "{schema}".doc FOR EACH ROW
+            WHEN (NEW.shard < {SAMPLE_TABLE_SHARDS})
+            EXECUTE FUNCTION "{schema}".doc_sample_follows();
+        CREATE TRIGGER doc_sample_update AFTER UPDATE ON "{schema}".doc FOR EACH ROW
+            WHEN (OLD.shard < {SAMPLE_TABLE_SHARDS} OR NEW.shard < {SAMPLE_TABLE_SHARDS})
+            EXECUTE FUNCTION "{schema}".doc_sample_follows();
+        CREATE TRIGGER doc_sample_delete AFTER DELETE ON "{schema}".doc FOR EACH ROW
+            WHEN (OLD.shard < {SAMPLE_TABLE_SHARDS})
+            EXECUTE FUNCTION "{schema}".doc_sample_follows();
+    ''')
+    conn.execute(f'INSERT INTO "{schema}".meta VALUES (%s, %s) ON CONFLICT (name) '
+                 "DO UPDATE SET value = excluded.value",
+                 ("sample_shards", json.dumps(SAMPLE_TABLE_SHARDS)))
 
 
 def _create_indexes(conn, schema: str) -> None:
     conn.execute(f'''
         CREATE INDEX ON "{schema}".doc USING gin (tsv) WITH (fastupdate = off);
         CREATE INDEX ON "{schema}".doc (date);
+        CREATE INDEX ON "{schema}".doc_sample USING gin (tsv) WITH (fastupdate = off);
     ''')
     _year_index(conn, schema)
     conn.execute(f'ANALYZE "{schema}".doc')
+    conn.execute(f'ANALYZE "{schema}".doc_sample')
+
+
+def _sample_table(conn, schema: str) -> None:
+    """Made, from `doc`, where a schema built before lacks it (about a minute at
+    1,000,000 entries, once)."""
+    if conn.execute("SELECT to_regclass(%s)", (f'"{schema}".doc_sample',)).fetchone()[0]:
+        return
+    import psycopg
+    try:
+        with conn.transaction():
+            _create_sample_table(conn, schema)
+            conn.execute(f'INSERT INTO "{schema}".doc_sample SELECT * FROM "{schema}".doc '
+                         "WHERE shard < %s", (SAMPLE_TABLE_SHARDS,))
+            conn.execute(f'CREATE INDEX ON "{schema}".doc_sample USING gin (tsv) '
+                         "WITH (fastupdate = off)")
+            conn.execute(f'ANALYZE "{schema}".doc_sample')
+    except psycopg.errors.InsufficientPrivilege:
+        pass   # a role that may write rows but not own the table: samples read `doc`
 
 
 def _year_index(conn, schema: str) -> None:
@@ -906,6 +968,7 @@ class Sample:
     and the newest."""
     shards: int
     rank_all: bool = False   # a phrase: its sampled matches are the candidates
+    table: str = "doc"       # where its shards' matches are read: `doc_sample` if it holds them
 
 
 def _shards(count: int) -> str:
@@ -925,7 +988,12 @@ def _sample(conn, schema: str, t) -> Sample | None:
     a word in 500 entries as for one in 500,000."""
     if t.where == "false":
         return None
-    one = f'(SELECT count(*) FROM "{schema}".doc WHERE ({{}}) AND tsv @@ %s::tsquery)'
+    # What the schema's sample table holds (none in a schema not yet migrated).
+    held = conn.execute(f'SELECT value FROM "{schema}".meta WHERE name = %s',
+                        ("sample_shards",)).fetchone()
+    held = int(held[0]) if held else 0
+    table = "doc_sample" if held else "doc"
+    one = f'(SELECT count(*) FROM "{schema}".{table} WHERE ({{}}) AND tsv @@ %s::tsquery)'
     counts, params = [one.format(t.where)], [*t.params, _shards(1)]
     # A phrase the query looks for (one it excludes is no candidate): the entries
     # holding all its words are those whose positions are re-checked.
@@ -944,7 +1012,7 @@ def _sample(conn, schema: str, t) -> Sample | None:
     if shards >= SHARDS or found * shards < MIN_SAMPLE:
         return None
     # a phrase's candidates: its newest sampled matches (no positions re-checked again)
-    return Sample(shards, rank_all=phrase)
+    return Sample(shards, rank_all=phrase, table=table if shards <= held else "doc")
 
 
 _PHRASE = re.compile(r"<(?:-|\d+)>")
@@ -985,6 +1053,7 @@ def _ranking_ctes(schema: str, t, sample: Sample | None = None, every: bool = Fa
         source, in_sample = "every WHERE true", " AND shard < %s"
         params.append(sample.shards)
     elif sample and ("tsv @@" in t.where or t.where == "true") and not t.by_year:
+        source = f'"{s}".{sample.table} WHERE ({t.where})'
         in_sample = " AND tsv @@ %s::tsquery"
         params.append(_shards(sample.shards))
     elif sample:
@@ -1002,7 +1071,8 @@ def _ranking_ctes(schema: str, t, sample: Sample | None = None, every: bool = Fa
         # The sample's prominent matches and its newest.
         parts = []
         if t.strong_where:
-            parts.append(f'(SELECT key FROM "{s}".doc WHERE ({t.strong_where}) AND tsv @@ '
+            parts.append(f'(SELECT key FROM "{s}".{sample.table} WHERE ({t.strong_where}) '
+                         "AND tsv @@ "
                          "%s::tsquery ORDER BY date DESC NULLS LAST, key LIMIT %s)")
             params += [*t.strong_params, _shards(sample.shards), STRONG_WINDOW]
         parts.append("(SELECT key FROM m ORDER BY date DESC NULLS LAST, key LIMIT %s)")

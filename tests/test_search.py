@@ -271,6 +271,27 @@ def test_snippet_does_not_mark_words_under_not(clipped):
     assert "**Wolgograd**" not in snippet
 
 
+def test_a_phrase_snippet_shows_the_phrase_not_its_words_apart():
+    """A phrase's words stand together in the snippet where the text has them together
+    (stop words between them allowed), even after a denser window of them apart; plain
+    words still take the densest window."""
+    from clippings.search import query
+    from clippings.search.index import schema
+    text = ("Kaluga ist deutsch, die Partnerschaft russisch, die Städtepartnerschaft alt. "
+            * 3 + "Viel Text über Feuerwehr und Chöre. " * 8 +
+            "Seit 1990 besteht die deutsch-russische Städtepartnerschaft mit Suhl. "
+            "Auch Rothenburg ob der Tauber. " + "Noch mehr über Feuerwehr. " * 8)
+
+    def cut(q: str) -> str:
+        return query.snippet(text, query.Marker(schema(), query.parse(q, schema())))
+
+    assert "**deutsch**-**russische** **Städtepartnerschaft**" in \
+        cut('"deutsch-russische Städtepartnerschaft"')
+    assert "**Rothenburg** ob der **Tauber**" in cut('"Rothenburg ob der Tauber" OR Kaluga')
+    apart = cut("deutsch russisch Städtepartnerschaft")
+    assert "**russisch**, die **Städtepartnerschaft** alt" in apart and "1990" not in apart
+
+
 def test_matches_are_bold_on_a_terminal():
     assert _bold("die **Partnerstadt** grüßt", tty=True) == \
         f"die {click.style('Partnerstadt', bold=True)} grüßt"

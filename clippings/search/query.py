@@ -389,6 +389,7 @@ class Marker:
                                word_terms(schema["translit"].analyzer))
         self.exact: tuple[set, set] = (set(), set())
         self.tests: tuple[list, list] = ([], [])
+        self.phrase = 0     # words of the query's longest phrase: a snippet shows them together
         self._collect(q)
         # Terms long enough to be recognised inside a compound.
         self.parts = [t for t in self.exact[0] if len(t) >= MIN_PART]
@@ -434,6 +435,7 @@ class Marker:
             self.tests[kind].append(test)
         elif isinstance(node, wq.Phrase):   # its words, wherever they stand
             self.exact[kind].update(node.words)
+            self.phrase = max(self.phrase, len(node.words))
         else:
             self.exact[kind].update(t for _, t in node.terms() if isinstance(t, str))
 
@@ -467,6 +469,13 @@ class Marker:
             if self.tests[kind] and any(test(t) for t in terms for test in self.tests[kind]):
                 return True
         return False
+
+    def adjacent(self, text: str, end: int, start: int) -> bool:
+        """Whether nothing but punctuation and stop words stands in text[end:start],
+        between two marked words: they can be neighbours in a phrase (stop words leave
+        no gap in the index's positions)."""
+        return all(not self.term_functions[0](word)
+                   for word in self.word.findall(text, end, start))
 
     def spans(self, text: str, lo: int = 0, hi: int | None = None) -> list[tuple[int, int]]:
         """Character spans of the matched words of `text` (of text[lo:hi], which must
@@ -609,14 +618,15 @@ def snippet(text: str, marker: Marker, width: int = SNIPPET_CHARS) -> str:
     reading stops once a window holds as many matched words as the query has: a 5 KB
     text is then rarely read (and its words analysed) to the end."""
     spans: list[tuple[int, int]] = []
-    best, best_count, lo = 0, 0, 0
+    best, best_count, together, lo = 0, 0, 0, 0
     while lo < len(text):
         hi = text.find(" ", lo + SNIPPET_PART)
         hi = len(text) if hi < 0 else hi
         spans += marker.spans(text, lo, hi)
         lo = hi
-        best, best_count = _densest(spans, width)
-        if best_count >= marker.wanted:
+        best, best_count, together = _densest(
+            spans, width, marker.phrase, lambda a, b: marker.adjacent(text, a, b))
+        if best_count >= marker.wanted and together >= marker.phrase:
             break
     if not spans:
         return ""
@@ -630,16 +640,29 @@ def snippet(text: str, marker: Marker, width: int = SNIPPET_CHARS) -> str:
     return _cut(text, lo, hi, width, inside)
 
 
-def _densest(spans: list[tuple[int, int]], width: int) -> tuple[int, int]:
-    """(index of the first span, number of spans) of the window of `width` characters
-    holding the most spans (the earliest of equals)."""
-    best, best_count, j = 0, 0, 0
+def _densest(spans: list[tuple[int, int]], width: int, phrase: int = 0, adjacent=None
+             ) -> tuple[int, int, int]:
+    """(index of the first span, number of spans, longest run of adjacent spans) of the
+    window of `width` characters holding the most spans (the earliest of equals); with
+    a query `phrase` of that many words, a window where that many marked words stand
+    together (`adjacent(end, start)` between each two: the phrase, most likely) comes
+    before any window without."""
+    # run[k]: marked words standing together, ending with span k
+    run = [1] * len(spans)
+    if phrase > 1:
+        for k in range(1, len(spans)):
+            if adjacent(spans[k - 1][1], spans[k][0]):
+                run[k] = run[k - 1] + 1
+    best, best_key, j = 0, (False, 0, 0), 0
     for i, (start, _) in enumerate(spans):
         while j < len(spans) and spans[j][1] - start <= width:
             j += 1
-        if j - i > best_count:
-            best, best_count = i, j - i
-    return best, best_count
+        together = max((min(run[k], k - i + 1) for k in range(i, j)), default=0) \
+            if phrase > 1 else 1
+        key = (together >= phrase, j - i, together)
+        if key[:2] > best_key[:2]:
+            best, best_key = i, key
+    return best, best_key[1], best_key[2]
 
 
 def _cut(text: str, lo: int, hi: int, width: int,

@@ -290,6 +290,15 @@ def test_a_phrase_snippet_shows_the_phrase_not_its_words_apart():
     assert "**Rothenburg** ob der **Tauber**" in cut('"Rothenburg ob der Tauber" OR Kaluga')
     apart = cut("deutsch russisch Städtepartnerschaft")
     assert "**russisch**, die **Städtepartnerschaft** alt" in apart and "1990" not in apart
+    # A phrase whose words never stand together: looked for in the first PHRASE_READ
+    # characters only, then the densest window of them is shown.
+    marker = query.Marker(schema(), query.parse('"Stadt Partnerschaft"', schema()))
+    read = []
+    spans = marker.spans
+    marker.spans = lambda text, lo=0, hi=None: read.append(hi) or spans(text, lo, hi)
+    long = "Die Partnerschaft wächst. Eine Stadt mit Geschichte. " * 20_000
+    assert "**Partnerschaft**" in query.snippet(long, marker)
+    assert max(read) < query.PHRASE_READ + 2 * query.SNIPPET_PART
 
 
 def test_matches_are_bold_on_a_terminal():

@@ -171,6 +171,9 @@ def test_the_sample_table_follows_every_write(fresh_pg, postgres_url, monkeypatc
     assert same() > 3
     assert run("search", "Samara", "--keys", library=fresh_pg).output.split() == \
         ["gorzka2018annaeherung"]
+    with psycopg.connect(postgres_url) as conn:
+        conn.execute(f'TRUNCATE "{schema}".doc')
+    assert same() == 0
 
 
 def test_an_index_built_before_gets_its_sample_table(fresh_pg, postgres_url):
@@ -189,6 +192,47 @@ def test_an_index_built_before_gets_its_sample_table(fresh_pg, postgres_url):
     in_doc, in_sample = _sample_table_rows(postgres_url, schema)
     assert in_sample == in_doc == before and before
     assert run("search", "Partnerschaft", "--keys", library=fresh_pg).output == wanted
+
+
+def test_roles_granted_table_by_table_keep_writing_and_searching(fresh_pg, postgres_url):
+    """A role given rights on the tables of a schema built before the sample table (no
+    default privileges) still writes rows after `index` added it (the triggers run with
+    their owner's rights) and searches it (its SELECT is copied); a role that may not
+    read the copy searches through `doc`."""
+    from urllib.parse import urlsplit, urlunsplit
+    run("index", library=fresh_pg)
+    schema = f"t_{fresh_pg.parent.parent.name[-40:]}"
+    role = f"w_{schema[-20:]}"
+    wanted = run("search", "Partnerschaft", "--keys", "--limit", "0", library=fresh_pg).output
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'DROP TABLE "{schema}".doc_sample')
+        conn.execute(f'DROP FUNCTION "{schema}".doc_sample_follows CASCADE')
+        conn.execute(f'DELETE FROM "{schema}".meta WHERE name = %s', ("sample_shards",))
+        conn.execute(f'CREATE ROLE "{role}" LOGIN')
+        conn.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
+        conn.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA '
+                     f'"{schema}" TO "{role}"')
+    assert run("index", library=fresh_pg).exit_code == 0          # the owner migrates
+    parts = urlsplit(postgres_url)
+    as_role = urlunsplit(parts._replace(netloc=f"{role}@{parts.hostname}:{parts.port}"))
+    with psycopg.connect(as_role) as conn:
+        key, = conn.execute(f'SELECT key FROM "{schema}".doc WHERE shard < %s LIMIT 1',
+                            (pg.SAMPLE_TABLE_SHARDS,)).fetchone()
+        conn.execute(f'UPDATE "{schema}".doc SET change = %s WHERE key = %s', ("y", key))
+    in_doc, in_sample = _sample_table_rows(postgres_url, schema)
+    assert in_sample == in_doc and any(row[-2] == "y" for row in in_sample)
+    backend = pg.PostgresBackend(fresh_pg.parent, as_role, _settings(fresh_pg))
+    keys = [h.key for h in backend.query("Partnerschaft", limit=None).hits]
+    assert sorted(keys) == sorted(wanted.split())
+    first = [h.key for h in backend.query("Partnerschaft", limit=5).hits]
+    with psycopg.connect(as_role) as conn:                # its SELECT was copied
+        assert conn.execute(f'SELECT count(*) FROM "{schema}".doc_sample').fetchone()[0]
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'REVOKE SELECT ON "{schema}".doc_sample FROM "{role}"')
+    assert [h.key for h in backend.query("Partnerschaft", limit=5).hits] == first
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'DROP OWNED BY "{role}"')
+        conn.execute(f'DROP ROLE "{role}"')
 
 
 def test_a_sample_of_few_shards_is_read_from_the_sample_table(tmp_path, postgres_url,

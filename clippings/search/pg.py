@@ -750,9 +750,14 @@ def _create_sample_table(conn, schema: str) -> None:
         CREATE TABLE "{schema}".doc_sample (LIKE "{schema}".doc INCLUDING DEFAULTS,
                                             PRIMARY KEY (key));
         -- the schema by name at each call: a rebuild renames the schema it is made in
+        -- with its owner's rights: a role that may write `doc` need not know the copy
         CREATE FUNCTION "{schema}".doc_sample_follows() RETURNS trigger
-        LANGUAGE plpgsql AS $$
+        LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
         BEGIN
+            IF TG_OP = 'TRUNCATE' THEN
+                EXECUTE format('TRUNCATE %I.doc_sample', TG_TABLE_SCHEMA);
+                RETURN NULL;
+            END IF;
             IF TG_OP <> 'INSERT' THEN
                 EXECUTE format('DELETE FROM %I.doc_sample WHERE key = $1',
                                TG_TABLE_SCHEMA) USING OLD.key;
@@ -772,6 +777,8 @@ def _create_sample_table(conn, schema: str) -> None:
         CREATE TRIGGER doc_sample_delete AFTER DELETE ON "{schema}".doc FOR EACH ROW
             WHEN (OLD.shard < {SAMPLE_TABLE_SHARDS})
             EXECUTE FUNCTION "{schema}".doc_sample_follows();
+        CREATE TRIGGER doc_sample_truncate AFTER TRUNCATE ON "{schema}".doc
+            FOR EACH STATEMENT EXECUTE FUNCTION "{schema}".doc_sample_follows();
     ''')
     conn.execute(f'INSERT INTO "{schema}".meta VALUES (%s, %s) ON CONFLICT (name) '
                  "DO UPDATE SET value = excluded.value",
@@ -803,6 +810,13 @@ def _sample_table(conn, schema: str) -> None:
             conn.execute(f'CREATE INDEX ON "{schema}".doc_sample USING gin (tsv) '
                          "WITH (fastupdate = off)")
             conn.execute(f'ANALYZE "{schema}".doc_sample')
+            # whoever may read `doc` may read its copy (a reader's role, granted alone)
+            for (grantee,) in conn.execute(
+                    "SELECT DISTINCT grantee FROM information_schema.role_table_grants "
+                    "WHERE table_schema = %s AND table_name = 'doc' "
+                    "AND privilege_type = 'SELECT' AND grantee <> current_user",
+                    (schema,)).fetchall():
+                conn.execute(f'GRANT SELECT ON "{schema}".doc_sample TO "{grantee}"')
     except psycopg.errors.InsufficientPrivilege:
         pass   # a role that may write rows but not own the table: samples read `doc`
 
@@ -988,9 +1002,11 @@ def _sample(conn, schema: str, t) -> Sample | None:
     a word in 500 entries as for one in 500,000."""
     if t.where == "false":
         return None
-    # What the schema's sample table holds (none in a schema not yet migrated).
-    held = conn.execute(f'SELECT value FROM "{schema}".meta WHERE name = %s',
-                        ("sample_shards",)).fetchone()
+    # What the schema's sample table holds (none in a schema not yet migrated, or one
+    # this role may not read).
+    held = conn.execute(f'SELECT value FROM "{schema}".meta WHERE name = %s AND '
+                        "has_table_privilege(to_regclass(%s), 'SELECT')",
+                        ("sample_shards", f'"{schema}".doc_sample')).fetchone()
     held = int(held[0]) if held else 0
     table = "doc_sample" if held else "doc"
     one = f'(SELECT count(*) FROM "{schema}".{table} WHERE ({{}}) AND tsv @@ %s::tsquery)'

@@ -11,6 +11,7 @@ A query that cannot be understood raises UsageError with one clear sentence.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,7 @@ _EXAMPLES = {"year": "2015..2017", "date": "2016-04..2016-06", "lang": "ru",
              "type": "article", "tag": "presse", "author": "Lohse"}
 SNIPPET_CHARS = 220
 SNIPPET_PART = 1500   # characters of a text read at a time for its snippet
+PHRASE_READ = 20_000  # ... and up to where a phrase's words are looked for together
 FUZZY_PREFIX = 2
 MIN_PART = 4   # shortest query term highlighted inside a longer word
 
@@ -474,8 +476,7 @@ class Marker:
         """Whether nothing but punctuation and stop words stands in text[end:start],
         between two marked words: they can be neighbours in a phrase (stop words leave
         no gap in the index's positions)."""
-        return all(not self.term_functions[0](word)
-                   for word in self.word.findall(text, end, start))
+        return all(not self.forms(word, 0) for word in self.word.findall(text, end, start))
 
     def spans(self, text: str, lo: int = 0, hi: int | None = None) -> list[tuple[int, int]]:
         """Character spans of the matched words of `text` (of text[lo:hi], which must
@@ -618,15 +619,20 @@ def snippet(text: str, marker: Marker, width: int = SNIPPET_CHARS) -> str:
     reading stops once a window holds as many matched words as the query has: a 5 KB
     text is then rarely read (and its words analysed) to the end."""
     spans: list[tuple[int, int]] = []
-    best, best_count, together, lo = 0, 0, 0, 0
+    run: list[int] = []     # marked words standing together, ending with each span
+    best, best_count, whole, lo = 0, 0, True, 0
     while lo < len(text):
         hi = text.find(" ", lo + SNIPPET_PART)
         hi = len(text) if hi < 0 else hi
-        spans += marker.spans(text, lo, hi)
+        for span in marker.spans(text, lo, hi):
+            together = marker.phrase > 1 and spans and \
+                marker.adjacent(text, spans[-1][1], span[0])
+            run.append(run[-1] + 1 if together else 1)
+            spans.append(span)
         lo = hi
-        best, best_count, together = _densest(
-            spans, width, marker.phrase, lambda a, b: marker.adjacent(text, a, b))
-        if best_count >= marker.wanted and together >= marker.phrase:
+        best, best_count, whole = _densest(spans, width, marker.phrase, run)
+        # A phrase's words together are looked for in the first PHRASE_READ characters.
+        if best_count >= marker.wanted and (whole or lo >= PHRASE_READ):
             break
     if not spans:
         return ""
@@ -640,29 +646,24 @@ def snippet(text: str, marker: Marker, width: int = SNIPPET_CHARS) -> str:
     return _cut(text, lo, hi, width, inside)
 
 
-def _densest(spans: list[tuple[int, int]], width: int, phrase: int = 0, adjacent=None
-             ) -> tuple[int, int, int]:
-    """(index of the first span, number of spans, longest run of adjacent spans) of the
+def _densest(spans: list[tuple[int, int]], width: int, phrase: int = 0,
+             run: list[int] | None = None) -> tuple[int, int, bool]:
+    """(index of the first span, number of spans, whether it holds the phrase) of the
     window of `width` characters holding the most spans (the earliest of equals); with
     a query `phrase` of that many words, a window where that many marked words stand
-    together (`adjacent(end, start)` between each two: the phrase, most likely) comes
-    before any window without."""
-    # run[k]: marked words standing together, ending with span k
-    run = [1] * len(spans)
-    if phrase > 1:
-        for k in range(1, len(spans)):
-            if adjacent(spans[k - 1][1], spans[k][0]):
-                run[k] = run[k - 1] + 1
-    best, best_key, j = 0, (False, 0, 0), 0
+    together (`run[k]`: how many do, ending with span k) comes before any without."""
+    ends = [k for k, n in enumerate(run) if n >= phrase] if phrase > 1 and run else None
+    best, best_key, j = 0, (False, 0), 0
     for i, (start, _) in enumerate(spans):
         while j < len(spans) and spans[j][1] - start <= width:
             j += 1
-        together = max((min(run[k], k - i + 1) for k in range(i, j)), default=0) \
-            if phrase > 1 else 1
-        key = (together >= phrase, j - i, together)
-        if key[:2] > best_key[:2]:
-            best, best_key = i, key
-    return best, best_key[1], best_key[2]
+        whole = True
+        if ends is not None:    # a run of `phrase` spans from i on, ending before j
+            x = bisect_left(ends, i + phrase - 1)
+            whole = x < len(ends) and ends[x] < j
+        if (whole, j - i) > best_key:
+            best, best_key = i, (whole, j - i)
+    return best, best_key[1], best_key[0]
 
 
 def _cut(text: str, lo: int, hi: int, width: int,

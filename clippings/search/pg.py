@@ -758,6 +758,14 @@ def _create_sample_table(conn, schema: str) -> None:
                 EXECUTE format('TRUNCATE %I.doc_sample', TG_TABLE_SCHEMA);
                 RETURN NULL;
             END IF;
+            -- a row that stays (a change key set anew): updated in place, so that an
+            -- unchanged tsvector is not indexed again
+            IF TG_OP = 'UPDATE' AND OLD.key = NEW.key AND OLD.shard = NEW.shard THEN
+                EXECUTE format('UPDATE %I.doc_sample SET ({DOC_COLUMNS}) = '
+                               '(SELECT ($1).*) WHERE key = $2', TG_TABLE_SCHEMA)
+                    USING NEW, NEW.key;
+                RETURN NULL;
+            END IF;
             IF TG_OP <> 'INSERT' THEN
                 EXECUTE format('DELETE FROM %I.doc_sample WHERE key = $1',
                                TG_TABLE_SCHEMA) USING OLD.key;

@@ -152,6 +152,9 @@ def test_the_sample_table_follows_every_write(fresh_pg, postgres_url, monkeypatc
 
     run("index", library=fresh_pg)
     assert 3 < same() < 15
+    with psycopg.connect(postgres_url) as conn:     # written shard by shard, as built
+        on_disk = [n for n, in conn.execute(f'SELECT shard FROM "{schema}".doc')]
+        assert on_disk == sorted(on_disk) and len(set(on_disk)) > 3
     assert run("set", "gorzka2018annaeherung", "note=Jaroslawl", library=fresh_pg) \
         .exit_code == 0
     assert run("rm", "spremberg2016schlaegt", "--keep-snapshot", library=fresh_pg) \

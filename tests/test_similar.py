@@ -115,5 +115,6 @@ def test_a_large_library_scores_only_candidates_and_finds_the_same(tmp_path, pos
     assert expected == [f"g1n{i}" for i in range(4)] + ["g0n0"]   # the rarer set first
     monkeypatch.setattr(pg, "SIMILAR_BATCH", 2)    # a few sets per statement
     found = similar(bib, rec, 5, settings)
-    assert [h.key for h in found] == expected
+    # the 120 entries of the commoner set tie: which of them comes is the index's order
+    assert [h.key for h in found][:4] == expected[:4] and found[4].key.startswith("g0n")
     assert [round(h.score, 6) for h in found] == [round(-score, 6) for score, _ in scored[:5]]

@@ -333,6 +333,21 @@ def test_plain_output_without_a_terminal_has_no_markup(clipped):
     assert "**" not in result.output and "\x1b[" not in result.output
 
 
+def test_title_words_are_marked_in_bold_on_a_terminal_only(clipped):
+    from clippings.search import query
+    from clippings.search.index import schema
+    marker = query.Marker(schema(), query.parse("Russland Brücke", schema()))
+    assert query.marked("Spremberg schlägt Brücke nach Russland", marker) == \
+        "Spremberg schlägt **Brücke** nach **Russland**"
+    assert query.marked("Nichts davon", marker) == ""
+    [hit] = [h for h in json.loads(run("search", "Russland", "--json", "--limit", "0",
+                                       library=clipped).output)
+             if h["key"] == "spremberg2016schlaegt"]
+    assert hit["title"] == "Spremberg schlägt Brücke nach Russland"   # JSON: as it is
+    plain = run("search", "Russland", library=clipped).output
+    assert "Spremberg schlägt Brücke nach Russland" in plain and "**" not in plain
+
+
 def test_no_hits_is_not_an_error(clipped):
     result = run("search", "Quantenchromodynamik", "--json", library=clipped)
     assert result.exit_code == 0

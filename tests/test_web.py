@@ -53,6 +53,25 @@ def test_search_page_shows_hits_count_and_highlighted_snippet(client):
     assert found["hits"][0]["key"] in page.text
 
 
+def test_search_page_marks_the_title_words_the_query_matched(client):
+    page = client.get("/", params={"q": "Brücke"}).text
+    assert '<a href="/entry/spremberg2016schlaegt">Spremberg schlägt <mark>Brücke</mark> ' \
+        'nach Russland</a>' in page
+    found = client.get("/.json", params={"q": "Brücke"}).json()
+    assert found["hits"][0]["title"] == "Spremberg schlägt Brücke nach Russland"
+
+
+def test_a_marked_title_is_escaped(tmp_path):
+    bib = make_library(tmp_path)
+    with bib.open("a", encoding="utf-8") as out:
+        out.write("\n@article{hostile,\n  title = {<img src=x onerror=alert(1)> Kaluga "
+                  "**fett**},\n  date = {2020},\n}\n")
+    with make_client(bib) as c:
+        page = c.get("/", params={"q": "Kaluga onerror"}).text
+    assert "<img" not in page
+    assert "&lt;img src=x <mark>onerror</mark>=alert(1)&gt; <mark>Kaluga</mark>" in page
+
+
 def test_search_json_has_the_cli_hit_shape(client, bib):
     hits = client.get("/", params={"q": "Wolgograd"},
                       headers={"Accept": "application/json"}).json()["hits"]

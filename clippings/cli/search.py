@@ -126,7 +126,8 @@ def _print(hits) -> None:
     tty = sys.stdout.isatty()
     for hit in hits:
         who = hit.authors[0].split(",")[0] if hit.authors else ""
-        head = "  ".join(p for p in (hit.date[:10], who, hit.title) if p)
+        title = _bold(hit.title_marked, tty) if hit.title_marked else hit.title
+        head = "  ".join(p for p in (hit.date[:10], who, title) if p)
         click.echo(click.style(hit.key, bold=True) + f"  {hit.score:.2f}  {head}")
         if hit.snippet:
             click.echo("    " + _bold(hit.snippet, tty))

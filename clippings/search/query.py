@@ -53,6 +53,9 @@ class Hit:
     date: str
     snippet: str
     journal: str = ""
+    # the title with its matched words as **word** ("" when none is): for the web page
+    # and a terminal; the JSON's title stays as it is
+    title_marked: str = ""
 
     def as_json(self) -> dict:
         return {"key": self.key, "score": round(self.score, 4), "type": self.type,
@@ -355,10 +358,17 @@ def make_hit(key: str, score: float, meta: dict, body, marker: "Marker") -> Hit:
             break
     if not text_snippet and first:
         text_snippet = _cut(first, 0, 0, SNIPPET_CHARS)
+    title = meta.get("title", "")
     return Hit(key=key, score=score, type=meta.get("type", ""),
-               title=meta.get("title", ""), authors=list(meta.get("authors", [])),
+               title=title, authors=list(meta.get("authors", [])),
                date=meta.get("date", ""), snippet=text_snippet,
-               journal=meta.get("journal", ""))
+               journal=meta.get("journal", ""), title_marked=marked(title, marker))
+
+
+def marked(text: str, marker: "Marker") -> str:
+    """`text` whole, with every matched word as **word**; "" when none matched."""
+    spans = marker.spans(text) if text else []
+    return _cut(text, 0, len(text), len(text), spans) if spans else ""
 
 
 # -- snippets -----------------------------------------------------------------------------

@@ -129,6 +129,7 @@ def test_search_and_facet(page, site):
     count = page.locator(".count").inner_text()
     assert " von " in count
     assert page.locator(".snippet mark").count() > 0
+    assert page.locator(".hit h2 mark").count() > 0     # in titles too
     shot(page, "search", full=False)
     page.locator(".facet").filter(has_text="Typ").get_by_role("link").filter(
         has_text="Artikel").click()

@@ -808,8 +808,8 @@ def _create_indexes(conn, schema: str) -> None:
 
 
 def _sample_table(conn, schema: str) -> None:
-    """Made, from `doc`, where a schema built before lacks it (about a minute at
-    1,000,000 entries, once)."""
+    """The sample table made from `doc`, in shard order, where a schema built before
+    lacks it (39 s at 1,000,000 entries, once)."""
     if conn.execute("SELECT to_regclass(%s)", (f'"{schema}".doc_sample',)).fetchone()[0]:
         return
     import psycopg
@@ -1099,8 +1099,7 @@ def _ranking_ctes(schema: str, t, sample: Sample | None = None, every: bool = Fa
         parts = []
         if t.strong_where:
             parts.append(f'(SELECT key FROM "{s}".{sample.table} WHERE ({t.strong_where}) '
-                         "AND tsv @@ "
-                         "%s::tsquery ORDER BY date DESC NULLS LAST, key LIMIT %s)")
+                         "AND tsv @@ %s::tsquery ORDER BY date DESC NULLS LAST, key LIMIT %s)")
             params += [*t.strong_params, _shards(sample.shards), STRONG_WINDOW]
         parts.append("(SELECT key FROM m ORDER BY date DESC NULLS LAST, key LIMIT %s)")
         params.append(RECENT_WINDOW)

@@ -335,17 +335,18 @@ def test_plain_output_without_a_terminal_has_no_markup(clipped):
 
 def test_title_words_are_marked_in_bold_on_a_terminal_only(clipped):
     from clippings.search import query
-    from clippings.search.index import schema
-    marker = query.Marker(schema(), query.parse("Russland Brücke", schema()))
-    assert query.marked("Spremberg schlägt Brücke nach Russland", marker) == \
-        "Spremberg schlägt **Brücke** nach **Russland**"
-    assert query.marked("Nichts davon", marker) == ""
-    [hit] = [h for h in json.loads(run("search", "Russland", "--json", "--limit", "0",
-                                       library=clipped).output)
-             if h["key"] == "spremberg2016schlaegt"]
-    assert hit["title"] == "Spremberg schlägt Brücke nach Russland"   # JSON: as it is
-    plain = run("search", "Russland", library=clipped).output
-    assert "Spremberg schlägt Brücke nach Russland" in plain and "**" not in plain
+    assert query.marked_pieces("Spremberg schlägt Brücke", [(18, 24)]) == \
+        [("Spremberg schlägt ", False), ("Brücke", True)]
+    text = clipped.read_text(encoding="utf-8")
+    clipped.write_text(text + "\n@article{stars,\n  title = {2**10 Gründe für Russland},\n}\n",
+                       encoding="utf-8")
+    hits = {h["key"]: h for h in json.loads(run("search", "Russland", "--json", "--limit",
+                                                "0", library=clipped).output)}
+    assert hits["spremberg2016schlaegt"]["title"] == "Spremberg schlägt Brücke nach Russland"
+    assert hits["stars"]["title"] == "2**10 Gründe für Russland"     # JSON: as it is
+    plain = run("search", "Russland", "--limit", "0", library=clipped).output
+    assert "Spremberg schlägt Brücke nach Russland" in plain        # no markup in a pipe
+    assert "2**10 Gründe für Russland" in plain and "\x1b[" not in plain
 
 
 def test_no_hits_is_not_an_error(clipped):

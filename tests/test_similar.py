@@ -86,8 +86,9 @@ def test_a_large_library_scores_only_candidates_and_finds_the_same(tmp_path, pos
                                                                    monkeypatch):
     """Scoring reads every scored entry's tsvector, so PostgreSQL scores candidates only,
     found by trying the sets of the entry's rarest words heaviest first. The list is
-    the one that scoring every entry gives: entries holding a rarer set of three words
-    come before the many holding a commoner set of three, wherever they lie in the table."""
+    the one that scoring every entry gives (among equal scores, in the index's order):
+    entries holding a rarer set of three words come before the many holding a commoner
+    set of three, wherever they lie in the table."""
     import math
     from clippings.search import pg
     groups = [("Birnbaum Kirschbaum Dattelpalme", 120), ("Apfelbaum Birnbaum Kirschbaum", 4),

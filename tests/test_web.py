@@ -61,15 +61,16 @@ def test_search_page_marks_the_title_words_the_query_matched(client):
     assert found["hits"][0]["title"] == "Spremberg schlägt Brücke nach Russland"
 
 
-def test_a_marked_title_is_escaped(tmp_path):
+def test_a_marked_title_is_escaped_and_keeps_its_own_stars(tmp_path):
     bib = make_library(tmp_path)
     with bib.open("a", encoding="utf-8") as out:
         out.write("\n@article{hostile,\n  title = {<img src=x onerror=alert(1)> Kaluga "
-                  "**fett**},\n  date = {2020},\n}\n")
+                  "**fett** & 2**10},\n  date = {2020},\n}\n")
     with make_client(bib) as c:
         page = c.get("/", params={"q": "Kaluga onerror"}).text
     assert "<img" not in page
-    assert "&lt;img src=x <mark>onerror</mark>=alert(1)&gt; <mark>Kaluga</mark>" in page
+    assert ">&lt;img src=x <mark>onerror</mark>=alert(1)&gt; <mark>Kaluga</mark> **fett** " \
+        "&amp; 2**10</a>" in page
 
 
 def test_search_json_has_the_cli_hit_shape(client, bib):

@@ -120,13 +120,15 @@ def search(ctx: click.Context, query: tuple[str, ...], limit: int, as_json: bool
 
 
 def _print(hits) -> None:
+    from ..search.query import marked_pieces
     if not hits:
         click.echo("no hits", err=True)
         return
     tty = sys.stdout.isatty()
     for hit in hits:
         who = hit.authors[0].split(",")[0] if hit.authors else ""
-        title = _bold(hit.title_marked, tty) if hit.title_marked else hit.title
+        title = "".join(click.style(piece, bold=True) if matched and tty else piece
+                        for piece, matched in marked_pieces(hit.title, hit.title_spans))
         head = "  ".join(p for p in (hit.date[:10], who, title) if p)
         click.echo(click.style(hit.key, bold=True) + f"  {hit.score:.2f}  {head}")
         if hit.snippet:

@@ -427,7 +427,7 @@ class PostgresBackend:
         if not todo:
             return
         vocab: set[str] = set()
-        for done, key in enumerate(todo, 1):
+        for done, key in enumerate(sorted(todo, key=shard), 1):   # as a build writes them
             row, shown, terms, nbytes = analyse(folder, records[key], links, current[key])
             conn.execute(f'INSERT INTO "{s}".doc ({DOC_COLUMNS}) VALUES (%s, %s, %s, %s, %s, '
                          "%s, %s, %s, %s, %s, %s::tsvector, %s, %s)", row)

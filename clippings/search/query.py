@@ -53,9 +53,9 @@ class Hit:
     date: str
     snippet: str
     journal: str = ""
-    # the title with its matched words as **word** ("" when none is): for the web page
-    # and a terminal; the JSON's title stays as it is
-    title_marked: str = ""
+    # where the title's matched words are (start, end): marked on the web page and a
+    # terminal from the title's own text, which may hold ** itself; not in the JSON
+    title_spans: tuple[tuple[int, int], ...] = ()
 
     def as_json(self) -> dict:
         return {"key": self.key, "score": round(self.score, 4), "type": self.type,
@@ -362,13 +362,18 @@ def make_hit(key: str, score: float, meta: dict, body, marker: "Marker") -> Hit:
     return Hit(key=key, score=score, type=meta.get("type", ""),
                title=title, authors=list(meta.get("authors", [])),
                date=meta.get("date", ""), snippet=text_snippet,
-               journal=meta.get("journal", ""), title_marked=marked(title, marker))
+               journal=meta.get("journal", ""),
+               title_spans=tuple(marker.spans(title)) if title else ())
 
 
-def marked(text: str, marker: "Marker") -> str:
-    """`text` whole, with every matched word as **word**; "" when none matched."""
-    spans = marker.spans(text) if text else []
-    return _cut(text, 0, len(text), len(text), spans) if spans else ""
+def marked_pieces(text: str, spans) -> list[tuple[str, bool]]:
+    """`text` cut at `spans`: (piece, whether it is a matched word), in order."""
+    pieces, pos = [], 0
+    for start, end in spans:
+        pieces += [(text[pos:start], False), (text[start:end], True)]
+        pos = end
+    pieces.append((text[pos:], False))
+    return [(piece, matched) for piece, matched in pieces if piece]
 
 
 # -- snippets -----------------------------------------------------------------------------

@@ -69,6 +69,13 @@ def highlight(snippet: str) -> Markup:
     return Markup("".join(pieces))
 
 
+def mark_spans(text: str, spans) -> Markup:
+    """`text` escaped, its matched words (`spans`, as `Hit.title_spans`) as <mark>."""
+    from ..search.query import marked_pieces
+    return Markup("".join(f"<mark>{escape(piece)}</mark>" if matched else str(escape(piece))
+                          for piece, matched in marked_pieces(text, spans)))
+
+
 def without_cli_hint(message: str) -> str:
     """A checker's message without its advice for the command line (no --force here)."""
     from ..validate import FORCE_HINT
@@ -78,6 +85,7 @@ def without_cli_hint(message: str) -> str:
 env.filters["safe_url"] = safe_url
 env.filters["without_cli_hint"] = without_cli_hint
 env.filters["highlight"] = highlight
+env.filters["mark_spans"] = mark_spans
 env.globals["link_class"] = lambda status: LINK_CLASSES.get(status or "unchecked", "none")
 
 

@@ -5,7 +5,7 @@ snippet's terms of each word."""
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from clippings.search.analysis import make_analyzer
@@ -109,3 +109,17 @@ def test_a_words_query_terms_match_the_analyzer_chain(text):
             assert sorted(terms(token)) == sorted(
                 t.text for t in analyzer(token, mode="query", removestops=False)
                 if not t.stopped), (field, token)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts, st.lists(st.sampled_from(WORDS), min_size=1, max_size=3))
+@example("Am 26.06.2016 kam 2016 Köln 12,2016 und 2016.", ["2016"])
+@example("Kalugas Kaluga-Stadt Kaluga Калуга", ["Kaluga"])
+def test_a_snippets_marked_words_are_exactly_the_texts_tokens_that_match(text, asked):
+    """`Marker.spans` finds the marked words with an expression of them, not by listing
+    the text's tokens again: the same spans as the tokens whose words match."""
+    from clippings.search import query
+    q = query.parse(" OR ".join(f'"{w}"' for w in asked), schema())
+    marker = query.Marker(schema(), q)
+    tokens = [(m.span(), m.group()) for m in re.finditer(TOKEN_PATTERN, text)]
+    assert marker.spans(text) == [span for span, w in tokens if marker.matches(w)]

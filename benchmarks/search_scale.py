@@ -157,16 +157,13 @@ def sample_table(engine, name: str) -> None:
     """A schema built before the sample table (`doc_sample`) gets it at its first update:
     that one-off migration, timed."""
     from clippings.search import pg
+    start = time.perf_counter()
     with engine.connection() as conn:
-        if conn.execute("SELECT to_regclass(%s)",
-                        (f'"{engine.schema}".doc_sample',)).fetchone()[0]:
-            conn.rollback()
-            return
-        start = time.perf_counter()
-        pg._sample_table(conn, engine.schema)
+        made = pg._sample_table(conn, engine.schema)
         conn.commit()
-    print(f"  {name:10} sample table added to the reused index in "
-          f"{time.perf_counter() - start:.0f} s (once)", flush=True)
+    if made:
+        print(f"  {name:10} sample table added to the reused index in "
+              f"{time.perf_counter() - start:.0f} s (once)", flush=True)
 
 
 def build_figures(bib: Path, engine, name: str, settings, server) -> None:

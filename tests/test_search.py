@@ -349,6 +349,18 @@ def test_title_words_are_marked_in_bold_on_a_terminal_only(clipped):
     assert "2**10 Gründe für Russland" in plain and "\x1b[" not in plain
 
 
+def test_title_and_snippet_words_are_bold_on_a_terminal(capsys, monkeypatch):
+    from clippings.cli.search import _print
+    from clippings.search.query import Hit
+    hit = Hit(key="k", score=1.0, type="article", title="2**10 Gründe für Russland",
+              authors=[], date="2016", snippet="über **Russland**", title_spans=((17, 25),))
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    _print([hit])
+    out = capsys.readouterr().out
+    bold = click.style("Russland", bold=True)
+    assert f"2**10 Gründe für {bold}" in out and f"über {bold}" in out
+
+
 def test_no_hits_is_not_an_error(clipped):
     result = run("search", "Quantenchromodynamik", "--json", library=clipped)
     assert result.exit_code == 0

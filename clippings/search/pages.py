@@ -303,14 +303,15 @@ def _array(values) -> np.ndarray:
         (np.frombuffer(values, dtype=np.int64) if len(values) else np.zeros(0, np.int64))
 
 
-_tables: list = []   # [(records, rows, table)] of the last library version seen
+_table: tuple | None = None   # (records, rows, table) of the last library version seen
 # A server's threads ask for the new version's table (or document map) at once: one
 # builds it, the others wait for it rather than build it too.
 _building = threading.Lock()
 
 
-# What the server said changed between its last two versions (`note_changes`).
-_changes: list = []
+# What the server said changed between its last two versions (`note_changes`):
+# (records, rows, old records, old rows, changed keys), or None.
+_changes: tuple | None = None
 
 
 def note_changes(old_records: Mapping[str, Record], old_rows: Mapping[str, dict],
@@ -319,31 +320,34 @@ def note_changes(old_records: Mapping[str, Record], old_rows: Mapping[str, dict]
     """A caller that keeps records and rows between library versions (the server) says
     which entries' record or row changed from the old version to the new: the facet
     table is then brought up to date without comparing every entry (3 s at 1,000,000)."""
-    _changes[:] = [(records, rows, old_records, old_rows, frozenset(changed))]
+    global _changes
+    _changes = (records, rows, old_records, old_rows, frozenset(changed))
 
 
 def facet_table(records: Mapping[str, Record], rows: Mapping[str, dict] | None,
                 statuses: Mapping[str, str]) -> FacetTable:
     """The table of `records`; a caller that keeps `rows` between searches of one library
     version (the server) gets it built once."""
+    global _table
     if rows is None:
         return FacetTable(records, facet_rows(records, statuses))
     with _building:
-        for known_records, known_rows, table in _tables:
-            if known_records is records and known_rows is rows:
-                return table
         table = None
-        for known_records, known_rows, known in _tables:   # the previous version's
-            told = None
-            for new_records, new_rows, old_records, old_rows, keys in _changes:
-                if new_records is records and new_rows is rows and \
-                        old_records is known_records and old_rows is known_rows:
-                    told = keys
+        if _table is not None:
+            known_records, known_rows, known = _table
+            if known_records is records and known_rows is rows:
+                return known
+            # The previous version's table, brought up to this one; the server's note of
+            # what changed counts when it is about these very objects (comparing a
+            # million records' contents is what it spares).
+            said, versions = _changes, (records, rows, known_records, known_rows)
+            told = said[4] if said is not None and all(
+                a is b for a, b in zip(said, versions)) else None
             table = FacetTable.updated(known, known_records, known_rows, records, rows,
                                        told)
         if table is None:
             table = FacetTable(records, rows)
-        _tables[:] = [(records, rows, table)]
+        _table = (records, rows, table)
         return table
 
 

@@ -800,27 +800,31 @@ def _create_indexes(conn, schema: str) -> None:
     conn.execute(f'''
         CREATE INDEX ON "{schema}".doc USING gin (tsv) WITH (fastupdate = off);
         CREATE INDEX ON "{schema}".doc (date);
-        CREATE INDEX ON "{schema}".doc_sample USING gin (tsv) WITH (fastupdate = off);
     ''')
     _year_index(conn, schema)
     conn.execute(f'ANALYZE "{schema}".doc')
+    _index_sample_table(conn, schema)
+
+
+def _index_sample_table(conn, schema: str) -> None:
+    """The sample table's word index and statistics, once its rows are in."""
+    conn.execute(f'CREATE INDEX ON "{schema}".doc_sample USING gin (tsv) '
+                 "WITH (fastupdate = off)")
     conn.execute(f'ANALYZE "{schema}".doc_sample')
 
 
-def _sample_table(conn, schema: str) -> None:
+def _sample_table(conn, schema: str) -> bool:
     """The sample table made from `doc`, in shard order, where a schema built before
-    lacks it (39 s at 1,000,000 entries, once)."""
+    lacks it (39 s at 1,000,000 entries, once); whether it was made."""
     if conn.execute("SELECT to_regclass(%s)", (f'"{schema}".doc_sample',)).fetchone()[0]:
-        return
+        return False
     import psycopg
     try:
         with conn.transaction():
             _create_sample_table(conn, schema)
             conn.execute(f'INSERT INTO "{schema}".doc_sample SELECT * FROM "{schema}".doc '
                          "WHERE shard < %s ORDER BY shard", (SAMPLE_TABLE_SHARDS,))
-            conn.execute(f'CREATE INDEX ON "{schema}".doc_sample USING gin (tsv) '
-                         "WITH (fastupdate = off)")
-            conn.execute(f'ANALYZE "{schema}".doc_sample')
+            _index_sample_table(conn, schema)
             # whoever may read `doc` may read its copy (a reader's role, granted alone)
             for (grantee,) in conn.execute(
                     "SELECT DISTINCT grantee FROM information_schema.role_table_grants "
@@ -829,7 +833,8 @@ def _sample_table(conn, schema: str) -> None:
                     (schema,)).fetchall():
                 conn.execute(f'GRANT SELECT ON "{schema}".doc_sample TO "{grantee}"')
     except psycopg.errors.InsufficientPrivilege:
-        pass   # a role that may write rows but not own the table: samples read `doc`
+        return False   # a role that may write rows but not own the table: samples read `doc`
+    return True
 
 
 def _year_index(conn, schema: str) -> None:

@@ -123,3 +123,31 @@ def test_a_snippets_marked_words_are_exactly_the_texts_tokens_that_match(text, a
     marker = query.Marker(schema(), q)
     tokens = [(m.span(), m.group()) for m in re.finditer(TOKEN_PATTERN, text)]
     assert marker.spans(text) == [span for span, w in tokens if marker.matches(w)]
+    # A snippet reads a text a part at a time, cut at a space: the parts' spans are
+    # the text's, at the text's offsets.
+    cut = text.find(" ", len(text) // 2)
+    if cut > 0:
+        assert marker.spans(text, 0, cut) + marker.spans(text, cut) == marker.spans(text)
+
+
+def _levenshtein(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1,
+                               previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text("abcdeä", max_size=8), st.text("abcdeä", max_size=8), st.integers(0, 3))
+@example("ab", "cd", 2)
+@example("michendorf", "michendorff", 1)
+def test_a_fuzzy_words_distance_is_decided_as_levenshtein_does(a, b, limit):
+    """A fuzzy word (`Michendorf~`) marks the words within its edit distance: the quick
+    rejections before the distance table (lengths, sets of letters) reject no word the
+    table would accept."""
+    from clippings.search.query import _within
+    assert _within(a, b, limit) == (_levenshtein(a, b) <= limit)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from itertools import accumulate
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -401,6 +402,7 @@ class Marker:
         self.schema = schema
         self.vocabulary = vocabulary
         self.word = re.compile(TOKEN_PATTERN)
+        self.split = re.compile(f"({TOKEN_PATTERN})").split
         from .terms import word_terms
         self.term_functions = (word_terms(schema["text"].analyzer),
                                word_terms(schema["translit"].analyzer))
@@ -504,18 +506,25 @@ class Marker:
                     if _whole_token(text, m.start(), m.end())]
         if self.known is not None and not self.known:
             return []
+        # One pass of the token expression: the words and what stands between them
+        # (a Python loop over match objects cost as much again).
+        parts = self.split(text[lo:hi] if lo or hi < len(text) else text)
+        words = parts[1::2]
         if self.known is None:
             # Texts repeat their words: decide each distinct word once per query.
             verdicts = self._verdicts
-            distinct = set(self.word.findall(text, lo, hi))
+            distinct = set(words)
             for word in distinct.difference(verdicts):
                 verdicts[word] = self.matches(word)
             marked = {word for word in distinct if verdicts[word]}
         else:
-            marked = self.known.intersection(self.word.findall(text, lo, hi))
-        # The text's tokens again, where it has a word to mark: exactly its tokens.
-        return [m.span() for m in self.word.finditer(text, lo, hi)
-                if m.group() in marked] if marked else []
+            marked = self.known.intersection(words)
+        if not marked:
+            return []
+        # parts alternate gap, word, gap, ...: word i spans ends[2i+1]:ends[2i+2]
+        ends = list(accumulate(map(len, parts), initial=lo))
+        return [(ends[2 * i + 1], ends[2 * i + 2]) for i, word in enumerate(words)
+                if word in marked]
 
 
 # A word of the text is a token of analysis.TOKEN_PATTERN: not inside a longer token.
@@ -613,6 +622,10 @@ def _term_test(node):
 def _within(a: str, b: str, limit: int) -> bool:
     """Levenshtein distance of a and b is at most `limit`."""
     if abs(len(a) - len(b)) > limit:
+        return False
+    # An edit adds or removes at most one letter to each word's set of letters: most
+    # words of a text are told apart here, without the table below.
+    if len(set(a).symmetric_difference(b)) > 2 * limit:
         return False
     previous = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):

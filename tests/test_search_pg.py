@@ -386,6 +386,24 @@ def test_two_index_runs_at_once_leave_one_consistent_index(fresh_pg, postgres_ur
         ["spremberg2016schlaegt"]
 
 
+def test_a_search_keeps_the_planner_off_table_scans_for_its_own_transaction(twins):
+    """A search tells the planner to match through the word index, never a table scan
+    (which de-TOASTs every tsvector), and not to compile plans (JIT): for its own
+    transaction only, so a writer later handed the same pooled connection plans as
+    usual."""
+    from clippings.search import query as wq
+    from clippings.search.index import schema
+    _, pg_bib, url = twins
+    engine = pg.PostgresBackend(pg_bib.parent, url)
+    with engine.connection() as conn:
+        engine._translate(conn, wq.parse("Kaluga", schema()))
+        assert conn.execute("SHOW enable_seqscan").fetchone()[0] == "off"
+        assert conn.execute("SHOW jit").fetchone()[0] == "off"
+        conn.rollback()
+        assert conn.execute("SHOW enable_seqscan").fetchone()[0] == "on"
+        conn.rollback()
+
+
 def test_redact_hides_only_the_password():
     assert pg.redact("postgresql://ann:pw@db.example:5433/lib") == \
         "postgresql://ann@db.example:5433/lib"

@@ -666,6 +666,14 @@ def test_the_web_page_counts_a_large_result_exactly_and_ranks_like_search(
                         rows=rows).total == 3
     assert asked == [("Samara",)]
 
+    # A server whose library is older than the index (another process added and
+    # indexed entries it has not read yet) lists the matches it holds, of a large
+    # result as of a small one.
+    older = {key: rec for key, rec in records.items() if int(key[1:]) % 10}
+    for text, matching in (("Kaluga", set(older)), ("Samara", {"e5"})):
+        shown = results_page(bib, text, {}, limit=10, records=older, settings=settings)
+        assert set(shown.keys) == matching and shown.total == len(matching)
+
 
 def test_a_common_phrase_on_the_web_page_is_counted_on_its_sample(tmp_path, postgres_url,
                                                                   monkeypatch):

@@ -592,7 +592,11 @@ def _database_ranked(table: FacetTable, ranked: list[tuple[str, float]], every: 
     before the rest; a page that lists every match needs no such seam.)"""
     position = table.position
     matched = np.zeros(len(table), dtype=bool)
-    matched[_array([position[key] for key in every if key in position])] = True
+    # -1: an entry the library no longer holds (or not yet). Straight into an array:
+    # a list of half a million positions, then checked and converted, cost as much again.
+    found = np.fromiter(map(position.get, every, repeat(-1)), dtype=np.int64,
+                        count=len(every))
+    matched[found[found >= 0]] = True
     known = [(position[key], score) for key, score in ranked if key in position]
     best = _array([i for i, _ in known])
     scores = np.zeros(len(table))

@@ -584,6 +584,24 @@ def test_a_large_result_is_counted_on_a_sample_and_says_so(tmp_path, postgres_ur
     assert [h.key for h in page(bib, '"Kaluga nach Tula"', limit=40,
                                 backend=postgres_url).hits][:10] == \
         [h.key for h in phrase.hits]
+    # Its matches in shard 0 are re-checked once, when the sample is chosen, and taken
+    # from there by key; with a sample of shard 0 alone, they are all of its matches.
+    from clippings.search import query as wq
+    from clippings.search.index import schema
+    engine = pg.PostgresBackend(bib.parent, postgres_url)
+    with engine.connection() as conn:
+        sample = pg._sample(conn, engine.schema,
+                            engine._translate(conn, wq.parse('"Kaluga nach Tula"', schema())))
+        conn.rollback()
+    assert sorted(sample.first) == sorted(k for k in keys if shard_of[k] == 0)
+    monkeypatch.setattr(pg, "RECHECK_BUDGET", in_first)
+    monkeypatch.setattr(pg, "MIN_SAMPLE", 1)
+    alone = page(bib, '"Kaluga nach Tula"', limit=100,
+                 backend=postgres_url)
+    assert alone.estimated and alone.total == pg.estimate(in_first, pg.SHARDS)
+    assert {h.key for h in alone.hits[:in_first]} == set(sample.first)
+    monkeypatch.setattr(pg, "RECHECK_BUDGET", 50)
+    monkeypatch.setattr(pg, "MIN_SAMPLE", 20)
 
     rare = page(bib, "Samara", limit=10, backend=postgres_url)
     assert not rare.estimated and rare.total == 3

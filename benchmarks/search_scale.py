@@ -4,7 +4,8 @@ For each size (clippings of about 5 KB of German and Russian text each, made by 
 benchmark's generator) and each backend it prints: full build time, MB/s of indexed text
 and index size; the update after one added entry; query latency p50/p95 over the search
 benchmark's varied queries with 1 and with N concurrent clients (processes; 10 hits,
-snippets and facet counts included); and the peak memory of a searching process.
+snippets and facet counts included); the CPU a query costs the client and the server;
+and the peak memory of a searching process.
 
     python benchmarks/search_scale.py --sizes 10000,100000 [--url postgresql://...]
         [--backends whoosh,postgresql] [--clients 1,16] [--queries 60] [--keep DIR]
@@ -150,7 +151,7 @@ def measure(bib: Path, spec: str, name: str, clients: list[int], queries: int,
             sample_table(engine, name)
     else:
         build_figures(bib, engine, name, settings, server)
-    measure_queries(bib, spec, engine, name, settings, clients, queries, web)
+    measure_queries(bib, spec, engine, name, settings, clients, queries, web, server)
 
 
 def sample_table(engine, name: str) -> None:
@@ -188,7 +189,7 @@ def build_figures(bib: Path, engine, name: str, settings, server) -> None:
 
 
 def measure_queries(bib: Path, spec: str, engine, name: str, settings, clients: list[int],
-                    queries: int, web: bool = False) -> None:
+                    queries: int, web: bool = False, server=None) -> None:
     raw = bib.read_bytes()
     # The first update in this process loads the analyzers' word lists and place names,
     # as a `clippings search` right after `clippings add` does; the second is what a
@@ -211,12 +212,32 @@ def measure_queries(bib: Path, spec: str, engine, name: str, settings, clients: 
         p50, p95, rss = latency(bib, spec, n, max(queries // n, 10) if n > 1 else queries)
         print(f"  {name:10} {n:2} client(s)    p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  "
               f"peak memory {rss / 1024:6.0f} MB per process", flush=True)
+    query_cpu(engine, name, server)
     per_query(engine, name)
     if name == "postgresql":
         ranking(engine)
     if web:
         web_pages(bib, name, settings)
         web_after_add(bib, name, settings)
+
+
+def query_cpu(engine, name: str, server, rounds: int = 4) -> None:
+    """CPU per query over the varied queries, one client: the client's own (parsing,
+    translating, snippets) and, with the throw-away server, the database's. N clients
+    on C cores wait for about N / C others' queries each, so the sum, not one client's
+    wall time, is what bounds the p95 of many clients."""
+    for text in QUERIES:
+        engine.query(text, limit=10, facets=True)
+    db, own = server_cpu(server), time.process_time()
+    for _ in range(rounds):
+        for text in QUERIES:
+            engine.query(text, limit=10, facets=True)
+    n = rounds * len(QUERIES)
+    own = (time.process_time() - own) / n * 1000
+    db = (server_cpu(server) - db) / n * 1000
+    print(f"  {name:10} CPU per query  client {own:5.1f} ms"
+          + (f", server {db:5.1f} ms, together {own + db:5.1f} ms" if server else ""),
+          flush=True)
 
 
 def per_query(engine, name: str) -> None:

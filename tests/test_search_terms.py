@@ -6,6 +6,7 @@ snippet's terms of each word."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -131,14 +132,14 @@ def test_a_snippets_marked_words_are_exactly_the_texts_tokens_that_match(text, a
 
 
 def _levenshtein(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1,
-                               previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
+    """The edit distance by its definition (the distance of the prefixes)."""
+    @lru_cache(maxsize=None)
+    def distance(i: int, j: int) -> int:
+        if not i or not j:
+            return i + j
+        return min(distance(i - 1, j) + 1, distance(i, j - 1) + 1,
+                   distance(i - 1, j - 1) + (a[i - 1] != b[j - 1]))
+    return distance(len(a), len(b))
 
 
 @settings(max_examples=2000, deadline=None)

@@ -633,6 +633,40 @@ def test_a_large_result_is_counted_on_a_sample_and_says_so(tmp_path, postgres_ur
 
 
 
+def test_a_search_sees_one_state_of_the_index_while_another_process_writes(
+        tmp_path, postgres_url, monkeypatch):
+    """A sampled phrase's matches in shard 0 are found by one statement and taken by key
+    in the next: when another process re-indexes one of them in between, the search
+    still shows the index as it was when it began (its statements see one snapshot),
+    scores included, not a mix; the next search sees the change."""
+    import psycopg
+    bib = _large_library(tmp_path / "lib", 1000)
+    search_update(bib, backend=postgres_url)
+    for name, value in (("EXACT_UP_TO", 100), ("SAMPLE_ROWS", 200),
+                        ("RECHECK_BUDGET", 50), ("MIN_SAMPLE", 20)):
+        monkeypatch.setattr(pg, name, value)
+    engine = pg.PostgresBackend(bib.parent, postgres_url)
+    phrase = '"Kaluga nach Tula"'
+    before = engine.query(phrase, limit=300)
+    real, changed = pg._sample, []
+
+    def chosen_then_written(conn, schema, t):
+        sample = real(conn, schema, t)
+        if sample is not None and sample.first and not changed:
+            with psycopg.connect(postgres_url, autocommit=True) as other:
+                other.execute(f'UPDATE "{schema}".doc SET tsv = %s::tsvector WHERE key = %s',
+                              (f"'{pg.SHARD_PREFIX}:0'", sample.first[0]))
+            changed.append(sample.first[0])
+        return sample
+    monkeypatch.setattr(pg, "_sample", chosen_then_written)
+    during = engine.query(phrase, limit=300)
+    assert changed and before.estimated
+    assert [(h.key, h.score) for h in during.hits] == [(h.key, h.score) for h in before.hits]
+    assert (during.total, during.facets) == (before.total, before.facets)
+    after = engine.query(phrase, limit=300)
+    assert changed[0] not in {h.key for h in after.hits}
+
+
 def test_the_web_page_counts_a_large_result_exactly_and_ranks_like_search(
         tmp_path, postgres_url, monkeypatch):
     """The web page filters, sorts and counts a search itself: it gets every match's key

@@ -640,7 +640,8 @@ def test_a_search_sees_one_state_of_the_index_while_another_process_writes(
     still shows the index as it was when it began (its statements see one snapshot),
     scores included, not a mix; the next search sees the change."""
     import psycopg
-    bib = _large_library(tmp_path / "lib", 1000)
+    # a schema of its own: the write below goes behind the index's back
+    bib = _large_library(tmp_path / "written_behind", 1000)
     search_update(bib, backend=postgres_url)
     for name, value in (("EXACT_UP_TO", 100), ("SAMPLE_ROWS", 200),
                         ("RECHECK_BUDGET", 50), ("MIN_SAMPLE", 20)):

@@ -56,6 +56,7 @@ class Settings:
     search_backend: str = "whoosh"   # or a postgresql:// URL (clippings.search.backend)
     search_schema: str = ""          # PostgreSQL schema of this library; "" = from its folder
     search_read_url: str = ""        # a read replica that search/export/serve query instead
+    search_timeout: float = 0.0      # seconds a search statement may run in PostgreSQL; 0: no limit
     # Fetching from loopback/private networks: fine for the CLI, refused by `serve`
     # unless the library's settings allow it (air-gapped installs, tests).
     allow_private_addresses: bool = True

@@ -352,6 +352,49 @@ def test_database_down_is_exit_3_in_one_line_without_the_password(fresh_pg):
         assert "Traceback" not in proc.stderr
 
 
+def test_a_search_past_its_timeout_stops_in_one_line(fresh_pg, postgres_url):
+    """`search_timeout` bounds each statement of a search, so one reader's expensive
+    search cannot hold a shared server: past it the search stops with one line (exit 1),
+    and the web page answers 503 with the same words. A timeout the database itself
+    sets (here through PGOPTIONS) is reported the same way, not as a lost server.
+    Another process holding the table makes the search wait, which the timeout counts."""
+    from webhelpers import make_client
+    run("index", library=fresh_pg)
+    schema = _settings(fresh_pg).search_schema
+    toml = fresh_pg.parent / "clippings.toml"
+    plain = toml.read_text("utf-8")
+    with psycopg.connect(postgres_url) as other:
+        other.execute(f'LOCK TABLE "{schema}".doc IN ACCESS EXCLUSIVE MODE')
+        toml.write_text(plain + "search_timeout = 0.3\n", "utf-8")
+        proc = run_process("search", "Kaluga", cwd=fresh_pg.parent,
+                           env={"CLIPPINGS_LIBRARY": str(fresh_pg)})
+        assert proc.returncode == 1, proc.stderr
+        assert proc.stderr.strip().splitlines() == [
+            "clippings: error: the search took longer than search_timeout (0.3 s) allows: "
+            "narrow it (a rarer word, a field, a year range)"]
+        answer = make_client(fresh_pg).get("/", params={"q": "Kaluga"},
+                                           headers={"Accept": "application/json"})
+        assert answer.status_code == 503
+        assert "search_timeout (0.3 s)" in answer.json()["error"]
+        toml.write_text(plain, "utf-8")
+        proc = run_process("search", "Kaluga", cwd=fresh_pg.parent,
+                           env={"CLIPPINGS_LIBRARY": str(fresh_pg),
+                                "PGOPTIONS": "-c statement_timeout=300"})
+        assert proc.returncode == 1, proc.stderr
+        assert "longer than the database's statement_timeout allows" in proc.stderr
+        assert "Traceback" not in proc.stderr
+        other.rollback()
+    assert run("search", "Kaluga", "--keys", library=fresh_pg).output.split()
+
+
+def test_a_timeout_that_is_no_number_of_seconds_is_a_usage_error(fresh_pg):
+    for value in ("-1", "soon"):
+        result = run("search", "Kaluga", library=fresh_pg,
+                     env={"CLIPPINGS_SEARCH_TIMEOUT": value})
+        assert result.exit_code == 2
+        assert "search_timeout" in result.output and "Traceback" not in result.output
+
+
 def test_unknown_backend_is_a_usage_error(fresh_pg):
     result = run("search", "Kaluga", "--backend", "elastic://x", library=fresh_pg)
     assert result.exit_code == 2

@@ -33,6 +33,14 @@ class ReadOnlyDatabase(ClippingsError):
     not updated."""
 
 
+class SearchCanceled(ClippingsError):
+    """The database stopped a search: it ran past `search_timeout` (or a timeout the
+    database's administrator set), or was cancelled. The search ran and gave up (exit 1);
+    the web page answers 503."""
+
+    exit_code = 1
+
+
 @dataclass
 class Page:
     """One page of results: `hits` (query.Hit, best first) from `offset`, `total` matches,

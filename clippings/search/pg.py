@@ -49,7 +49,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import ClippingsError, NetworkError, UsageError
 from . import index as files
-from .backend import Page, ReadOnlyDatabase
+from .backend import Page, ReadOnlyDatabase, SearchCanceled
 from .backend import estimate, scaled_counts
 from .schema import FACETS, document, facet_values
 from .terms import term_positions
@@ -141,6 +141,15 @@ def pool(url: str):
         return found
 
 
+def _canceled(url: str, exc: Exception, timeout_ms: int) -> SearchCanceled:
+    if "timeout" in str(exc):
+        limit = f"search_timeout ({timeout_ms / 1000:g} s)" if timeout_ms else \
+            "the database's statement_timeout"
+        return SearchCanceled(f"the search took longer than {limit} allows: narrow it "
+                              "(a rarer word, a field, a year range)")
+    return SearchCanceled(f"search database {redact(url)} cancelled the search")
+
+
 def _unreachable(url: str, exc: Exception) -> NetworkError:
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     # libpq's messages name host and port, never the password; redact anyway.
@@ -157,6 +166,12 @@ class PostgresBackend:
         self.folder = Path(library_folder)
         self.url = url
         self.schema = schema_name(self.folder, settings)
+        # ms a search statement may run (0: no limit of ours; the server's may apply)
+        timeout = float(getattr(settings, "search_timeout", 0) or 0)
+        if not 0 <= timeout < 86400:
+            raise UsageError(f"setting search_timeout: {timeout:g} is not a number of "
+                             "seconds under a day (0: no limit)")
+        self.timeout_ms = round(1000 * timeout)
 
     # -- connections ----------------------------------------------------------------
 
@@ -182,6 +197,10 @@ class PostgresBackend:
                 raise ReadOnlyDatabase(f"search database {redact(self.url)} is read-only "
                                        "(a replica): run `clippings index` against the "
                                        "primary") from None
+            except psycopg.errors.QueryCanceled as exc:
+                # a timeout or a cancel, not a lost server (an OperationalError too)
+                cm.__exit__(type(exc), exc, exc.__traceback__)
+                raise _canceled(self.url, exc, self.timeout_ms) from None
             except psycopg.OperationalError as exc:
                 cm.__exit__(type(exc), exc, exc.__traceback__)
                 raise _unreachable(self.url, exc) from None
@@ -558,7 +577,7 @@ class PostgresBackend:
             return []
         s = self.schema
         with self.connection() as conn:
-            _use_the_word_index(conn)
+            _use_the_word_index(conn, self.timeout_ms)
             counted = []
             for fieldname, text in dict.fromkeys(terms):
                 # How many entries have it: a common word is estimated from its sample
@@ -628,7 +647,7 @@ class PostgresBackend:
         """The parsed query as SQL (`tsquery.translate`), wildcards expanded against the
         vocabulary; the transaction then plans matches through the word index."""
         from .tsquery import translate
-        _use_the_word_index(conn)
+        _use_the_word_index(conn, self.timeout_ms)
         return translate(q, lambda pattern, test: self._expand(conn, pattern, test))
 
     def _expand(self, conn, like: str, test) -> list[str]:
@@ -983,7 +1002,7 @@ def _analysed_batches(folder, records, links, current, keys):
         yield from workers.imap(_analyse_batch, batches)
 
 
-def _use_the_word_index(conn) -> None:
+def _use_the_word_index(conn, timeout_ms: int = 0) -> None:
     """Begin a search's transaction (its first statement). Its statements see one
     snapshot (REPEATABLE READ): a sampled phrase's matches in shard 0 are found by the
     first and taken by key in the next, so an entry re-indexed in between by another
@@ -994,11 +1013,14 @@ def _use_the_word_index(conn) -> None:
     made a word in a third of 100,000 clippings take 2 s instead of 50 ms. Nor is JIT
     compiled: the ranking's per-candidate look-up is estimated as if every match were a
     candidate, and compiling that plan cost up to a second."""
-    # One round trip: SET LOCAL of both options by function, after the isolation level
-    # (which must come before any query).
+    # One round trip: SET LOCAL of the options by function, after the isolation level
+    # (which must come before any query). `timeout_ms` (an int: no parameters in a
+    # statement of two) limits each statement of the search (`search_timeout`).
+    limit = f", set_config('statement_timeout', '{int(timeout_ms)}', true)" \
+        if timeout_ms else ""
     conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; "
                  "SELECT set_config('enable_seqscan', 'off', true), "
-                 "set_config('jit', 'off', true)")
+                 f"set_config('jit', 'off', true){limit}")
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ class Settings:
     search_backend: str = "whoosh"   # or a postgresql:// URL (clippings.search.backend)
     search_schema: str = ""          # PostgreSQL schema of this library; "" = from its folder
     search_read_url: str = ""        # a read replica that search/export/serve query instead
-    search_timeout: float = 0.0      # seconds a search statement may run in PostgreSQL; 0: no limit
+    search_timeout: float = 0.0      # seconds a search statement may run in PostgreSQL; 0: none
     # Fetching from loopback/private networks: fine for the CLI, refused by `serve`
     # unless the library's settings allow it (air-gapped installs, tests).
     allow_private_addresses: bool = True
@@ -91,6 +91,9 @@ def load_settings(folder: Path | None, overrides: dict | None = None,
         except (TypeError, ValueError):
             raise UsageError(f"setting {name}: {value!r} is not a valid {kind.__name__}") \
                 from None
+    if not 0 <= settings.search_timeout < 86400:
+        raise UsageError(f"setting search_timeout: {settings.search_timeout:g} is not a "
+                         "number of seconds under a day (0: no limit)")
     return settings
 
 

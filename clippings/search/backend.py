@@ -33,10 +33,12 @@ class ReadOnlyDatabase(ClippingsError):
     not updated."""
 
 
-class SearchCanceled(ClippingsError):
-    """The database stopped a search: it ran past `search_timeout` (or a timeout the
-    database's administrator set), or was cancelled. The search ran and gave up (exit 1);
-    the web page answers 503."""
+class DatabaseStopped(ClippingsError):
+    """The database answered but stopped the statement: a search past `search_timeout`,
+    a timeout its administrator set (statement or lock), a cancel, a deadlock or a
+    replica's recovery conflict. The command ran and gave up (exit 1); the web page
+    answers 503. Not a lost server (exit 3), although psycopg raises these as
+    OperationalError too."""
 
     exit_code = 1
 

@@ -49,7 +49,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import ClippingsError, NetworkError, UsageError
 from . import index as files
-from .backend import Page, ReadOnlyDatabase, SearchCanceled
+from .backend import DatabaseStopped, Page, ReadOnlyDatabase
 from .backend import estimate, scaled_counts
 from .schema import FACETS, document, facet_values
 from .terms import term_positions
@@ -141,13 +141,30 @@ def pool(url: str):
         return found
 
 
-def _canceled(url: str, exc: Exception, timeout_ms: int) -> SearchCanceled:
-    if "timeout" in str(exc):
-        limit = f"search_timeout ({timeout_ms / 1000:g} s)" if timeout_ms else \
-            "the database's statement_timeout"
-        return SearchCanceled(f"the search took longer than {limit} allows: narrow it "
-                              "(a rarer word, a field, a year range)")
-    return SearchCanceled(f"search database {redact(url)} cancelled the search")
+# SQLSTATEs of a statement the server stopped, though psycopg raises them as
+# OperationalError like a lost connection: a cancel or statement timeout (57014), a lock
+# timeout (55P03), a deadlock or serialization failure, a replica's recovery conflict (40).
+_STOPPED = ("57014", "55P03", "40")
+
+
+def _stopped_by_server(exc) -> bool:
+    state = getattr(exc, "sqlstate", None) or ""
+    return any(state.startswith(code) for code in _STOPPED)
+
+
+def _stopped(url: str, exc: Exception, search: bool, timeout_ms: int,
+             took_ms: float) -> DatabaseStopped:
+    """What the user is told of a statement the database stopped. A search that ran
+    as long as `search_timeout` ran into it (told by the time taken, not by the
+    server's message, which is in the server's language)."""
+    if search and timeout_ms and took_ms >= timeout_ms and \
+            getattr(exc, "sqlstate", None) == "57014":
+        return DatabaseStopped(f"the search took longer than search_timeout "
+                               f"({timeout_ms / 1000:g} s) allows: narrow it (a rarer word, "
+                               "a field, a year range)")
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    what = "the search" if search else "the statement"
+    return DatabaseStopped(f"search database {redact(url)} stopped {what}: {reason}")
 
 
 def _unreachable(url: str, exc: Exception) -> NetworkError:
@@ -168,16 +185,16 @@ class PostgresBackend:
         self.schema = schema_name(self.folder, settings)
         # ms a search statement may run (0: no limit of ours; the server's may apply)
         timeout = float(getattr(settings, "search_timeout", 0) or 0)
-        if not 0 <= timeout < 86400:
-            raise UsageError(f"setting search_timeout: {timeout:g} is not a number of "
-                             "seconds under a day (0: no limit)")
-        self.timeout_ms = round(1000 * timeout)
+        self.timeout_ms = max(1, round(1000 * timeout)) if timeout > 0 else 0
 
     # -- connections ----------------------------------------------------------------
 
-    def connection(self):
-        """A pooled connection; an unreachable database is a NetworkError (exit 3)."""
+    def connection(self, search: bool = False):
+        """A pooled connection; an unreachable database is a NetworkError (exit 3), a
+        statement the database stopped a DatabaseStopped (exit 1), worded for a
+        `search` (a transaction begun by `_use_the_word_index`) or for any other."""
         import contextlib
+        import time
 
         import psycopg
         from psycopg_pool import PoolTimeout
@@ -190,6 +207,7 @@ class PostgresBackend:
             except (psycopg.OperationalError, PoolTimeout) as exc:
                 _pools.pop(self.url, None)
                 raise _unreachable(self.url, exc) from None
+            started = time.monotonic()
             try:
                 yield conn
             except psycopg.errors.ReadOnlySqlTransaction as exc:
@@ -197,11 +215,12 @@ class PostgresBackend:
                 raise ReadOnlyDatabase(f"search database {redact(self.url)} is read-only "
                                        "(a replica): run `clippings index` against the "
                                        "primary") from None
-            except psycopg.errors.QueryCanceled as exc:
-                # a timeout or a cancel, not a lost server (an OperationalError too)
-                cm.__exit__(type(exc), exc, exc.__traceback__)
-                raise _canceled(self.url, exc, self.timeout_ms) from None
             except psycopg.OperationalError as exc:
+                if _stopped_by_server(exc):
+                    cm.__exit__(type(exc), exc, exc.__traceback__)
+                    took_ms = 1000 * (time.monotonic() - started)
+                    raise _stopped(self.url, exc, search, self.timeout_ms, took_ms) \
+                        from None
                 cm.__exit__(type(exc), exc, exc.__traceback__)
                 raise _unreachable(self.url, exc) from None
             except psycopg.Error as exc:
@@ -467,7 +486,7 @@ class PostgresBackend:
         from .index import schema
         q = wq.parse(text, schema())
         marker = wq.Marker(schema(), q)
-        with self.connection() as conn:
+        with self.connection(search=True) as conn:
             t = self._translate(conn, q)
             sample = _sample(conn, self.schema, t) if limit is not None else None
             sql, params = _page_sql(self.schema, t, facets, offset, limit, sample)
@@ -521,7 +540,7 @@ class PostgresBackend:
         from . import query as wq
         from .index import schema
         q = wq.parse(text, schema())
-        with self.connection() as conn:
+        with self.connection(search=True) as conn:
             t = _narrowed(self._translate(conn, q), narrow)
             sample = _sample(conn, self.schema, t)
             sampled = sample is not None and sample.rank_all and not exact
@@ -576,7 +595,7 @@ class PostgresBackend:
         if limit <= 0:
             return []
         s = self.schema
-        with self.connection() as conn:
+        with self.connection(search=True) as conn:
             _use_the_word_index(conn, self.timeout_ms)
             counted = []
             for fieldname, text in dict.fromkeys(terms):
@@ -1015,12 +1034,19 @@ def _use_the_word_index(conn, timeout_ms: int = 0) -> None:
     candidate, and compiling that plan cost up to a second."""
     # One round trip: SET LOCAL of the options by function, after the isolation level
     # (which must come before any query). `timeout_ms` (an int: no parameters in a
-    # statement of two) limits each statement of the search (`search_timeout`).
-    limit = f", set_config('statement_timeout', '{int(timeout_ms)}', true)" \
-        if timeout_ms else ""
+    # statement of two) limits each statement of the search (`search_timeout`), unless
+    # the server's own statement_timeout is shorter. Two statements cannot be prepared
+    # (nor sent in a pipeline): prepare=False.
+    limit = ""
+    if timeout_ms:
+        ours = int(timeout_ms)
+        limit = (", set_config('statement_timeout', (SELECT (CASE WHEN server_ms = 0 THEN "
+                 f"{ours} ELSE least(server_ms, {ours}) END)::bigint::text FROM (SELECT "
+                 "extract(epoch FROM current_setting('statement_timeout')::interval) "
+                 "* 1000 AS server_ms) t), true)")
     conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; "
                  "SELECT set_config('enable_seqscan', 'off', true), "
-                 f"set_config('jit', 'off', true){limit}")
+                 f"set_config('jit', 'off', true){limit}", prepare=False)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from starlette.responses import (FileResponse, HTMLResponse, JSONResponse, Redir
                                  Response)
 
 from ..errors import ClippingsError, ConflictError, NetworkError, UsageError
-from ..search.backend import SearchCanceled
+from ..search.backend import DatabaseStopped
 from . import i18n
 
 HERE = Path(__file__).parent
@@ -177,7 +177,7 @@ def status_for(exc: Exception) -> int:
         return 409
     if isinstance(exc, NetworkError):
         return 502
-    if isinstance(exc, SearchCanceled):
+    if isinstance(exc, DatabaseStopped):
         return 503
     if isinstance(exc, UsageError) and str(exc).startswith("unknown key"):
         return 404

@@ -478,6 +478,37 @@ def test_a_search_keeps_the_planner_off_table_scans_for_its_own_transaction(twin
         conn.rollback()
 
 
+def test_a_database_restarted_under_a_running_server_is_searched_again(tmp_path):
+    """A `serve` keeps its pooled connections while the database restarts (an update,
+    a reboot of the database machine): the searches after it find the same, none of
+    them told that the database cannot be reached."""
+    import threading
+    from pgserver import PostgresServer
+    server = PostgresServer()
+    url = server.start()
+    try:
+        bib = make_library(tmp_path / "restarted")
+        search_update(bib, backend=url)
+        engine = pg.PostgresBackend(bib.parent, url)
+        first = engine.query("Kaluga")
+        assert first.total
+        # several pooled connections, as a server's threads leave them
+        threads = [threading.Thread(target=engine.query, args=("Kaluga",)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        server.restart()
+        for _ in range(6):
+            again = engine.query("Kaluga")
+            assert [h.key for h in again.hits] == [h.key for h in first.hits]
+    finally:
+        found = pg._pools.pop(url, None)
+        if found is not None:
+            found.close()
+        server.stop()
+
+
 def test_redact_hides_only_the_password():
     assert pg.redact("postgresql://ann:pw@db.example:5433/lib") == \
         "postgresql://ann@db.example:5433/lib"

@@ -133,9 +133,13 @@ def pool(url: str):
             # Its retries would print a warning each; our error says it once.
             logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
             logging.getLogger("psycopg.pool").propagate = False
+            # Each connection is checked as it is handed out (one round trip, well
+            # under a millisecond): after the database restarted, the pool's old
+            # connections are replaced instead of failing a search each.
             found = ConnectionPool(url, min_size=1, max_size=int(os.environ.get(
                 "CLIPPINGS_PG_POOL", "16")), open=False, timeout=30,
-                kwargs={"autocommit": False, "connect_timeout": 10})
+                kwargs={"autocommit": False, "connect_timeout": 10},
+                check=ConnectionPool.check_connection)
             found.open(wait=False)
             _pools[url] = found
         return found

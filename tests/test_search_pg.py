@@ -481,8 +481,11 @@ def test_a_search_keeps_the_planner_off_table_scans_for_its_own_transaction(twin
 def test_a_database_restarted_under_a_running_server_is_searched_again(tmp_path):
     """A `serve` keeps its pooled connections while the database restarts (an update,
     a reboot of the database machine): the searches after it find the same, none of
-    them told that the database cannot be reached."""
+    them told that the database cannot be reached. One that stopped is told at once."""
     import threading
+    import time
+
+    from clippings.errors import NetworkError
     from pgserver import PostgresServer
     server = PostgresServer()
     url = server.start()
@@ -502,6 +505,15 @@ def test_a_database_restarted_under_a_running_server_is_searched_again(tmp_path)
         for _ in range(6):
             again = engine.query("Kaluga")
             assert [h.key for h in again.hits] == [h.key for h in first.hits]
+        # A database that went away is reported at once (exit 3), not after the pool
+        # waited for a connection.
+        server._run(str(server.bin / "pg_ctl"), "-D", str(server.data), "-m", "fast",
+                    "-w", "stop")
+        for _ in range(2):
+            started = time.monotonic()
+            with pytest.raises(NetworkError, match="is not reachable"):
+                engine.query("Kaluga")
+            assert time.monotonic() - started < 10
     finally:
         found = pg._pools.pop(url, None)
         if found is not None:

@@ -133,13 +133,9 @@ def pool(url: str):
             # Its retries would print a warning each; our error says it once.
             logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
             logging.getLogger("psycopg.pool").propagate = False
-            # Each connection is checked as it is handed out (one round trip, well
-            # under a millisecond): after the database restarted, the pool's old
-            # connections are replaced instead of failing a search each.
             found = ConnectionPool(url, min_size=1, max_size=int(os.environ.get(
                 "CLIPPINGS_PG_POOL", "16")), open=False, timeout=30,
-                kwargs={"autocommit": False, "connect_timeout": 10},
-                check=ConnectionPool.check_connection)
+                kwargs={"autocommit": False, "connect_timeout": 10})
             found.open(wait=False)
             _pools[url] = found
         return found
@@ -201,16 +197,10 @@ class PostgresBackend:
         import time
 
         import psycopg
-        from psycopg_pool import PoolTimeout
 
         @contextlib.contextmanager
         def connect():
-            try:
-                cm = pool(self.url).connection()
-                conn = cm.__enter__()
-            except (psycopg.OperationalError, PoolTimeout) as exc:
-                _pools.pop(self.url, None)
-                raise _unreachable(self.url, exc) from None
+            cm, conn = self._checked_out()
             started = time.monotonic()
             try:
                 yield conn
@@ -238,6 +228,34 @@ class PostgresBackend:
             else:
                 cm.__exit__(None, None, None)
         return connect()
+
+    def _checked_out(self):
+        """(context, connection): a pooled connection that answers (one empty statement,
+        as psycopg_pool's own check). One the server dropped (it restarted, or went
+        away) means the pool's others are dropped too: the pool starts afresh, whose
+        first connection is made directly, so the searches after a restart find what
+        they found before, and a server that is gone is reported at once (exit 3),
+        not after the pool's wait for a connection."""
+        import psycopg
+        from psycopg_pool import ConnectionPool, PoolTimeout
+        for last in (False, True):
+            try:
+                cm = pool(self.url).connection()
+                conn = cm.__enter__()
+            except (psycopg.OperationalError, PoolTimeout) as exc:
+                _pools.pop(self.url, None)
+                raise _unreachable(self.url, exc) from None
+            try:
+                ConnectionPool.check_connection(conn)
+                return cm, conn
+            except psycopg.Error as exc:
+                cm.__exit__(type(exc), exc, exc.__traceback__)   # the pool drops it
+                if last:
+                    raise _unreachable(self.url, exc) from None
+                with _pools_lock:
+                    stale = _pools.pop(self.url, None)
+                if stale is not None:
+                    stale.close(timeout=0)   # connections still lent go when returned
 
     def close(self) -> None:
         pass   # the pool lives as long as the process (a server reuses it)

@@ -478,7 +478,8 @@ def test_a_search_keeps_the_planner_off_table_scans_for_its_own_transaction(twin
         conn.rollback()
 
 
-def test_a_database_restarted_under_a_running_server_is_searched_again(tmp_path):
+def test_a_database_restarted_under_a_running_server_is_searched_again(tmp_path,
+                                                                     monkeypatch):
     """A `serve` keeps its pooled connections while the database restarts (an update,
     a reboot of the database machine): the searches after it find the same, none of
     them told that the database cannot be reached. One that stopped is told at once."""
@@ -502,9 +503,39 @@ def test_a_database_restarted_under_a_running_server_is_searched_again(tmp_path)
         for thread in threads:
             thread.join()
         server.restart()
+        expected = [h.key for h in first.hits]
         for _ in range(6):
-            again = engine.query("Kaluga")
-            assert [h.key for h in again.hits] == [h.key for h in first.hits]
+            assert [h.key for h in engine.query("Kaluga").hits] == expected
+        # Threads share the pool: one that looked it up just before another thread
+        # found a dropped connection and retired it takes the new pool (it was told
+        # "not reachable" by the closed one).
+        server.restart()
+        real_pool, looked, go_on = pg.pool, threading.Event(), threading.Event()
+
+        def pool_then_pause(url):
+            found = real_pool(url)
+            if threading.current_thread().name == "late":
+                looked.set()
+                go_on.wait(10)
+            return found
+        monkeypatch.setattr(pg, "pool", pool_then_pause)
+        late: dict = {}
+
+        def search_late():
+            try:
+                late["hits"] = [h.key for h in engine.query("Kaluga").hits]
+            except Exception as exc:   # what the thread's user would be told
+                late["error"] = exc
+        thread = threading.Thread(target=search_late, name="late")
+        thread.start()
+        assert looked.wait(10)
+        retired = pg._pools[url]
+        assert [h.key for h in engine.query("Kaluga").hits] == expected
+        assert retired.closed and pg._pools[url] is not retired
+        go_on.set()
+        thread.join(30)
+        assert late == {"hits": expected}
+        monkeypatch.setattr(pg, "pool", real_pool)
         # A database that went away is reported at once (exit 3), not after the pool
         # waited for a connection.
         server._run(str(server.bin / "pg_ctl"), "-D", str(server.data), "-m", "fast",

@@ -167,6 +167,16 @@ def _stopped(url: str, exc: Exception, search: bool, timeout_ms: int,
     return DatabaseStopped(f"search database {redact(url)} stopped {what}: {reason}")
 
 
+def _retire(url: str, stale) -> None:
+    """Forget and close `stale` as the pool of `url`, unless another thread has already
+    put a new one in its place. Connections still lent are closed when returned."""
+    with _pools_lock:
+        if _pools.get(url) is not stale:
+            return
+        del _pools[url]
+    stale.close(timeout=0)
+
+
 def _unreachable(url: str, exc: Exception) -> NetworkError:
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     # libpq's messages name host and port, never the password; redact anyway.
@@ -235,15 +245,22 @@ class PostgresBackend:
         away) means the pool's others are dropped too: the pool starts afresh, whose
         first connection is made directly, so the searches after a restart find what
         they found before, and a server that is gone is reported at once (exit 3),
-        not after the pool's wait for a connection."""
+        not after the pool's wait for a connection. Threads share the pool: one retires
+        only the pool its own connection came from, and one whose pool was retired
+        meanwhile takes the new one."""
         import psycopg
-        from psycopg_pool import ConnectionPool, PoolTimeout
+        from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
         for last in (False, True):
+            current = pool(self.url)
             try:
-                cm = pool(self.url).connection()
+                cm = current.connection()
                 conn = cm.__enter__()
+            except PoolClosed as exc:      # an OperationalError too: caught first
+                if last:
+                    raise _unreachable(self.url, exc) from None
+                continue
             except (psycopg.OperationalError, PoolTimeout) as exc:
-                _pools.pop(self.url, None)
+                _retire(self.url, current)
                 raise _unreachable(self.url, exc) from None
             try:
                 ConnectionPool.check_connection(conn)
@@ -252,10 +269,8 @@ class PostgresBackend:
                 cm.__exit__(type(exc), exc, exc.__traceback__)   # the pool drops it
                 if last:
                     raise _unreachable(self.url, exc) from None
-                with _pools_lock:
-                    stale = _pools.pop(self.url, None)
-                if stale is not None:
-                    stale.close(timeout=0)   # connections still lent go when returned
+                _retire(self.url, current)
+        raise AssertionError("unreachable")   # the loop returns or raises
 
     def close(self) -> None:
         pass   # the pool lives as long as the process (a server reuses it)

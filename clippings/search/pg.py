@@ -162,9 +162,9 @@ def _stopped(url: str, exc: Exception, search: bool, timeout_ms: int,
         return DatabaseStopped(f"the search took longer than search_timeout "
                                f"({timeout_ms / 1000:g} s) allows: narrow it (a rarer word, "
                                "a field, a year range)")
-    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     what = "the search" if search else "the statement"
-    return DatabaseStopped(f"search database {redact(url)} stopped {what}: {reason}")
+    return DatabaseStopped(f"search database {redact(url)} stopped {what}: "
+                           f"{_first_line(url, exc)}")
 
 
 def _retire(url: str, stale) -> None:
@@ -177,13 +177,17 @@ def _retire(url: str, stale) -> None:
     stale.close(timeout=0)
 
 
-def _unreachable(url: str, exc: Exception) -> NetworkError:
-    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+def _first_line(url: str, exc: Exception) -> str:
+    """The first line of what the server or libpq said, for a one-line error."""
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     # libpq's messages name host and port, never the password; redact anyway.
-    parts = urlsplit(url)
-    if parts.password:
-        reason = reason.replace(parts.password, "***")
-    return NetworkError(f"search database {redact(url)} is not reachable: {reason}")
+    password = urlsplit(url).password
+    return reason.replace(password, "***") if password else reason
+
+
+def _unreachable(url: str, exc: Exception) -> NetworkError:
+    return NetworkError(f"search database {redact(url)} is not reachable: "
+                        f"{_first_line(url, exc)}")
 
 
 class PostgresBackend:
@@ -229,9 +233,8 @@ class PostgresBackend:
                 raise _unreachable(self.url, exc) from None
             except psycopg.Error as exc:
                 cm.__exit__(type(exc), exc, exc.__traceback__)
-                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-                raise ClippingsError(f"search database {redact(self.url)}: {first}") \
-                    from None
+                raise ClippingsError(f"search database {redact(self.url)}: "
+                                     f"{_first_line(self.url, exc)}") from None
             except BaseException as exc:
                 cm.__exit__(type(exc), exc, exc.__traceback__)
                 raise
@@ -239,7 +242,7 @@ class PostgresBackend:
                 cm.__exit__(None, None, None)
         return connect()
 
-    def _checked_out(self):
+    def _checked_out(self, again: bool = True):
         """(context, connection): a pooled connection that answers (one empty statement,
         as psycopg_pool's own check). One the server dropped (it restarted, or went
         away) means the pool's others are dropped too: the pool starts afresh, whose
@@ -250,27 +253,26 @@ class PostgresBackend:
         meanwhile takes the new one."""
         import psycopg
         from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
-        for last in (False, True):
-            current = pool(self.url)
-            try:
-                cm = current.connection()
-                conn = cm.__enter__()
-            except PoolClosed as exc:      # an OperationalError too: caught first
-                if last:
-                    raise _unreachable(self.url, exc) from None
-                continue
-            except (psycopg.OperationalError, PoolTimeout) as exc:
-                _retire(self.url, current)
+        current = pool(self.url)
+        try:
+            cm = current.connection()
+            conn = cm.__enter__()
+        except PoolClosed as exc:      # an OperationalError too: caught first
+            if again:
+                return self._checked_out(again=False)
+            raise _unreachable(self.url, exc) from None
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            _retire(self.url, current)
+            raise _unreachable(self.url, exc) from None
+        try:
+            ConnectionPool.check_connection(conn)
+        except psycopg.Error as exc:
+            cm.__exit__(type(exc), exc, exc.__traceback__)   # the pool drops it
+            if not again:
                 raise _unreachable(self.url, exc) from None
-            try:
-                ConnectionPool.check_connection(conn)
-                return cm, conn
-            except psycopg.Error as exc:
-                cm.__exit__(type(exc), exc, exc.__traceback__)   # the pool drops it
-                if last:
-                    raise _unreachable(self.url, exc) from None
-                _retire(self.url, current)
-        raise AssertionError("unreachable")   # the loop returns or raises
+            _retire(self.url, current)
+            return self._checked_out(again=False)
+        return cm, conn
 
     def close(self) -> None:
         pass   # the pool lives as long as the process (a server reuses it)
@@ -453,9 +455,7 @@ class PostgresBackend:
         if changed:   # a new generation whenever a row changes (`version`)
             rows["generation"] = uuid.uuid4().hex
         for name, value in rows.items():
-            conn.execute(f'INSERT INTO "{schema}".meta VALUES (%s, %s) ON CONFLICT (name) '
-                         "DO UPDATE SET value = excluded.value",
-                         (name, json.dumps(value)))
+            _put_meta(conn, schema, name, value)
 
     def _rebuild(self, conn, folder, records, links, current, report, progress) -> None:
         """Build into a new schema, then swap it in (one transaction)."""
@@ -597,9 +597,9 @@ class PostgresBackend:
             else:
                 # One array in binary, not a row per key: a word in half of 1,000,000
                 # entries is listed in 0.3 s instead of 0.6-0.9 s.
-                keys = conn.execute(
-                    f"SELECT coalesce(array_agg(key), '{{}}') FROM \"{self.schema}\".doc "
-                    f"WHERE ({t.where})", t.params, binary=True).fetchone()[0]
+                keys = conn.execute(f'SELECT {_KEYS} FROM "{self.schema}".doc '
+                                    f"WHERE ({t.where})", t.params, binary=True
+                                    ).fetchone()[0]
             conn.rollback()
         ranked = sorted((ord_, key, float(score)) for key, score, ord_ in rows
                         if ord_ is not None)
@@ -869,9 +869,12 @@ def _create_sample_table(conn, schema: str) -> None:
         CREATE TRIGGER doc_sample_truncate AFTER TRUNCATE ON "{schema}".doc
             FOR EACH STATEMENT EXECUTE FUNCTION "{schema}".doc_sample_follows();
     ''')
+    _put_meta(conn, schema, "sample_shards", SAMPLE_TABLE_SHARDS)
+
+
+def _put_meta(conn, schema: str, name: str, value) -> None:
     conn.execute(f'INSERT INTO "{schema}".meta VALUES (%s, %s) ON CONFLICT (name) '
-                 "DO UPDATE SET value = excluded.value",
-                 ("sample_shards", json.dumps(SAMPLE_TABLE_SHARDS)))
+                 "DO UPDATE SET value = excluded.value", (name, json.dumps(value)))
 
 
 def _create_indexes(conn, schema: str) -> None:
@@ -1125,16 +1128,15 @@ def _sample(conn, schema: str, t) -> Sample | None:
                         ("sample_shards", f'"{schema}".doc_sample')).fetchone()
     held = int(held[0]) if held else 0
     table = "doc_sample" if held else "doc"
-    one = f'(SELECT count(*) FROM "{schema}".{table} WHERE ({{}}) AND tsv @@ %s::tsquery)'
-    counts, params = [one.format(t.where)], [*t.params, _shards(1)]
+    one = f'(SELECT {{}} FROM "{schema}".{table} WHERE ({{}}) AND tsv @@ %s::tsquery)'
+    counts, params = [one.format("count(*)", t.where)], [*t.params, _shards(1)]
     # A phrase the query looks for (one it excludes is no candidate): the entries
     # holding all its words are those whose positions are re-checked.
     phrase = bool(t.rank and _PHRASE.search(t.rank))
     if phrase:
         # Its matches in shard 0 themselves: their positions are re-checked here, and a
         # sample takes them from here instead of re-checking them again.
-        counts[0] = counts[0].replace("count(*)", "coalesce(array_agg(key), '{}')")
-        counts.append(one.format(t.where))
+        counts = [one.format(_KEYS, t.where), one.format("count(*)", t.where)]
         params += [_PHRASE.sub("&", p) if isinstance(p, str) else p for p in t.params]
         params.append(_shards(1))
     found, *more = conn.execute(f"SELECT {', '.join(counts)}", params).fetchone()
@@ -1239,12 +1241,12 @@ def _ranking_ctes(schema: str, t, sample: Sample | None = None, every: bool = Fa
         score = (f"(SELECT ts_rank_cd('{RANK_WEIGHTS}', d.tsv, %s::tsquery, 1)::float8 "
                  f'FROM "{s}".doc d WHERE d.key = c.key)')
         params.append(t.rank)
-    first = ""
+    every_cte = ""
     if every:
-        first = f'''
+        every_cte = f'''
         every AS MATERIALIZED (
             SELECT {_SMALL}, shard FROM "{s}".doc WHERE ({t.where})),'''
-    ctes = f'''{first}
+    ctes = f'''{every_cte}
         m AS MATERIALIZED (SELECT {_SMALL} FROM {source}{in_sample}),
         total AS (SELECT count(*) AS n FROM m),
         cand AS ({" UNION ".join(parts)}),
@@ -1262,6 +1264,8 @@ def _ranking_ctes(schema: str, t, sample: Sample | None = None, every: bool = Fa
 
 # A match's small columns: what paging, the total and the facets read.
 _SMALL = "key, date, year, type, journal, lang, tag, link"
+# The matches' keys as one array (read in binary: no Python object per row)
+_KEYS = "coalesce(array_agg(key), '{}')"
 
 # GROUPING(year, type, journal, link, lang, tag) of each grouping set: a bit for each
 # column not grouped, the first column highest.

@@ -2,9 +2,21 @@
 
 
 class ClippingsError(Exception):
-    """Base class: a problem the user can act on, reported as one line."""
+    """Base class: a problem the user can act on, reported as one line.
+
+    `german`: the same line in German, where a user of the web pages can meet it (they
+    are German first); the command line and the JSON answers speak English."""
 
     exit_code = 2
+
+    def __init__(self, *args, german: str | None = None):
+        super().__init__(*args)
+        self.german = german
+
+    def message(self, lang: str = "en") -> str:
+        """The line in `lang` ("de" or "en"): English where no German was given."""
+        german = getattr(self, "german", None)   # subclasses with an __init__ of their own
+        return german if lang == "de" and german else str(self)
 
 
 class UsageError(ClippingsError):

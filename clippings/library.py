@@ -240,7 +240,11 @@ class Library:
         if exact is not None and self._pending.get(self._index[exact]) != "":
             return exact
         if required:
-            raise UsageError(f"unknown key '{key}'" + _suggest(key, self.keys()))
+            close = _close_keys(key, self.keys())
+            raise UsageError(f"unknown key '{key}'" + (
+                f" (did you mean {', '.join(close)}?)" if close else ""),
+                german=f"unbekannter Schlüssel '{key}'" + (
+                    f" (vielleicht {', '.join(close)}?)" if close else ""))
         return None
 
     def block(self, key: str) -> bibfile.Block:
@@ -592,7 +596,10 @@ def lock(path: Path):
                 yield
         except Timeout:
             raise ConflictError(f"{path} is locked by another clippings process "
-                                f"({lock_path}); try again") from None
+                                f"({lock_path}); try again",
+                                german=f"{path} ist von einem anderen clippings-Prozess "
+                                       f"gesperrt ({lock_path}); bitte noch einmal "
+                                       "versuchen") from None
     return held()
 
 
@@ -649,7 +656,9 @@ def _replace_if_unchanged(tmp: str, path: Path, expected: bytes) -> None:
     library.bib instead of vanishing with the old file.
     """
     stale = ConflictError(f"{path} changed on disk since it was read; nothing was "
-                          "written, run the command again")
+                          "written, run the command again",
+                          german=f"{path} wurde geändert, seit es gelesen wurde; nichts "
+                                 "wurde gespeichert, bitte noch einmal versuchen")
     try:
         old = open(path, "rb")
     except FileNotFoundError:
@@ -670,7 +679,11 @@ def _replace_if_unchanged(tmp: str, path: Path, expected: bytes) -> None:
             rescue.write_bytes(old.read())
             raise ConflictError(f"{path} was changed by another program during the save; "
                                 f"the change was saved, and that program's version is kept "
-                                f"in {rescue}: merge it by hand")
+                                f"in {rescue}: merge it by hand",
+                                german=f"{path} wurde beim Speichern von einem anderen "
+                                       "Programm geändert; die Änderung ist gespeichert, die "
+                                       f"Fassung des anderen Programms liegt in {rescue}: "
+                                       "bitte von Hand zusammenführen")
 
 
 def key_list(value: str) -> list[str]:
@@ -691,7 +704,6 @@ def renamed_keys(value: str, renames: dict[str, str]) -> str | None:
     return ", ".join(renames.get(k.casefold(), k) for k in keys)
 
 
-def _suggest(key: str, keys: list[str]) -> str:
+def _close_keys(key: str, keys: list[str]) -> list[str]:
     import difflib
-    close = difflib.get_close_matches(key, keys, n=3, cutoff=0.6)
-    return f" (did you mean {', '.join(close)}?)" if close else ""
+    return difflib.get_close_matches(key, keys, n=3, cutoff=0.6)

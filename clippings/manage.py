@@ -105,11 +105,15 @@ def add_record(path: Path, record: Record, *, key: str | None = None, force: boo
         if duplicates and not force:
             keys = ", ".join(k for k, _ in duplicates)
             raise ConflictError(f"likely duplicate of {keys} ({duplicates[0][1]}); "
-                                "use --force to add it anyway")
+                                "use --force to add it anyway",
+                                german=f"wahrscheinlich schon vorhanden: {keys} "
+                                       f"({duplicates[0][1]}); „Trotzdem hinzufügen“ "
+                                       "(--force) fügt den Eintrag dennoch hinzu")
         if key:
             check_key(key)
             if key in lib:
-                raise ConflictError(f"key '{key}' is already used")
+                raise ConflictError(f"key '{key}' is already used",
+                                    german=f"Der Schlüssel '{key}' ist schon vergeben")
         else:
             key = make_key(record, lib.keys(), lib.settings.key_pattern)
         record.key = key
@@ -196,7 +200,9 @@ def update_entry(path: Path, key: str, entry_type: str, values: dict[str, str],
         text = lib.entry_text(key)
         if entry_version(text) != version:
             raise ConflictError(f"entry '{key}' was changed by someone else meanwhile; "
-                                "nothing was written")
+                                "nothing was written",
+                                german=f"Der Eintrag '{key}' wurde inzwischen von jemand "
+                                       "anderem geändert; nichts wurde gespeichert")
         current = record_json(lib.record(key, resolve=False))
         changed = [n for n, v in values.items()
                    if v.strip() != str(current.get(n, "")).strip()]

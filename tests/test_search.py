@@ -194,22 +194,29 @@ def test_umlaut_spellings_find_the_same_entries(clipped):
     assert results[0] == results[1] == results[2]
 
 
-@pytest.mark.parametrize("query, message", [
-    ("year:abc", "not a year"),
-    ("date:2016-13", "not a valid date"),
-    ("year:2017..2015", "empty range"),
-    ('"Städte Partner', "unbalanced"),
-    ("(Frieden OR Köln", "without a matching ')'"),
-    ("Frieden)", "without a matching '('"),
-    ("Frieden AND", "both sides"),
-    ("colour:blue", "unknown field 'colour:'"),
-    ("   ", "empty"),
-    ("title:", "title: needs a value"),
-    ("Frieden year:", "year: needs a value"),
+@pytest.mark.parametrize("query, message, german", [
+    ("year:abc", "not a year", "ist keine Jahreszahl"),
+    ("date:2016-13", "not a valid date", "ist kein gültiges Datum"),
+    ("date:16.4.2016", "is not a date", "ist kein Datum (JJJJ"),
+    ("year:2017..2015", "empty range", "ist ein leerer Bereich"),
+    ("year:..", "needs at least one end", "braucht mindestens ein Ende"),
+    ("year:>2015..2017", "mixes > with a range", "mischt > mit einem Bereich"),
+    ('"Städte Partner', "unbalanced", "fehlt ein \""),
+    ("(Frieden OR Köln", "without a matching ')'", "ohne passende ')'"),
+    ("Frieden)", "without a matching '('", "ohne passende '('"),
+    ("Frieden AND", "both sides", "auf beiden Seiten ein Wort"),
+    ("colour:blue", "unknown field 'colour:'", "unbekanntes Feld 'colour:'"),
+    ("   ", "empty", "Die Suche ist leer"),
+    ("title:", "title: needs a value", "title: braucht einen Wert"),
+    ("Frieden year:", "year: needs a value", "year: braucht einen Wert"),
 ])
-def test_bad_queries_say_what_is_wrong(clipped, query, message):
-    with pytest.raises(UsageError, match=message.replace("(", r"\(").replace(")", r"\)")):
+def test_bad_queries_say_what_is_wrong(clipped, query, message, german):
+    """In English on the command line, in German too for the web pages (German first)."""
+    with pytest.raises(UsageError, match=message.replace("(", r"\(").replace(")", r"\)")) \
+            as raised:
         keys(clipped, query)
+    assert german in raised.value.message("de")
+    assert raised.value.message("en") == str(raised.value)
 
 
 def test_bad_query_on_the_command_line_is_one_line_and_exit_2(clipped):

@@ -373,10 +373,14 @@ def test_a_search_past_its_timeout_stops_in_one_line(fresh_pg, postgres_url):
         assert proc.stderr.strip().splitlines() == [
             "clippings: error: the search took longer than search_timeout (0.3 s) allows: "
             "narrow it (a rarer word, a field, a year range)"]
-        answer = make_client(fresh_pg).get("/", params={"q": "Kaluga"},
-                                           headers={"Accept": "application/json"})
+        client = make_client(fresh_pg)
+        answer = client.get("/", params={"q": "Kaluga"}, headers={"Accept": "application/json"})
         assert answer.status_code == 503
         assert "search_timeout (0.3 s)" in answer.json()["error"]
+        page = client.get("/", params={"q": "Kaluga"})        # German first, as the page is
+        assert page.status_code == 503
+        assert "Die Suche dauerte länger, als search_timeout (0.3 s) erlaubt" in page.text
+        assert "took longer" not in page.text
         other.rollback()
     toml.write_text(plain, "utf-8")
     assert run("search", "Kaluga", "--keys", library=fresh_pg).output.split()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from html import unescape
 
 import pytest
 from click.testing import CliRunner
@@ -199,6 +200,11 @@ def test_german_first_english_on_request(client):
 def test_bad_requests_get_error_pages_with_fitting_status(client):
     unknown = client.get("/entry/nosuchkey")
     assert unknown.status_code == 404 and "Traceback" not in unknown.text
+    assert "unbekannter Schlüssel &#39;nosuchkey&#39;" in unknown.text
+    assert "unknown key &#39;nosuchkey&#39;" in client.get(
+        "/entry/nosuchkey", headers={"Accept-Language": "en"}).text
+    assert "unbekanntes Download-Format" in client.get(
+        "/export", params={"key": KEY, "format": "exe"}).text
     assert client.get("/", params={"q": '"unclosed'}).status_code == 400
     assert client.get("/entry/nosuchkey.json").json()["status"] == 404
     assert client.get("/browse/nonsense").status_code == 404
@@ -213,8 +219,14 @@ def test_a_users_mistake_is_answered_not_raised_as_a_server_error(bib):
     from clippings.web.app import create_app
     app = create_app(bib, load_settings(bib.parent))
     with TestClient(app, raise_server_exceptions=True) as c:   # a logged crash would raise
+        # said in the page's language (German first); a program's JSON gets English
         answer = c.get("/", params={"q": "title:("})
-        assert answer.status_code == 400 and "matching" in answer.text
+        assert answer.status_code == 400 and "ohne passende ')'" in unescape(answer.text)
+        english = c.get("/", params={"q": "title:("}, headers={"Accept-Language": "en"})
+        assert english.status_code == 400
+        assert "without a matching ')'" in unescape(english.text)
+        data = c.get("/", params={"q": "title:("}, headers={"Accept": "application/json"})
+        assert data.status_code == 400 and "without a matching ')'" in data.json()["error"]
         assert c.get("/entry/nosuchkey").status_code == 404
         assert c.get("/export", params={"key": KEY, "format": "exe"}).status_code == 400
         assert c.get("/cite.json", params={"key": "nosuchkey"}).status_code == 404
@@ -370,10 +382,10 @@ def test_upload_size_and_type_are_limited(bib):
         assert big.status_code == 413
         fake = c.post("/add", data={"csrf": token},
                       files={"file": ("a.pdf", b"MZ\x90\x00 not a pdf", "application/pdf")})
-        assert fake.status_code == 400 and "not a PDF" in fake.text
-        exe = c.post("/add", data={"csrf": token},
+        assert fake.status_code == 400 and "Die Datei ist kein PDF" in fake.text
+        exe = c.post("/add", data={"csrf": token}, headers={"Accept-Language": "en"},
                      files={"file": ("a.exe", b"MZ", "application/octet-stream")})
-        assert exe.status_code == 400
+        assert exe.status_code == 400 and "only PDF and HTML files" in exe.text
 
 
 def test_user_accounts_are_stored_hashed(tmp_path, shipped):

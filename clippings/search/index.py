@@ -282,7 +282,10 @@ def _locked(library_folder: Path):
             yield
     except Timeout:
         raise ConflictError(f"the search index in {path} is locked by another clippings "
-                            "process; try again") from None
+                            "process; try again",
+                            german=f"Der Suchindex in {path} ist von einem anderen "
+                                   "clippings-Prozess gesperrt; bitte noch einmal versuchen"
+                            ) from None
 
 
 def open_index(library_folder: Path):

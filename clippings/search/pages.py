@@ -433,7 +433,9 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
                if name in facets.FACETS and v}
     sort = sort or ("relevance" if text.strip() else "newest")
     if sort not in SORTS:
-        raise UsageError(f"unknown sort {sort!r} (one of {', '.join(SORTS)})")
+        raise UsageError(f"unknown sort {sort!r} (one of {', '.join(SORTS)})",
+                         german=f"unbekannte Sortierung {sort!r} (eine von "
+                                f"{', '.join(SORTS)})")
     folder = Path(bib_path).parent
     table = facet_table(records, rows, statuses)
     from .backend import is_postgres, reader_specs

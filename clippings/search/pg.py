@@ -161,10 +161,15 @@ def _stopped(url: str, exc: Exception, search: bool, timeout_ms: int,
             getattr(exc, "sqlstate", None) == "57014":
         return DatabaseStopped(f"the search took longer than search_timeout "
                                f"({timeout_ms / 1000:g} s) allows: narrow it (a rarer word, "
-                               "a field, a year range)")
-    what = "the search" if search else "the statement"
+                               "a field, a year range)",
+                               german=f"Die Suche dauerte länger, als search_timeout "
+                                      f"({timeout_ms / 1000:g} s) erlaubt: bitte eingrenzen "
+                                      "(ein selteneres Wort, ein Feld, ein Zeitraum)")
+    what, was = ("the search", "die Suche") if search else ("the statement", "den Befehl")
     return DatabaseStopped(f"search database {redact(url)} stopped {what}: "
-                           f"{_first_line(url, exc)}")
+                           f"{_first_line(url, exc)}",
+                           german=f"Die Suchdatenbank {redact(url)} hat {was} abgebrochen: "
+                                  f"{_first_line(url, exc)}")
 
 
 def _retire(url: str, stale) -> None:
@@ -187,7 +192,9 @@ def _first_line(url: str, exc: Exception) -> str:
 
 def _unreachable(url: str, exc: Exception) -> NetworkError:
     return NetworkError(f"search database {redact(url)} is not reachable: "
-                        f"{_first_line(url, exc)}")
+                        f"{_first_line(url, exc)}",
+                        german=f"Die Suchdatenbank {redact(url)} ist nicht erreichbar: "
+                               f"{_first_line(url, exc)}")
 
 
 class PostgresBackend:
@@ -222,7 +229,10 @@ class PostgresBackend:
                 cm.__exit__(type(exc), exc, exc.__traceback__)
                 raise ReadOnlyDatabase(f"search database {redact(self.url)} is read-only "
                                        "(a replica): run `clippings index` against the "
-                                       "primary") from None
+                                       "primary",
+                                       german=f"Die Suchdatenbank {redact(self.url)} ist nur "
+                                              "lesbar (eine Replik): `clippings index` "
+                                              "gegen den Primärserver ausführen") from None
             except psycopg.OperationalError as exc:
                 if _stopped_by_server(exc):
                     cm.__exit__(type(exc), exc, exc.__traceback__)
@@ -234,7 +244,9 @@ class PostgresBackend:
             except psycopg.Error as exc:
                 cm.__exit__(type(exc), exc, exc.__traceback__)
                 raise ClippingsError(f"search database {redact(self.url)}: "
-                                     f"{_first_line(self.url, exc)}") from None
+                                     f"{_first_line(self.url, exc)}",
+                                     german=f"Suchdatenbank {redact(self.url)}: "
+                                            f"{_first_line(self.url, exc)}") from None
             except BaseException as exc:
                 cm.__exit__(type(exc), exc, exc.__traceback__)
                 raise

@@ -69,7 +69,9 @@ class Hit:
 def _outside_quotes(text: str) -> list[tuple[int, int]]:
     """Spans of `text` that are not inside "double quotes"; raises on an odd quote."""
     if text.count('"') % 2:
-        raise UsageError('the query has an unbalanced " (phrases need a closing quote)')
+        raise UsageError('the query has an unbalanced " (phrases need a closing quote)',
+                         german='Der Suche fehlt ein " (eine Wortgruppe steht zwischen zwei '
+                                'Anführungszeichen)')
     spans, pos = [], 0
     for match in re.finditer(r'"[^"]*"', text):
         spans.append((pos, match.start()))
@@ -83,15 +85,20 @@ def _bounds(fieldname: str, value: str) -> tuple[int, int]:
     if fieldname == "year":
         if not re.fullmatch(r"\d{1,4}", value):
             raise UsageError(f"year:{value} is not a year (use e.g. year:2016 or "
-                             "year:2015..2017)")
+                             "year:2015..2017)",
+                             german=f"year:{value} ist keine Jahreszahl (z. B. year:2016 "
+                                    "oder year:2015..2017)")
         return int(value), int(value)
     match = _DATE.match(value)
     if not match:
         raise UsageError(f"date:{value} is not a date (use YYYY, YYYY-MM or YYYY-MM-DD, "
-                         "e.g. date:2016-04..2016-06)")
+                         "e.g. date:2016-04..2016-06)",
+                         german=f"date:{value} ist kein Datum (JJJJ, JJJJ-MM oder "
+                                "JJJJ-MM-TT, z. B. date:2016-04..2016-06)")
     year, month, day = match.group(1), match.group(2), match.group(3)
     if month and not 1 <= int(month) <= 12 or day and not 1 <= int(day) <= 31:
-        raise UsageError(f"date:{value} is not a valid date")
+        raise UsageError(f"date:{value} is not a valid date",
+                         german=f"date:{value} ist kein gültiges Datum")
     base = int(year) * 10000
     if not month:
         return base, base + 9999
@@ -106,18 +113,23 @@ def _range(fieldname: str, op: str, value: str) -> str:
     if value.startswith(("[", "{")):
         return f"{fieldname}:{op}{value}"
     if not value:
-        raise UsageError(f"{fieldname}: needs a value, e.g. {fieldname}:2016")
+        raise UsageError(f"{fieldname}: needs a value, e.g. {fieldname}:2016",
+                         german=f"{fieldname}: braucht einen Wert, z. B. {fieldname}:2016")
     if ".." in value:
         if op:
-            raise UsageError(f"{fieldname}:{op}{value} mixes {op} with a range")
+            raise UsageError(f"{fieldname}:{op}{value} mixes {op} with a range",
+                             german=f"{fieldname}:{op}{value} mischt {op} mit einem Bereich")
         lo_text, _, hi_text = value.partition("..")
         if not lo_text and not hi_text:
-            raise UsageError(f"{fieldname}:.. needs at least one end")
+            raise UsageError(f"{fieldname}:.. needs at least one end",
+                             german=f"{fieldname}:.. braucht mindestens ein Ende")
         lo = _bounds(fieldname, lo_text)[0] if lo_text else None
         hi = _bounds(fieldname, hi_text)[1] if hi_text else None
         if lo is not None and hi is not None and lo > hi:
             raise UsageError(f"{fieldname}:{value} is an empty range (the start is after "
-                             "the end)")
+                             "the end)",
+                             german=f"{fieldname}:{value} ist ein leerer Bereich (der Anfang "
+                                    "liegt nach dem Ende)")
         return f"{fieldname}:[{'' if lo is None else lo} TO {'' if hi is None else hi}]"
     lo, hi = _bounds(fieldname, value)
     if op == ">":
@@ -143,7 +155,10 @@ def _rewrite(segment: str) -> str:
         if name not in QUERY_FIELDS:
             raise UsageError(f"unknown field '{match.group(1)}:' (fields: "
                              f"{', '.join(QUERY_FIELDS)}); put the text in quotes to "
-                             "search for it as it is")
+                             "search for it as it is",
+                             german=f"unbekanntes Feld '{match.group(1)}:' (Felder: "
+                                    f"{', '.join(QUERY_FIELDS)}); in Anführungszeichen wird "
+                                    "der Text so gesucht, wie er dasteht")
         return f"{name}:"
     segment = _FIELD.sub(fieldname, segment)
     return _RANGE_VALUE.sub(lambda m: _range(m.group(1), m.group(2) or "", m.group(3)),
@@ -153,7 +168,7 @@ def _rewrite(segment: str) -> str:
 def prepare(text: str) -> str:
     """The user's query in Whoosh's syntax, or UsageError for what cannot be parsed."""
     if not text.strip():
-        raise UsageError("the query is empty")
+        raise UsageError("the query is empty", german="Die Suche ist leer")
     parts, depth, pos = [], 0, 0
     for start, end in _outside_quotes(text):
         parts.append(text[pos:start])          # a quoted phrase, as it is
@@ -161,24 +176,30 @@ def prepare(text: str) -> str:
         for char in segment:
             depth += (char == "(") - (char == ")")
             if depth < 0:
-                raise UsageError("the query has a ')' without a matching '('")
+                raise UsageError("the query has a ')' without a matching '('",
+                                 german="Die Suche hat eine ')' ohne passende '('")
         bare = _BARE_FIELD.search(segment)
         if bare and _field_name(bare.group(1)) in QUERY_FIELDS and \
                 (start + bare.end() >= len(text) or text[start + bare.end()] != '"'):
             name = _field_name(bare.group(1))
-            raise UsageError(f"{bare.group(1)}: needs a value after it, e.g. "
-                             f"{name}:{_EXAMPLES.get(name, 'word')}")
+            example = f"{name}:{_EXAMPLES.get(name, 'word')}"
+            raise UsageError(f"{bare.group(1)}: needs a value after it, e.g. {example}",
+                             german=f"{bare.group(1)}: braucht einen Wert dahinter, "
+                                    f"z. B. {example}")
         parts.append(_rewrite(segment))
         pos = end
     if depth:
-        raise UsageError("the query has a '(' without a matching ')'")
+        raise UsageError("the query has a '(' without a matching ')'",
+                         german="Die Suche hat eine '(' ohne passende ')'")
     prepared = "".join(parts)
     words = re.findall(r'"[^"]*"|\S+', prepared.replace("(", " ").replace(")", " "))
     if words and (words[0] in ("AND", "OR", "ANDNOT", "ANDMAYBE")
                   or words[-1] in ("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE")):
         op = words[0] if words[0] in ("AND", "OR", "ANDNOT", "ANDMAYBE") else words[-1]
         raise UsageError(f"{op} needs a word on both sides (write it in lowercase to "
-                         "search for the word itself)")
+                         "search for the word itself)",
+                         german=f"{op} braucht auf beiden Seiten ein Wort (klein "
+                                "geschrieben wird das Wort selbst gesucht)")
     return prepared
 
 
@@ -236,11 +257,13 @@ def _parse(text: str, schema):
     try:
         q = make_parser(schema).parse(prepared)
     except Exception as exc:  # the parser's own errors carry no user-facing message
-        raise UsageError(f"cannot understand the query {text!r}: {exc}") from None
+        raise UsageError(f"cannot understand the query {text!r}: {exc}",
+                         german=f"Die Suche {text!r} ist nicht zu verstehen: {exc}") from None
     for node in _nodes(q):
         error = getattr(node, "error", None)
         if error:
-            raise UsageError(f"cannot understand the query {text!r}: {error}")
+            raise UsageError(f"cannot understand the query {text!r}: {error}",
+                             german=f"Die Suche {text!r} ist nicht zu verstehen: {error}")
     return q.accept(_adjust).normalize()
 
 

@@ -174,7 +174,8 @@ def _leaf(node, expand):
     fieldname = getattr(node, "fieldname", None)
     if isinstance(node, wq.NumericRange):
         if fieldname not in ("year", "date"):
-            raise UsageError(f"{fieldname}: takes words, not a range")
+            raise UsageError(f"{fieldname}: takes words, not a range",
+                             german=f"{fieldname}: nimmt Wörter, keinen Bereich")
         conditions, params = [], []
         if node.start is not None:
             conditions.append(f"{fieldname} {'>' if node.startexcl else '>='} %s")
@@ -186,7 +187,9 @@ def _leaf(node, expand):
             return ("sql", f"{fieldname} IS NOT NULL", [])
         return ("sql", " AND ".join(conditions), params)
     if fieldname not in PREFIX:
-        raise UsageError(f"the PostgreSQL backend cannot search {fieldname}: this way")
+        raise UsageError(f"the PostgreSQL backend cannot search {fieldname}: this way",
+                         german=f"Die PostgreSQL-Suche kann {fieldname}: so nicht "
+                                "durchsuchen")
     if isinstance(node, wq.Phrase):
         words = [w for w in node.words if w]
         if not words:
@@ -206,7 +209,9 @@ def _leaf(node, expand):
         if not isinstance(node.text, str):
             return NONE
         return ("ts", lexeme(fieldname, node.text))
-    raise UsageError(f"the PostgreSQL backend cannot run this part of the query: {node}")
+    raise UsageError(f"the PostgreSQL backend cannot run this part of the query: {node}",
+                     german="Die PostgreSQL-Suche kann diesen Teil der Anfrage nicht "
+                            f"ausführen: {node}")
 
 
 def _pattern(node, fieldname: str, expand):
@@ -230,5 +235,7 @@ def _terms(fieldname: str, terms: list[str], typed: str):
         return NONE
     if len(terms) > MAX_EXPANSION:
         raise UsageError(f"{typed!r} stands for more than {MAX_EXPANSION} words; make it "
-                         "longer")
+                         "longer",
+                         german=f"{typed!r} steht für mehr als {MAX_EXPANSION} Wörter; "
+                                "bitte länger schreiben")
     return ("ts", " | ".join(lexeme(fieldname, t) for t in sorted(terms)))

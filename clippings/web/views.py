@@ -201,7 +201,8 @@ async def exception_page(request, exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         message = exc.detail if isinstance(exc.detail, str) else "error"
     elif isinstance(exc, ClippingsError):
-        message = str(exc)
+        # a JSON answer keeps the English line (programs read it); a page speaks its language
+        message = exc.message("en" if wants_json(request) else language(request))
     else:
         import logging
         logging.getLogger("clippings.web").exception("internal error")
@@ -465,7 +466,8 @@ async def edit_view(request):
         except FieldErrors as exc:
             errors, status = exc.errors, 422
         except ConflictError as exc:
-            conflict, status = str(exc), 409
+            conflict = exc.message("en" if wants_json(request) else language(request))
+            status = 409
         else:
             if wants_json(request):
                 return json_response({"key": key, "changed": changed})
@@ -563,12 +565,14 @@ def _fetch_upload(cfg, filename: str, data: bytes):
     from ..adding import fetch_source
     suffix = Path(filename or "").suffix.lower()
     if suffix not in UPLOAD_TYPES:
-        raise UsageError("only PDF and HTML files can be uploaded")
+        raise UsageError("only PDF and HTML files can be uploaded",
+                         german="Hochladen lassen sich nur PDF- und HTML-Dateien")
     magic = UPLOAD_TYPES[suffix]
     if magic and not data.startswith(magic):
-        raise UsageError("the file is not a PDF")
+        raise UsageError("the file is not a PDF", german="Die Datei ist kein PDF")
     if not magic and data.lstrip()[:1] not in (b"<", b"\xef"):
-        raise UsageError("the file does not look like HTML")
+        raise UsageError("the file does not look like HTML",
+                         german="Die Datei sieht nicht nach HTML aus")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / ("upload" + suffix)
         path.write_bytes(data)
@@ -622,12 +626,14 @@ async def add_view(request):
         elif len(sources) > 1:
             return _start_batch(request, user, sources, form)
         else:
-            raise UsageError("give a URL, DOI or ISBN, or choose a file")
+            raise UsageError("give a URL, DOI or ISBN, or choose a file",
+                             german="Bitte eine URL, DOI oder ISBN angeben oder eine Datei "
+                                    "wählen")
     except ClippingsError as exc:
         if wants_json(request):
             return json_response({"error": str(exc)}, status_for(exc))
         return render(request, "add.html", status=status_for(exc), prefill="\n".join(sources),
-                      token=cfg.users.token(user), error=str(exc))
+                      token=cfg.users.token(user), error=exc.message(language(request)))
     pid = cfg.pending.put(user, fetched)
     return RedirectResponse(f"/add/proposal/{pid}", 303)
 
@@ -686,7 +692,7 @@ async def proposal_view(request):
             except FieldErrors as exc:
                 errors = exc.errors
             except ConflictError as exc:
-                message = str(exc)
+                message = exc.message(language(request))
                 status = 409
             else:
                 snapshot = await run_in_threadpool(write_snapshot, cfg.bib_path, result.key,
@@ -855,7 +861,8 @@ def _export(request, params):
     cfg = config(request)
     fmt = params.get("format", "bibtex")
     if fmt not in EXPORT_TYPES:
-        raise UsageError(f"unknown download format {fmt!r}")
+        raise UsageError(f"unknown download format {fmt!r}",
+                         german=f"unbekanntes Download-Format {fmt!r}")
     records = _selected_records(request, params)
     style = params.get("style") or cfg.settings.style
     locale = params.get("locale") or None

@@ -314,6 +314,32 @@ def test_export_to_file_writes_atomically(shipped, tmp_path):
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
 
 
+def test_export_never_writes_over_the_library_itself(shipped, tmp_path, monkeypatch):
+    """`export -o library.bib` would replace the library with formatted references (every
+    later command then saw 0 entries): refused, by any name of the file, as are the
+    settings and the folders clippings keeps beside it."""
+    before = shipped.read_bytes()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "alias.bib").symlink_to(shipped)
+    os.link(shipped, tmp_path / "hardlink.bib")
+    (tmp_path / "index").mkdir(exist_ok=True)
+    for target in ("library.bib", str(shipped), "./library.bib", "alias.bib", "hardlink.bib",
+                   "clippings.toml", "index/refs.txt", "snapshots/refs.txt"):
+        result = run("export", "-o", target, library=shipped)
+        assert result.exit_code == 2, (target, result.output)
+        assert "belongs to the library itself" in result.output, target
+        assert shipped.read_bytes() == before
+    assert not (tmp_path / "clippings.toml").exists()
+    assert run("list", library=shipped).output.count("\n") == 17
+
+
+def test_export_into_a_missing_folder_is_a_usage_error(shipped, tmp_path):
+    result = run("export", "-o", str(tmp_path / "nodir" / "refs.txt"), library=shipped)
+    assert result.exit_code == 2
+    assert result.output == (f"clippings: error: cannot write {tmp_path / 'nodir' / 'refs.txt'}: "
+                             f"the folder {tmp_path / 'nodir'} does not exist\n")
+
+
 def test_export_selects_by_key_and_tag(shipped):
     result = run("export", "rutz2011geschenk", "lohse2017dossier", "--format", "csljson",
                  library=shipped)

@@ -165,6 +165,39 @@ def settings_for(path: Path, **overrides):
     return load_settings(path.parent, overrides)
 
 
+def write_output(output: str, data: bytes, library: Path) -> None:
+    """Write a command's `-o FILE` atomically. Refused (exit 2) when FILE is one of the
+    library's own files: `export -o library.bib` would replace the library with its
+    formatted references."""
+    from ..errors import UsageError
+    from ..library import atomic_write
+    path = Path(output)
+    if _library_owns(path, library):
+        raise UsageError(f"{output} belongs to the library itself ({library.parent}): "
+                         "write the output to another file")
+    if not path.parent.is_dir():
+        raise UsageError(f"cannot write {output}: the folder {path.parent} does not exist")
+    try:
+        atomic_write(path, data)
+    except OSError as exc:      # not the temporary file's name: the user named `output`
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+def _library_owns(path: Path, library: Path) -> bool:
+    """Whether `path` is library.bib (by any name: a link too), its settings file, or
+    inside the folders clippings keeps beside it (index/, snapshots/)."""
+    folder = library.parent.resolve()
+    target = path.resolve()
+    if target == library.resolve() or target == folder / "clippings.toml":
+        return True
+    if any(target.is_relative_to(folder / name) for name in ("index", "snapshots")):
+        return True
+    try:
+        return os.path.samefile(path, library)
+    except OSError:             # not there yet
+        return False
+
+
 def echo_json(data) -> None:
     """JSON on stdout: indented for a person, compact (and much faster) for a program."""
     from ..manage import dumps

@@ -133,12 +133,10 @@ def _write_report(path, settings, report_file) -> None:
     """The link health of the whole library, from the cache this run just updated."""
     if not report_file:
         return
-    from pathlib import Path
-
-    from ..library import atomic_write
     from ..linkreport import lang_for, library_health, report
+    from .base import write_output
     found = library_health(path, settings)
-    atomic_write(Path(report_file), report(found, report_file, lang_for(settings.locale)))
+    write_output(report_file, report(found, report_file, lang_for(settings.locale)), path)
     click.echo(f"wrote the link report to {report_file} ({found.checked} of {found.total} "
                "links checked)", err=True)
 

@@ -87,9 +87,9 @@ def export(ctx, keys, query, tag, fmt, style, locale, output, standalone, title)
       clippings export --format html -o literatur.html   # a complete page
       clippings export --format csljson -o refs.json   # pandoc --citeproc --bibliography
     """
-    from .base import library_path, settings_for
+    from .base import library_path, settings_for, write_output
     from ..export import export as run_export
-    from ..library import Library, atomic_write
+    from ..library import Library
     path = library_path(ctx)
     settings = settings_for(path)
     lib = Library.load(path, settings)
@@ -107,7 +107,7 @@ def export(ctx, keys, query, tag, fmt, style, locale, output, standalone, title)
                           locale or _configured_locale(path), standalone=standalone,
                           title=title)
     if output:
-        atomic_write(Path(output), text.encode("utf-8"))
+        write_output(output, text.encode("utf-8"), path)
         click.echo(f"wrote {len(records)} entries to {output}", err=True)
     else:
         click.echo(text, nl=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import lxml.html
@@ -149,12 +150,12 @@ def test_health_adds_badges_archive_copies_and_the_chart(shipped, tmp_path):
     assert not page(out).xpath('//section[@id="health"]|//span[contains(@class,"badge")]')
 
 
-def test_rebuild_replaces_the_site_but_never_foreign_folders(shipped, tmp_path):
+def test_rebuild_replaces_its_own_files_but_never_foreign_folders(shipped, tmp_path):
     out = tmp_path / "public"
     assert run("site", "-o", str(out), library=shipped).exit_code == 0
-    (out / "stale.html").write_text("old")
+    (out / "notes.html").write_text("mine")
     assert run("site", "-o", str(out), "--group-by", "year", library=shipped).exit_code == 0
-    assert not (out / "stale.html").exists() and (out / MARKER).is_file()
+    assert (out / "notes.html").read_text() == "mine" and (out / MARKER).is_file()
     assert page(out).xpath("//section")[0].get("id").startswith("year-")
     foreign = tmp_path / "home"
     foreign.mkdir()
@@ -166,6 +167,113 @@ def test_rebuild_replaces_the_site_but_never_foreign_folders(shipped, tmp_path):
     empty.mkdir()
     assert run("site", "-o", str(empty), library=shipped).exit_code == 0
     assert (empty / "index.html").is_file()
+
+
+def git(folder: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(folder), "-c", "user.name=T", "-c",
+                           "user.email=t@example.org", *args], check=True,
+                          capture_output=True, text=True).stdout
+
+
+def test_rebuild_keeps_a_pages_repository_and_drops_stale_pages(shipped, tmp_path):
+    out = tmp_path / "public"
+    assert run("site", "-o", str(out), "--health", library=shipped).exit_code == 0
+    git(out, "init", "-q")
+    (out / "CNAME").write_text("literatur.example.org\n")
+    (out / ".nojekyll").write_text("")
+    (out / "images").mkdir()
+    (out / "images" / "logo.svg").write_text("<svg/>")
+    git(out, "add", "-A")
+    git(out, "commit", "-q", "-m", "site")
+    # A page a previous run wrote for an entry since removed from the library.
+    marker = (out / MARKER).read_text(encoding="utf-8")
+    (out / MARKER).write_text(marker + "entries/gone2019.html\n", encoding="utf-8")
+    (out / "entries").mkdir()
+    (out / "entries" / "gone2019.html").write_text("old entry")
+    result = run("site", "-o", str(out), library=shipped)   # no --health: no chart
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [".clippings-site", ".git", ".nojekyll", "CNAME", "images", "index.html",
+         "site.css", "site.js"])
+    assert (out / "CNAME").read_text() == "literatur.example.org\n"
+    assert (out / "images" / "logo.svg").read_text() == "<svg/>"
+    assert git(out, "log", "--format=%s") == "site\n"
+    # git sees the chart gone and the page changed, nothing else.
+    assert git(out, "status", "--porcelain").splitlines() == [
+        " M .clippings-site", " M index.html", " D link-rot.svg"]
+    assert "link-rot.svg" not in (out / MARKER).read_text(encoding="utf-8")
+
+
+def test_a_site_marked_by_an_older_clippings_loses_nothing(shipped, tmp_path):
+    out = tmp_path / "public"
+    out.mkdir()
+    (out / MARKER).write_text("written by clippings site\n")   # no list of its files
+    for name in ("index.html", "site.css", "site.js", "link-rot.svg", "CNAME"):
+        (out / name).write_text("old")
+    assert run("site", "-o", str(out), library=shipped).exit_code == 0
+    assert (out / "index.html").read_text(encoding="utf-8") != "old"
+    # Which of the rest it wrote is unknown: they stay until a marker lists them.
+    assert (out / "CNAME").read_text() == "old" and (out / "link-rot.svg").is_file()
+    assert run("site", "-o", str(out), library=shipped).exit_code == 0
+    assert (out / "CNAME").read_text() == "old"
+
+
+def test_a_marker_never_leads_outside_the_folder(shipped, tmp_path):
+    out = tmp_path / "public"
+    assert run("site", "-o", str(out), library=shipped).exit_code == 0
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "keep.txt").write_text("x")
+    (out / "link").symlink_to(tmp_path / "elsewhere")
+    (out / ".git").mkdir()
+    (out / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    with open(out / MARKER, "a", encoding="utf-8") as fh:
+        fh.write(f"../library.bib\n{shipped}\nlink/keep.txt\n.git/HEAD\n.git\n./\n"
+                 "pages/old.html\nno/such/page.html\n")
+    (out / "pages").mkdir()
+    (out / "pages" / "old.html").write_text("ours")
+    (out / "pages" / "mine.html").write_text("the user's")
+    result = run("site", "-o", str(out), library=shipped)
+    assert result.exit_code == 0, result.output
+    assert shipped.is_file() and (tmp_path / "elsewhere" / "keep.txt").is_file()
+    assert (out / ".git" / "HEAD").is_file()
+    # A folder of the site's pages stays while it holds someone else's file.
+    assert os.listdir(out / "pages") == ["mine.html"]
+
+
+def test_an_interrupted_rebuild_leaves_a_readable_site(shipped, tmp_path, monkeypatch):
+    out = tmp_path / "public"
+    assert run("site", "-o", str(out), "--health", library=shipped).exit_code == 0
+    (out / "CNAME").write_text("literatur.example.org\n")
+    real_replace, moved = os.replace, []
+
+    def failing_replace(src, dst):
+        if Path(dst).name == "index.html":
+            raise OSError(28, "No space left on device", str(dst))
+        moved.append(Path(dst).name)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    result = run("site", "-o", str(out), library=shipped)
+    assert result.exit_code == 1 and "No space left on device" in result.stderr
+    monkeypatch.undo()
+    assert {"site.css", "site.js"} <= set(moved)   # it failed half way
+    assert page(out).xpath('//section[@id="health"]')   # the old page, whole
+    assert (out / "link-rot.svg").is_file() and (out / "CNAME").is_file()
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [".clippings-site", "CNAME", "index.html", "link-rot.svg", "site.css", "site.js"])
+    # The next run still knows the chart as its own.
+    assert run("site", "-o", str(out), library=shipped).exit_code == 0
+    assert not (out / "link-rot.svg").exists() and (out / "CNAME").is_file()
+
+
+def test_a_killed_run_leaves_nothing_for_the_next_one(shipped, tmp_path):
+    out = tmp_path / "public"
+    assert run("site", "-o", str(out), library=shipped).exit_code == 0
+    (out / f"{MARKER}.new-x1y2").mkdir()   # the staging folder of a run killed mid-way
+    (out / f"{MARKER}.new-x1y2" / "index.html").write_text("half")
+    assert run("site", "-o", str(out), library=shipped).exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [".clippings-site", "index.html", "site.css", "site.js"])
 
 
 def test_a_failed_build_leaves_the_old_site(shipped, tmp_path):

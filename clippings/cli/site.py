@@ -30,8 +30,9 @@ def site(ctx, output, style, group_by, locale, lang, title, health):
 
     DIR gets index.html, site.css and site.js: no CDN, nothing fetched, so it works
     offline and opened from the disk. The references are formatted as `clippings
-    export` formats them; the search box filters the list as you type. The folder is
-    replaced as a whole, never left half written.
+    export` formats them; the search box filters the list as you type. Rebuilding
+    replaces the files the site wrote before and deletes those it no longer has; other
+    files in DIR (a Pages repository's .git, CNAME) are left alone.
 
     \b
     Examples:

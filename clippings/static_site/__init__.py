@@ -15,13 +15,16 @@ the link statuses are included.
 Safety: pages are rendered by Jinja2 with autoescaping, the references come escaped from
 pandoc/pybtex, links other than http(s) and mailto are dropped, the JSON index cannot end
 its <script> element, and a Content-Security-Policy allows only the site's own script and
-style. The folder is written beside its destination and renamed into place, so a reader
-sees the old site or the new one, never half of one; an existing folder is replaced only
-if it is empty or a site written by clippings (marked by `.clippings-site`).
+style. A new folder is written beside its destination and renamed into place. An existing
+one is written into only if it is empty or a site written by clippings (marked by
+`.clippings-site`, which lists the files written there): the new files are written first
+and each is renamed over its old version, then the listed files the site no longer has
+are deleted; every other file (a Pages repository's `.git`, `CNAME`, ...) is left alone.
 """
 
 from __future__ import annotations
 
+import glob
 import html
 import json
 import os
@@ -38,6 +41,8 @@ from ..model import Record
 
 HERE = Path(__file__).parent
 MARKER = ".clippings-site"
+MARKER_HEAD = "written by clippings site"   # the marker's first line, all older ones hold
+STAGING = f"{MARKER}.new-"                  # the folder inside DIR a run writes first
 STATIC = ("site.css", "site.js")
 GROUPINGS = ("type", "year")
 LANGS = ("de", "en")
@@ -274,7 +279,7 @@ def build_site(bib_path, out_dir, *, style: str, group_by: str = "type", lang: s
     page, groups = render_page(records, style=style, group_by=group_by, lang=lang,
                                locale=locale, title=title, health=health,
                                statuses=statuses, archives=archives, chart_svg=chart)
-    files = {"index.html": page.encode("utf-8"), MARKER: b"written by clippings site\n"}
+    files = {"index.html": page.encode("utf-8")}
     for name in STATIC:
         files[name] = (HERE / "static" / name).read_bytes()
     if chart:
@@ -300,33 +305,117 @@ def _check_destination(out: Path) -> None:
         raise UsageError(f"{out} is a file; the site needs a folder")
     if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
         raise UsageError(f"{out} holds files that clippings did not write; choose a new "
-                         "or empty folder (the site replaces the folder as a whole)")
+                         "or empty folder, or one `clippings site` wrote before")
     if not out.parent.is_dir():
         raise UsageError(f"no folder {out.parent} to write the site into")
 
 
 def _write_folder(out: Path, files: dict[str, bytes]) -> None:
-    """Write `files` into a new folder beside `out`, then swap it in: a reader sees the old
-    site or the new one."""
+    """Write `files` (relative path: content) and the marker listing them into `out`."""
+    if out.exists():
+        _update_folder(out, files)
+    else:
+        _write_new_folder(out, files)
+
+
+def _write_new_folder(out: Path, files: dict[str, bytes]) -> None:
+    """Write the site into a new folder beside `out`, then rename it into place: a reader
+    finds no site or all of it."""
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    old = None
     try:
-        for name, data in files.items():
-            with open(tmp / name, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
+        for name, data in {**files, MARKER: _marker(files)}.items():
+            _write_file(tmp / name, data)
         os.chmod(tmp, 0o755)   # mkdtemp makes it private; a site is for reading
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.rename(out, old)
         os.rename(tmp, out)
     except BaseException:
-        if old is not None and not out.exists():
-            os.rename(old, out)
-            old = None
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _update_folder(out: Path, files: dict[str, bytes]) -> None:
+    """Bring the site in `out` up to date without touching a file it did not write.
+
+    Everything is written into a staging folder inside `out` first (same file system, so
+    a full disk stops the run before the site changes), then each file is renamed over its
+    old version, the page last so it never names a file not there yet. Only then are the
+    files the marker lists and this run no longer writes deleted. The marker lists both
+    runs' files meanwhile, so an interrupted run leaves none of them unaccounted for."""
+    _remove_killed_runs(out)
+    before = _recorded_files(out)
+    stage = Path(tempfile.mkdtemp(prefix=STAGING, dir=out))
+    try:
+        for name, data in files.items():
+            _write_file(stage / name, data)
+        _replace(stage, out, MARKER, _marker({*files, *before}))
+        for name in sorted(files, key=lambda name: name == "index.html"):
+            (out / name).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(stage / name, out / name)
+        for name in sorted(set(before) - set(files)):
+            _remove_stale(out, name)
+        _replace(stage, out, MARKER, _marker(files))
     finally:
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _replace(stage: Path, out: Path, name: str, data: bytes) -> None:
+    _write_file(stage / name, data)
+    os.replace(stage / name, out / name)
+
+
+def _marker(names) -> bytes:
+    """The marker's text: a header, then the relative path of each file the site wrote."""
+    head = f"{MARKER_HEAD}; the next run replaces or deletes these files, no other:"
+    return "\n".join([head, *sorted(names)]).encode("utf-8") + b"\n"
+
+
+def _recorded_files(out: Path) -> list[str]:
+    """The files the marker in `out` lists as the site's. None are known in an empty folder
+    or from the marker of an older clippings (just its header): such a run overwrites the
+    files it writes itself and deletes nothing."""
+    try:
+        lines = (out / MARKER).read_text(encoding="utf-8").splitlines()
+    except (FileNotFoundError, UnicodeDecodeError):
+        return []
+    if not lines or not lines[0].startswith(f"{MARKER_HEAD};"):
+        return []
+    return [name for name in lines[1:] if _plain_relative(name)]
+
+
+def _plain_relative(name: str) -> bool:
+    """Whether a path from the marker is one the site could have written: relative, no
+    `..`, not the marker, nothing of git's (a hand-edited marker is no licence)."""
+    parts = name.split("/")
+    return (name not in (MARKER, "") and not name.startswith(STAGING)
+            and not any(part in ("", ".", "..", ".git") for part in parts))
+
+
+def _remove_stale(out: Path, name: str) -> None:
+    """Delete a file an earlier run wrote and this one does not, and its folder once
+    empty; never a folder with anything in it, nor anything outside `out`."""
+    path = out / name
+    inside = Path(os.path.realpath(path.parent)).is_relative_to(os.path.realpath(out))
+    if not inside or (path.is_dir() and not path.is_symlink()):
+        return
+    path.unlink(missing_ok=True)
+    for folder in path.parents:
+        if folder == out:
+            break
+        try:
+            folder.rmdir()   # refused while anything is in it
+        except OSError:
+            break
+
+
+def _remove_killed_runs(out: Path) -> None:
+    """Remove the staging folders of runs that were killed before they could."""
+    for leftover in out.glob(f"{glob.escape(STAGING)}*"):
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover, ignore_errors=True)

@@ -77,3 +77,14 @@ def test_an_internal_error_is_one_line_without_debug(tmp_path):
     proc = run_process("--library", str(tmp_path / "nowhere"), "list", cwd=REPO)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
     assert proc.stderr.startswith("clippings: error: ")
+
+
+def test_broken_pdf_is_one_error_line_without_pypdfs_own(library, tmp_path):
+    """pypdf logs what it finds wrong ("EOF marker not found"); in a real process, with
+    no logging set up, that would be a second stderr line beside ours."""
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4\n garbage")
+    proc = run_process("--library", str(library), "add", str(broken))
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("clippings: error: not a readable PDF") \
+        and proc.stderr.count("\n") == 1, proc.stderr

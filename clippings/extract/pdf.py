@@ -8,6 +8,7 @@ whoever saved it, so single-word lower-case authors are dropped.
 from __future__ import annotations
 
 import io
+import logging
 import re
 
 from ..errors import UsageError
@@ -18,6 +19,11 @@ from .html import Extraction
 _MANUAL = re.compile(r"\b(?:handbuch|leitfaden|anleitung|manual|handbook|guide|"
                      r"руководство|инструкция)\b", re.I)
 _MAX_PAGES_TEXT = 200
+
+# pypdf logs what it repairs in a broken file ("EOF marker not found"); with no logging
+# configured Python would print that to stderr beside our one error line. A handler of
+# its own keeps it quiet, and still lets it through where an application sets logging up.
+logging.getLogger("pypdf").addHandler(logging.NullHandler())
 
 
 def _pdf_date(value) -> str | None:

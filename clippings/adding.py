@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import journal, snapshots, validate
 from .config import Settings
-from .errors import ClippingsError, NetworkError, SourceError, UsageError
+from .errors import ClippingsError, SourceError, UsageError
 from .manage import AddResult, add_record, apply_assignments
 from .model import Record
 
@@ -96,16 +96,18 @@ def read_page(content: bytes, url: str, content_type: str | None,
 
 
 def _check_status(url: str, status: int) -> None:
-    """A page the server says is missing or refused is a problem with the source (exit 1);
-    server errors and rate limits are the network's (exit 3)."""
+    """Any error answer is a problem with the source (exit 1), server errors and rate
+    limits too: the network worked, and the client has already retried those."""
     if status < 400:
         return
     if status in (404, 410):
         what = "not found" if status == 404 else "gone"
         raise SourceError(f"{url}: {what} (HTTP {status})")
-    if status < 500 and status != 429:
-        raise SourceError(f"{url}: refused by the server (HTTP {status})")
-    raise NetworkError(f"{url}: HTTP {status}")
+    if status in (429, 503):
+        raise SourceError(f"{url}: the server is busy (HTTP {status}); try again later")
+    if status >= 500:
+        raise SourceError(f"{url}: server error (HTTP {status})")
+    raise SourceError(f"{url}: refused by the server (HTTP {status})")
 
 
 def _from_file(path: Path) -> Fetched:
@@ -124,12 +126,12 @@ def _api_json(client, url: str, service: str, what: str, **kwargs) -> dict:
     response = client.get(url, accept="application/json", **kwargs)
     if response.status == 404:
         raise UsageError(f"{what} is not known to {service}")
-    if response.status >= 400:
-        raise NetworkError(f"{service} answered HTTP {response.status} for {what}")
+    if response.status >= 400:   # an answer, so the service's problem, not the network's
+        raise SourceError(f"{service} answered HTTP {response.status} for {what}")
     try:
         return json.loads(response.text)
     except ValueError:
-        raise NetworkError(f"{service} sent no valid JSON for {what}") from None
+        raise SourceError(f"{service} sent no valid JSON for {what}") from None
 
 
 def _from_doi(doi: str, settings: Settings, client) -> Fetched:

@@ -11,7 +11,9 @@ client, not to each call site (the lychee habit):
   `Retry-After` up to a cap; a status that is still bad at the end is *returned*, because
   link checking wants to classify it;
 - per-host concurrency limits and spacing inside the client, safe to share between threads;
-- every failure becomes one `NetworkError` subclass with a one-line message naming the URL.
+- every failure becomes one `HttpError` with a one-line message naming the URL: a
+  `NoAnswer` (a `NetworkError`, exit 3) when no answer came, a `BadAnswer` (a
+  `SourceError`, exit 1) when the server answered with something unusable.
 
 `decode_body` (bytes + Content-Type -> text) is a pure function so extraction code can use it
 on saved files too.
@@ -47,7 +49,7 @@ import urllib3.exceptions
 from requests.structures import CaseInsensitiveDict
 
 from clippings import __version__
-from clippings.errors import NetworkError, UsageError
+from clippings.errors import ClippingsError, NetworkError, SourceError, UsageError
 
 PROJECT_URL = "https://github.com/clippings/clippings"
 MB = 1024 * 1024
@@ -69,15 +71,29 @@ class PrivateAddress(BadURL):
     address, and the client was told not to reach those (`allow_private_addresses`)."""
 
 
-class HttpError(NetworkError):
-    """Base of the client's network failures; `url` is the address that failed."""
+class HttpError(ClippingsError):
+    """Base of the client's failures; `url` is the address that failed. Whose problem
+    it is comes from the subclass: `NoAnswer` or `BadAnswer`."""
+
+    exit_code = NetworkError.exit_code   # unclassified: counted as the network's
 
     def __init__(self, message: str, url: str):
         super().__init__(" ".join(message.split()))   # always one line
         self.url = url
 
 
-class Timeout(HttpError):
+class NoAnswer(HttpError, NetworkError):
+    """No answer came (DNS, connection, timeout, TLS): the network failed (exit 3)."""
+
+
+class BadAnswer(HttpError, SourceError):
+    """The server answered, but with nothing usable (an error status, a redirect loop, a
+    body too large or unreadable): a problem with the source, not the network (exit 1)."""
+
+    exit_code = SourceError.exit_code
+
+
+class Timeout(NoAnswer):
     """No answer within the connect/read timeout, or the overall deadline passed."""
 
     def __init__(self, message: str, url: str, *, deadline: bool = False):
@@ -85,19 +101,19 @@ class Timeout(HttpError):
         self.deadline = deadline   # a passed deadline is final: never retried
 
 
-class ConnectionFailed(HttpError):
+class ConnectionFailed(NoAnswer):
     """The connection was refused, reset or closed early."""
 
 
-class HostNotFound(HttpError):
+class HostNotFound(NoAnswer):
     """The host name does not resolve (DNS failure)."""
 
 
-class TLSError(HttpError):
+class TLSError(NoAnswer):
     """TLS handshake or certificate verification failed."""
 
 
-class TooLarge(HttpError):
+class TooLarge(BadAnswer):
     """The body is larger than the byte cap."""
 
     def __init__(self, message: str, url: str, limit: int):
@@ -105,7 +121,7 @@ class TooLarge(HttpError):
         self.limit = limit
 
 
-class TooManyRedirects(HttpError):
+class TooManyRedirects(BadAnswer):
     """More redirect hops than `max_redirects`."""
 
 
@@ -113,15 +129,15 @@ class RedirectLoop(TooManyRedirects):
     """A redirect chain came back to the same URL again."""
 
 
-class BadRedirect(HttpError):
+class BadRedirect(BadAnswer):
     """A server redirected to something that is not an http(s) URL (ftp:, file:, ...)."""
 
 
-class BadResponse(HttpError):
+class BadResponse(BadAnswer):
     """The server sent something unreadable (e.g. a corrupt gzip body)."""
 
 
-class HTTPStatusError(HttpError):
+class HTTPStatusError(BadAnswer):
     """Raised by `Response.raise_for_status()` for 4xx/5xx answers."""
 
     def __init__(self, message: str, url: str, response: Response):
@@ -536,7 +552,7 @@ def _translate(exc: BaseException, url: str, timeouts: tuple[float, float]) -> H
     if has(zlib.error, requests.exceptions.ContentDecodingError, urllib3.exceptions.DecodeError):
         return BadResponse(f"unreadable compressed body from {url}", url)
     detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-    return HttpError(f"request to {url} failed: {detail}", url)
+    return NoAnswer(f"request to {url} failed: {detail}", url)
 
 
 _CAUGHT = (requests.exceptions.RequestException, urllib3.exceptions.HTTPError,

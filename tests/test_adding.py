@@ -159,7 +159,7 @@ def test_add_several_sources_goes_on_after_a_failure(library):
         server.route("/a", send(200, (PAGES / "opengraph_only.html").read_bytes()))
         server.route("/b", send(500, b"oops"))
         result = run("add", server.url("/b"), server.url("/a"), library=library)
-    assert result.exit_code == 3
+    assert result.exit_code == 1   # a server error is an answer: the source's problem
     assert len(Library.load(library)) == 1
     assert "/b" in result.stderr
 
@@ -222,12 +222,85 @@ def test_hostile_servers_give_one_clear_error(library):
         server.route("/bomb", gzip_bomb(50 * 1024 * 1024))
         server.route("/endless", trickle(0.05, limit=30))
         server.route("/reset", reset())
-        for path in ("/loop", "/huge", "/bomb", "/endless", "/reset"):
+        # The server answered (a loop, too much) -> the source's problem, exit 1;
+        # no full answer came (a deadline, a reset) -> the network's, exit 3.
+        for path, code in (("/loop", 1), ("/huge", 1), ("/bomb", 1), ("/endless", 3),
+                           ("/reset", 3)):
             result = run("add", server.url(path), library=library)
-            assert result.exit_code == 3, (path, result.output)
+            assert result.exit_code == code, (path, result.output)
             lines = result.stderr.strip().splitlines()
             assert len(lines) == 1 and lines[0].startswith("clippings: error:"), lines
     assert library.read_bytes() == before
+
+
+ERROR_ANSWERS = {   # path -> (behaviour, what stderr says)
+    "/error": (send(500, b"oops"), "server error (HTTP 500)"),
+    "/busy": (send(503, b"later", "text/plain", {"Retry-After": "0"}),
+              "busy (HTTP 503); try again later"),
+    "/limit": (send(429, b"slow down", "text/plain", {"Retry-After": "0"}),
+               "busy (HTTP 429); try again later"),
+    "/loop": (redirect("/loop", 302), "redirect loop"),
+}
+
+
+@pytest.mark.parametrize("path", sorted(ERROR_ANSWERS))
+def test_a_servers_error_answer_exits_1_not_3(library, path):
+    """cli.md: exit 3 only when no answer came; 500, 503, 429 (after the client's
+    retries) and a redirect loop are answers, so a problem with the source."""
+    behaviour, says = ERROR_ANSWERS[path]
+    (library.parent / "clippings.toml").write_text("timeout = 5\n", encoding="utf-8")
+    before = library.read_bytes()
+    with TestServer() as server:
+        server.route(path, behaviour)
+        result = run("add", server.url(path), library=library)
+        hits = server.hits[path]
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("clippings: error:"), lines
+    assert says in lines[0]
+    assert library.read_bytes() == before
+    if path in ("/busy", "/limit"):
+        assert hits == 3   # retried twice before the answer counted
+
+
+def test_fetch_of_an_erroring_page_exits_1_and_of_no_answer_3(library):
+    (library.parent / "clippings.toml").write_text("timeout = 5\n", encoding="utf-8")
+    with TestServer() as server:
+        server.route("/error", send(500, b"oops"))
+        server.route("/loop", redirect("/loop", 302))
+        for key, url in (("err", server.url("/error")), ("loop", server.url("/loop"))):
+            assert run("add", "--no-fetch", "--key", key, "--set", f"url={url}",
+                       "--set", "title=T", library=library).exit_code == 0
+        answered = run("fetch", "err", "loop", "--json", library=library)
+    assert answered.exit_code == 1, answered.output
+    errors = {r["key"]: r["error"] for r in json.loads(answered.output)}
+    assert "HTTP 500" in errors["err"] and "redirect loop" in errors["loop"]
+    assert run("add", "--no-fetch", "--key", "down", "--set", "url=http://127.0.0.1:9/",
+               "--set", "title=T", library=library).exit_code == 0
+    assert run("fetch", "down", library=library).exit_code == 3   # refused: no answer
+
+
+@pytest.mark.parametrize("source,route,behaviour", [
+    ("10.1234/abc", "/crossref/works/10.1234/abc", send(500, b"oops")),
+    ("10.1234/abc", "/crossref/works/10.1234/abc", send(200, b"<html>", "application/json")),
+    ("10.1234/abc", "/crossref/works/10.1234/abc", redirect("/crossref/works/10.1234/abc")),
+    ("978-3-16-148410-0", "/ol/api/books",
+     send(503, b"", "text/plain", {"Retry-After": "0"})),
+])
+def test_lookup_service_error_answers_exit_1(library, source, route, behaviour):
+    with TestServer() as server:
+        server.route(route, behaviour)
+        _settings(library, server)
+        result = run("add", source, library=library)
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("clippings: error:"), lines
+
+
+def test_unreachable_lookup_service_exits_3(library):
+    (library.parent / "clippings.toml").write_text(
+        'crossref_url = "http://127.0.0.1:9/"\ntimeout = 5\n', encoding="utf-8")
+    assert run("add", "10.1234/abc", library=library).exit_code == 3
 
 
 SOURCES = {   # fixture page -> what a reader of that page would cite

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clippings import __version__
-from clippings.errors import NetworkError, UsageError
+from clippings.errors import NetworkError, SourceError, UsageError
 from clippings.http import (
     BadRedirect, BadURL, ConnectionFailed, HostNotFound, HttpClient, HttpSettings,
     HTTPStatusError, RedirectLoop, TLSError, Timeout, TooLarge, TooManyRedirects, check_url,
@@ -226,7 +226,9 @@ def test_redirect_loop_is_detected(http_server, client):
     with pytest.raises(RedirectLoop) as info:
         client.get(url)
     assert url in str(info.value)
-    assert isinstance(info.value, NetworkError)
+    # The server answered: a problem with the source (exit 1), not the network (exit 3).
+    assert isinstance(info.value, SourceError) and not isinstance(info.value, NetworkError)
+    assert info.value.exit_code == 1
 
 
 def test_cookie_check_bounce_is_not_a_loop(http_server, client):
@@ -491,6 +493,18 @@ def test_errors_are_one_line_network_errors(http_server, client):
     with pytest.raises(NetworkError) as info:
         client.get(url)
     assert "\n" not in str(info.value) and info.value.exit_code == 3
+
+
+@pytest.mark.parametrize("error,code", [
+    (Timeout, 3), (ConnectionFailed, 3), (HostNotFound, 3), (TLSError, 3),
+    (RedirectLoop, 1), (TooManyRedirects, 1), (BadRedirect, 1), (TooLarge, 1),
+    (HTTPStatusError, 1),
+])
+def test_no_answer_is_the_networks_failure_an_answer_the_sources(error, code):
+    """cli.md: exit 3 only when no answer came (DNS, connection, timeout, TLS)."""
+    assert error.exit_code == code
+    assert issubclass(error, NetworkError) == (code == 3)
+    assert issubclass(error, SourceError) == (code == 1)
 
 
 def test_client_is_usable_after_errors(http_server, client):

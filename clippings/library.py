@@ -83,7 +83,7 @@ class Library:
         if markers:   # a merge left its markers: nothing else can be trusted to parse
             raise ConflictMarkerError(self.path, markers)
         self.newline = "\r\n" if "\r\n" in self.text[:10000] else "\n"
-        self.signature = bibcache.signature(raw)
+        self.signature = bibcache.signature(raw, self.encoding)
         self._blocks: list[bibfile.Block] | None = None
         cached = bibcache.load_structure(self.folder, self.signature) if use_cache else None
         if cached is not None:
@@ -556,7 +556,7 @@ class Library:
         with ctx, journal.recording(self.path) as noted:
             noted.wrote(atomic_write(self.path, data, expected=self.raw))
             self.raw, self.text = data, new
-            self.signature = bibcache.signature(data)
+            self.signature = bibcache.signature(data, self.encoding)
             self._pending, self._appended, self._blocks = {}, {}, None
             self._folded_map = None
             if macro_defs is None:      # an edit brought an @string: read the file again

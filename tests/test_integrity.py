@@ -197,6 +197,41 @@ def test_an_added_entry_is_not_taken_for_its_crc32_twin(library):
     assert Library.load(library).record("k35450").fields["title"] == "Bericht 35450"
 
 
+
+def test_caches_follow_a_change_of_the_encoding_setting(library):
+    # UTF-8 read as latin-1 has two characters for each umlaut: the entry positions and
+    # lint findings of that reading are wrong for the UTF-8 one, though the bytes are equal.
+    _write(library, "@misc{a, title = {Grüße aus Köln}, date = {2020}, month = {März}}\n\n"
+                    "@misc{b, title = {Zwei}, date = {2021}}\n")
+    setting = library.parent / "clippings.toml"
+    setting.write_text('encoding = "latin-1"\n')
+    assert run("list", library=library).exit_code == 0          # caches made for latin-1
+    assert "'MÃ¤rz'" in run("lint", library=library).output
+    setting.unlink()
+    listed = json.loads(run("list", "--json", library=library).output)
+    assert [e["title"] for e in listed] == ["Grüße aus Köln", "Zwei"]
+    assert "'März'" in run("lint", library=library).output
+    assert run("set", "b", "note=x", library=library).exit_code == 0
+    assert Library.load(library).record("b").fields["note"] == "x"
+
+
+def test_caches_are_not_read_by_another_version_of_clippings(library, monkeypatch):
+    # A parser or decoder fixed in an update must not see positions or records of the old.
+    import clippings
+    from clippings import bibcache
+    _write(library, "@misc{a, title = {A}, date = {2020}}\n")
+    lib = Library.load(library)
+    list(lib.records())                                         # caches made
+    digest, other = lib.entry_digest("a"), lib.parse_entry("@misc{a, title = {B}}")
+    assert bibcache.records(library.parent, [digest], lambda i: other)[0].fields["title"] \
+        == "A"                                                  # the cache is read
+    assert bibcache.load_structure(library.parent, lib.signature) is not None
+    monkeypatch.setattr(clippings, "__version__", clippings.__version__ + ".post1")
+    assert bibcache.load_structure(library.parent, lib.signature) is None
+    assert bibcache.records(library.parent, [digest], lambda i: other)[0].fields["title"] \
+        == "B"
+
+
 # -- 4./5. @string macros: cached decodings follow them, file order counts ----------
 
 def test_a_hand_edited_string_macro_shows_everywhere(library):

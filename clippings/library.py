@@ -28,7 +28,7 @@ from .model import Record
 # Fields whose value is one key or a comma-separated list of keys of other entries.
 REFERENCE_FIELDS = ("crossref", "xref", "xdata", "related", "entryset")
 _COOKIE = re.compile(rb"^[^\n]*-\*-.*?coding:\s*([A-Za-z0-9_.-]+)")
-_NEWLINE_ONLY = re.compile(r"(?<!\r)\n")
+_LINE_BREAK = re.compile(r"\r?\n")
 _STRING_DEF = re.compile(r"@\s*string\s*[{(]", re.IGNORECASE)
 
 
@@ -82,7 +82,7 @@ class Library:
         markers = bibfile.conflict_marker_lines(self.text)
         if markers:   # a merge left its markers: nothing else can be trusted to parse
             raise ConflictMarkerError(self.path, markers)
-        self.newline = "\r\n" if "\r\n" in self.text[:10000] else "\n"
+        self._newline: str | None = None
         self.signature = bibcache.signature(raw, self.encoding)
         self._blocks: list[bibfile.Block] | None = None
         cached = bibcache.load_structure(self.folder, self.signature) if use_cache else None
@@ -345,13 +345,23 @@ class Library:
             raise UsageError(f"expected exactly one entry, found {len(entries)}")
         return entries[0]
 
+    @property
+    def newline(self) -> str:
+        """The line break most of the file uses: new entries are written with it."""
+        if self._newline is None:
+            crlf = self.text.count("\r\n")
+            self._newline = "\r\n" if 2 * crlf > self.text.count("\n") else "\n"
+        return self._newline
+
     def _put(self, key: str, text: str) -> None:
-        if self.newline == "\r\n":
-            text = _NEWLINE_ONLY.sub("\r\n", text)
         if key in self._appended:
-            self._appended[key] = text
+            self._appended[key] = text      # `new_text` writes it in the file's style
         else:
-            self._pending[self._index[key]] = text
+            # A file may mix styles (entries pasted from elsewhere): an edit follows the
+            # entry's own, so the lines it did not change stay byte for byte.
+            old = self.entry_text(key)
+            self._pending[self._index[key]] = _in_style(
+                old, text, _line_break_of(old) or self.newline)
         if key not in self.changed_keys:
             self.changed_keys.append(key)
 
@@ -498,19 +508,16 @@ class Library:
             nl = self.newline
             if text and not text.endswith("\n"):
                 text += nl
-            if text.strip() and not text.endswith(nl + nl):
+            if text.strip() and not text.endswith(("\n\n", "\n\r\n")):
                 text += nl
             pieces, length, lines = [text], len(text), text.count("\n")
             for key, entry in self._appended.items():
-                entry = entry.replace("\n", nl) if nl != "\n" else entry
-                if not entry.endswith("\n"):
-                    entry += nl
-                body = entry.rstrip("\r\n")
+                body = _LINE_BREAK.sub(nl, entry.rstrip("\r\n"))
                 spans.append((length, length + len(body), lines + 1))
                 keys.append(key)
-                pieces.append(entry)
-                length += len(entry)
-                lines += entry.count("\n")
+                pieces.append(body + nl)
+                length += len(body) + len(nl)
+                lines += body.count("\n") + 1
             text = "".join(pieces)
         self._new_macro_defs = self._shifted_macro_defs(shift_from)
         return text, keys, spans
@@ -555,7 +562,7 @@ class Library:
         ctx = contextlib.nullcontext() if _locked else lock(self.path)
         with ctx, journal.recording(self.path) as noted:
             noted.wrote(atomic_write(self.path, data, expected=self.raw))
-            self.raw, self.text = data, new
+            self.raw, self.text, self._newline = data, new, None
             self.signature = bibcache.signature(data, self.encoding)
             self._pending, self._appended, self._blocks = {}, {}, None
             self._folded_map = None
@@ -702,6 +709,28 @@ def renamed_keys(value: str, renames: dict[str, str]) -> str | None:
     if not any(k.casefold() in renames for k in keys):
         return None
     return ", ".join(renames.get(k.casefold(), k) for k in keys)
+
+
+def _line_break_of(text: str) -> str | None:
+    """The line break `text` uses first (CRLF or LF), or None if it has none."""
+    end = text.find("\n")
+    return None if end < 0 else "\r\n" if text[end - 1:end] == "\r" else "\n"
+
+
+def _in_style(old: str, new: str, newline: str) -> str:
+    """`new`, an edit of `old`, with the lines the edit wrote or changed ending in
+    `newline`; the lines before and after them keep their own line breaks."""
+    head = len(os.path.commonprefix([old, new]))
+    tail = len(os.path.commonprefix([old[head:][::-1], new[head:][::-1]]))
+    end = len(new) - tail
+    if end == head:             # the edit only took text out
+        return new
+    # Widen to whole lines, so a CRLF is never cut in two.
+    start = new.rfind("\n", 0, head) + 1
+    if new[end - 1] != "\n":
+        stop = new.find("\n", end)
+        end = len(new) if stop < 0 else stop + 1
+    return new[:start] + _LINE_BREAK.sub(newline, new[start:end]) + new[end:]
 
 
 def _close_keys(key: str, keys: list[str]) -> list[str]:

@@ -16,6 +16,8 @@ from clippings.errors import ConflictError
 from clippings.library import Library
 from clippings.model import Name, Record
 
+from helpers import run
+
 HOSTILE = st.sampled_from(["{", "}", "}{", "\\input{x}", "%", "#", "@comment{", "\\",
                            "\"", "$", "~", "\\end{document}", ")", "@book{x,"])
 VALUES = st.one_of(st.text(), st.lists(st.one_of(st.text(max_size=5), HOSTILE),
@@ -52,6 +54,36 @@ def test_refuses_to_overwrite_a_file_changed_on_disk(library):
     with pytest.raises(ConflictError, match="changed on disk"):
         lib.save()
     assert library.read_text().endswith("% edited meanwhile\n")
+
+
+def test_an_edit_keeps_the_line_breaks_of_its_entry_in_a_mixed_file(library):
+    lf = "@article{a,\n  author = {A, B},\n  title = {T},\n  date = {2017},\n}\n"
+    crlf = "@article{b,\r\n  author = {C, D},\r\n  title = {U},\r\n  date = {2018}\r\n}\r\n"
+    library.write_bytes(f"{lf}\n{crlf}".encode())
+    assert run("set", "a", "note=x", library=library).exit_code == 0
+    assert run("set", "b", "note=y", library=library).exit_code == 0
+    assert library.read_bytes().decode() == (
+        lf.replace("}\n", "  note = {x},\n}\n", 1) + "\n" +
+        crlf.replace("{2018}\r\n", "{2018},\r\n  note = {y}\r\n"))
+    assert run("unset", "b", "note", library=library).exit_code == 0
+    assert run("set", "b", "date=2019", library=library).exit_code == 0
+    assert library.read_bytes().decode() == (
+        lf.replace("}\n", "  note = {x},\n}\n", 1) + "\n" + crlf.replace("2018", "2019"))
+
+
+@pytest.mark.parametrize("first, rest, appended", [("\r\n", "\n", "\n"),
+                                                   ("\n", "\r\n", "\r\n")])
+def test_a_new_entry_takes_the_line_breaks_most_of_the_file_has(library, first, rest,
+                                                                 appended):
+    entry = "@misc{{{0},{1}  title = {{T}},{1}  date = {{2020}},{1}}}{1}"
+    library.write_bytes((entry.format("a", first) + rest +
+                         rest.join(entry.format(k, rest) for k in "bc")).encode())
+    assert run("add", "--no-fetch", "--key", "new", "--set", "title=Neu", "--set",
+               "date=2021", library=library).exit_code == 0
+    text = library.read_bytes().decode()
+    added = text[text.index("@misc{new"):]
+    assert added == added.replace("\r\n", "\n").replace("\n", appended)
+    assert text.endswith(f"}}{rest}{rest}" + added)
 
 
 def test_twenty_concurrent_adds_all_land(library):

@@ -512,6 +512,9 @@ class Library:
                 text += nl
             pieces, length, lines = [text], len(text), text.count("\n")
             for key, entry in self._appended.items():
+                if len(pieces) > 1:     # the canonical layout: a blank line between entries
+                    pieces.append(nl)
+                    length, lines = length + len(nl), lines + 1
                 body = _LINE_BREAK.sub(nl, entry.rstrip("\r\n"))
                 spans.append((length, length + len(body), lines + 1))
                 keys.append(key)

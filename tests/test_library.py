@@ -86,6 +86,21 @@ def test_a_new_entry_takes_the_line_breaks_most_of_the_file_has(library, first, 
     assert text.endswith(f"}}{rest}{rest}" + added)
 
 
+def test_entries_added_together_are_separated_by_a_blank_line(library, tmp_path):
+    source = tmp_path / "in.bib"
+    source.write_text("@misc{i1, title={Eins}, date={2020}}\n"
+                      "@misc{i2, title={Zwei}, date={2021}}\n", encoding="utf-8")
+    assert run("import", str(source), library=library).exit_code == 0
+    text = library.read_text(encoding="utf-8")
+    assert "  date         = {2020},\n}\n\n@misc{i2,\n" in text and text.endswith("}\n")
+    cached, fresh = Library.load(library), Library(library, library.read_bytes(),
+                                                   Library.load(library).settings,
+                                                   use_cache=False)
+    assert list(cached._spans) == list(fresh._spans)            # positions after the save
+    assert cached.entry_text("i2") == fresh.entry_text("i2")
+
+
+
 def test_twenty_concurrent_adds_all_land(library):
     procs = [subprocess.Popen(
         [sys.executable, "-m", "clippings", "--library", str(library), "add", "--no-fetch",

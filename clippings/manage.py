@@ -185,11 +185,13 @@ def check_fields(entry_type: str, values: dict[str, str]) -> dict[str, str]:
 
 def update_entry(path: Path, key: str, entry_type: str, values: dict[str, str],
                  version: str, settings: Settings | None = None) -> list[str]:
-    """Set an entry's type and fields from a form (empty value = remove the field).
+    """Set an entry's type and fields from a form (empty value = remove the field);
+    `values` are keyed by field name, so a biblatex field `type` is one of them.
 
     Nothing is written when a value is invalid (FieldErrors, per field) or when the
     entry changed since the editor read it (ConflictError: `version` is its
-    `entry_version` then). Returns the names of the fields that changed.
+    `entry_version` then). Returns what changed as the entry JSON names it: "type" for
+    the entry type, "field:type" for the field.
     """
     import re
     errors = check_fields(entry_type, values)
@@ -203,10 +205,11 @@ def update_entry(path: Path, key: str, entry_type: str, values: dict[str, str],
                                 "nothing was written",
                                 german=f"Der Eintrag '{key}' wurde inzwischen von jemand "
                                        "anderem geändert; nichts wurde gespeichert")
-        current = record_json(lib.record(key, resolve=False))
+        current = field_values(lib.record(key, resolve=False))
         changed = [n for n, v in values.items()
-                   if v.strip() != str(current.get(n, "")).strip()]
+                   if v.strip() != current.get(n, "").strip()]
         todo = {n: values[n] for n in changed}
+        changed = [json_name(n) for n in changed]
         new_values: dict[str, str | None] = {n: None for n, v in todo.items() if not v.strip()}
         new_values.update(bibtex_values([(n, v) for n, v in todo.items() if v.strip()]))
         if new_values:
@@ -464,12 +467,31 @@ def init_library(folder: Path) -> Path:
 
 # -- output helpers ------------------------------------------------------------------
 
-def record_json(rec: Record) -> dict:
-    """`{"key", "type", field: value, ...}` with name lists as "Family, Given and ..."."""
-    out: dict = {"key": rec.key, "type": rec.type}
-    for name, persons in rec.names.items():
-        out[name] = " and ".join(str(p) for p in persons)
+# Names the entry JSON gives to the entry itself (`show` and the web add snapshot and
+# link): a biblatex field of one of these names (`type` of a report, `key` for sorting)
+# appears as "field:NAME" instead of overwriting them.
+ENTRY_JSON_NAMES = ("key", "type", "snapshot", "link")
+FIELD_PREFIX = "field:"
+
+
+def field_values(rec: Record) -> dict[str, str]:
+    """field -> plain text under the fields' own names, name lists as "Family, Given
+    and ...": what an editor shows and takes back."""
+    out = {name: " and ".join(str(p) for p in persons) for name, persons in rec.names.items()}
     out.update(rec.fields)
+    return out
+
+
+def json_name(field_name: str) -> str:
+    """The name a field has in the entry JSON (see ENTRY_JSON_NAMES)."""
+    return FIELD_PREFIX + field_name if field_name in ENTRY_JSON_NAMES else field_name
+
+
+def record_json(rec: Record) -> dict:
+    """`{"key", "type", field: value, ...}` with name lists as "Family, Given and ...";
+    the fields `key` and `type` appear as "field:key" and "field:type"."""
+    out: dict = {"key": rec.key, "type": rec.type}
+    out.update((json_name(name), value) for name, value in field_values(rec).items())
     return out
 
 
@@ -496,4 +518,5 @@ def display_date(rec: Record) -> str:
 
 
 __all__ = ["add_record", "set_fields", "update_entry", "check_fields", "entry_version", "unset_fields", "rename", "remove", "edit_entry",
-           "import_files", "read_records", "record_json", "record_from_assignments", "Name"]
+           "import_files", "read_records", "record_json", "field_values", "json_name",
+           "record_from_assignments", "Name"]

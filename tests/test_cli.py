@@ -126,6 +126,35 @@ def test_list_filters_and_json(shipped):
     assert [line.split()[0] for line in lines] == ["lohse2017dossier"]
 
 
+REPORT_WITH_TYPE_AND_KEY_FIELDS = (
+    "@report{r1,\n  author = {Muster, Max},\n  title = {Bericht},\n"
+    "  type = {Arbeitspapier},\n  institution = {X},\n  date = {2016},\n"
+    "  key = {Sortkey},\n}\n")
+
+
+def test_fields_named_type_and_key_never_hide_the_entrys_type_and_key(library):
+    library.write_text(REPORT_WITH_TYPE_AND_KEY_FIELDS, encoding="utf-8")
+    shown = json.loads(run("show", "r1", "--json", library=library).output)
+    listed = json.loads(run("list", "--json", library=library).output)
+    for data in (shown, listed[0]):
+        assert (data["key"], data["type"]) == ("r1", "report")
+        assert (data["field:type"], data["field:key"]) == ("Arbeitspapier", "Sortkey")
+        assert data["title"] == "Bericht"
+    lines = run("show", "r1", library=library).output.splitlines()
+    assert lines[0].split() == ["r1", "@report"]
+    assert ["type", "Arbeitspapier"] in [line.split() for line in lines]
+    # set and add write the fields under their own names; the JSON shows them prefixed
+    assert run("set", "r1", "type=Diskussionspapier", library=library).exit_code == 0
+    data = json.loads(run("show", "r1", "--json", library=library).output)
+    assert (data["type"], data["field:type"]) == ("report", "Diskussionspapier")
+    assert Library.load(library).record("r1").fields["type"] == "Diskussionspapier"
+    added = run("add", "--no-fetch", "--type", "report", "--json", "--set", "title=Zweiter",
+                "--set", "type=Gutachten", "--set", "date=2017", library=library)
+    entry = json.loads(added.output)["entry"]
+    assert (entry["type"], entry["field:type"]) == ("report", "Gutachten")
+    assert entry["key"] == json.loads(added.output)["key"]
+
+
 def test_rename_and_rm_move_snapshots(shipped):
     snap = shipped.parent / "snapshots" / "lohse2017dossier"
     snap.mkdir(parents=True)

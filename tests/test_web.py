@@ -564,6 +564,31 @@ def test_edit_saves_only_that_entry(editor, bib):
     assert after.replace("2017-06-27", "2017-06-26", 1) == before
 
 
+def test_a_field_named_type_is_edited_beside_the_entry_type(editor, bib):
+    result = CliRunner().invoke(main, ["--library", str(bib), "set", KEY,
+                                       "type=Dossier", "key=Lohse"])
+    assert result.exit_code == 0
+    data = editor.get(f"/entry/{KEY}", headers={"Accept": "application/json"}).json()
+    assert (data["key"], data["type"]) == (KEY, "article")
+    assert (data["field:type"], data["field:key"]) == ("Dossier", "Lohse")
+    page = editor.get(f"/entry/{KEY}/edit").text
+    extras = dict(re.findall(r'name="extra_name" value="([^"]*)">\s*<label[^>]*>.*?</label>'
+                             r'\s*<input [^>]*name="extra_value" value="([^"]*)"', page, re.S))
+    assert (extras["type"], extras["key"]) == ("Dossier", "Lohse")
+    form = edit_form(editor)
+    extras["type"] = "Themendossier"
+    answer = editor.post(f"/entry/{KEY}/edit", headers={"Accept": "application/json"},
+                         data={**form, "extra_name": list(extras),
+                               "extra_value": list(extras.values())})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["changed"] == ["field:type"]
+    text = entry_text(bib)
+    assert text.startswith("{" + KEY + ",") and "@article" in bib.read_text()
+    assert re.search(r"\n  type *= {Themendossier},", text)
+    assert re.search(r"\n  key *= {Lohse},", text)
+    assert "field:" not in text
+
+
 def test_a_concurrent_change_is_shown_and_input_kept(editor, bib):
     form = edit_form(editor)
     result = CliRunner().invoke(main, ["--library", str(bib), "set", KEY, "note=vom CLI"])

@@ -93,7 +93,7 @@ def show(ctx, key, as_json, as_bibtex):
     """
     from .. import snapshots
     from ..library import Library
-    from ..manage import record_json
+    from ..manage import field_values, record_json
     path = library_path(ctx)
     lib = Library.load(path, settings_for(path))
     key = lib.resolve_key(key)
@@ -109,9 +109,8 @@ def show(ctx, key, as_json, as_bibtex):
         data["link"] = status
         echo_json(data)
         return
-    data = record_json(rec)
-    click.echo(click.style(f"{data.pop('key')}", bold=True) + f"  @{data.pop('type')}")
-    for name, value in data.items():
+    click.echo(click.style(key, bold=True) + f"  @{rec.type}")
+    for name, value in field_values(rec).items():
         click.echo(f"  {name:<12} {value}")
     if snap:
         meta = snap["meta"]

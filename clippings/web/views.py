@@ -376,7 +376,7 @@ def _entry_data(request, key: str):
 
 async def entry_view(request):
     from .. import snapshots
-    from ..manage import entry_version
+    from ..manage import entry_version, field_values
     cfg = config(request)
     snap, key, rec, data = await run_in_threadpool(_entry_data, request,
                                                    request.path_params["key"])
@@ -385,8 +385,7 @@ async def entry_view(request):
     text = snapshots.text(cfg.folder, key) if data["snapshot"] else None
     bibtex = snap.lib.entry_text(key)
     return render(request, "entry.html", key=key, rec=rec, data=data,
-                  fields=[(k, v) for k, v in data.items()
-                          if k not in ("key", "type", "snapshot", "link")],
+                  fields=list(field_values(rec).items()),
                   snapshot=data["snapshot"], link=data["link"], text=text,
                   bibtex=bibtex, version=entry_version(bibtex),
                   message=request.query_params.get("message", ""))
@@ -443,16 +442,16 @@ def _form_values(form) -> dict[str, str]:
 
 
 async def edit_view(request):
-    from ..manage import FieldErrors, entry_version, update_entry
+    from ..manage import FieldErrors, entry_version, field_values, update_entry
     cfg = config(request)
     require_editor(request)
     snap, key, rec, data = await run_in_threadpool(_entry_data, request,
                                                    request.path_params["key"])
     errors, conflict, status = {}, None, 200
     entry_type = rec.type
-    values = {n: str(data.get(n, "")) for n in EDIT_FIELDS}
-    extras = [(n, str(v)) for n, v in data.items()
-              if n not in EDIT_FIELDS and n not in ("key", "type", "snapshot", "link")]
+    own = field_values(rec)   # by the fields' own names: a field `type` stays editable
+    values = {n: own.get(n, "") for n in EDIT_FIELDS}
+    extras = [(n, v) for n, v in own.items() if n not in EDIT_FIELDS]
     version = entry_version(snap.lib.entry_text(key))
     if request.method == "POST":
         form = await post_form(request)

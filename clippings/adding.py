@@ -1,7 +1,8 @@
 """`clippings add SOURCE...`: fetch, extract, check for duplicates, write entry and snapshot.
 
 The network work happens before the library is locked; the entry is written under the lock
-(a fresh load, a duplicate check against it, an atomic save), then the snapshot folder.
+(a fresh load, a duplicate check against it, the snapshot folder, an atomic save): an entry
+is never saved without the snapshot `add` was asked for.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,17 +164,35 @@ def _extractor_version() -> str:
         return f"clippings {__version__}"
 
 
+class SnapshotError(ClippingsError):
+    """The snapshot could not be written here (disk full, no permission): exit 1."""
+
+    exit_code = 1
+
+
 def write_snapshot(bib_path: Path, key: str, fetched: Fetched) -> str | None:
-    """Save the fetched page as the entry's snapshot (noted in the journal)."""
+    """Save the fetched page as the entry's snapshot (noted in the journal); on an error
+    a folder it made is removed again and SnapshotError raised."""
     if not fetched.raw:
         return None
     target = snapshots.folder(Path(bib_path).parent, key)
-    with journal.snapshots_changing(bib_path, key):
-        target.mkdir(parents=True, exist_ok=True)
-        (target / fetched.filename).write_bytes(fetched.raw)
-        (target / "text.txt").write_text(fetched.text or "", encoding="utf-8")
-        (target / "meta.json").write_text(json.dumps(fetched.meta or {}, ensure_ascii=False,
-                                                     indent=2), encoding="utf-8")
+    made = not target.exists()
+    try:
+        with journal.snapshots_changing(bib_path, key):
+            target.mkdir(parents=True, exist_ok=True)
+            (target / fetched.filename).write_bytes(fetched.raw)
+            (target / "text.txt").write_text(fetched.text or "", encoding="utf-8")
+            (target / "meta.json").write_text(json.dumps(fetched.meta or {},
+                                                         ensure_ascii=False, indent=2),
+                                              encoding="utf-8")
+    except OSError as exc:
+        if made:
+            shutil.rmtree(target, ignore_errors=True)
+        reason = exc.strerror or str(exc)
+        raise SnapshotError(f"the snapshot of {key} could not be saved in "
+                            f"{target.parent}: {reason}",
+                            german=f"Die Kopie der Seite für {key} konnte nicht in "
+                                   f"{target.parent} gespeichert werden: {reason}") from exc
     return str(target)
 
 
@@ -201,20 +221,36 @@ def add_sources(path: Path, sources: list[str], *, settings: Settings, entry_typ
                 raise SourceError(
                     f"{source}: no title could be read from the page, so nothing was saved; "
                     "give one with --set title=... and the entry is saved with its snapshot")
-            result = add_record(path, record, key=key, force=force, settings=settings)
+            result = add_with_snapshot(path, record, fetched if snapshot else None,
+                                       key=key, force=force, settings=settings)
         except ClippingsError as exc:
             if len(sources) == 1:
                 raise
             failures.append((source, exc))   # the other sources still get added
             continue
-        if snapshot:
-            result.snapshot = write_snapshot(path, result.key, fetched)
         if untitled:
             result.notes.append(
                 "no title could be read from the page: saved with the title you gave"
                 + (" and with its snapshot" if result.snapshot else " (no snapshot)"))
         results.append(result)
     return results, failures
+
+
+def add_with_snapshot(path: Path, record: Record, fetched: Fetched | None,
+                      **options) -> AddResult:
+    """`add_record` with the fetched page as the entry's snapshot (none without
+    `fetched`): both are saved or neither, so a failed `add` can simply be run again."""
+    def save_snapshot(key: str) -> str | None:
+        return write_snapshot(path, key, fetched)
+
+    try:
+        return add_record(path, record, snapshot=save_snapshot if fetched else None,
+                          **options)
+    except SnapshotError as exc:
+        raise SnapshotError(f"{exc}; so the entry was not saved either (--no-snapshot "
+                            "adds it without one)",
+                            german=f"{exc.german}; daher wurde auch der Eintrag nicht "
+                                   "gespeichert") from exc
 
 
 def fetch_many(sources: list[str], settings: Settings, on_item=None, *, files: bool = True):
@@ -325,7 +361,12 @@ def fetch_entries(path: Path, keys: list[str], *, settings: Settings, missing=Fa
                       for name, (_, new, persons) in updates.items()}
             snapshot = None
             if got.raw and not snapshots.folder(folder, key).is_dir():
-                snapshot = write_snapshot(path, key, got)
+                try:
+                    snapshot = write_snapshot(path, key, got)
+                except SnapshotError as exc:   # this entry stays as it was; the others go on
+                    results[key] = FetchResult(key, {}, error=str(exc),
+                                               exit_code=exc.exit_code)
+                    continue
                 if not current.fields.get("urldate") and got.record.fields.get("urldate"):
                     values["urldate"] = bibfile.format_value(got.record.fields["urldate"])
                     updates["urldate"] = ("", got.record.fields["urldate"], None)

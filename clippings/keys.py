@@ -25,6 +25,10 @@ letters and digits. `{auth}:{year}` gives keys like `lohse:2017`.
 
 A record with nothing to build a key from gets `anon`. A key already in the library
 (compared case-insensitively, as BibTeX does) gets a suffix: a, b, ..., z, aa, ab, ...
+
+A generated key stays short: each value is cut to MAX_WORD characters and the key to
+MAX_GENERATED before its suffix (a 300-letter title word makes no 300-letter key). Any
+key, given or generated, must fit a file name as its snapshot folder (MAX_FOLDER_BYTES).
 """
 
 from __future__ import annotations
@@ -48,6 +52,11 @@ PLACEHOLDERS = ("auth", "authors2", "year", "title", "shorttitle", "journal")
 # both, and a user's \cite commands rely on them. Keys are also folder names under
 # snapshots/ (see snapshots.folder_name), so `.`, `..` and a leading dot are refused.
 _VALID_KEY_RE = re.compile(r"[^\s\x00-\x1f\x7f,{}()\"#%'=\\]+")
+# A file name has at most 255 bytes (ext4, XFS, APFS, NTFS); the snapshot folder of a key
+# is named by it, so a longer key could never keep its snapshot.
+MAX_FOLDER_BYTES = 255
+MAX_WORD = 32          # a generated key's longest value ({auth}, {title}, ...)
+MAX_GENERATED = 100    # a generated key before its suffix
 _GENERATED_KEY_RE = re.compile(r"[A-Za-z0-9_:.\-]+")
 _TOKEN_RE = re.compile(r"\{([^{}]*)\}|([^{}]+)|([{}])")
 _WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
@@ -73,7 +82,13 @@ _STOP_FOLDED = frozenset(ascii_fold(w).lower() for w in STOPWORDS if not has_cyr
 def is_valid_key(key: str) -> bool:
     """Whether `key` is usable as a citation key and, encoded, as a snapshot folder name."""
     return isinstance(key, str) and _VALID_KEY_RE.fullmatch(key) is not None and \
-        not key.startswith(".")
+        not key.startswith(".") and _folder_bytes(key) <= MAX_FOLDER_BYTES
+
+
+def _folder_bytes(key: str) -> int:
+    """The length of the key's snapshot folder name in bytes (`/` and `%` are written
+    as three characters there: see snapshots.escaped)."""
+    return len(key.encode("utf-8")) + 2 * (key.count("/") + key.count("%"))
 
 
 def key_problem(key: str) -> str | None:
@@ -81,6 +96,9 @@ def key_problem(key: str) -> str | None:
     if not key:
         return "a key cannot be empty"
     if _VALID_KEY_RE.fullmatch(key) and key[0] != ".":   # the usual case, in one match
+        if _folder_bytes(key) > MAX_FOLDER_BYTES:
+            return (f"a key can have at most {MAX_FOLDER_BYTES} bytes (it names a folder "
+                    f"in snapshots/); this one has {_folder_bytes(key)}")
         return None
     if key.startswith("."):
         return "a key cannot start with '.' (it would name a hidden or parent folder)"
@@ -161,9 +179,9 @@ def validate_pattern(pattern: str) -> None:
 
 
 def _values(record: Record) -> dict[str, str]:
-    title_words = significant_words(record.get("title"))
+    title_words = [w[:MAX_WORD] for w in significant_words(record.get("title"))]
     persons = _persons(record)
-    families = [f for f in (_family(n) for n in persons) if f]
+    families = [f[:MAX_WORD] for f in (_family(n) for n in persons) if f]
     used = 0
     if families:
         auth = families[0]
@@ -179,7 +197,7 @@ def _values(record: Record) -> dict[str, str]:
         "year": _fold(record.year),   # Record.year accepts any script's digits
         "title": rest[0] if rest else "",
         "shorttitle": "".join(rest[:3]),
-        "journal": journal[0] if journal else "",
+        "journal": journal[0][:MAX_WORD] if journal else "",
     }
 
 
@@ -191,7 +209,7 @@ def base_key(record: Record, pattern: str = DEFAULT_PATTERN) -> str:
     # Only literal text left (no value at all): fall back rather than give ":" or "".
     if not any(values[text] for is_placeholder, text in parts if is_placeholder):
         return "anon"
-    return key
+    return key[:MAX_GENERATED]
 
 
 class KeySet:

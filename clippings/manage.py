@@ -7,6 +7,7 @@ Each function takes the path of library.bib, does its whole job under the librar
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,8 +95,13 @@ def duplicate_index(lib: Library):
 
 
 def add_record(path: Path, record: Record, *, key: str | None = None, force: bool = False,
-               settings: Settings | None = None) -> AddResult:
-    """Append one entry under the lock; a likely duplicate is refused unless `force`."""
+               settings: Settings | None = None,
+               snapshot: Callable[[str], str | None] | None = None) -> AddResult:
+    """Append one entry under the lock; a likely duplicate is refused unless `force`.
+
+    `snapshot(key)` saves the entry's snapshot once its key is known, before library.bib
+    is saved: when it fails, the entry is not saved either (and the other way round).
+    """
     from .keys import check_key, make_key
     if not record.fields.get("title") and not record.names:
         raise UsageError("an entry needs at least a title (use --set title=...)")
@@ -118,10 +124,17 @@ def add_record(path: Path, record: Record, *, key: str | None = None, force: boo
             key = make_key(record, lib.keys(), lib.settings.key_pattern)
         record.key = key
         lib.add(record, key)
-        lib.save(_locked=True)
+        saved = snapshot(key) if snapshot else None
+        try:
+            lib.save(_locked=True)
+        except BaseException:
+            if saved:   # no snapshot without its entry
+                with journal.snapshots_changing(path, key):
+                    snapshots.remove(Path(path).parent, key)
+            raise
         if hasattr(index, "commit"):
             index.commit(lib, {key: record})
-    return AddResult(key, record, duplicates)
+    return AddResult(key, record, duplicates, snapshot=saved)
 
 
 def set_fields(path: Path, key: str, assignments: list[tuple[str, str]],

@@ -355,3 +355,43 @@ def test_several_sources_are_fetched_concurrently_but_politely(library):
     assert result.exit_code == 0, result.output
     assert len(result.output.split()) == len(pages)
     assert server.max_active == 2   # concurrent, but never more than per_host at one host
+
+
+def _long_word_page(word: str) -> bytes:
+    return (f"<html><head><title>{word}</title></head><body><h1>{word}</h1>"
+            "<p>Text.</p></body></html>").encode()
+
+
+def test_a_title_word_longer_than_a_file_name_still_gets_a_key_and_snapshot(library):
+    with TestServer() as server:
+        server.route("/long.html", send(200, _long_word_page("Y" * 300), "text/html"))
+        result = run("add", server.url("/long.html"), "--json", library=library)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["key"] == "y" * 32
+    assert (Path(data["snapshot"]) / "page.html").is_file()
+
+
+def test_a_snapshot_that_cannot_be_written_leaves_the_library_as_it_was(library):
+    (library.parent / "snapshots" / "taken").write_text("not a folder", encoding="utf-8")
+    before = library.read_bytes()
+    body = (PAGES / "de_news_jsonld.html").read_bytes()
+    with TestServer() as server:
+        server.route("/artikel", send(200, body))
+        result = run("add", server.url("/artikel"), "--key", "taken", library=library)
+        assert result.exit_code == 1
+        assert result.stderr.startswith("clippings: error: the snapshot of taken could "
+                                        "not be saved")
+        assert "entry was not saved either" in result.stderr
+        assert "Traceback" not in result.stderr and result.stdout == ""
+        assert library.read_bytes() == before
+        assert (library.parent / "snapshots" / "taken").read_text() == "not a folder"
+        # in a batch the others are saved, each with its snapshot
+        server.route("/other", send(200, _long_word_page("Zweiter Artikel")))
+        (library.parent / "snapshots" / "stadtrat").write_text("", encoding="utf-8")
+        (library.parent / "clippings.toml").write_text('key_pattern = "{title}"\n')
+        result = run("add", server.url("/artikel"), server.url("/other"), library=library)
+    assert result.exit_code == 1
+    assert "the snapshot of stadtrat could not be saved" in result.stderr
+    assert Library.load(library).keys() == ["artikel"]
+    assert (library.parent / "snapshots" / "artikel" / "page.html").is_file()

@@ -187,6 +187,9 @@ def test_base_key_ignores_existing():
     ("Müller2016", True), ("DBLP:journals/corr/Roters16", True),
     # never a folder name that leaves snapshots/
     (".", False), ("..", False), (".hidden", False), ("a\\b", False), ("a\x00b", False),
+    # a key names its snapshot folder: at most 255 bytes there (`/` is written %2F)
+    ("k" * 255, True), ("k" * 256, False), ("ü" * 127, True), ("ü" * 128, False),
+    ("a/" * 63 + "a", True), ("a/" * 64, False),
 ])
 def test_is_valid_key(key, valid):
     assert is_valid_key(key) is valid
@@ -218,7 +221,7 @@ def test_generated_key_is_never_taken(existing):
     assert key.lower() not in {k.lower() for k in existing}
 
 
-from helpers import real_records  # noqa: E402  (shared loader of ../shared/realbibs)
+from helpers import real_records, run  # noqa: E402  (shared loader of ../shared/realbibs)
 
 
 def test_real_bib_files_get_valid_unique_keys():
@@ -234,6 +237,25 @@ def test_real_bib_files_get_valid_unique_keys():
             # (an organisation contributes its first significant word instead)
             assert key.startswith(_fold(authors[0].family)[:3])
     assert len(taken) == len(pairs) > 300
+
+
+def test_generated_keys_stay_short_whatever_the_words():
+    word = "Y" * 300
+    assert make_key(rec(word, "2020"), ()) == "y" * 32 + "2020"
+    assert make_key(rec(word, "2020"), ["y" * 32 + "2020"]) == "y" * 32 + "2020a"
+    long_name = rec(f"{word} {word}", "2020", [Name("Z" * 300)], journaltitle=word)
+    assert make_key(long_name, (), "{auth}{year}{title}") == "z" * 32 + "2020" + "y" * 32
+    key = make_key(long_name, (), "{authors2}-{shorttitle}-{journal}-{auth}")
+    assert len(key) == 100 and is_valid_key(key)
+
+
+def test_a_key_too_long_for_a_folder_name_is_refused_with_the_reason(library):
+    from clippings.keys import key_problem
+    assert "at most 255 bytes" in key_problem("k" * 300)
+    result = run("add", "--no-fetch", "--key", "k" * 300, "--set", "title=Lang",
+                 library=library)
+    assert result.exit_code == 2 and "at most 255 bytes" in result.stderr
+    assert "@" not in library.read_text(encoding="utf-8")
 
 
 def test_year_in_other_digits_is_folded():

@@ -664,8 +664,8 @@ async def clip_view(request):
 
 
 async def proposal_view(request):
-    from ..adding import write_snapshot
-    from ..manage import FieldErrors, add_record, check_fields, record_from_assignments
+    from ..adding import add_with_snapshot
+    from ..manage import FieldErrors, check_fields, record_from_assignments
     user = require_editor(request)
     cfg = config(request)
     pid = request.path_params["pid"]
@@ -686,22 +686,20 @@ async def proposal_view(request):
                     if name not in values and name not in record.fields:
                         record.fields[name] = value
                 result = await run_in_threadpool(
-                    add_record, cfg.bib_path, record, force=bool(form.get("force")),
-                    settings=cfg.settings)
+                    add_with_snapshot, cfg.bib_path, record, fetched,
+                    force=bool(form.get("force")), settings=cfg.settings)
             except FieldErrors as exc:
                 errors = exc.errors
             except ConflictError as exc:
                 message = exc.message(language(request))
                 status = 409
             else:
-                snapshot = await run_in_threadpool(write_snapshot, cfg.bib_path, result.key,
-                                                   fetched)
                 cfg.pending.drop(pid)
                 if wants_json(request):
                     from ..manage import record_json
                     return json_response({"key": result.key,
                                           "entry": record_json(result.record),
-                                          "snapshot": snapshot, "duplicates": []})
+                                          "snapshot": result.snapshot, "duplicates": []})
                 return RedirectResponse(f"/entry/{result.key}?message=saved", 303)
         if errors:
             status = 422

@@ -124,17 +124,25 @@ def add_record(path: Path, record: Record, *, key: str | None = None, force: boo
             key = make_key(record, lib.keys(), lib.settings.key_pattern)
         record.key = key
         lib.add(record, key)
-        saved = snapshot(key) if snapshot else None
-        try:
-            lib.save(_locked=True)
-        except BaseException:
-            if saved:   # no snapshot without its entry
-                with journal.snapshots_changing(path, key):
-                    snapshots.remove(Path(path).parent, key)
-            raise
+        saved = _save_with_snapshot(lib, key, snapshot)
         if hasattr(index, "commit"):
             index.commit(lib, {key: record})
     return AddResult(key, record, duplicates, snapshot=saved)
+
+
+def _save_with_snapshot(lib: Library, key: str, snapshot) -> str | None:
+    """Write the new entry's snapshot, then library.bib (under the lock). A failed save
+    takes back the snapshot folder it made; one `rm --keep-snapshot` left there stays."""
+    fresh = not snapshots.has_snapshot(lib.folder, key)
+    saved = snapshot(key) if snapshot else None
+    try:
+        lib.save(_locked=True)
+    except BaseException:
+        if saved and fresh:
+            with journal.snapshots_changing(lib.path, key):
+                snapshots.remove(lib.folder, key)
+        raise
+    return saved
 
 
 def set_fields(path: Path, key: str, assignments: list[tuple[str, str]],

@@ -395,3 +395,19 @@ def test_a_snapshot_that_cannot_be_written_leaves_the_library_as_it_was(library)
     assert "the snapshot of stadtrat could not be saved" in result.stderr
     assert Library.load(library).keys() == ["artikel"]
     assert (library.parent / "snapshots" / "artikel" / "page.html").is_file()
+
+
+def test_a_library_that_cannot_be_saved_keeps_no_snapshot_of_the_entry(library,
+                                                                       monkeypatch):
+    def disk_full(self, _locked=False):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Library, "save", disk_full)
+    before = library.read_bytes()
+    body = (PAGES / "de_news_jsonld.html").read_bytes()
+    with TestServer() as server:
+        server.route("/artikel", send(200, body))
+        result = run("add", server.url("/artikel"), "--key", "neu", library=library)
+    assert result.exit_code == 1 and "No space left" in result.stderr
+    assert library.read_bytes() == before
+    assert list((library.parent / "snapshots").iterdir()) == []

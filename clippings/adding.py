@@ -363,7 +363,7 @@ def fetch_entries(path: Path, keys: list[str], *, settings: Settings, missing=Fa
             if got.raw and not snapshots.folder(folder, key).is_dir():
                 try:
                     snapshot = write_snapshot(path, key, got)
-                except SnapshotError as exc:   # this entry stays as it was; the others go on
+                except SnapshotError as exc:   # this entry stays as it was
                     results[key] = FetchResult(key, {}, error=str(exc),
                                                exit_code=exc.exit_code)
                     continue

@@ -324,7 +324,7 @@ def edit_entry(path: Path, key: str, original: str, new_text: str,
 @dataclass
 class ImportResult:
     added: list[str] = field(default_factory=list)
-    renamed: list[tuple[str, str]] = field(default_factory=list)     # (wanted, given)
+    renamed: list[tuple[str, str]] = field(default_factory=list)     # (as written, given)
     skipped: list[tuple[str, str, str]] = field(default_factory=list)  # (key, existing, why)
     invalid: list[tuple[str, str]] = field(default_factory=list)   # (key, what is wrong)
 
@@ -387,16 +387,18 @@ def import_files(path: Path, files: list[Path], force: bool = False,
         renames: dict[Path, dict[str, str]] = {f: {} for f in files}
         accepted: list[tuple[Path, Record]] = []
         for source, rec in incoming:
+            # the key as the file wrote it: a CSL-JSON id "a b" became the key a_b
+            written = rec.source_key or rec.key
             problems = [] if force else validate.record_problems(rec)
             if problems:   # the rules of add/set/edit: skipped like a duplicate
-                result.invalid.append((rec.key or rec.fields.get("title", "?"),
+                result.invalid.append((written or rec.fields.get("title", "?"),
                                        str(problems[0])))
                 continue
             if rec.fields.get("url"):
                 rec.fields["url"] = strip_tracking(rec.fields["url"])
             dups = index.find(rec)
             if dups and not force:
-                result.skipped.append((rec.key or rec.fields.get("title", "?"),
+                result.skipped.append((written or rec.fields.get("title", "?"),
                                        dups[0][0], dups[0][1]))
                 if rec.key:
                     renames[source][rec.key.casefold()] = dups[0][0]
@@ -408,8 +410,9 @@ def import_files(path: Path, files: list[Path], force: bool = False,
                 key = unique_key(wanted, taken)
             else:
                 key = make_key(rec, taken, lib.settings.key_pattern)
+            if written and key != written:
+                result.renamed.append((written, key))
             if rec.key and key != rec.key:
-                result.renamed.append((rec.key, key))
                 renames[source][rec.key.casefold()] = key
             rec.key = key
             taken.add(key)
@@ -498,7 +501,8 @@ FIELD_PREFIX = "field:"
 def field_values(rec: Record) -> dict[str, str]:
     """field -> plain text under the fields' own names, name lists as "Family, Given
     and ...": what an editor shows and takes back."""
-    out = {name: " and ".join(str(p) for p in persons) for name, persons in rec.names.items()}
+    out = {name: " and ".join(str(p) for p in persons)
+           for name, persons in rec.names.items()}
     out.update(rec.fields)
     return out
 

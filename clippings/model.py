@@ -52,13 +52,16 @@ class Record:
     `fields` holds every field except name lists, keyed by lowercase biblatex field
     name (`title`, `journaltitle`, `date` as ISO 8601 `2017-06-26` / `2017-06` / `2017`,
     `url`, `langid`, `keywords` as "a, b, c" ...). `names` holds the name-list fields
-    (`author`, `editor`, ...) as lists of `Name`. `key` is the citation key when known.
+    (`author`, `editor`, ...) as lists of `Name`. `key` is the citation key when known;
+    `source_key` the id an imported CSL-JSON or RIS file gave it, which `key` may have had
+    to clean up (`import` reports the change).
     """
 
     type: str
     fields: dict[str, str] = field(default_factory=dict)
     names: dict[str, list[Name]] = field(default_factory=dict)
     key: str | None = None
+    source_key: str | None = field(default=None, compare=False, repr=False)
 
     def get(self, name: str, default: str = "") -> str:
         return self.fields.get(name, default)

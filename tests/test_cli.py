@@ -239,6 +239,31 @@ def test_import_ris_and_csljson_files(library):
     assert len(Library.load(library)) == len(lib)
 
 
+def test_import_prints_every_changed_key_whatever_the_format(library, tmp_path):
+    csl = tmp_path / "u.json"
+    csl.write_text(json.dumps([
+        {"id": "..", "type": "webpage", "title": "Dots page",
+         "issued": {"date-parts": [[2020]]}},
+        {"id": "a b", "type": "webpage", "title": "Space page",
+         "issued": {"date-parts": [[2020]]}},
+        {"id": "12345/ABCD", "type": "webpage", "title": "Zotero page",
+         "issued": {"date-parts": [[2020]]}},     # a database id, not a key: no line
+        {"id": "kept", "type": "webpage", "title": "Kept page",
+         "issued": {"date-parts": [[2020]]}}]), encoding="utf-8")
+    ris = tmp_path / "u.ris"
+    ris.write_text("TY  - ELEC\nID  - a b\nTI  - RIS page\nPY  - 2021\nER  - \n",
+                   encoding="utf-8")
+    bib = tmp_path / "u.bib"
+    bib.write_text("@misc{.hidden, title={Hidden}, date={2020}}\n", encoding="utf-8")
+    result = run("import", str(csl), str(ris), str(bib), library=library)
+    assert result.exit_code == 0, result.output
+    changed = [line for line in result.stdout.splitlines() if " -> " in line]
+    assert changed == [".. -> dots2020page", "a b -> a_b", "a b -> a_ba",
+                       ".hidden -> hidden2020"]
+    assert set(Library.load(library).keys()) == {"dots2020page", "a_b", "zotero2020page",
+                                                 "kept", "a_ba", "hidden2020"}
+
+
 def test_a_closed_pipe_is_not_an_error(library):
     import subprocess
     import sys

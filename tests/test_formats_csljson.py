@@ -127,15 +127,18 @@ def test_article_issue_numbers_and_names(issue, field):
     assert rec.fields == {field: issue}
 
 
-@pytest.mark.parametrize("raw, key", [
-    ({"id": "lohse2017"}, "lohse2017"),
-    ({"id": "12345/ABCD"}, None),
-    ({"id": 17}, None),
-    ({"id": "x", "citation-key": "better"}, "better"),
-    ({"id": "Lohse 2017"}, "Lohse_2017"),
+@pytest.mark.parametrize("raw, key, source_key", [
+    ({"id": "lohse2017"}, "lohse2017", "lohse2017"),
+    ({"id": "12345/ABCD"}, None, None),
+    ({"id": 17}, None, None),
+    ({"id": "x", "citation-key": "better"}, "better", "better"),
+    ({"id": "Lohse 2017"}, "Lohse_2017", "Lohse 2017"),
+    ({"id": ".."}, None, ".."),         # no key, but `import` names what it replaced
+    ({"id": "12/3", "citation-key": "#"}, None, "#"),
 ])
-def test_keys(raw, key):
-    assert csljson.record_from_csl({"type": "book", **raw}).key == key
+def test_keys(raw, key, source_key):
+    rec = csljson.record_from_csl({"type": "book", **raw})
+    assert (rec.key, rec.source_key) == (key, source_key)
 
 
 def test_rich_text_and_numbers_become_plain_text():

@@ -572,8 +572,9 @@ def test_a_field_named_type_is_edited_beside_the_entry_type(editor, bib):
     assert (data["key"], data["type"]) == (KEY, "article")
     assert (data["field:type"], data["field:key"]) == ("Dossier", "Lohse")
     page = editor.get(f"/entry/{KEY}/edit").text
-    extras = dict(re.findall(r'name="extra_name" value="([^"]*)">\s*<label[^>]*>.*?</label>'
-                             r'\s*<input [^>]*name="extra_value" value="([^"]*)"', page, re.S))
+    extras = dict(re.findall(r'name="extra_name" value="([^"]*)">\s*<label[^>]*>.*?'
+                             r'</label>\s*<input [^>]*name="extra_value" value="([^"]*)"',
+                             page, re.S))
     assert (extras["type"], extras["key"]) == ("Dossier", "Lohse")
     form = edit_form(editor)
     extras["type"] = "Themendossier"

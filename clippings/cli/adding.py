@@ -159,10 +159,9 @@ def import_(ctx, files, force, rekey):
     path = library_path(ctx)
     result = import_files(path, [Path(f) for f in files], force, settings_for(path),
                           rekey=rekey)
-    renamed = dict(result.renamed)
     for key in result.added:
         click.echo(f"added {key}")
-    for old, new in renamed.items():
+    for old, new in result.renamed:   # a list: two files may hold the same key
         click.echo(f"{old} -> {new}")
     for key, existing, why in result.skipped:
         click.echo(f"skipped {key}: likely duplicate of {existing} ({why})", err=True)

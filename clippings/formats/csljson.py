@@ -362,9 +362,9 @@ def record_from_csl(item: dict[str, Any]) -> Record:
     if key_in_note:
         note = _CITATION_KEY_LINE.sub("", note).strip()
     put("note", note)
-    rec.key = (dates.clean_key(item.get("citation-key"))
-               or dates.clean_key(key_in_note.group(1) if key_in_note else None)
-               or dates.clean_key(item.get("id")))
+    rec.key, rec.source_key = dates.key_from(
+        item.get("citation-key"), key_in_note.group(1) if key_in_note else None,
+        item.get("id"))
     return rec
 
 

@@ -293,21 +293,38 @@ def plain_pages(pages: str) -> str:
     return re.sub(r"\s*--\s*", "-", pages)
 
 
+def foreign_id(raw: object) -> str | None:
+    """A foreign id as written, when it is meant as a citation key; None for a database
+    id (URLs, Zotero's "12345/ABCD", bare numbers), which no document cites."""
+    if raw is None or isinstance(raw, bool):
+        return None
+    text = str(raw).strip()
+    return None if not text or "/" in text or text.isdigit() else text
+
+
 def clean_key(raw: object) -> str | None:
     """A citation key made from a foreign id, or None when the id is not key-like.
 
     Database ids (URLs, Zotero's "12345/ABCD", bare numbers) are not citation keys: the
     importer generates a proper key for them instead.
     """
-    if raw is None or isinstance(raw, bool):
-        return None
-    text = str(raw).strip()
-    if not text or "/" in text or text.isdigit():
+    text = foreign_id(raw)
+    if text is None:
         return None
     if is_valid_key(text):
         return text
     folded = re.sub(r"[^A-Za-z0-9_:.\-]", "", ascii_fold(text).replace(" ", "_"))
     return folded if folded and not folded.isdigit() and is_valid_key(folded) else None
+
+
+def key_from(*ids: object) -> tuple[str | None, str | None]:
+    """(key, the foreign id it comes from) for the first of `ids` that gives a key; with
+    none, (None, the first id meant as a key), so that `import` can say what it replaced."""
+    for raw in ids:
+        key = clean_key(raw)
+        if key:
+            return key, foreign_id(raw)
+    return None, next(filter(None, map(foreign_id, ids)), None)
 
 
 _TAG = re.compile(r"<\s*/?\s*(?:i|b|em|strong|sup|sub|sc|span|p|br|div)\b[^>]*>", re.I)

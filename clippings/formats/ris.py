@@ -273,7 +273,7 @@ def record_from_tags(tags: list[tuple[str, str]]) -> Record:
     _put(f, "note", "\n\n".join(n for n in notes if n))
     keywords = [k.strip() for v in by_tag.get("KW", []) for k in v.split(";")]
     _put(f, "keywords", ", ".join(k for k in keywords if k))
-    rec.key = dates.clean_key(first("ID", "LB")) if first("ID", "LB") else None
+    rec.key, rec.source_key = dates.key_from(first("ID", "LB"))
     return rec
 
 

@@ -177,6 +177,9 @@ def test_pdf_served_by_url_and_local_file(library, tmp_path):
     data = json.loads(result.output)
     assert data["entry"]["title"].startswith("Städtepartnerschaften entwickeln")
     assert data["entry"]["date"].startswith("2016")
+    # the report's biblatex field `type` does not hide the entry's type and key
+    assert (data["entry"]["type"], data["entry"]["key"]) == ("report", data["key"])
+    assert data["entry"]["field:type"] in ("Report", "Bericht")
     assert (Path(data["snapshot"]) / "document.pdf").read_bytes() == pdf
     assert "Handreichung" in (Path(data["snapshot"]) / "text.txt").read_text()
     local = tmp_path / "lokal.pdf"

@@ -105,6 +105,9 @@ def search(ctx: click.Context, query: tuple[str, ...], limit: int, as_json: bool
         found = page(path, " ".join(query), limit=limit or None, facets=False,
                      settings=settings_for(path), backend=backend,
                      progress=progress.update, rebuild_progress=rebuild.update)
+    if found.rebuilt:   # said as `index` says it, on stderr: piped keys stay clean
+        click.echo(f"rebuilt the search index: {found.rebuilt.total} entries "
+                   f"({found.rebuilt.rebuilt})", err=True)
     hits, total = found.hits, found.total
     if as_json:
         echo_json([hit.as_json() for hit in hits])

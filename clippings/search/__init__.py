@@ -77,12 +77,20 @@ def page(bib_path: Path, text: str, *, offset: int = 0, limit: int | None = 10,
         settings = load_settings(Path(bib_path).parent)
     query.prepare(text)   # a bad query is reported before any indexing
     bib_path = Path(bib_path)
-    engine = reader(bib_path, settings, backend, progress)
+    engine, updated = _reader(bib_path, settings, backend, progress)
     try:
-        return engine.query(text, offset=offset, limit=limit, facets=facets,
-                            bib_path=bib_path, rebuild_progress=rebuild_progress)
+        found = engine.query(text, offset=offset, limit=limit, facets=facets,
+                             bib_path=bib_path, rebuild_progress=rebuild_progress)
     finally:
         engine.close()
+    if found.rebuilt is None and _damage_repaired(updated):
+        found.rebuilt = updated   # the update before the search found the damage
+    return found
+
+
+def _damage_repaired(report) -> bool:
+    from .index import UNREADABLE
+    return report is not None and report.rebuilt == UNREADABLE
 
 
 def reader(bib_path: Path, settings, backend: str | None = None, progress=None,
@@ -90,33 +98,40 @@ def reader(bib_path: Path, settings, backend: str | None = None, progress=None,
     """The backend a reader queries (`backend.reader_specs`: the flag, else
     search_read_url, else search_backend), with the index brought up to date first
     through the backend written to, when it is stale. The caller closes it."""
+    return _reader(bib_path, settings, backend, progress, records, check_index)[0]
+
+
+def _reader(bib_path: Path, settings, backend: str | None = None, progress=None,
+            records=None, check_index: bool = True):
+    """(`reader(...)`, the IndexReport of the update it made first, or None)."""
     from .backend import open_backend, reader_specs
     bib_path = Path(bib_path)
     read, write = reader_specs(settings, backend)
     engine = open_backend(bib_path.parent, read, settings)
+    report = None
     try:
         if check_index and write is not None and not engine.is_current(bib_path):
             writer = engine if write == read else open_backend(bib_path.parent, write,
                                                                settings)
             try:
-                _update_if_writable(writer, bib_path, progress, settings, records)
+                report = _update_if_writable(writer, bib_path, progress, settings, records)
             finally:
                 if writer is not engine:
                     writer.close()
     except BaseException:
         engine.close()
         raise
-    return engine
+    return engine, report
 
 
-def _update_if_writable(engine, bib_path: Path, progress, settings, records=None) -> None:
-    """Bring the index up to date; a read replica is searched as it is (its primary is
-    kept up to date by `clippings index` elsewhere)."""
+def _update_if_writable(engine, bib_path: Path, progress, settings, records=None):
+    """Bring the index up to date -> IndexReport; a read replica is searched as it is
+    (its primary is kept up to date by `clippings index` elsewhere): None."""
     from .backend import ReadOnlyDatabase
     try:
-        engine.update(bib_path, records, progress=progress, settings=settings)
+        return engine.update(bib_path, records, progress=progress, settings=settings)
     except ReadOnlyDatabase:
-        pass
+        return None
 
 
 def find(bib_path: Path, text: str, limit: int | None = 10, **options):

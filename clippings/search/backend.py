@@ -22,8 +22,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ClippingsError, UsageError
+
+if TYPE_CHECKING:
+    from .index import IndexReport
 
 WHOOSH = "whoosh"
 
@@ -56,6 +60,8 @@ class Page:
     # total and facet counts estimated from a sample of the matches (PostgreSQL, a
     # large result: pg.Sample)
     estimated: bool = False
+    # the rebuild of a damaged index this search needed, else None (Whoosh: index.searched)
+    rebuilt: IndexReport | None = None
 
     def as_json(self) -> dict:
         return {"total": self.total, "estimated": self.estimated,

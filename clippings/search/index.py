@@ -14,7 +14,8 @@ of its decoded fields plus a stamp (size, mtime) of its snapshot text.
 
 An update re-indexes only the entries whose fingerprint or stamp changed and drops the
 entries that are gone; an index that is missing, half-written, corrupt or of another
-schema is rebuilt from scratch.
+schema is rebuilt from scratch. A damaged file that neither check reads (a posting block,
+a column) is met by the search or update that reads it: `searched` rebuilds it then.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .. import snapshots
-from ..errors import ConflictError
+from ..errors import ClippingsError, ConflictError
 from ..journal import file_stat as _path_stat, stat_of as _stat_of
 from ..model import Record
 from . import vocabulary
@@ -99,9 +100,45 @@ def read_errors() -> tuple[type[BaseException], ...]:
     import struct
     import zlib
 
+    from whoosh.filedb.filetables import FileFormatError
     from whoosh.index import IndexError as WhooshIndexError
+    from whoosh.reading import CorruptIndexError
     return (OSError, EOFError, ValueError, KeyError, IndexError, struct.error, zlib.error,
-            pickle.UnpicklingError, WhooshIndexError)
+            pickle.UnpicklingError, WhooshIndexError, FileFormatError, CorruptIndexError)
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Whether `exc`, met reading the index, says that a file of it is damaged or gone
+    rather than that a query or the code is wrong: one of `read_errors()`, or anything
+    raised inside Whoosh itself, whose readers unpickle what a damaged file holds and
+    then fail in any way (TypeError, AttributeError, a failed assertion)."""
+    if isinstance(exc, ClippingsError):
+        return False
+    return isinstance(exc, read_errors()) or _raised_in_whoosh(exc)
+
+
+def _raised_in_whoosh(exc: BaseException) -> bool:
+    import whoosh
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb.tb_frame.f_code.co_filename.startswith(
+        os.path.dirname(whoosh.__file__) + os.sep)
+
+
+UNREADABLE = "unreadable (corrupt)"   # why a damaged index was rebuilt
+
+
+class _Unreadable(Exception):
+    """An update met a damaged file of the index (`is_damage`): rebuild it instead."""
+
+
+class DamagedIndex(ClippingsError):
+    """The index cannot be read even right after it was rebuilt (exit 1)."""
+
+    exit_code = 1
 
 
 # -- fingerprints -----------------------------------------------------------------------
@@ -387,7 +424,7 @@ def _why_rebuild(library_folder: Path, manifest: dict | None, known: dict | None
         with ix.searcher() as searcher:
             searcher.doc_count()
     except Exception:  # any failure to read it means it cannot be trusted
-        return "unreadable (corrupt)"
+        return UNREADABLE
     return ""
 
 
@@ -403,47 +440,62 @@ def update(bib_path: Path, records: Iterable[Record] | None = None, *, rebuild: 
     library runs `procs` writer processes (default: up to 2, one per core).
     """
     bib_path = Path(bib_path)
-    folder = bib_path.parent
-    with _locked(folder):
+    with _locked(bib_path.parent):
+        reason = "asked for" if rebuild else ""
         if not rebuild and not compare_all:
-            report = _from_journal(bib_path, progress)
+            try:
+                report = _from_journal(bib_path, progress)
+            except _Unreadable:
+                report, reason = None, UNREADABLE
             if report is not None:
                 return report
-        # Signatures first, then the data they describe: a change during the update
-        # makes them differ from the files, so the next check updates again.
-        snapshots_stat = snapshots_signature(folder)
-        bib = read_bib(bib_path)
-        if records is None:
-            from ..config import load_settings
-            from ..library import Library
-            records = Library(bib_path, bib.raw, settings or load_settings(folder)).records()
-        records = {rec.key: rec for rec in records}
-        links = link_statuses(folder)
-        current = current_state(folder, records, links)
-        manifest = read_manifest(folder)
-        known = read_entries(folder)   # a few MB at 100,000 entries: read once
-        reason = "asked for" if rebuild else _why_rebuild(folder, manifest, known)
-        report = IndexReport(total=len(records), rebuilt=reason)
-        if reason:
-            if procs is None:
-                procs = min(2, os.cpu_count() or 1) if len(records) >= PARALLEL_FROM else 1
-            _rebuild(folder, records, links, report, progress, procs)
-        else:
+        return _update(bib_path, records, reason, progress, settings, procs)
+
+
+def _update(bib_path: Path, records: Iterable[Record] | None, rebuild: str,
+            progress: Progress | None, settings=None, procs: int | None = None
+            ) -> IndexReport:
+    """`update` comparing every entry, under the lock; `rebuild`: why to rebuild the
+    index from scratch whatever it holds ("" to rebuild only when it must)."""
+    folder = bib_path.parent
+    # Signatures first, then the data they describe: a change during the update
+    # makes them differ from the files, so the next check updates again.
+    snapshots_stat = snapshots_signature(folder)
+    bib = read_bib(bib_path)
+    if records is None:
+        from ..config import load_settings
+        from ..library import Library
+        records = Library(bib_path, bib.raw, settings or load_settings(folder)).records()
+    records = {rec.key: rec for rec in records}
+    links = link_statuses(folder)
+    current = current_state(folder, records, links)
+    manifest = read_manifest(folder)
+    known = read_entries(folder)   # a few MB at 100,000 entries: read once
+    report = IndexReport(total=len(records),
+                         rebuilt=rebuild or _why_rebuild(folder, manifest, known))
+    if not report.rebuilt:
+        try:
             _incremental(folder, manifest, known, records, links, current, report,
                          progress)
-        # Position-free copies of the new segments' long posting lists.
-        from . import postings
-        postings.write_missing(open_index(folder), progress=progress)
-        from .changes import inherits
-        inheriting = sum(1 for rec in records.values() if inherits(rec))
-        if report.changed or (manifest or {}).get("bib") != bib.signature or \
-                manifest.get("snapshots") != snapshots_stat or \
-                manifest.get("inheriting") != inheriting:
-            _write_json(folder, ENTRIES, current)
-            _write_manifest(folder, {"schema": schema_id(), "complete": True,
-                                     "bib": bib.signature, "snapshots": snapshots_stat,
-                                     "inheriting": inheriting})
-        return report
+        except _Unreadable:
+            report = IndexReport(total=len(records), rebuilt=UNREADABLE)
+    if report.rebuilt:
+        if procs is None:
+            procs = min(2, os.cpu_count() or 1) if len(records) >= PARALLEL_FROM else 1
+        _rebuild(folder, records, links, report, progress, procs)
+    # Position-free copies of the new segments' long posting lists.
+    from . import postings
+    postings.write_missing(open_index(folder), progress=progress)
+    from .changes import inherits
+    inheriting = sum(1 for rec in records.values() if inherits(rec))
+    if report.changed or (manifest or {}).get("bib") != bib.signature or \
+            manifest.get("snapshots") != snapshots_stat or \
+            manifest.get("inheriting") != inheriting:
+        _write_json(folder, ENTRIES, current)
+        _write_manifest(folder, {"schema": schema_id(), "complete": True,
+                                 "bib": bib.signature, "snapshots": snapshots_stat,
+                                 "inheriting": inheriting})
+    return report
 
 
 def _from_journal(bib_path: Path, progress: Progress | None) -> IndexReport | None:
@@ -517,8 +569,11 @@ def _incremental(folder: Path, manifest: dict, known: dict, records: dict[str, R
                 progress(done, len(todo))
         # Before the commit: a search that finds the new documents finds their words.
         vocabulary.note(index_dir(folder), words)
-    except BaseException:
+    except BaseException as exc:
         writer.cancel()
+        # Replacing an entry reads its key's postings: damage `_why_rebuild` cannot see.
+        if isinstance(exc, Exception) and is_damage(exc):
+            raise _Unreadable(str(exc)) from exc
         raise
     writer.commit()
 
@@ -558,6 +613,73 @@ def ensure_current(bib_path: Path, progress: Progress | None = None, settings=No
     if is_current(Path(bib_path)):
         return None
     return update(Path(bib_path), progress=progress, settings=settings)
+
+
+def searched(bib_path: Path, search: Callable[[], object],
+             progress: Progress | None = None, settings=None
+             ) -> tuple[object, IndexReport | None]:
+    """(`search()`, the report of the rebuild it needed or None).
+
+    A damaged file of the index (a header, a posting block, a segment file gone) shows
+    only when a search reads it, never in the cheap check before (which reads no
+    index file): it is caught here, at no cost to a search that succeeds. Under the
+    index's lock the search is tried again (a writer may have replaced the index
+    meanwhile); if it fails again, the index is rebuilt and the search tried once more.
+    An index that fails even then is reported (DamagedIndex), and later searches do not
+    rebuild it again until an update changes it."""
+    result, damage = _attempt(search)
+    if damage is None:
+        return result, None
+    bib_path = Path(bib_path)
+    folder = bib_path.parent
+    with _locked(folder):
+        result, damage = _attempt(search)
+        if damage is None:
+            return result, None
+        if _rebuilt_in_vain(folder):
+            raise _unreadable(folder, damage) from damage
+        report = _update(bib_path, None, UNREADABLE, progress, settings)
+        result, damage = _attempt(search)
+        if damage is None:
+            return result, report
+        _mark_rebuilt_in_vain(folder)
+        raise _unreadable(folder, damage) from damage
+
+
+# In the manifest: the `version` of an index rebuilt for a search that then failed on it.
+REBUILT_IN_VAIN = "unreadable_after_rebuild"
+
+
+def _attempt(search: Callable[[], object]) -> tuple[object, BaseException | None]:
+    """(search(), None), or (None, the error) when it met a damaged index."""
+    try:
+        return search(), None
+    except Exception as exc:
+        if not is_damage(exc):
+            raise
+        return None, exc
+
+
+def _rebuilt_in_vain(folder: Path) -> bool:
+    """This very index was rebuilt for a search that then failed on it all the same."""
+    marked = (read_manifest(folder) or {}).get(REBUILT_IN_VAIN)
+    return marked is not None and marked == list(version(folder))
+
+
+def _mark_rebuilt_in_vain(folder: Path) -> None:
+    _write_manifest(folder, {**(read_manifest(folder) or {}),
+                             REBUILT_IN_VAIN: list(version(folder))})
+
+
+def _unreadable(folder: Path, damage: BaseException) -> DamagedIndex:
+    path = index_dir(folder)
+    lines = str(damage).splitlines()
+    cause = type(damage).__name__ + (f": {lines[0]}" if lines else "")
+    return DamagedIndex(f"the search index in {path} cannot be read even after a rebuild "
+                        f"({cause}); `clippings index --rebuild` tries again",
+                        german=f"Der Suchindex in {path} ist auch nach dem Neuaufbau "
+                               f"nicht lesbar ({cause}); `clippings index --rebuild` "
+                               "versucht es noch einmal")
 
 
 def index_size(library_folder: Path) -> int:

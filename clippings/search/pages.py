@@ -407,8 +407,11 @@ def prepare(bib_path: Path, *, records: Mapping[str, Record], rows: Mapping[str,
         return
     from . import index, vocabulary
     folder = Path(bib_path).parent
-    with index.searching(folder) as searcher:
-        _entries_of_docs(folder, searcher, table)
+
+    def read_entries_of_docs():
+        with index.searching(folder) as searcher:
+            _entries_of_docs(folder, searcher, table)
+    index.searched(bib_path, read_entries_of_docs, settings=settings)
     vocabulary.load(index.index_dir(folder))
 
 
@@ -453,16 +456,12 @@ def search_page(bib_path: Path, text: str = "", filters: Mapping[str, list[str]]
                 [table.keys[i] for i in found.order[offset:end].tolist()],
                 found.scores[offset:end].tolist())))
         elif text.strip():
-            from . import index, query, vocabulary
+            from . import index, query
             query.prepare(text)
             if check_index:
                 index.ensure_current(Path(bib_path), settings=settings)
-            searcher = borrowed.enter_context(index.searching(folder))
-            q = query.parse(text, searcher.schema)
-            found = _whoosh_order(folder, searcher, text, q, table, filters, sort,
-                                  facet_limit)
-            marker = query.marker_for(searcher.schema, q,
-                                      vocabulary.load(index.index_dir(folder)))
+            (found, marker), _ = index.searched(bib_path, lambda: _whoosh_search(
+                folder, text, table, filters, sort, facet_limit), settings=settings)
             hits = [query.hit_from({"key": table.keys[i], "meta": table.hit_meta(records, i)},
                                    float(score), marker, folder)
                     for i, score in zip(found.order[offset:end].tolist(),
@@ -608,6 +607,18 @@ def _database_ranked(table: FacetTable, ranked: list[tuple[str, float]], every: 
     return np.concatenate([best, newest[matched[newest]]]), scores
 
 
+def _whoosh_search(folder: Path, text: str, table: FacetTable,
+                   filters: Mapping[str, list[str]], sort: str, facet_limit: int | None
+                   ) -> tuple[_Ordered, object]:
+    """The search's order and counts, and the marker of its words in snippets."""
+    from . import index, query, vocabulary
+    with index.searching(folder) as searcher:
+        q = query.parse(text, searcher.schema)
+        found = _whoosh_order(folder, searcher, text, q, table, filters, sort, facet_limit)
+        return found, query.marker_for(searcher.schema, q,
+                                       vocabulary.load(index.index_dir(folder)))
+
+
 def _whoosh_order(folder: Path, searcher, text: str, q, table: FacetTable,
                   filters: Mapping[str, list[str]], sort: str, facet_limit: int | None
                   ) -> _Ordered:
@@ -663,7 +674,6 @@ SIMILAR_TERMS = 6
 def similar(bib_path: Path, rec: Record, limit: int = 5, settings=None,
             check_index: bool = True) -> list[Hit]:
     """Entries sharing the most title words and keywords with `rec` (itself left out)."""
-    from whoosh import query as wq
     from . import index
     words = _SIGNIFICANT.findall(" ".join([rec.fields.get("title", ""),
                                            rec.fields.get("subtitle", ""),
@@ -676,6 +686,13 @@ def similar(bib_path: Path, rec: Record, limit: int = 5, settings=None,
     if check_index:
         index.ensure_current(Path(bib_path), settings=settings)
     folder = Path(bib_path).parent
+    return index.searched(bib_path, lambda: _similar_in_index(folder, rec, words, limit),
+                          settings=settings)[0]
+
+
+def _similar_in_index(folder: Path, rec: Record, words: list[str], limit: int) -> list[Hit]:
+    from whoosh import query as wq
+    from . import index
     with index.searching(folder) as searcher:
         # The rarest of its title words and keywords say most about an entry; common
         # ones would match half the library and cost a scan of it.

@@ -72,8 +72,8 @@ def postings(reader, fieldname: str, btext: bytes) -> Postings | None:
     if compact is not None:
         try:
             found = compact.get(fieldname, btext)
-        except (OSError, ValueError, zlib.error):   # damaged: Whoosh's blocks answer
-            found = None
+        except (OSError, ValueError, struct.error, zlib.error):
+            found = None   # damaged: Whoosh's blocks answer
     if found is None:
         if (fieldname, btext) not in reader:
             return None
@@ -206,6 +206,8 @@ class _CompactFile:
         # Bytes for keys and values: a third of the time to load of tuples.
         self.directory: dict[bytes, bytes] = marshal.loads(
             os.pread(fd, size - TRAILER.size - start, start))
+        if not isinstance(self.directory, dict):   # marshal reads a damaged one as any value
+            raise ValueError("compact postings file without a directory")
 
     def get(self, fieldname: str, btext: bytes) -> Postings | None:
         where = self.directory.get(_directory_key(fieldname, btext))

@@ -25,17 +25,18 @@ class WhooshBackend:
     def query(self, text: str, *, offset: int = 0, limit: int | None = 10,
               facets: bool = True, bib_path: Path | None = None,
               rebuild_progress=None) -> Page:
-        """An index damaged in a way its manifest could not tell is rebuilt once."""
-        try:
-            hits, total, counts = query.search_page(index.open_index(self.folder), text,
-                                                    self.folder, offset, limit, facets)
-        except index.read_errors():
-            if bib_path is None:
-                raise
-            index.update(Path(bib_path), rebuild=True, progress=rebuild_progress)
-            hits, total, counts = query.search_page(index.open_index(self.folder), text,
-                                                    self.folder, offset, limit, facets)
-        return Page(hits=hits, total=total, offset=offset, limit=limit, facets=counts)
+        """An index damaged in a way its manifest could not tell is rebuilt once
+        (`index.searched`; `Page.rebuilt` then says why)."""
+        def search():
+            return query.search_page(index.open_index(self.folder), text, self.folder,
+                                     offset, limit, facets)
+        if bib_path is None:
+            (hits, total, counts), report = search(), None
+        else:
+            (hits, total, counts), report = index.searched(bib_path, search,
+                                                           rebuild_progress)
+        return Page(hits=hits, total=total, offset=offset, limit=limit, facets=counts,
+                    rebuilt=report)
 
     def stats(self) -> dict:
         entries = index.read_entries(self.folder) or {}

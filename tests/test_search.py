@@ -444,7 +444,8 @@ def test_corrupt_index_is_rebuilt_not_crashed_on(fresh):
             path.write_bytes(b"\x00garbage")
     result = run("search", "Blasorchester", "--keys", library=fresh)
     assert result.exit_code == 0, result.output
-    assert result.output.split() == ["spremberg2016schlaegt"]
+    assert result.stdout.split() == ["spremberg2016schlaegt"]
+    assert result.stderr == "rebuilt the search index: 17 entries (unreadable (corrupt))\n"
 
 
 def test_corrupt_index_reason(fresh):

@@ -20,11 +20,14 @@ Package API (stable):
         `Page.estimated`: on PostgreSQL, a search with more than about 4,000 matches has
         its total and facet counts estimated from a fixed sample of the archive
         (`pg._sample`); `limit=None` counts exactly.
-        The index is brought up to date first (a cheap check when nothing changed).
+        The index is brought up to date first (a cheap check when nothing changed);
+        a damaged one is rebuilt, once, and `Page.rebuilt` (an IndexReport, else None)
+        says so.
         `backend`: 'whoosh' or a postgresql:// URL, overriding settings.search_backend
         (and search_read_url). Without it, a `search_read_url` setting is queried while
         a stale index is brought up to date in search_backend (`reader`).
-        Raises UsageError (bad query or setting), NetworkError (database unreachable).
+        Raises UsageError (bad query or setting), NetworkError (database unreachable),
+        index.DamagedIndex (an index unreadable even right after its rebuild).
 
     find(bib_path, text, limit=10, **same keywords) -> list[query.Hit]
 
@@ -83,14 +86,11 @@ def page(bib_path: Path, text: str, *, offset: int = 0, limit: int | None = 10,
                              bib_path=bib_path, rebuild_progress=rebuild_progress)
     finally:
         engine.close()
-    if found.rebuilt is None and _damage_repaired(updated):
-        found.rebuilt = updated   # the update before the search found the damage
+    if found.rebuilt is None and updated is not None:
+        from .index import UNREADABLE
+        if updated.rebuilt == UNREADABLE:   # the update before the search met the damage
+            found.rebuilt = updated
     return found
-
-
-def _damage_repaired(report) -> bool:
-    from .index import UNREADABLE
-    return report is not None and report.rebuilt == UNREADABLE
 
 
 def reader(bib_path: Path, settings, backend: str | None = None, progress=None,

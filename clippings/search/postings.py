@@ -206,7 +206,7 @@ class _CompactFile:
         # Bytes for keys and values: a third of the time to load of tuples.
         self.directory: dict[bytes, bytes] = marshal.loads(
             os.pread(fd, size - TRAILER.size - start, start))
-        if not isinstance(self.directory, dict):   # marshal reads a damaged one as any value
+        if not isinstance(self.directory, dict):   # a damaged one may read as any value
             raise ValueError("compact postings file without a directory")
 
     def get(self, fieldname: str, btext: bytes) -> Postings | None:

@@ -437,6 +437,27 @@ def test_progress_is_reported(fresh):
     assert [d for d, _ in seen] == list(range(1, 18))
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_change_of_the_encoding_setting_is_a_change_of_the_library(tmp_path, backend,
+                                                                      request):
+    """The same bytes read as latin-1 or as UTF-8 are different entries: the index
+    records the setting it read library.bib with, and is not current under another."""
+    bib = tmp_path / "library.bib"
+    bib.write_bytes("@article{k1,\n  author = {A, B},\n  title = {Besuch in Köln},\n"
+                    "  journaltitle = {J},\n  date = {2017},\n}\n".encode("utf-8"))
+    use_backend(bib, backend, request)
+    toml = tmp_path / "clippings.toml"
+    plain = toml.read_text("utf-8") if toml.exists() else ""
+    toml.write_text(plain + 'encoding = "latin-1"\n', "utf-8")
+    assert keys(bib, "Köln") == []              # "KÃ¶ln" as latin-1 reads it
+    assert keys(bib, "KÃ¶ln") == ["k1"]
+    toml.write_text(plain, "utf-8")             # the setting removed, the bytes unchanged
+    assert keys(bib, "Köln") == ["k1"]
+    assert keys(bib, "KÃ¶ln") == []
+    toml.write_text(plain + 'encoding = "latin-1"\n', "utf-8")
+    assert keys(bib, "Köln") == []
+
+
 def test_corrupt_index_is_rebuilt_not_crashed_on(fresh):
     search_index.update(fresh)
     for path in search_index.index_dir(fresh.parent).iterdir():

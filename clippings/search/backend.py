@@ -151,4 +151,4 @@ def open_backend(library_folder: Path, spec: str, settings=None):
         from .pg import PostgresBackend
         return PostgresBackend(library_folder, spec, settings)
     from .whoosh_backend import WhooshBackend
-    return WhooshBackend(library_folder)
+    return WhooshBackend(library_folder, settings)

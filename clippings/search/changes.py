@@ -119,18 +119,20 @@ class Journaled:
 
 
 def from_journal(bib_path: Path, bib: dict | None, snapshots_sig: list | None,
-                 inheriting) -> Journaled | None:
+                 inheriting, encoding: str = "") -> Journaled | None:
     """The touched entries, read from `clippings.journal`, when an index recorded `bib`
     and `snapshots_sig` (as `index.read_bib().signature` and `snapshots_signature`) and
     `inheriting` entries (0, or the update compares everything: a parent's change reaches
     its children unnoted). None when the journal cannot tell: nothing noted, no unbroken
-    chain (a hand edit), link results changed, a snapshot changed alone, or a touched
-    entry inherits."""
+    chain (a hand edit), link results changed, a snapshot changed alone, a touched
+    entry inherits, or the `encoding` setting is not the one the index recorded (every
+    entry may read differently)."""
     from .. import journal
     from ..bibcache import unpack_record
-    from .index import snapshots_signature
+    from .index import bib_signature, snapshots_signature
     bib_stat = (bib or {}).get("stat")
-    if inheriting != 0 or not snapshots_sig or bib_stat is None:
+    if inheriting != 0 or not snapshots_sig or bib_stat is None or \
+            (bib or {}).get("encoding", "") != encoding:
         return None
     now = journal.stats(bib_path)
     links_now = snapshots_signature(Path(bib_path).parent)[1]
@@ -139,7 +141,7 @@ def from_journal(bib_path: Path, bib: dict | None, snapshots_sig: list | None,
     touched = journal.since(bib_path, (bib_stat, snapshots_sig[0]), now)
     if not touched:
         return None
-    out = Journaled({}, {}, [], {"stat": now[0], "digest": None}, [now[1], links_now])
+    out = Journaled({}, {}, [], bib_signature(now[0], None, encoding), [now[1], links_now])
     for key, value in touched.items():
         if value is None:
             out.removed.append(key)

@@ -179,17 +179,33 @@ class BibSnapshot:
     signature: dict
 
 
-def read_bib(bib_path: Path) -> BibSnapshot:
+def read_bib(bib_path: Path, encoding: str = "") -> BibSnapshot:
     """Read library.bib once, with its stat from the same open file before and after the
     read. Writers replace the file (new inode), so the bytes belong to that stat; should
     the file change in place during the read, no stat is recorded and the next check
-    compares the digest instead."""
+    compares the digest instead. `encoding`: the setting it is read with."""
     with open(bib_path, "rb") as handle:
         before = os.fstat(handle.fileno())
         raw = handle.read()
         after = os.fstat(handle.fileno())
     stat = _stat_of(before) if _stat_of(before) == _stat_of(after) else None
-    return BibSnapshot(raw, {"stat": stat, "digest": strong_hash(raw)})
+    return BibSnapshot(raw, bib_signature(stat, strong_hash(raw), encoding))
+
+
+def bib_signature(stat, digest: str | None, encoding: str = "") -> dict:
+    """What an index records of library.bib: its stat and digest, and the `encoding`
+    setting it was decoded with when one is set. The bytes alone do not say what a
+    library without a coding line decodes to: a change of the setting changes every
+    entry, so an index of the old reading is not current."""
+    signature = {"stat": stat, "digest": digest}
+    if encoding:
+        signature["encoding"] = encoding
+    return signature
+
+
+def encoding_of(settings) -> str:
+    """The `encoding` setting ("" when unset or when no settings are given)."""
+    return getattr(settings, "encoding", "") or ""
 
 
 def snapshots_signature(library_folder: Path) -> list[int] | None:
@@ -250,10 +266,11 @@ def _write_manifest(library_folder: Path, data: dict) -> None:
     _write_json(library_folder, MANIFEST, data)
 
 
-def is_current(bib_path: Path) -> bool:
+def is_current(bib_path: Path, encoding: str = "") -> bool:
     """True when the index matches library.bib and the snapshots, without parsing the
     library: same schema; library.bib of the same stat, or of the same digest when only
-    its stat changed; snapshots/ of the same stat, or every snapshot of the same stamp."""
+    its stat changed, read with the same `encoding` setting; snapshots/ of the same stat,
+    or every snapshot of the same stamp."""
     bib_path = Path(bib_path)
     folder = bib_path.parent
     manifest = read_manifest(folder)
@@ -261,7 +278,7 @@ def is_current(bib_path: Path) -> bool:
         return False
     return signatures_match(bib_path, manifest.get("bib"), manifest.get("snapshots"),
                             lambda: read_entries(folder),
-                            lambda signature: _refresh_bib(folder, signature))
+                            lambda signature: _refresh_bib(folder, signature), encoding)
 
 
 def _refresh_bib(folder: Path, signature: dict) -> None:
@@ -279,15 +296,17 @@ def _refresh_bib(folder: Path, signature: dict) -> None:
 
 
 def signatures_match(bib_path: Path, bib: dict | None, snapshots_sig, entries,
-                     refresh=None) -> bool:
-    """library.bib and the snapshots are as recorded: library.bib of the same stat (or the
-    same digest when only its stat changed; then `refresh(new signature)`), snapshots/
-    and the link results of the same stat, or else every snapshot of the same stamp
-    (`entries()`: key -> [_, stamp])."""
+                     refresh=None, encoding: str = "") -> bool:
+    """library.bib and the snapshots are as recorded: library.bib read with the same
+    `encoding` setting and of the same stat (or the same digest when only its stat
+    changed; then `refresh(new signature)`), snapshots/ and the link results of the same
+    stat, or else every snapshot of the same stamp (`entries()`: key -> [_, stamp])."""
     bib = bib or {}
+    if bib.get("encoding", "") != encoding:
+        return False
     if bib.get("stat") is None or bib["stat"] != _path_stat(bib_path):
         try:
-            now = read_bib(bib_path)
+            now = read_bib(bib_path, encoding)
         except OSError:
             return False
         if bib.get("digest") != now.signature["digest"]:
@@ -444,7 +463,7 @@ def update(bib_path: Path, records: Iterable[Record] | None = None, *, rebuild: 
         reason = "asked for" if rebuild else ""
         if not rebuild and not compare_all:
             try:
-                report = _from_journal(bib_path, progress)
+                report = _from_journal(bib_path, progress, encoding_of(settings))
             except _Unreadable:
                 report, reason = None, UNREADABLE
             if report is not None:
@@ -461,11 +480,13 @@ def _update(bib_path: Path, records: Iterable[Record] | None, rebuild: str,
     # Signatures first, then the data they describe: a change during the update
     # makes them differ from the files, so the next check updates again.
     snapshots_stat = snapshots_signature(folder)
-    bib = read_bib(bib_path)
-    if records is None:
+    if settings is None:
         from ..config import load_settings
+        settings = load_settings(folder)
+    bib = read_bib(bib_path, encoding_of(settings))
+    if records is None:
         from ..library import Library
-        records = Library(bib_path, bib.raw, settings or load_settings(folder)).records()
+        records = Library(bib_path, bib.raw, settings).records()
     records = {rec.key: rec for rec in records}
     links = link_statuses(folder)
     current = current_state(folder, records, links)
@@ -498,7 +519,8 @@ def _update(bib_path: Path, records: Iterable[Record] | None, rebuild: str,
     return report
 
 
-def _from_journal(bib_path: Path, progress: Progress | None) -> IndexReport | None:
+def _from_journal(bib_path: Path, progress: Progress | None, encoding: str = ""
+                  ) -> IndexReport | None:
     """The update from `clippings.journal` (see `changes.from_journal`): only the entries
     clippings' own writers touched are decoded and indexed; None when the journal cannot
     tell, and the caller compares everything."""
@@ -508,7 +530,7 @@ def _from_journal(bib_path: Path, progress: Progress | None) -> IndexReport | No
     if not manifest or manifest.get("schema") != schema_id() or not manifest.get("complete"):
         return None
     found = changes.from_journal(bib_path, manifest.get("bib"), manifest.get("snapshots"),
-                                 manifest.get("inheriting"))
+                                 manifest.get("inheriting"), encoding)
     known = read_entries(folder) if found is not None else None
     if known is None or _why_rebuild(folder, manifest, known):
         return None     # (a damaged index is rebuilt by the full path)

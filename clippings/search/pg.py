@@ -207,6 +207,7 @@ class PostgresBackend:
         # ms a search statement may run (0: no limit of ours; the server's may apply)
         timeout = float(getattr(settings, "search_timeout", 0) or 0)
         self.timeout_ms = max(1, round(1000 * timeout)) if timeout > 0 else 0
+        self.encoding = files.encoding_of(settings)   # library.bib's, as the index records it
 
     # -- connections ----------------------------------------------------------------
 
@@ -316,7 +317,7 @@ class PostgresBackend:
         if not meta or meta.get("schema") != schema_id():
             return False
         return files.signatures_match(Path(bib_path), meta.get("bib"), meta.get("snapshots"),
-                                      lambda: self._stamps())
+                                      lambda: self._stamps(), encoding=self.encoding)
 
     def _stamps(self) -> dict:
         with self.connection() as conn:
@@ -375,8 +376,9 @@ class PostgresBackend:
         from . import changes
         folder = bib_path.parent
         snapshots_stat = files.snapshots_signature(folder)
-        bib = files.read_bib(bib_path)
-        lib = Library(bib_path, bib.raw, settings or load_settings(folder))
+        settings = settings or load_settings(folder)
+        bib = files.read_bib(bib_path, files.encoding_of(settings))
+        lib = Library(bib_path, bib.raw, settings)
         given = None if records is None else {rec.key: rec for rec in records}
         links = files.link_statuses(folder)
         # One stat per snapshot (kernel time, the GIL released) beside the hashing.
@@ -424,7 +426,7 @@ class PostgresBackend:
         if "entries" not in meta:
             return None
         found = changes.from_journal(bib_path, meta.get("bib"), meta.get("snapshots"),
-                                     meta.get("inheriting"))
+                                     meta.get("inheriting"), self.encoding)
         if found is None:
             return None
         folder = bib_path.parent

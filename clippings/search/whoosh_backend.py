@@ -11,11 +11,12 @@ from .backend import Page
 class WhooshBackend:
     name = "whoosh"
 
-    def __init__(self, library_folder: Path):
+    def __init__(self, library_folder: Path, settings=None):
         self.folder = Path(library_folder)
+        self.encoding = index.encoding_of(settings)
 
     def is_current(self, bib_path: Path) -> bool:
-        return index.is_current(Path(bib_path))
+        return index.is_current(Path(bib_path), self.encoding)
 
     def update(self, bib_path: Path, records=None, *, rebuild: bool = False, progress=None,
                settings=None, compare_all: bool = False) -> index.IndexReport:

@@ -444,6 +444,88 @@ def _line_end(text: str, pos: int) -> int:
     return len(text) if end < 0 else end
 
 
+@dataclass
+class _Layout:
+    """How one field on its own line is written: `{indent}{name}{gap}={after}value`."""
+
+    indent: str
+    name: str
+    gap: str
+    after: str
+
+
+_GAP_AND_EQ = re.compile(r"([ \t]*)=([ \t]*)")
+# Tab widths tried when telling whether tab-padded "=" line up: the usual 8, then editors'.
+_TAB_WIDTHS = (8, 4, 2)
+
+
+def _field_layouts(text: str, block: Block) -> list[_Layout]:
+    """The layout of every field that starts its own line and has "=" on that line."""
+    layouts = []
+    for f in block.fields:
+        indent = text[_line_start(text, f.start):f.start]
+        m = _GAP_AND_EQ.match(text, f.start + len(f.name))
+        if indent.strip() == "" and m is not None and m.end() == f.value_start:
+            layouts.append(_Layout(indent, f.name, m.group(1), m.group(2)))
+    return layouts
+
+
+def _column(line: str, tab: int) -> int:
+    return len(line.expandtabs(tab))
+
+
+def _most_common(values: list[str], default: str) -> str:
+    """The most frequent value (the later one on a tie), or `default` for none."""
+    return max(reversed(values), key=values.count) if values else default
+
+
+def _eq_column(layouts: list[_Layout]) -> tuple[int, int] | None:
+    """(column of "=", tab width) when the entry lines its "=" up, else None.
+
+    Lined up means: most fields put "=" in one column, or just past it after a name too
+    long for it, and padding shows the column is meant (names of different lengths end
+    there, or a gap is wider than one space). One field out of line does not undo it.
+    """
+    for tab in _TAB_WIDTHS:
+        columns = [_column(l.indent + l.name + l.gap, tab) for l in layouts]
+        for target in sorted(set(columns)):
+            at = [l for l, c in zip(layouts, columns) if c == target]
+            past = [l for l, c in zip(layouts, columns) if c > target and _unpadded(l)]
+            if 2 * (len(at) + len(past)) <= len(layouts):
+                continue
+            name_ends = {_column(l.indent + l.name, tab) for l in at}
+            if len(name_ends) > 1 or not all(_unpadded(l) for l in at):
+                return target, tab
+    return None
+
+
+def _unpadded(layout: _Layout) -> bool:
+    return layout.gap in ("", " ")
+
+
+def _gap_to(start: int, target: int, tab: int, tabbed_gaps: list[str]) -> str:
+    """Whitespace from column `start` to `target`: tabs then spaces if the entry pads
+    with tabs (and the tab stops fit), else spaces; one space if the name is too long."""
+    if tabbed_gaps:
+        tail = _most_common([g[g.rfind("\t") + 1:] for g in tabbed_gaps], "")
+        stop = target - len(tail)
+        if stop > start and stop % tab == 0:
+            return "\t" * ((stop - start // tab * tab) // tab) + tail
+    return " " * max(target - start, 1)
+
+
+def _new_field_spacing(layouts: list[_Layout], indent: str, name: str) -> tuple[str, str]:
+    """Gap before and after "=" for a new field line: lined up with the entry's other
+    "=" if it lines them up, else written the way its fields mostly are."""
+    after = _most_common([l.after for l in layouts], " ")
+    aligned = _eq_column(layouts)
+    if aligned is None:
+        return _most_common([l.gap for l in layouts], " "), after
+    target, tab = aligned
+    tabbed = [l.gap for l in layouts if "\t" in l.gap]
+    return _gap_to(_column(indent + name, tab), target, tab, tabbed), after
+
+
 def set_field(text: str, block: Block, name: str, bib_value: str) -> str:
     """The entry block's text with field `name` set to `bib_value` (already BibTeX)."""
     entry = text[block.start:block.end]
@@ -472,15 +554,10 @@ def set_field(text: str, block: Block, name: str, bib_value: str) -> str:
             pos = after_last + comma_match.end()
             return entry[:pos] + f" {name} = {bib_value}," + entry[pos:]
         return entry[:after_last] + f", {name} = {bib_value}" + entry[after_last:]
-    # Copy the last field's indentation and the column of its "=".
-    eq = text.find("=", last.start + len(last.name))
-    pad = max(len(name) + 1, eq - last.start)
-    gap = text[last.start + len(last.name):eq]
-    if gap.strip() == "" and len(gap) <= 1:
-        pad = len(name) + len(gap)
-    spacing = " " * max(pad - len(name), 1 if gap else 0)
-    after_eq = text[eq + 1:last.value_start]
-    new_line = f"{prefix}{name}{spacing}={after_eq}{bib_value}"
+    # Copy the last field's indentation and the entry's way of writing "=".
+    layouts = _field_layouts(text, block)
+    gap, after_eq = _new_field_spacing(layouts, prefix, name)
+    new_line = f"{prefix}{name}{gap}={after_eq}{bib_value}"
     line_end = _line_end(entry, after_last)
     if comma_match:
         return entry[:line_end] + "\n" + new_line + "," + entry[line_end:]

@@ -148,6 +148,80 @@ def test_edits_keep_layout_of_hand_written_entries(tmp_path):
     assert lib.record("a").fields["year"] == "2017"
 
 
+def _set_new_fields(tmp_path, text: str, key: str, values: dict[str, str]) -> str:
+    path = tmp_path / "library.bib"
+    path.write_text(text, encoding="utf-8")
+    lib = Library.load(path)
+    lib.set_fields(key, {name: bibfile.format_value(v) for name, v in values.items()})
+    lib.save()
+    return path.read_text(encoding="utf-8")
+
+
+def test_new_field_lines_up_after_a_name_of_the_column_width(tmp_path):
+    # The last field's name fills the column: its single space is the alignment, not a style.
+    text = "@online{k,\n  title        = {T},\n  journaltitle = {J},\n}\n"
+    out = _set_new_fields(tmp_path, text, "k", {"date": "2020", "urldate": "2024-05-01"})
+    assert out == ("@online{k,\n  title        = {T},\n  journaltitle = {J},\n"
+                   "  date         = {2020},\n  urldate      = {2024-05-01},\n}\n")
+
+
+@pytest.mark.parametrize("entry, new_line", [
+    # not aligned: one space, however the last field happens to be padded
+    ("@book{k,\n  author = {A},\n  title = {T},\n  pages   = {3},\n}\n",
+     "  date = {2020},\n"),
+    # "=" without spaces
+    ("@book{k,\nauthor={A},\ntitle={T},\n}\n", "date={2020},\n"),
+    # tab-indented, "=" lined up with tabs
+    ("@book{k,\n\tAUTHOR\t\t= {A},\n\tTITLE\t\t= {T},\n\tJOURNALTITLE\t= {J}\n}\n",
+     "\tdate\t\t= {2020}\n"),
+    # lined up, a name too long for the column written last
+    ("@book{k,\n  title        = {T},\n  indexsorttitle= {T},\n}\n",
+     "  date         = {2020},\n"),
+])
+def test_new_field_keeps_the_entry_style(tmp_path, entry, new_line):
+    out = _set_new_fields(tmp_path, entry, "k", {"date": "2020"})
+    assert new_line in out
+    assert out.replace(new_line, "").replace(",\n}", "\n}") == entry.replace(",\n}", "\n}")
+
+
+def _eq_columns(text: str, block) -> list[tuple[int, int]] | None:
+    """(column where the name ends, column of "=") of each field, if each has its own line."""
+    columns = []
+    for f in block.fields:
+        line = text[text.rfind("\n", 0, f.start) + 1:f.start]
+        eq = text.find("=", f.start + len(f.name))
+        if line.strip() or "\n" in text[f.start:eq]:
+            return None
+        columns.append((len((line + f.name).expandtabs()),
+                        len((line + text[f.start:eq]).expandtabs())))
+    return columns
+
+
+@needs_realbibs
+def test_new_field_lines_up_in_real_files(tmp_path):
+    """Every real entry whose names of different lengths all put "=" in one column gets
+    its new field in that column too."""
+    checked = 0
+    for path in LOADABLE:
+        lib = _loadable(path)
+        for key in lib.keys():
+            block = lib.block(key)
+            text = lib.entry_text(key)
+            columns = _eq_columns(text, block)
+            if not columns or len({eq for _, eq in columns}) > 1 \
+                    or len({end for end, _ in columns}) < 2:
+                continue
+            entry = bibfile.set_field(text, block, "zz", "{new}")
+            new_line = next((line for line in entry.splitlines()
+                             if line.lstrip().startswith("zz")), None)
+            if new_line is None:
+                continue    # the closing brace on the last field's line: added inline
+            assert len(new_line[:new_line.index("=")].expandtabs()) == columns[0][1], \
+                (path.name, key)
+            checked += 1
+    assert checked > 200
+
+
 def test_latin1_file_with_coding_line_round_trips(tmp_path):
     raw = "% -*- coding: latin-1 -*-\n@book{k, title = {Gr\u00fc\u00dfe}, year = 1999}\n"
     path = tmp_path / "library.bib"

@@ -13,6 +13,12 @@ Two records are likely duplicates when they share any of:
   at least 10 letters or digits, so "Editorial", "Vorwort" or "Dossier" alone never
   make a duplicate. A title match is also ignored when both records name authors and
   share no family name, or when both have DOIs and the DOIs differ.
+  The title without its subtitle counts too: the `title` field alone, and a subtitle
+  written into `title` after ": ", " – ", " — ", " - " or ". " is cut off. Such a
+  main title must have at least three words and 15 letters or digits ("Interview: ..."
+  or "Neue Studie: ..." are rubrics, not titles), and it matches only another
+  record's title, never the cut-off main title of a third: "X: Y" and "X: Z" are two
+  articles, "X: Y" and "X" likely one.
 """
 
 from __future__ import annotations
@@ -271,11 +277,24 @@ def normalize_title(title: str) -> str:
     return "".join(_ALNUM_RUNS.findall(_fold_lower(title)))
 
 
-def _comparable_title(title: str) -> str:
+def _comparable_title(title: str, words: int = 2, letters: int = 10) -> str:
     """The normalised title when it is long enough to count (see the module doc), else ""."""
-    words = _ALNUM_RUNS.findall(_fold_lower(title))
-    joined = "".join(words)
-    return joined if len(words) >= 2 and len(joined) >= 10 else ""
+    runs = _ALNUM_RUNS.findall(_fold_lower(title))
+    joined = "".join(runs)
+    return joined if len(runs) >= words and len(joined) >= letters else ""
+
+
+# Where a subtitle written into the title starts ("Main title: Subtitle"); not the dot of
+# an ordinal ("des 11. Jahrhunderts").
+_SUBTITLE_SEPARATOR = re.compile(r"\s*(?::|\s[–—-]|(?<![0-9])\.)\s+")
+
+
+def _cut_main_titles(title: str) -> set[str]:
+    """The normalised main titles of `title` before each subtitle separator, those long
+    enough not to be a rubric (see the module doc)."""
+    heads = (_comparable_title(title[:m.start()], words=3, letters=15)
+             for m in _SUBTITLE_SEPARATOR.finditer(title))
+    return {h for h in heads if h}
 
 
 # Entry types for a part of a book, which carry the ISBN of the whole.
@@ -294,6 +313,7 @@ class _Signals:
     year: int | None
     families: frozenset[str]
     shorts: frozenset[str] = frozenset()   # short title + year + author, for short titles
+    heads: frozenset[str] = frozenset()    # main titles cut off before ": " and the like
 
 
 _ISBN_LIST_RE = re.compile(r"[,;]|\s+(?=(?:ISBN|\d{3}))")   # "isbn = {978..., 3-...}"
@@ -317,6 +337,7 @@ def _signals(record: Record) -> _Signals:
     main = _comparable_title(title)
     full = _comparable_title(f"{title} {subtitle}") if subtitle else main
     titles = {t for t in (full, main) if t}
+    heads = _cut_main_titles(title) - titles
     for part in _ISBN_LIST_RE.split(record.get("isbn")) if record.get("isbn") else ():
         isbn = normalize_isbn(part) if part.strip() else None
         if isbn:
@@ -333,11 +354,13 @@ def _signals(record: Record) -> _Signals:
     shorts = frozenset(f"{short}|{year}|{family}" for family in families) \
         if short and year and not titles else frozenset()
     return _Signals(frozenset(urls), frozenset(dois), frozenset(isbns), frozenset(titles),
-                    year, families, shorts)
+                    year, families, shorts, frozenset(heads))
 
 
-def _title_reason(a: _Signals, b: _Signals) -> str | None:
-    """Why two records with the same title are duplicates, or None when they are not."""
+def _title_reason(a: _Signals, b: _Signals, title: str) -> str | None:
+    """Why two records sharing `title` are duplicates, or None when they are not."""
+    if title not in a.titles and title not in b.titles:
+        return None     # two main titles cut off: "X: Y" and "X: Z" are not one article
     if a.year is not None and b.year is not None and abs(a.year - b.year) > 1:
         return None
     if a.families and b.families and not (a.families & b.families):
@@ -421,7 +444,7 @@ class DuplicateIndex:
                 if other == excluded:
                     continue
                 if kind == "title":
-                    reason = _title_reason(sig, self._signals_of(other))
+                    reason = _title_reason(sig, self._signals_of(other), value)
                     if reason is None:
                         continue
                 else:
@@ -459,7 +482,7 @@ def _signal_entries(sig: _Signals) -> list[tuple[str, str]]:
     """(kind, value) look-up entries of a record's signals, strongest kind first."""
     entries = [("doi", v) for v in sig.dois] + [("isbn", v) for v in sig.isbns]
     entries += [("url", v) for v in sig.urls]
-    entries += [("title", t) for t in sorted(sig.titles)]
+    entries += [("title", t) for t in sorted(sig.titles | sig.heads)]
     entries += [("short", t) for t in sorted(sig.shorts)]
     return entries
 
@@ -492,11 +515,12 @@ def find_duplicate_groups(pairs: Iterable[tuple[str, Record]]) -> list[Duplicate
         sigs.append(sig)
 
     reasons: dict[tuple[int, int], list[str]] = {}
-    for (kind, _), members in buckets.items():
+    for (kind, value), members in buckets.items():
         if len(members) < 2:
             continue
         for a, b in _candidate_pairs(kind, members, sigs):
-            reason = _title_reason(sigs[b], sigs[a]) if kind == "title" else _LABELS[kind]
+            reason = _title_reason(sigs[b], sigs[a], value) if kind == "title" \
+                else _LABELS[kind]
             if reason is not None:
                 found = reasons.setdefault((a, b), [])
                 if reason not in found:

@@ -21,7 +21,7 @@ from .bibcache import text_digest
 from .dedupe import DuplicateIndex, _Signals, _signals
 from .model import Record
 
-SCHEMA = 3
+SCHEMA = 4   # raised whenever dedupe's signals change: stored ones are then recomputed
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS entry (folded TEXT PRIMARY KEY, key TEXT, digest BLOB,
@@ -35,13 +35,13 @@ CREATE INDEX IF NOT EXISTS signal_entry ON signal (folded);
 def _dump(sig: _Signals) -> str:
     return json.dumps([sorted(sig.urls), sorted(sig.dois), sorted(sig.isbns),
                        sorted(sig.titles), sig.year, sorted(sig.families),
-                       sorted(sig.shorts)])
+                       sorted(sig.shorts), sorted(sig.heads)])
 
 
 def _load(text: str) -> _Signals:
-    urls, dois, isbns, titles, year, families, shorts = json.loads(text)
+    urls, dois, isbns, titles, year, families, shorts, heads = json.loads(text)
     return _Signals(frozenset(urls), frozenset(dois), frozenset(isbns), frozenset(titles),
-                    year, frozenset(families), frozenset(shorts))
+                    year, frozenset(families), frozenset(shorts), frozenset(heads))
 
 
 class StoredDuplicateIndex(DuplicateIndex):

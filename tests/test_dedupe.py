@@ -259,6 +259,82 @@ def test_short_titles_never_match_on_title_alone():
     assert index.find(rec("Dossier", "2017", MDZ)) == []    # nothing shared
 
 
+SPREMBERG = "Spremberg schlägt Brücke nach Russland"
+
+
+@pytest.mark.parametrize("separator", [": ", " – ", " — ", " - ", ". "])
+def test_subtitle_written_into_the_title_is_left_out_for_a_match(separator):
+    with_subtitle = rec(SPREMBERG + separator + "Partnerschaft mit Kaluga", "2016-04-29",
+                        authors=["Steglich"])
+    without = rec(SPREMBERG, "2016-04-29", authors=["Steglich"])
+    assert DuplicateIndex([("long", with_subtitle)]).find(without) == \
+        [("long", "same title, year 2016")]
+    assert DuplicateIndex([("short", without)]).find(with_subtitle) == \
+        [("short", "same title, year 2016")]
+    groups = find_duplicate_groups([("long", with_subtitle), ("short", without)])
+    assert [g.keys for g in groups] == [["long", "short"]]
+
+
+def test_a_subtitle_field_and_one_written_into_the_title_match():
+    split = Record("article", {"title": SPREMBERG, "subtitle": "Partnerschaft mit Kaluga",
+                               "date": "2016"})
+    assert DuplicateIndex([("a", split)]).find(rec(SPREMBERG + ": Die Vorgeschichte",
+                                                   "2016")) == [("a", "same title, year 2016")]
+
+
+@pytest.mark.parametrize("title, other", [
+    ("Interview: Matthias Platzeck", "Interview"),                  # a rubric, one word
+    ("Neue Studie: Städtepartnerschaften", "Neue Studie"),         # two words
+    ("Die Woche in Moskau: Schnee", "Die Woche in Moskau: Hitze"),  # both cut off
+    ("Das 3. Jahrhundert der Partnerschaft", "Das 3"),             # an ordinal, no separator
+    ("Dr. Müller über Kaluga und Spremberg", "Dr"),
+])
+def test_rubrics_and_shared_main_titles_are_not_duplicates(title, other):
+    a, b = rec(title, "2016", authors=["Steglich"]), rec(other, "2016", authors=["Steglich"])
+    assert DuplicateIndex([("a", a)]).find(b) == []
+    assert DuplicateIndex([("b", b)]).find(a) == []
+    assert find_duplicate_groups([("a", a), ("b", b)]) == []
+
+
+def test_add_refuses_and_lint_finds_a_title_without_its_subtitle(tmp_path):
+    from helpers import run
+    library = tmp_path / "library.bib"
+    library.write_text("", encoding="utf-8")
+    common = ("add", "--no-fetch", "--type", "article", "--set", "author=Steglich, Jens",
+              "--set", "date=2016-04-29", "--set", "journaltitle=Lausitzer Rundschau")
+    first = run(*common, "--set", f"title={SPREMBERG}: Partnerschaft mit Kaluga",
+                library=library)
+    assert first.exit_code == 0, first.output
+    again = run(*common, "--set", f"title={SPREMBERG}", library=library)
+    assert again.exit_code == 1 and "steglich2016spremberg " in again.stderr
+    assert run(*common, "--force", "--set", f"title={SPREMBERG}", library=library) \
+        .exit_code == 0
+    lint = run("lint", library=library)
+    assert "steglich2016spremberga: likely duplicate of 'steglich2016spremberg'" in lint.output
+
+
+def test_an_index_stored_before_main_titles_were_cut_is_recomputed(tmp_path):
+    import json
+    import sqlite3
+    from helpers import run
+    library = tmp_path / "library.bib"
+    library.write_text("", encoding="utf-8")
+    common = ("add", "--no-fetch", "--set", "author=Steglich, Jens", "--set", "date=2016")
+    assert run(*common, "--set", f"title={SPREMBERG}: Partnerschaft mit Kaluga",
+               library=library).exit_code == 0
+    # What the previous version stored: schema 3, seven signals, no cut-off main title.
+    db = sqlite3.connect(tmp_path / "index" / "duplicates.sqlite")
+    with db:
+        db.execute("UPDATE meta SET value = '3' WHERE name = 'schema'")
+        for folded, signals in db.execute("SELECT folded, signals FROM entry").fetchall():
+            db.execute("UPDATE entry SET signals = ? WHERE folded = ?",
+                       (json.dumps(json.loads(signals)[:7]), folded))
+        db.execute("DELETE FROM signal WHERE value = ?", (normalize_title(SPREMBERG),))
+    db.close()
+    again = run(*common, "--set", f"title={SPREMBERG}", library=library)
+    assert again.exit_code == 1 and "likely duplicate" in again.stderr
+
+
 def test_chapters_share_their_books_isbn_without_being_duplicates():
     isbn = "978-3-16-148410-0"
     book = Record("collection", {"title": "Städtepartnerschaften in Europa", "isbn": isbn})
@@ -353,3 +429,14 @@ def test_real_bib_records_are_found_again_and_groups_are_consistent():
         assert len(group.keys) == len(set(group.keys)) >= 2
         linked = {k for a, b, _ in group.reasons for k in (a, b)}
         assert linked == set(group.keys)
+
+
+def test_cut_off_main_titles_add_no_pairs_in_real_files(monkeypatch):
+    """Real titles with ": " or ". " in them (Nietzsche, Wilde, Averroës, Baez ...) are
+    not made duplicates of anything by their main title alone."""
+    from clippings import dedupe
+    pairs = real_records()
+    flagged = {(a, b) for g in find_duplicate_groups(pairs) for a, b, _ in g.reasons}
+    monkeypatch.setattr(dedupe, "_cut_main_titles", lambda title: set())
+    assert flagged == {(a, b) for g in find_duplicate_groups(pairs) for a, b, _ in g.reasons}
+    assert sum(bool(dedupe._SUBTITLE_SEPARATOR.search(r.get("title"))) for _, r in pairs) >= 10

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 import pytest
@@ -261,3 +262,58 @@ def test_styles_pattern_matches_at_word_starts_only():
     assert not any("Edinburgh" in t or "Building" in t for _, t in found)
     assert export.styles("Author-Date") and all(
         "author-date" in (n + t).lower() for n, t in export.styles("author-date"))
+
+
+# -- Markdown and LaTeX that need no pandoc to read -----------------------------------------
+
+def _collection_styles_with_display():
+    """Collection styles that use every CSL display attribute: block; left-margin with
+    right-inline (also what second-field-align gives); left-margin with indent."""
+    return ["american-anthropological-association", "ieee", "bioarchaeology-international"]
+
+
+DISPLAY_STYLES = [name for name, _ in csl._shipped()] + _collection_styles_with_display()
+
+# What a LaTeX document without pandoc's template knows: the kernel, url and hyperref.
+_STANDARD_LATEX = {"emph", "textit", "textbf", "textsc", "textup", "textsuperscript",
+                   "textsubscript", "url", "href", "textbackslash", "textless",
+                   "textgreater", "textbar", "textasciitilde", "textasciicircum",
+                   "textquotesingle", "ldots", "\\", "{", "}", "%", "#", "&", "$", "_", "^",
+                   " ", "~"}
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize("style", DISPLAY_STYLES)
+def test_markdown_reads_as_the_text_in_any_markdown_reader(records, style):
+    """CommonMark (what GitHub, Obsidian, Python-Markdown ... read) shows exactly the
+    references of the text export: no `[...]{.csl-block}`, no "--" for a dash."""
+    markdown = export.export(records, "markdown", style, "de-DE")
+    assert "{." not in markdown and "{=" not in markdown
+    shown = subprocess.run([PANDOC, "-f", "commonmark", "-t", "plain", "--wrap=none"],
+                           input=markdown.encode("utf-8"), capture_output=True,
+                           check=True).stdout.decode("utf-8")
+    text = export.export(records, "text", style, "de-DE")
+    assert _plain(shown) == _plain(text)
+    assert shown.strip().split("\n\n") == text.strip().split("\n\n")   # same lines too
+
+
+@pytest.mark.parametrize("style", DISPLAY_STYLES)
+def test_latex_uses_only_standard_commands(records, style):
+    """No \\CSLBlock, \\CSLLeftMargin ...: those exist only in pandoc's own template."""
+    latex = export.export(records, "latex", style, "de-DE")
+    commands = set(re.findall(r"\\([A-Za-z]+|.)", latex))
+    assert commands <= _STANDARD_LATEX, commands - _STANDARD_LATEX
+    assert "GORZKA" in latex or "Gorzka" in latex
+
+
+def test_display_attributes_become_lines_and_labels(records):
+    gorzka = _by_key(records, "gorzka2018annaeherung")
+    block = export.export(gorzka, "markdown", "american-anthropological-association")
+    assert block.startswith("Gorzka, Gabriele\\\n2018 Zwischen Annäherung")
+    label = export.export(gorzka, "latex", "ieee")
+    assert label.startswith("{[}1{]} G. Gorzka, \\emph{Zwischen")
+    indent = export.export(gorzka, "text", "bioarchaeology-international")
+    assert indent.startswith("Gorzka, Gabriele.\n2018. Zwischen")

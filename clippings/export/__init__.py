@@ -33,6 +33,11 @@ class Format:
         return not self.dump
 
 
+# Markdown that every Markdown reader shows as meant: pandoc's own extensions off, so no
+# `[...]{.smallcaps}`, `^2^` or `--` for a dash (small caps, superscripts and underlines
+# come as inline HTML, which Markdown allows); CSL display attributes: see csl._FILTER.
+MARKDOWN_WRITER = "markdown-smart-bracketed_spans-native_spans-superscript-subscript"
+
 FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("bibtex", "classic BibTeX for bibtex + plain.bst", dump="clippings.export.bibtex:dump"),
     Format("biblatex", "biblatex/biber data model (the library's own)",
@@ -41,7 +46,7 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("csljson", "CSL-JSON for pandoc and Zotero", dump="clippings.formats.csljson:dump"),
     Format("text", "formatted references as plain text", pandoc="plain", pybtex="text"),
     Format("html", "formatted references as an HTML fragment", pandoc="html", pybtex="html"),
-    Format("markdown", "formatted references as Markdown", pandoc="markdown",
+    Format("markdown", "formatted references as Markdown", pandoc=MARKDOWN_WRITER,
            pybtex="markdown"),
     Format("latex", "formatted references as LaTeX paragraphs", pandoc="latex",
            pybtex="latex"),

@@ -39,7 +39,60 @@ from ..model import Record
 
 # Keeps the bibliography only; between entries a paragraph holding the separator token.
 # HTML keeps each entry's <div class="csl-entry">; other writers get the bare paragraphs.
+#
+# A style's display attributes reach the writers as spans of class csl-block,
+# csl-left-margin, csl-right-inline and csl-indent. HTML lays them out with CSS; the
+# Markdown writer would print them as pandoc-only `[...]{.csl-block}` and the LaTeX writer
+# as \CSLBlock{...}, defined only in pandoc's own standalone template. So outside HTML
+# they become plain text: a block or an indented block on a line of its own, a margin
+# label and a space before the rest of its line (as pandoc's plain-text writer does).
 _FILTER = r"""
+local DISPLAY = {['csl-block'] = 'line', ['csl-indent'] = 'line',
+                 ['csl-left-margin'] = 'label', ['csl-right-inline'] = 'inline'}
+
+local function display_of(el)
+  if el.t ~= 'Span' then return nil end
+  for _, class in ipairs(el.classes) do
+    if DISPLAY[class] then return DISPLAY[class] end
+  end
+end
+
+local function ends_with_space(inlines)
+  local last = inlines[#inlines]
+  return last == nil or last.t == 'Space' or last.t == 'LineBreak'
+end
+
+local function trim_trailing_space(inlines)
+  while #inlines > 0 and inlines[#inlines].t == 'Space' do inlines:remove(#inlines) end
+end
+
+local function plain_display(inlines)
+  local out = pandoc.Inlines({})
+  local break_before_next = false
+  for _, el in ipairs(inlines) do
+    local display = display_of(el)
+    if break_before_next and not (el.t == 'Space' and display == nil) then
+      trim_trailing_space(out)
+      out:insert(pandoc.LineBreak())
+      break_before_next = false
+    end
+    if display == 'line' then
+      trim_trailing_space(out)
+      if #out > 0 and out[#out].t ~= 'LineBreak' then out:insert(pandoc.LineBreak()) end
+      out:extend(el.content)
+      break_before_next = true
+    elseif display == 'label' then
+      out:extend(el.content)
+      if not ends_with_space(out) then out:insert(pandoc.Space()) end
+    elseif display == 'inline' then
+      out:extend(el.content)
+    elseif not (el.t == 'Space' and break_before_next) then
+      out:insert(el)
+    end
+  end
+  return out
+end
+
 function Pandoc(doc)
   local sep = pandoc.utils.stringify(doc.meta['clippings-separator'] or '')
   local out = {}
@@ -50,7 +103,9 @@ function Pandoc(doc)
         if FORMAT:match('html') then
           out[#out + 1] = entry
         else
-          for _, b in ipairs(entry.content) do out[#out + 1] = b end
+          for _, b in ipairs(entry.content) do
+            out[#out + 1] = b:walk({Inlines = plain_display})
+          end
         end
       end
     end

@@ -639,7 +639,7 @@ def atomic_write(path: Path, data: bytes, expected: bytes | None = None) -> os.s
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    with contextlib.suppress(OSError):
+    with _saved_if_raised(), contextlib.suppress(OSError):
         dir_fd = os.open(path.parent, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
@@ -681,19 +681,38 @@ def _replace_if_unchanged(tmp: str, path: Path, expected: bytes) -> None:
         if old.read() != expected or _stamp(os.stat(path)) != before:
             raise stale
         os.replace(tmp, path)
-        time.sleep(_GRACE)
-        if _stamp(os.fstat(old.fileno()))[:2] != before[:2]:
-            old.seek(0)
-            rescue = path.with_name(f"{path.name}.concurrent-{time.strftime('%Y%m%d-%H%M%S')}"
-                                    f"-{time.time_ns() % 10**9:09d}")
-            rescue.write_bytes(old.read())
-            raise ConflictError(f"{path} was changed by another program during the save; "
-                                f"the change was saved, and that program's version is kept "
-                                f"in {rescue}: merge it by hand",
-                                german=f"{path} wurde beim Speichern von einem anderen "
-                                       "Programm geändert; die Änderung ist gespeichert, die "
-                                       f"Fassung des anderen Programms liegt in {rescue}: "
-                                       "bitte von Hand zusammenführen")
+        with _saved_if_raised():
+            _look_again(old, path, before)
+
+
+@contextlib.contextmanager
+def _saved_if_raised():
+    """Marks what is raised once the new file is in place (`exc.saved`): the save
+    happened, so a caller must not take back what belongs with it (the new entry's
+    snapshot)."""
+    try:
+        yield
+    except BaseException as exc:
+        exc.saved = True
+        raise
+
+
+def _look_again(old, path: Path, before: tuple) -> None:
+    """A writer that had the old file open just before our rename and wrote to it just
+    after: its version is kept beside library.bib (ConflictError)."""
+    time.sleep(_GRACE)
+    if _stamp(os.fstat(old.fileno()))[:2] != before[:2]:
+        old.seek(0)
+        rescue = path.with_name(f"{path.name}.concurrent-{time.strftime('%Y%m%d-%H%M%S')}"
+                                f"-{time.time_ns() % 10**9:09d}")
+        rescue.write_bytes(old.read())
+        raise ConflictError(f"{path} was changed by another program during the save; "
+                            f"the change was saved, and that program's version is kept "
+                            f"in {rescue}: merge it by hand",
+                            german=f"{path} wurde beim Speichern von einem anderen "
+                                   "Programm geändert; die Änderung ist gespeichert, die "
+                                   f"Fassung des anderen Programms liegt in {rescue}: "
+                                   "bitte von Hand zusammenführen")
 
 
 def key_list(value: str) -> list[str]:

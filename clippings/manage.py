@@ -7,6 +7,9 @@ Each function takes the path of library.bib, does its whole job under the librar
 from __future__ import annotations
 
 import json
+import os
+import secrets
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,7 +124,12 @@ def add_record(path: Path, record: Record, *, key: str | None = None, force: boo
                 raise ConflictError(f"key '{key}' is already used",
                                     german=f"Der Schlüssel '{key}' ist schon vergeben")
         else:
-            key = make_key(record, lib.keys(), lib.settings.key_pattern)
+            taken = list(lib.keys())
+            key = make_key(record, taken, lib.settings.key_pattern)
+            while snapshots.has_snapshot(lib.folder, key):
+                # a folder `rm --keep-snapshot` left: another entry's page, not ours to take
+                taken.append(key)
+                key = make_key(record, taken, lib.settings.key_pattern)
         record.key = key
         lib.add(record, key)
         saved = _save_with_snapshot(lib, key, snapshot)
@@ -131,18 +139,43 @@ def add_record(path: Path, record: Record, *, key: str | None = None, force: boo
 
 
 def _save_with_snapshot(lib: Library, key: str, snapshot) -> str | None:
-    """Write the new entry's snapshot, then library.bib (under the lock). A failed save
-    takes back the snapshot folder it made; one `rm --keep-snapshot` left there stays."""
-    fresh = not snapshots.has_snapshot(lib.folder, key)
-    saved = snapshot(key) if snapshot else None
+    """Write the new entry's snapshot, then library.bib (under the lock): both or
+    neither. A snapshot folder already there (`rm --keep-snapshot` left it) is set aside
+    first and comes back if the add fails; it gives way to the new one only once the
+    entry is saved."""
+    kept = _set_aside(lib.folder, key) if snapshot else None
+    before = lib.raw
+    saved = None
     try:
+        saved = snapshot(key) if snapshot else None
         lib.save(_locked=True)
-    except BaseException:
-        if saved and fresh:
-            with journal.snapshots_changing(lib.path, key):
+    except BaseException as exc:
+        if getattr(exc, "saved", False) or lib.raw is not before:
+            _drop(kept)     # raised once library.bib was replaced: the entry is saved
+            raise
+        with journal.snapshots_changing(lib.path, key):
+            if saved:
                 snapshots.remove(lib.folder, key)
+            if kept is not None:
+                os.replace(kept, snapshots.folder(lib.folder, key))
         raise
+    _drop(kept)
     return saved
+
+
+def _drop(folder: Path | None) -> None:
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _set_aside(library_folder: Path, key: str) -> Path | None:
+    """snapshots/KEY moved to a hidden name beside it (returned), when it exists."""
+    if not snapshots.has_snapshot(library_folder, key):
+        return None
+    path = snapshots.folder(library_folder, key)
+    aside = path.with_name(f".{path.name}.kept-{secrets.token_hex(4)}")
+    os.replace(path, aside)
+    return aside
 
 
 def set_fields(path: Path, key: str, assignments: list[tuple[str, str]],

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from clippings.errors import ConflictError
 from clippings.library import Library
 
 from helpers import run
@@ -414,3 +415,64 @@ def test_a_library_that_cannot_be_saved_keeps_no_snapshot_of_the_entry(library,
     assert result.exit_code == 1 and "No space left" in result.stderr
     assert library.read_bytes() == before
     assert list((library.parent / "snapshots").iterdir()) == []
+
+
+def _kept_snapshot(library, server) -> tuple[Path, dict]:
+    """An entry added with its snapshot, then removed with `rm --keep-snapshot`:
+    (its snapshot folder, the folder's files and their bytes)."""
+    server.route("/erst", send(200, _long_word_page("Stadtratssitzung in Kaluga"),
+                               "text/html"))
+    key = json.loads(run("add", server.url("/erst"), "--json", library=library).stdout)["key"]
+    assert run("rm", key, "--keep-snapshot", library=library).exit_code == 0
+    folder = library.parent / "snapshots" / key
+    return folder, {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+def test_a_failed_add_gives_a_kept_snapshot_back(library, monkeypatch):
+    """A snapshot `rm --keep-snapshot` left under the key is set aside while the add
+    runs and comes back, untouched, when the entry cannot be saved."""
+    with TestServer() as server:
+        folder, files = _kept_snapshot(library, server)
+        before = library.read_bytes()
+        def disk_full(self, _locked=False):
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(Library, "save", disk_full)
+        server.route("/zweit", send(200, (PAGES / "de_news_jsonld.html").read_bytes()))
+        result = run("add", server.url("/zweit"), "--key", folder.name, library=library)
+    assert result.exit_code == 1 and "No space left" in result.stderr
+    assert library.read_bytes() == before
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == files
+    assert [p.name for p in folder.parent.iterdir()] == [folder.name]   # nothing set aside
+
+
+def test_a_generated_key_never_takes_a_kept_snapshots_folder(library):
+    """Another page whose key would be the kept folder's gets the next key: the kept page
+    is not overwritten by a page it has nothing to do with."""
+    with TestServer() as server:
+        folder, files = _kept_snapshot(library, server)
+        server.route("/anders", send(200, _long_word_page("Stadtratssitzung in Kaluga"),
+                                     "text/html"))
+        added = json.loads(run("add", server.url("/anders"), "--json",
+                               library=library).stdout)["key"]
+    assert added == folder.name + "a"
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == files
+    assert (library.parent / "snapshots" / added / "page.html").is_file()
+
+
+def test_an_entry_saved_despite_an_error_keeps_its_snapshot(library, monkeypatch):
+    """An error raised once library.bib was replaced (another program wrote to the old
+    file during the save: its version is kept beside) leaves the entry saved, so its
+    snapshot stays with it."""
+    import clippings.library as library_module
+
+    def raced(old, path, before):
+        raise ConflictError(f"{path} was changed by another program during the save")
+
+    monkeypatch.setattr(library_module, "_look_again", raced)
+    with TestServer() as server:
+        server.route("/artikel", send(200, (PAGES / "de_news_jsonld.html").read_bytes()))
+        result = run("add", server.url("/artikel"), "--key", "neu", library=library)
+    assert result.exit_code == 1 and "changed by another program" in result.stderr
+    assert Library.load(library).keys() == ["neu"]
+    assert (library.parent / "snapshots" / "neu" / "page.html").is_file()

@@ -458,6 +458,17 @@ def test_a_change_of_the_encoding_setting_is_a_change_of_the_library(tmp_path, b
     assert keys(bib, "Köln") == []
 
 
+def test_an_index_read_with_an_encoding_setting_stays_current(fresh):
+    """The check before the web pages' searches knows the setting too: an index built
+    with `encoding` set is current, not updated before every page."""
+    from clippings.config import load_settings
+    (fresh.parent / "clippings.toml").write_text('encoding = "utf-8"\n', "utf-8")
+    settings = load_settings(fresh.parent)
+    search_index.ensure_current(fresh, settings=settings)
+    assert search_index.ensure_current(fresh, settings=settings) is None
+    assert search_index.ensure_current(fresh) is None
+
+
 def test_corrupt_index_is_rebuilt_not_crashed_on(fresh):
     search_index.update(fresh)
     for path in search_index.index_dir(fresh.parent).iterdir():

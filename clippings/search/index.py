@@ -632,7 +632,10 @@ def _add(writer, folder: Path, rec: Record, links: dict, words: set[str], update
 def ensure_current(bib_path: Path, progress: Progress | None = None, settings=None
                    ) -> IndexReport | None:
     """Update the index when it is missing or stale; None when it already was current."""
-    if is_current(Path(bib_path)):
+    if settings is None:
+        from ..config import load_settings
+        settings = load_settings(Path(bib_path).parent)
+    if is_current(Path(bib_path), encoding_of(settings)):
         return None
     return update(Path(bib_path), progress=progress, settings=settings)
 

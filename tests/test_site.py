@@ -276,6 +276,43 @@ def test_a_killed_run_leaves_nothing_for_the_next_one(shipped, tmp_path):
         [".clippings-site", "index.html", "site.css", "site.js"])
 
 
+def test_a_fresh_pages_repository_is_written_into_and_kept(shipped, tmp_path):
+    out = tmp_path / "pages"
+    out.mkdir()
+    git(out, "init", "-q")
+    (out / "CNAME").write_text("literatur.example.org\n")
+    (out / ".nojekyll").write_text("")
+    (out / "README.md").write_text("# Literatur\n")
+    result = run("site", "-o", str(out), "--health", library=shipped)
+    assert result.exit_code == 0, result.output
+    assert (out / "index.html").is_file() and (out / "link-rot.svg").is_file()
+    # The marker lists only what the site wrote: the rest is never the site's to delete.
+    assert (out / MARKER).read_text(encoding="utf-8").splitlines()[1:] == [
+        "index.html", "link-rot.svg", "site.css", "site.js"]
+    assert run("site", "-o", str(out), library=shipped).exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [".clippings-site", ".git", ".nojekyll", "CNAME", "README.md", "index.html",
+         "site.css", "site.js"])
+    assert (out / "CNAME").read_text() == "literatur.example.org\n"
+    assert git(out, "status", "--porcelain", "--untracked-files=all").splitlines() == [
+        "?? .clippings-site", "?? .nojekyll", "?? CNAME", "?? README.md", "?? index.html",
+        "?? site.css", "?? site.js"]
+
+
+@pytest.mark.parametrize("foreign", ["notes.txt", "index.html", ".clippings-site.new-x1"])
+def test_a_repository_with_anything_else_is_still_refused(shipped, tmp_path, foreign):
+    out = tmp_path / "pages"
+    out.mkdir()
+    git(out, "init", "-q")
+    (out / "CNAME").write_text("literatur.example.org\n")
+    (out / foreign).write_text("someone's")
+    result = run("site", "-o", str(out), library=shipped)
+    assert result.exit_code == 2 and "did not write" in result.stderr
+    assert foreign in result.stderr and "Traceback" not in result.output
+    assert sorted(os.listdir(out)) == sorted([".git", "CNAME", foreign])
+    assert (out / foreign).read_text() == "someone's"
+
+
 def test_a_failed_build_leaves_the_old_site(shipped, tmp_path):
     out = tmp_path / "public"
     assert run("site", "-o", str(out), library=shipped).exit_code == 0

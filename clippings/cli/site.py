@@ -8,7 +8,8 @@ import click
 @click.command("site")
 @click.option("--output", "-o", "output", required=True, metavar="DIR",
               type=click.Path(file_okay=False),
-              help="The folder to write (new, empty, or a site written before).")
+              help="The folder to write (new, empty, a fresh Pages repository, or a site "
+                   "written before).")
 @click.option("--style", "-s", metavar="S",
               help="CSL style name or .csl file, or plain/unsrt/alpha/unsrtalpha "
                    "(default: the 'style' setting, din-iso-690).")
@@ -32,7 +33,8 @@ def site(ctx, output, style, group_by, locale, lang, title, health):
     offline and opened from the disk. The references are formatted as `clippings
     export` formats them; the search box filters the list as you type. Rebuilding
     replaces the files the site wrote before and deletes those it no longer has; other
-    files in DIR (a Pages repository's .git, CNAME) are left alone.
+    files in DIR (a Pages repository's .git, CNAME) are left alone. DIR may also be a
+    fresh Pages repository holding only .git, CNAME, .nojekyll, README.md and the like.
 
     \b
     Examples:

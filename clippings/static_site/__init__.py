@@ -16,7 +16,8 @@ Safety: pages are rendered by Jinja2 with autoescaping, the references come esca
 pandoc/pybtex, links other than http(s) and mailto are dropped, the JSON index cannot end
 its <script> element, and a Content-Security-Policy allows only the site's own script and
 style. A new folder is written beside its destination and renamed into place. An existing
-one is written into only if it is empty or a site written by clippings (marked by
+one is written into only if it holds nothing but a fresh Pages repository's housekeeping
+(`.git`, `CNAME`, ...: `HOUSEKEEPING`) or is a site written by clippings (marked by
 `.clippings-site`, which lists the files written there): the new files are written first
 and each is renamed over its old version, then the listed files the site no longer has
 are deleted; every other file (a Pages repository's `.git`, `CNAME`, ...) is left alone.
@@ -43,6 +44,11 @@ HERE = Path(__file__).parent
 MARKER = ".clippings-site"
 MARKER_HEAD = "written by clippings site"   # the marker's first line, all older ones hold
 STAGING = f"{MARKER}.new-"                  # the folder inside DIR a run writes first
+# What a fresh GitHub/GitLab Pages repository holds before its first site (made by `git
+# init`, the hosts' "new repository" forms, the user for a domain): an unmarked folder of
+# only these is no one's site to lose. None is a name the site writes, so none is deleted.
+HOUSEKEEPING = frozenset({".git", ".gitignore", ".gitattributes", ".github",
+                          ".gitlab-ci.yml", "CNAME", ".nojekyll", "README.md", "LICENSE"})
 STATIC = ("site.css", "site.js")
 GROUPINGS = ("type", "year")
 LANGS = ("de", "en")
@@ -303,9 +309,13 @@ def _statuses(records: list[Record], cache: dict) -> dict[str, str]:
 def _check_destination(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out} is a file; the site needs a folder")
-    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
-        raise UsageError(f"{out} holds files that clippings did not write; choose a new "
-                         "or empty folder, or one `clippings site` wrote before")
+    if out.is_dir() and not (out / MARKER).is_file():
+        foreign = sorted(set(os.listdir(out)) - HOUSEKEEPING)
+        if foreign:
+            names = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+            raise UsageError(f"{out} holds files that clippings did not write ({names}); "
+                             "choose a new or empty folder, a fresh Pages repository, or "
+                             "one `clippings site` wrote before")
     if not out.parent.is_dir():
         raise UsageError(f"no folder {out.parent} to write the site into")
 

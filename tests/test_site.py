@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import lxml.html
 import pytest
 
-from clippings import links_cache
+from clippings import links_cache, static_site
 from clippings.static_site import MARKER, render_page, safe_url, search_text
 from clippings.model import Record
 from helpers import run
@@ -313,6 +317,99 @@ def test_a_repository_with_anything_else_is_still_refused(shipped, tmp_path, for
     assert (out / foreign).read_text() == "someone's"
 
 
+# A real second process writing the site, paused after its first staged file until the
+# file `go` appears: the moment another run used to delete its staging folder.
+PAUSED_WRITER = """
+import sys, time
+from pathlib import Path
+import clippings.static_site as site
+from clippings.cli import run
+paused, go = Path(sys.argv[1]), Path(sys.argv[2])
+write = site._write_file
+
+def write_then_wait(path, data):
+    write(path, data)
+    if not paused.exists():
+        paused.touch()
+        deadline = time.monotonic() + 60
+        while not go.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+site._write_file = write_then_wait
+sys.argv = ["clippings", *sys.argv[3:]]
+run()
+"""
+
+
+@contextlib.contextmanager
+def paused_writer(tmp_path: Path, *args: str):
+    """Start `clippings ARGS` paused mid-write; yields `go`, whose creation lets it go on,
+    and a function that waits for it and returns (exit code, stderr)."""
+    paused, go = tmp_path / "paused", tmp_path / "go"
+    proc = subprocess.Popen([sys.executable, "-c", PAUSED_WRITER, str(paused), str(go),
+                             *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not paused.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert paused.exists(), proc.communicate()[1]
+
+        def finish():
+            go.touch()
+            return proc.wait(timeout=60), proc.stderr.read()
+        yield go, finish
+    finally:
+        go.touch()
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+
+
+def assert_whole_site(out: Path, names: list[str]) -> None:
+    """`out` holds the site's files and the marker lists exactly them: no staging left."""
+    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, *names])
+    assert (out / MARKER).read_text(encoding="utf-8").splitlines()[1:] == sorted(names)
+    page(out)
+
+
+def test_a_second_run_waits_for_the_first_one(shipped, tmp_path, monkeypatch):
+    out = tmp_path / "public"
+    assert run("site", "-o", str(out), library=shipped).exit_code == 0
+    with paused_writer(tmp_path, "--library", str(shipped), "site", "-o", str(out),
+                       "--health") as (go, finish):
+        write = static_site._write_folder
+
+        def write_and_let_the_first_go_on(out, files):
+            threading.Timer(0.5, go.touch).start()
+            write(out, files)
+
+        monkeypatch.setattr(static_site, "_write_folder", write_and_let_the_first_go_on)
+        result = run("site", "-o", str(out), library=shipped)   # no --health: no chart
+        assert result.exit_code == 0, result.output
+        code, stderr = finish()
+    assert code == 0 and "error" not in stderr, stderr
+    # The first run wrote the chart; the second one, after it, knew it and deleted it.
+    assert_whole_site(out, ["index.html", "site.css", "site.js"])
+
+
+@pytest.mark.parametrize("existing", [True, False], ids=["rebuild", "new-folder"])
+def test_a_run_kept_waiting_too_long_is_refused(shipped, tmp_path, monkeypatch, existing):
+    out = tmp_path / "public"
+    if existing:
+        assert run("site", "-o", str(out), library=shipped).exit_code == 0
+    monkeypatch.setattr(static_site, "LOCK_TIMEOUT", 0.5)
+    with paused_writer(tmp_path, "--library", str(shipped), "site", "-o", str(out),
+                       "--health") as (go, finish):
+        result = run("site", "-o", str(out), library=shipped)
+        assert result.exit_code == 1, result.output
+        assert result.stderr == (f"clippings: error: {out} is being written by another "
+                                 "clippings process; try again\n")
+        code, stderr = finish()
+    assert code == 0, stderr
+    assert_whole_site(out, ["index.html", "link-rot.svg", "site.css", "site.js"])
+
+
 def test_a_failed_build_leaves_the_old_site(shipped, tmp_path):
     out = tmp_path / "public"
     assert run("site", "-o", str(out), library=shipped).exit_code == 0
@@ -320,8 +417,9 @@ def test_a_failed_build_leaves_the_old_site(shipped, tmp_path):
     result = run("site", "-o", str(out), "--style", "no-such-style", library=shipped)
     assert result.exit_code == 2 and "unknown style" in result.stderr
     assert (out / "index.html").read_bytes() == before
-    # No half-written folder is left beside it.
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["index", "library.bib", "public"]
+    # No half-written folder is left beside it, just the lock runs take turns on.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        f".public{MARKER}.lock", "index", "library.bib", "public"]
 
 
 def test_bad_destinations(shipped, tmp_path):

@@ -35,6 +35,7 @@ def site(ctx, output, style, group_by, locale, lang, title, health):
     replaces the files the site wrote before and deletes those it no longer has; other
     files in DIR (a Pages repository's .git, CNAME) are left alone. DIR may also be a
     fresh Pages repository holding only .git, CNAME, .nojekyll, README.md and the like.
+    Two runs into the same DIR take turns.
 
     \b
     Examples:

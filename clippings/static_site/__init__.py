@@ -21,11 +21,14 @@ one is written into only if it holds nothing but a fresh Pages repository's hous
 `.clippings-site`, which lists the files written there): the new files are written first
 and each is renamed over its old version, then the listed files the site no longer has
 are deleted; every other file (a Pages repository's `.git`, `CNAME`, ...) is left alone.
+Runs writing the same folder take turns on a lock file beside it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import glob
+import hashlib
 import html
 import json
 import os
@@ -36,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import ConflictError, UsageError
 from ..linkreport import status_words
 from ..model import Record
 
@@ -44,6 +47,7 @@ HERE = Path(__file__).parent
 MARKER = ".clippings-site"
 MARKER_HEAD = "written by clippings site"   # the marker's first line, all older ones hold
 STAGING = f"{MARKER}.new-"                  # the folder inside DIR a run writes first
+LOCK_TIMEOUT = 60                           # seconds a run waits for another one's write
 # What a fresh GitHub/GitLab Pages repository holds before its first site (made by `git
 # init`, the hosts' "new repository" forms, the user for a domain): an unmarked folder of
 # only these is no one's site to lose. None is a name the site writes, so none is deleted.
@@ -322,10 +326,41 @@ def _check_destination(out: Path) -> None:
 
 def _write_folder(out: Path, files: dict[str, bytes]) -> None:
     """Write `files` (relative path: content) and the marker listing them into `out`."""
-    if out.exists():
-        _update_folder(out, files)
-    else:
-        _write_new_folder(out, files)
+    with _locked(out):
+        _check_destination(out)   # again: it may have changed while the page was rendered
+        if out.exists():
+            _update_folder(out, files)
+        else:
+            _write_new_folder(out, files)
+
+
+@contextlib.contextmanager
+def _locked(out: Path):
+    """Runs writing `out` take turns: a second one would delete the first one's staging
+    folder and could write the marker from a list the first one has since changed."""
+    from filelock import FileLock, Timeout
+    lock = FileLock(str(_lock_path(out)), timeout=LOCK_TIMEOUT)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise ConflictError(f"{out} is being written by another clippings process; "
+                            "try again") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _lock_path(out: Path) -> Path:
+    """The lock file beside `out`, outside the site, so it is never published, committed
+    with it or taken for a foreign file; the new-folder path writes there anyway. By the
+    real path, so runs naming `out` through a symlink share it. Where the parent is not
+    the user's to write (a web server's root), a lock in the temporary folder."""
+    real = Path(os.path.realpath(out))
+    if os.access(real.parent, os.W_OK):
+        return real.parent / f".{real.name}{MARKER}.lock"   # .public.clippings-site.lock
+    digest = hashlib.sha256(str(real).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"clippings-site-{digest}.lock"
 
 
 def _write_new_folder(out: Path, files: dict[str, bytes]) -> None:
@@ -425,7 +460,8 @@ def _remove_stale(out: Path, name: str) -> None:
 
 
 def _remove_killed_runs(out: Path) -> None:
-    """Remove the staging folders of runs that were killed before they could."""
+    """Remove the staging folders of runs that were killed before they could (under the
+    lock no live run has one)."""
     for leftover in out.glob(f"{glob.escape(STAGING)}*"):
         if leftover.is_dir() and not leftover.is_symlink():
             shutil.rmtree(leftover, ignore_errors=True)

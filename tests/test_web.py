@@ -305,6 +305,28 @@ def test_read_only_without_login(client, bib):
     assert bib.read_bytes() == before
 
 
+def test_a_style_or_locale_never_reads_a_file_of_the_server(client, bib, monkeypatch):
+    """The cite and export pages take a style's name, never a path: a path (or a bare
+    name of a file in the server's working folder) read that file, and pandoc's error
+    quoted it, the accounts file's signing secret with it (audit)."""
+    secret = "S3CRET-signing-key-xyz"
+    monkeypatch.chdir(bib.parent)
+    (bib.parent / "web-users.json").write_text('{"secret": "%s"}' % secret, "utf-8")
+    (bib.parent / "LICENSE").write_text(secret, "utf-8")
+    for style in ("web-users.json", str(bib.parent / "web-users.json"), "LICENSE",
+                  "../" + bib.parent.name + "/web-users.json", "/etc/passwd", "x.csl"):
+        for path, extra in (("/cite.json", {}), ("/cite", {}),
+                            ("/export", {"format": "html"})):
+            answer = client.get(path, params={"key": KEY, "style": style, **extra})
+            assert answer.status_code == 400, (style, path)
+            assert secret not in answer.text and "root:" not in answer.text, (style, path)
+    for locale in ("../../etc/passwd", "de-DE/../x"):
+        assert client.get("/cite.json", params={"key": KEY, "locale": locale}
+                          ).status_code == 400
+    good = client.get("/cite.json", params={"key": KEY, "style": "apa", "locale": "en-US"})
+    assert good.status_code == 200 and good.json()["style"] == "apa"
+
+
 def test_state_changes_need_post_and_a_csrf_token(editor, bib):
     before = bib.read_bytes()
     assert editor.get(f"/entry/{KEY}/rename").status_code == 405

@@ -170,9 +170,11 @@ def _collection_dir() -> Path | None:
 
 
 def style_path(name: str) -> str:
-    """The independent .csl file for a style name or a path to a .csl file."""
+    """The independent .csl file for a style name or a path to a .csl file (one that ends
+    in .csl or names a folder: a bare name is never looked up as a file here, so a name
+    cannot reach a file that happens to lie in the working folder)."""
     given = Path(name).expanduser()
-    if name.endswith(".csl") or os.sep in name or given.is_file():
+    if name.endswith(".csl") or os.sep in name or "/" in name:
         if not given.is_file():
             raise UsageError(f"no CSL style file at {given}")
         parent = _parent_name(given)

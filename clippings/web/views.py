@@ -801,13 +801,38 @@ def _cite(request, params):
     from ..export import cite, export
     cfg = config(request)
     records = _selected_records(request, params)
-    style = params.get("style") or cfg.settings.style
-    locale = params.get("locale") or None
+    style, locale = _asked_style(params, cfg), _asked_locale(params)
     return {"style": style, "locale": locale, "count": len(records),
             "keys": [r.key for r in records],
             "references": export(records, "text", style, locale),
             "references_html": export(records, "html", style, locale),
             "citation": cite(records, style, locale)}, _style_choices(style)
+
+
+# What a request may name: a style of the collection, never a file of the server's (a
+# path read any file, and pandoc's error quoted it: the accounts file's secret with it).
+_STYLE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
+_LOCALE_NAME = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,3}")
+
+
+def _asked_style(params, cfg) -> str:
+    """The style a request names (the configured one when it names none)."""
+    name = params.get("style")
+    if not name:
+        return cfg.settings.style
+    if not _STYLE_NAME.fullmatch(name):
+        raise UsageError(f"unknown style {name!r}: give a style's name, e.g. apa",
+                         german=f"unbekannter Zitierstil {name!r}: bitte den Namen eines "
+                                "Stils angeben, z. B. apa")
+    return name
+
+
+def _asked_locale(params) -> str | None:
+    name = params.get("locale")
+    if name and not _LOCALE_NAME.fullmatch(name):
+        raise UsageError(f"unknown locale {name!r} (e.g. de-DE, en-US)",
+                         german=f"unbekannte Sprache der Zitate {name!r} (z. B. de-DE, en-US)")
+    return name or None
 
 
 # Offered in the style box; any other style of the collection can be typed in.
@@ -861,8 +886,7 @@ def _export(request, params):
         raise UsageError(f"unknown download format {fmt!r}",
                          german=f"unbekanntes Download-Format {fmt!r}")
     records = _selected_records(request, params)
-    style = params.get("style") or cfg.settings.style
-    locale = params.get("locale") or None
+    style, locale = _asked_style(params, cfg), _asked_locale(params)
     text = export(records, fmt, style, locale)
     if fmt == "html":
         text = _html_page(text, language(request))

@@ -736,3 +736,66 @@ def test_link_health_page_chart_and_json(editor, bib, http_server):
     # the link facet narrows the search to the broken one
     assert [h["key"] for h in editor.get("/.json", params={"link": "broken"}).json()[
         "hits"]] == [KEY]
+
+
+# -- keys with `/`, `?`, letters beyond ASCII: every route reaches them ------------------
+
+def links_of(html: str, prefix: str) -> list[str]:
+    return [unescape(u) for u in re.findall(r'(?:href|action|src|data-similar)="(' + prefix
+                                           + r'[^"]*)"', html)]
+
+
+@pytest.mark.parametrize("key", ["DBLP:journals/corr/Roters16", "east?2011", "Müller2016",
+                                 "Железногорск2020", "lohse/edit", "a&b+c"])
+def test_every_route_reaches_a_key_with_url_characters(editor, bib, key):
+    from urllib.parse import quote, unquote
+
+    from clippings import snapshots
+    token = csrf_of(editor.get(f"/entry/{KEY}").text)
+    moved = editor.post(f"/entry/{KEY}/rename", data={"csrf": token, "new_key": key})
+    assert moved.status_code == 303
+    entry = moved.headers["location"]
+    assert entry == "/entry/" + quote(key, safe=":@") + "?message=saved"
+    page = editor.get(entry)
+    assert page.status_code == 200 and "Dossier" in page.text
+    assert editor.get(entry.split("?")[0] + ".json").json()["key"] == key
+    # the search page links to it
+    hits = editor.get("/", params={"q": "Dossier"}).text
+    assert entry.split("?")[0] in links_of(hits, "/entry/")
+    for href in links_of(hits, "/entry/"):
+        assert editor.get(href).status_code == 200, href
+    # the entry page's own links: edit, remove, similar, snapshot files
+    folder = snapshots.folder(bib.parent, key)
+    folder.mkdir(parents=True)
+    (folder / "page.html").write_text("<p>Seite</p>", encoding="utf-8")
+    (folder / "document.pdf").write_bytes(b"%PDF-1.4\n")
+    html = editor.get(entry).text
+    gets = [u for u in links_of(html, "/(?:entry|snapshot)/") if "/similar" in u
+            or u.endswith(("/edit", "/remove", ".html", ".pdf"))]
+    assert len(gets) == 6, gets
+    for href in gets:
+        assert editor.get(href).status_code == 200, href
+    pdf = editor.get(next(u for u in gets if u.endswith(".pdf")))
+    assert unquote(pdf.headers["content-disposition"].split("''")[1]) == key + ".pdf"
+    form = edit_form(editor, quote(key, safe=":@"))
+    form["note"] = "bearbeitet"
+    assert editor.post(entry.split("?")[0] + "/edit", data=form).status_code == 303
+    assert "bearbeitet" in entry_text(bib, key)
+    actions = {u.rsplit("/", 1)[1]: u for u in links_of(html, "/entry/")
+               if u.endswith(("/keywords", "/rename", "/remove"))}
+    assert editor.post(actions["keywords"], data={"csrf": token, "keywords": "x"}
+                       ).status_code == 303
+    back = editor.post(actions["rename"], data={"csrf": token, "new_key": "back2017"})
+    assert back.headers["location"] == "/entry/back2017?message=saved"
+    editor.post("/entry/back2017/rename", data={"csrf": token, "new_key": key})
+    removed = editor.post(actions["remove"], data={"csrf": token})
+    assert removed.status_code == 303
+    assert f"Eintrag {key} entfernt." in unescape(editor.get(removed.headers["location"]).text)
+    assert "{" + key + "," not in bib.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("bad", ["a#b", "a%2Fb", "a b"])
+def test_a_key_the_library_refuses_is_refused_on_the_web(editor, bad):
+    token = csrf_of(editor.get(f"/entry/{KEY}").text)
+    assert editor.post(f"/entry/{KEY}/rename", data={"csrf": token, "new_key": bad}
+                       ).status_code == 400

@@ -12,8 +12,10 @@ import contextlib
 import secrets
 import threading
 from pathlib import Path
+from urllib.parse import unquote
 
 from starlette.applications import Starlette
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -82,6 +84,42 @@ class PageCache:
                 self.pages.clear()
                 self.version = snapshot
             self.pages.put(key, page)
+
+
+KEY_PREFIXES = ("/entry/", "/snapshot/")
+
+
+class KeySegments:
+    """Keys may hold `/` (`DBLP:journals/corr/Roters16`): their URLs carry it as %2F
+    (views.urlkey), which the server decodes before routing, splitting the key. Under
+    /entry/ and /snapshot/ the path is decoded again from the raw one, segment by segment,
+    with a `/` inside a segment written %2F: keys never hold `%`, so the `key` convertor
+    turns it back unambiguously."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if (scope["type"] == "http" and scope["path"].startswith(KEY_PREFIXES)
+                and scope.get("raw_path")):
+            raw = scope["raw_path"].decode("latin-1")
+            path = "/".join(unquote(part).replace("/", "%2F") for part in raw.split("/"))
+            scope = dict(scope, path=path)
+        await self.app(scope, receive, send)
+
+
+class KeyConvertor(Convertor):
+    """A key in a route, one segment as KeySegments leaves it."""
+    regex = "[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value.replace("%2F", "/")
+
+    def to_string(self, value: str) -> str:
+        return views.urlkey(value)
+
+
+register_url_convertor("key", KeyConvertor())
 
 
 class JsonSuffix:
@@ -181,16 +219,18 @@ def create_app(bib_path: Path, settings: Settings, *, read_only: bool = False,
     routes = [
         Route("/", views.search_view, name="search"),
         Route("/browse/{facet}", views.browse_view, name="browse"),
-        Route("/entry/{key}", views.entry_view, name="entry"),
-        Route("/entry/{key}/edit", views.edit_view, methods=["GET", "POST"], name="edit"),
-        Route("/entry/{key}/rename", views.rename_view, methods=["POST"], name="rename"),
-        Route("/entry/{key}/remove", views.remove_view, methods=["GET", "POST"],
+        Route("/entry/{key:key}", views.entry_view, name="entry"),
+        Route("/entry/{key:key}/edit", views.edit_view, methods=["GET", "POST"],
+              name="edit"),
+        Route("/entry/{key:key}/rename", views.rename_view, methods=["POST"],
+              name="rename"),
+        Route("/entry/{key:key}/remove", views.remove_view, methods=["GET", "POST"],
               name="remove"),
-        Route("/entry/{key}/keywords", views.keywords_view, methods=["POST"],
+        Route("/entry/{key:key}/keywords", views.keywords_view, methods=["POST"],
               name="keywords"),
-        Route("/entry/{key}/check", views.check_view, methods=["POST"], name="check"),
-        Route("/entry/{key}/similar", views.similar_view, name="similar"),
-        Route("/snapshot/{key}/{name}", views.snapshot_file, name="snapshot"),
+        Route("/entry/{key:key}/check", views.check_view, methods=["POST"], name="check"),
+        Route("/entry/{key:key}/similar", views.similar_view, name="similar"),
+        Route("/snapshot/{key:key}/{name}", views.snapshot_file, name="snapshot"),
         Route("/add", views.add_view, methods=["GET", "POST"], name="add"),
         Route("/add/proposal/{pid}", views.proposal_view, methods=["GET", "POST"],
               name="proposal"),
@@ -206,6 +246,7 @@ def create_app(bib_path: Path, settings: Settings, *, read_only: bool = False,
     ]
     middleware = [
         Middleware(SecurityHeaders),
+        Middleware(KeySegments),   # before JsonSuffix, which drops raw_path
         Middleware(JsonSuffix),
         Middleware(BodyLimit, limit=config.max_upload + 16 * 1024),
     ]

@@ -12,7 +12,7 @@ import secrets
 import threading
 import weakref
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import anyio
 import anyio.to_thread
@@ -83,7 +83,19 @@ def without_cli_hint(message: str) -> str:
     return re.sub(r"[;,]?\s*" + re.escape(FORCE_HINT), "", str(message))
 
 
+def urlkey(key: str) -> str:
+    """A key as one URL path segment. Keys may hold `/` (`DBLP:journals/corr/Roters16`),
+    `?`, `&` or letters like `ü`: all percent-encoded, `/` as %2F (app.KeySegments keeps
+    it inside the segment when routing)."""
+    return quote(str(key), safe=":@")
+
+
+def entry_url(key: str, rest: str = "") -> str:
+    return "/entry/" + urlkey(key) + rest
+
+
 env.filters["safe_url"] = safe_url
+env.filters["urlkey"] = urlkey
 env.filters["without_cli_hint"] = without_cli_hint
 env.filters["highlight"] = highlight
 env.filters["mark_spans"] = mark_spans
@@ -425,7 +437,10 @@ async def snapshot_file(request):
                                           "style-src 'unsafe-inline'",
                "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
     if name == "document.pdf":
-        headers["Content-Disposition"] = f'attachment; filename="{key}.pdf"'
+        # Headers are Latin-1: the key (`Железногорск2020`, `a/b`) goes in as filename*.
+        fallback = re.sub(r"[^A-Za-z0-9_.:-]", "_", key)
+        headers["Content-Disposition"] = (f'attachment; filename="{fallback}.pdf"; '
+                                          f"filename*=UTF-8''{quote(key, safe='')}.pdf")
     return FileResponse(path, media_type=SNAPSHOT_FILES[name], headers=headers)
 
 
@@ -470,7 +485,7 @@ async def edit_view(request):
         else:
             if wants_json(request):
                 return json_response({"key": key, "changed": changed})
-            return RedirectResponse(f"/entry/{key}?message=saved", 303)
+            return RedirectResponse(entry_url(key, "?message=saved"), 303)
         if wants_json(request):
             return json_response({"error": conflict or "invalid fields",
                                   "fields": errors}, status)
@@ -490,7 +505,7 @@ async def rename_view(request):
                                      cfg.settings)
     if wants_json(request):
         return json_response({"old": old, "key": new})
-    return RedirectResponse(f"/entry/{new}?message=saved", 303)
+    return RedirectResponse(entry_url(new, "?message=saved"), 303)
 
 
 async def remove_view(request):
@@ -506,7 +521,7 @@ async def remove_view(request):
                                    False, cfg.settings)
     if wants_json(request):
         return json_response([{"key": d.key, "snapshot_removed": d.snapshot} for d in done])
-    return RedirectResponse("/?removed=" + done[0].key, 303)
+    return RedirectResponse("/?" + urlencode({"removed": done[0].key}), 303)
 
 
 async def keywords_view(request):
@@ -525,7 +540,7 @@ async def keywords_view(request):
                                          cfg.settings)
     if wants_json(request):
         return json_response({"key": key, "keywords": words})
-    return RedirectResponse(f"/entry/{key}?message=saved", 303)
+    return RedirectResponse(entry_url(key, "?message=saved"), 303)
 
 
 async def check_view(request):
@@ -538,7 +553,7 @@ async def check_view(request):
     run = await run_in_threadpool(run_check, cfg.bib_path, [key], cfg.settings)
     if wants_json(request):
         return json_response([r.as_dict() for r in run.results])
-    return RedirectResponse(f"/entry/{key}#links", 303)
+    return RedirectResponse(entry_url(key, "#links"), 303)
 
 
 # -- adding -----------------------------------------------------------------------------
@@ -700,7 +715,7 @@ async def proposal_view(request):
                     return json_response({"key": result.key,
                                           "entry": record_json(result.record),
                                           "snapshot": result.snapshot, "duplicates": []})
-                return RedirectResponse(f"/entry/{result.key}?message=saved", 303)
+                return RedirectResponse(entry_url(result.key, "?message=saved"), 303)
         if errors:
             status = 422
     from ..manage import record_from_assignments as build

@@ -58,7 +58,8 @@ def fetch_source(source: str, settings: Settings, client=None, *,
     if isbn:
         return _from_isbn(isbn, settings, client)
     raise UsageError(f"not a URL, DOI, ISBN or file: {source!r}" if files
-                     else f"not a URL, DOI or ISBN: {source!r}")
+                     else f"not a URL, DOI or ISBN: {source!r}",
+                     german=f"keine URL, DOI oder ISBN: {source!r}")
 
 
 def _now() -> str:

@@ -5,18 +5,20 @@ class ClippingsError(Exception):
     """Base class: a problem the user can act on, reported as one line.
 
     `german`: the same line in German, where a user of the web pages can meet it (they
-    are German first); the command line and the JSON answers speak English."""
+    are German first); the command line and the JSON answers speak English.
+    `web`: the English line for the web, where the command line's one gives advice a web
+    user cannot follow (a command to run, a server setting); `german` is its German."""
 
     exit_code = 2
 
-    def __init__(self, *args, german: str | None = None):
+    def __init__(self, *args, german: str | None = None, web: str | None = None):
         super().__init__(*args)
-        self.german = german
+        self.german, self.web = german, web
 
     def message(self, lang: str = "en") -> str:
-        """The line in `lang` ("de" or "en"): English where no German was given."""
+        """The web's line in `lang` ("de" or "en"): English where no German was given."""
         german = getattr(self, "german", None)   # subclasses with an __init__ of their own
-        return german if lang == "de" and german else str(self)
+        return german if lang == "de" and german else getattr(self, "web", None) or str(self)
 
 
 class UsageError(ClippingsError):

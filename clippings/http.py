@@ -287,9 +287,14 @@ def check_public_host(url: str) -> None:
     for info in infos:
         address = info[4][0]
         if not is_public_address(address):
+            # A web user cannot change the server's settings: their lines leave it out.
             raise PrivateAddress(f"refusing to fetch {url}: {host} is a private, loopback "
                                  f"or link-local address ({address}); set "
-                                 "allow_private_addresses to allow it")
+                                 "allow_private_addresses to allow it",
+                                 web=f"refusing to fetch {url}: {host} is a private, "
+                                     f"loopback or link-local address ({address})",
+                                 german=f"{url} wird nicht abgerufen: {host} ist eine private, "
+                                        f"Loopback- oder Link-lokale Adresse ({address})")
 
 
 def _host_key(url: str) -> str:
@@ -576,7 +581,13 @@ class _PublicPeer:
             sock.close()
             raise PrivateAddress(f"refusing to fetch from {self.host}: the connection went "
                                  f"to a private, loopback or link-local address ({peer}); "
-                                 "set allow_private_addresses to allow it")
+                                 "set allow_private_addresses to allow it",
+                                 web=f"refusing to fetch from {self.host}: the connection "
+                                     f"went to a private, loopback or link-local address "
+                                     f"({peer})",
+                                 german=f"von {self.host} wird nicht abgerufen: die "
+                                        f"Verbindung ging an eine private, Loopback- oder "
+                                        f"Link-lokale Adresse ({peer})")
         return sock
 
 

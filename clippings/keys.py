@@ -91,20 +91,31 @@ def _folder_bytes(key: str) -> int:
     return len(key.encode("utf-8")) + 2 * (key.count("/") + key.count("%"))
 
 
-def key_problem(key: str) -> str | None:
-    """Why `key` cannot be used (one phrase), or None when it is fine."""
+def key_problem(key: str, lang: str = "en") -> str | None:
+    """Why `key` cannot be used (one phrase, in `lang`: "en" or "de"), or None when it is
+    fine."""
+    de = lang == "de"
     if not key:
-        return "a key cannot be empty"
+        return "ein Schlüssel kann nicht leer sein" if de else "a key cannot be empty"
     if _VALID_KEY_RE.fullmatch(key) and key[0] != ".":   # the usual case, in one match
         if _folder_bytes(key) > MAX_FOLDER_BYTES:
+            if de:
+                return (f"ein Schlüssel hat höchstens {MAX_FOLDER_BYTES} Bytes (er benennt "
+                        f"einen Ordner in snapshots/); dieser hat {_folder_bytes(key)}")
             return (f"a key can have at most {MAX_FOLDER_BYTES} bytes (it names a folder "
                     f"in snapshots/); this one has {_folder_bytes(key)}")
         return None
     if key.startswith("."):
+        if de:
+            return ("ein Schlüssel kann nicht mit '.' beginnen (er würde einen "
+                    "versteckten oder übergeordneten Ordner benennen)")
         return "a key cannot start with '.' (it would name a hidden or parent folder)"
     bad = sorted({c for c in key if not _VALID_KEY_RE.fullmatch(c)})
     if bad:
         shown = ", ".join(repr(c) for c in bad)
+        if de:
+            return f"ein Schlüssel kann {shown} nicht enthalten (Leerraum, Steuerzeichen " \
+                   f"und ,{{}}()\"#%'=\\ sind nicht erlaubt)"
         return f"a key cannot contain {shown} (white space, control characters and " \
                f",{{}}()\"#%'=\\ are not allowed)"
     return None
@@ -114,7 +125,8 @@ def check_key(key: str) -> str:
     """`key`, or a UsageError saying why it is not a usable key."""
     problem = key_problem(key)
     if problem:
-        raise UsageError(f"invalid key {key!r}: {problem}")
+        raise UsageError(f"invalid key {key!r}: {problem}",
+                         german=f"ungültiger Schlüssel {key!r}: {key_problem(key, 'de')}")
     return key
 
 

@@ -385,7 +385,8 @@ class Library:
             from .keys import check_key
             check_key(block.key)
         if block.key != key and self.resolve_key(block.key, required=False) not in (None, key):
-            raise ConflictError(f"key '{block.key}' is already used by another entry")
+            raise ConflictError(f"key '{block.key}' is already used by another entry",
+                                german=f"Der Schlüssel '{block.key}' ist schon vergeben")
         self._put(key, new_text)
         if block.key != key:
             self._rekey(key, block.key)
@@ -401,7 +402,8 @@ class Library:
 
     def add(self, record: Record, key: str) -> str:
         if key in self:
-            raise ConflictError(f"key '{key}' is already used")
+            raise ConflictError(f"key '{key}' is already used",
+                                german=f"Der Schlüssel '{key}' ist schon vergeben")
         self._appended[key] = bibfile.format_entry(record, key)
         self.changed_keys.append(key)
         return key
@@ -417,7 +419,8 @@ class Library:
     def rename(self, old: str, new: str) -> str:
         old = self.resolve_key(old)
         if new in self and self.resolve_key(new) != old:
-            raise ConflictError(f"key '{new}' is already used")
+            raise ConflictError(f"key '{new}' is already used",
+                                german=f"Der Schlüssel '{new}' ist schon vergeben")
         text, block = self._current(old)
         children = self.references(old)
         self._put(old, bibfile.rename_entry(text, block, new))

@@ -484,6 +484,11 @@ def test_add_by_url_proposes_then_saves_on_confirm(editor, bib, http_server):
     assert key in second.text and "Duplikat" in second.text
     refused = editor.post(again.headers["location"], data=dict(form, csrf=token))
     assert refused.status_code == 409
+    # the first proposal posted again (the back button): it leads to the saved entry
+    repost = editor.post(answer.headers["location"], data=form)
+    assert repost.headers["location"] == f"/entry/{key}?message=already_saved"
+    assert "Dieser Vorschlag war schon gespeichert" in editor.get(repost.headers["location"]).text
+    assert editor.post(answer.headers["location"] + ".json", data=form).json()["key"] == key
 
 
 def test_batch_of_urls_reports_progress(editor, bib, http_server):
@@ -799,3 +804,107 @@ def test_a_key_the_library_refuses_is_refused_on_the_web(editor, bad):
     token = csrf_of(editor.get(f"/entry/{KEY}").text)
     assert editor.post(f"/entry/{KEY}/rename", data={"csrf": token, "new_key": bad}
                        ).status_code == 400
+
+
+# -- error lines in the page's language ---------------------------------------------------
+
+def _three_ways(c, method, url, **kw):
+    """The German page, the English page and the JSON answer of one request."""
+    answers = [c.request(method, url, headers={"Accept-Language": lang}, **kw)
+               for lang in ("de", "en")]
+    answers.append(c.request(method, url, headers={"Accept": "application/json",
+                                                   "Accept-Language": "de"}, **kw))
+    return answers
+
+
+@pytest.mark.parametrize("method, url, data, status, german, english, json_line", [
+    ("POST", f"/entry/{KEY}/keywords", {"csrf": "stale"}, 403,
+     "Sicherheitsmerkmal des Formulars fehlt", "security token is missing or expired",
+     "the form's security token is missing or expired; reload the page and try again"),
+    ("GET", "/browse/foo", None, 404, "Keine solche Facette: „foo“", "No such facet: “foo”",
+     "no such facet 'foo'"),
+    ("GET", f"/snapshot/{KEY}/page.html", None, 404, "Keine solche Datei",
+     "No such snapshot file", "no such snapshot file"),
+    ("GET", "/export?format=bibtex", None, 400, "Nichts ausgewählt", "nothing selected",
+     "nothing selected"),
+    ("POST", f"/entry/{KEY}/rename", {"new_key": "spremberg2016schlaegt"}, 409,
+     "Der Schlüssel 'spremberg2016schlaegt' ist schon vergeben",
+     "key 'spremberg2016schlaegt' is already used", "key 'spremberg2016schlaegt' is already used"),
+    ("POST", f"/entry/{KEY}/rename", {"new_key": "bad key"}, 400,
+     "ungültiger Schlüssel 'bad key': ein Schlüssel kann ' ' nicht enthalten",
+     "invalid key 'bad key': a key cannot contain", "invalid key 'bad key'"),
+    ("GET", f"/cite?key={KEY}&style=nonexistent-style", None, 400,
+     "unbekannter Zitierstil 'nonexistent-style'", "unknown style 'nonexistent-style'",
+     "unknown style 'nonexistent-style'"),
+    ("POST", "/add", {"sources": "nicht eine url"}, 400, "keine URL, DOI oder ISBN: 'nicht eine url'",
+     "not a URL, DOI or ISBN: 'nicht eine url'", "not a URL, DOI or ISBN: 'nicht eine url'"),
+])
+def test_error_lines_speak_the_pages_language(editor, method, url, data, status, german,
+                                              english, json_line):
+    if data is not None and "csrf" not in data:
+        data = dict(data, csrf=csrf_of(editor.get("/add").text))
+    de, en, js = _three_ways(editor, method, url, data=data)
+    assert de.status_code == en.status_code == js.status_code == status
+    assert german in unescape(de.text) and english not in unescape(de.text)
+    assert english in unescape(en.text) and german not in unescape(en.text)
+    assert json_line in js.json()["error"]
+    assert "clippings styles" not in de.text + en.text   # no command to run on the web
+
+
+def test_read_only_error_speaks_the_pages_language(bib):
+    with make_client(bib, read_only=True) as c:
+        login(c)
+        de, en, js = _three_ways(c, "GET", f"/entry/{KEY}/edit")
+    assert "Dieser Server ist schreibgeschützt." in de.text
+    assert "This server is read-only." in en.text
+    assert js.json()["error"] == "this server is read-only"
+
+
+def test_private_address_error_has_no_server_setting_advice_on_the_web(bib):
+    with make_client(bib, allow_private=False) as c:
+        login(c)
+        token = csrf_of(c.get("/add").text)
+        de, en, js = _three_ways(c, "POST", "/add",
+                                 data={"csrf": token, "sources": "http://127.0.0.1:9/x"})
+    assert "Loopback- oder Link-lokale Adresse" in de.text
+    assert "refusing to fetch http://127.0.0.1:9/x" in en.text
+    assert "allow_private_addresses" not in de.text + en.text
+    assert js.json()["error"].startswith("refusing to fetch")   # English, as the CLI's
+
+
+def test_too_large_upload_gets_a_page_in_the_layout_and_language(bib):
+    with make_client(bib, max_upload_mb=0.01) as c:
+        login(c)
+        token = csrf_of(c.get("/add").text)
+        body = {"file": ("a.pdf", b"%PDF-" + b"x" * 50_000, "application/pdf")}
+        de = c.post("/add", data={"csrf": token}, files=body)
+        en = c.post("/add", data={"csrf": token}, files=body,
+                    headers={"Accept-Language": "en"})
+        js = c.post("/add.json", data={"csrf": token}, files=body)
+    assert de.status_code == en.status_code == js.status_code == 413
+    assert '<html lang="de"' in de.text and "Die hochgeladene Datei ist zu groß" in de.text
+    assert 'href="/add"' in de.text and "/static/app.css" in de.text
+    assert '<html lang="en"' in en.text and "The upload is too large (at most 0" in en.text
+    assert js.json()["error"] == "the upload is too large"
+
+
+def test_many_authors_read_et_al_in_english(tmp_path):
+    bib = make_library(tmp_path)
+    with bib.open("a", encoding="utf-8") as out:
+        out.write("\n@article{viele,\n  title = {Zwergpinguin Quappe},\n  author = {A, Anna "
+                  "and B, Bert and C, Carl and D, Dora},\n  date = {2020},\n}\n")
+    with make_client(bib) as c:
+        de = c.get("/", params={"q": "Zwergpinguin"}).text
+        en = c.get("/", params={"q": "Zwergpinguin"}, headers={"Accept-Language": "en"}).text
+    assert "u. a." in de and "et al." not in de
+    assert "et al." in en and "u. a." not in en
+
+
+@pytest.mark.parametrize("facet, raw, word", [("type", "article", "Artikel"),
+                                              ("lang", "ru", "Russisch"),
+                                              ("decade", "2010s", "2010er")])
+def test_browse_shows_facet_values_as_words(client, facet, raw, word):
+    page = client.get(f"/browse/{facet}").text
+    assert re.search(rf'<a href="/\?{facet}={raw}">{word} <span class="fc">', page)
+    english = client.get(f"/browse/{facet}", headers={"Accept-Language": "en"}).text
+    assert f'<a href="/?{facet}={raw}">' in english and f">{word} " not in english

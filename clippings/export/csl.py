@@ -198,7 +198,11 @@ def _collection_file(name: str) -> str:
     close = difflib.get_close_matches(name, [n for n, _ in _names(folder)], n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else \
         "; `clippings styles PATTERN` lists the available styles"
-    raise UsageError(f"unknown style {name!r}{hint}")
+    # The web's lines keep a close match but not the command to run.
+    german = f"unbekannter Zitierstil {name!r}" + (
+        f"; meinten Sie {', '.join(close)}?" if close else "")
+    raise UsageError(f"unknown style {name!r}{hint}", german=german,
+                     web=f"unknown style {name!r}" + (hint if close else ""))
 
 
 def _parent_name(path: Path) -> str | None:

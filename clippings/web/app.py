@@ -164,15 +164,15 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
-                    raise HTTPException(413, "the upload is too large")
+                    raise views.too_large(scope["app"].state.config.max_upload)
             return message
         await self.app(scope, limited, send)
 
 
 async def _too_large(scope, receive, send):
     from starlette.requests import Request
-    response = await views.error_response(Request(scope, receive), 413,
-                                          "the upload is too large")
+    response = await views.exception_page(
+        Request(scope, receive), views.too_large(scope["app"].state.config.max_upload))
     await response(scope, receive, send)
 
 
@@ -248,13 +248,14 @@ def create_app(bib_path: Path, settings: Settings, *, read_only: bool = False,
         Middleware(SecurityHeaders),
         Middleware(KeySegments),   # before JsonSuffix, which drops raw_path
         Middleware(JsonSuffix),
-        Middleware(BodyLimit, limit=config.max_upload + 16 * 1024),
     ]
     if allowed_hosts:
         middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts))
     middleware += [
         Middleware(SessionMiddleware, secret_key=secret, session_cookie="clippings_session",
                    max_age=14 * 24 * 3600, same_site="lax", https_only=secure_cookies),
+        # inside the session: its 413 is a page in the layout and the user's language
+        Middleware(BodyLimit, limit=config.max_upload + 16 * 1024),
     ]
     @contextlib.asynccontextmanager
     async def lifespan(app):

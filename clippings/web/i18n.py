@@ -106,6 +106,25 @@ TEXTS: dict[str, tuple[str, str]] = {   # id: (German, English)
     "read_only": ("Nur lesen", "Read-only"),
     "error": ("Fehler", "Error"),
     "not_found": ("Nicht gefunden", "Not found"),
+    # error lines of the pages (a JSON answer keeps the English one)
+    "err_csrf": ("Das Sicherheitsmerkmal des Formulars fehlt oder ist abgelaufen; bitte die "
+                 "Seite neu laden und es noch einmal versuchen.",
+                 "The form's security token is missing or expired; reload the page and "
+                 "try again."),
+    "err_read_only": ("Dieser Server ist schreibgeschützt.", "This server is read-only."),
+    "err_no_facet": ("Keine solche Facette: „{facet}“", "No such facet: “{facet}”"),
+    "err_no_snapshot_file": ("Keine solche Datei der gespeicherten Kopie.",
+                             "No such snapshot file."),
+    "err_proposal_gone": ("Dieser Vorschlag wurde schon gespeichert oder ist abgelaufen; ist "
+                          "der Eintrag nicht in der Bibliothek, die Quelle bitte neu hinzufügen.",
+                          "This proposal was already saved or has expired; if the entry is "
+                          "not in the library, add the source again."),
+    "already_saved": ("Dieser Vorschlag war schon gespeichert: hier ist der Eintrag.",
+                      "This proposal was already saved: here is its entry."),
+    "err_too_large": ("Die hochgeladene Datei ist zu groß (höchstens {mb} MB).",
+                      "The upload is too large (at most {mb} MB)."),
+    "back_to_add": ("Zurück zum Hinzufügen", "Back to Add"),
+    "et_al": ("u. a.", "et al."),
     "back_to_search": ("Zur Suche", "Back to search"),
     "entries": ("Einträge", "entries"),
     "authors": ("Personen", "People"),

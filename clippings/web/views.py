@@ -154,6 +154,19 @@ def json_response(data, status: int = 200) -> JSONResponse:
     return JSONResponse(data, status_code=status, headers={"Vary": "Accept"})
 
 
+def http_error(status: int, english: str, text_id: str, **values) -> HTTPException:
+    """An HTTPException whose page shows TEXTS[text_id] in the request's language; a JSON
+    answer keeps `english` (programs may read it)."""
+    exc = HTTPException(status, english)
+    exc.text_id, exc.values = text_id, values
+    return exc
+
+
+def too_large(max_upload: int) -> HTTPException:
+    return http_error(413, "the upload is too large", "err_too_large",
+                      mb=f"{round(max_upload / 2**20, 1):g}")
+
+
 async def post_form(request):
     """The POSTed form, after checking its CSRF token against the session's."""
     cfg = config(request)
@@ -161,21 +174,21 @@ async def post_form(request):
         form = await request.form(max_files=1, max_fields=500, max_part_size=cfg.max_upload)
     except HTTPException as exc:
         if "maximum size" in str(exc.detail):
-            raise HTTPException(413, "the upload is too large") from None
+            raise too_large(cfg.max_upload) from None
         raise
     except Exception:
         raise HTTPException(400, "malformed form") from None
     expected = request.session.get("csrf", "")
     given = str(form.get("csrf", "") or request.headers.get("x-csrf-token", ""))
     if not expected or not hmac.compare_digest(expected, given):
-        raise HTTPException(403, "the form's security token is missing or expired; reload "
-                                 "the page and try again")
+        raise http_error(403, "the form's security token is missing or expired; reload "
+                              "the page and try again", "err_csrf")
     return form
 
 
 def require_editor(request) -> str:
     if config(request).read_only:
-        raise HTTPException(403, "this server is read-only")
+        raise http_error(403, "this server is read-only", "err_read_only")
     name = user_of(request)
     if not name:
         raise HTTPException(401, "log in to make changes")
@@ -212,6 +225,8 @@ async def exception_page(request, exc: Exception) -> Response:
     status = status_for(exc)
     if isinstance(exc, HTTPException):
         message = exc.detail if isinstance(exc.detail, str) else "error"
+        if getattr(exc, "text_id", None) and not wants_json(request):
+            message = i18n.translator(language(request))(exc.text_id, **exc.values)
     elif isinstance(exc, ClippingsError):
         # a JSON answer keeps the English line (programs read it); a page speaks its language
         message = exc.message("en" if wants_json(request) else language(request))
@@ -357,7 +372,7 @@ async def run_search_async(request, params):
 async def browse_view(request):
     facet = request.path_params["facet"]
     if facet not in FACET_NAMES:
-        raise HTTPException(404, f"no such facet {facet!r}")
+        raise http_error(404, f"no such facet {facet!r}", "err_no_facet", facet=facet)
     from .. import search
     cfg = config(request)
     snap = snapshot_now(request)
@@ -426,13 +441,13 @@ async def snapshot_file(request):
     from ..keys import is_valid_key
     key, name = request.path_params["key"], request.path_params["name"]
     if name not in SNAPSHOT_FILES or not is_valid_key(key) or key in (".", ".."):
-        raise HTTPException(404, "no such snapshot file")
+        raise http_error(404, "no such snapshot file", "err_no_snapshot_file")
     snap = snapshot_now(request)
     key = snap.lib.resolve_key(key)
     root = (config(request).folder / snapshots.SNAPSHOTS).resolve()
     path = (snapshots.folder(config(request).folder, key) / name).resolve()
     if root not in path.parents or not path.is_file():
-        raise HTTPException(404, "no such snapshot file")
+        raise http_error(404, "no such snapshot file", "err_no_snapshot_file")
     headers = {"Content-Security-Policy": "sandbox; default-src 'none'; img-src data:; "
                                           "style-src 'unsafe-inline'",
                "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
@@ -564,7 +579,9 @@ def pending_item(request, ident: str, user: str):
     try:
         return config(request).pending.get(ident, user)
     except Expired:
-        raise HTTPException(404, "this proposal has expired; add the source again") from None
+        raise http_error(404, "this proposal was already saved or has expired; add the "
+                              "source again if it is not in the library",
+                              "err_proposal_gone") from None
 
 
 def _fetch(cfg, source: str):
@@ -685,6 +702,12 @@ async def proposal_view(request):
     cfg = config(request)
     pid = request.path_params["pid"]
     fetched = pending_item(request, pid, user)
+    if isinstance(fetched, dict):   # saved already (a second click, the back button)
+        key = fetched["saved"]
+        if wants_json(request):
+            return json_response({"error": f"this proposal was already saved as {key!r}",
+                                  "status": 409, "key": key}, 409)
+        return RedirectResponse(f"/entry/{key}?message=already_saved", 303)
     entry_type, values = _proposal_values(fetched.record)
     errors, message, status = {}, None, 200
     if request.method == "POST":
@@ -709,7 +732,8 @@ async def proposal_view(request):
                 message = exc.message(language(request))
                 status = 409
             else:
-                cfg.pending.drop(pid)
+                # Kept as a marker until it expires: a re-post finds the entry.
+                cfg.pending.update(pid, user, {"saved": result.key})
                 if wants_json(request):
                     from ..manage import record_json
                     return json_response({"key": result.key,
@@ -793,7 +817,7 @@ def _selected_records(request, params):
     else:
         keys = [snap.lib.resolve_key(k) for k in dict.fromkeys(params.getlist("key"))]
     if not keys:
-        raise UsageError("nothing selected")
+        raise UsageError("nothing selected", german=i18n.TEXTS["nothing_selected"][0])
     return [snap.records[k] for k in keys if k in snap.records]
 
 

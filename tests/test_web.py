@@ -431,7 +431,8 @@ def test_user_accounts_are_stored_hashed(tmp_path, shipped):
 def test_add_refuses_private_addresses(bib, url):
     with make_client(bib, allow_private=False) as c:
         login(c)
-        answer = c.post("/add", data={"csrf": csrf_of(c.get("/add").text), "sources": url})
+        answer = c.post("/add", data={"csrf": csrf_of(c.get("/add").text), "sources": url},
+                        headers={"Accept-Language": "en"})
         assert answer.status_code == 400
         assert "private, loopback or link-local" in answer.text
 
@@ -518,7 +519,7 @@ def test_add_never_reads_files_of_the_server(editor, bib, monkeypatch):
     for source in [secret_file, "web-users.json", "/etc/passwd", str(bib)]:
         answer = editor.post("/add", data={"csrf": token, "sources": source})
         assert answer.status_code == 400, source
-        assert "not a URL, DOI or ISBN" in answer.text
+        assert "keine URL, DOI oder ISBN" in answer.text
     batch = editor.post("/add", data={"csrf": token, "sources": f"{secret_file}\n/etc/passwd"})
     for _ in range(200):
         state = editor.get(batch.headers["location"] + ".json").json()

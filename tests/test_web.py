@@ -629,6 +629,22 @@ def test_a_concurrent_change_is_shown_and_input_kept(editor, bib):
     assert "Mein neuer Titel" not in bib.read_text(encoding="utf-8")
 
 
+def test_saving_again_after_a_conflict_succeeds_unless_changed_again(editor, bib):
+    form = edit_form(editor)
+    CliRunner().invoke(main, ["--library", str(bib), "set", KEY, "note=vom CLI"])
+    form["title"] = "Mein neuer Titel"
+    answer = editor.post(f"/entry/{KEY}/edit", data=form)
+    assert answer.status_code == 409
+    # the page now carries the version of the entry it shows beside the form
+    form["version"] = re.search(r'name="version" value="(\w+)"', answer.text).group(1)
+    CliRunner().invoke(main, ["--library", str(bib), "set", KEY, "note=noch einmal"])
+    third = editor.post(f"/entry/{KEY}/edit", data=form)   # changed again meanwhile
+    assert third.status_code == 409 and "noch einmal" in third.text
+    form["version"] = re.search(r'name="version" value="(\w+)"', third.text).group(1)
+    assert editor.post(f"/entry/{KEY}/edit", data=form).status_code == 303
+    assert "Mein neuer Titel" in entry_text(bib)
+
+
 def test_rename_remove_keywords_through_the_web(editor, bib):
     token = csrf_of(editor.get(f"/entry/{KEY}").text)
     assert editor.post(f"/entry/{KEY}/keywords", data={"csrf": token,

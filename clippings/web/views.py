@@ -505,6 +505,10 @@ async def edit_view(request):
             return json_response({"error": conflict or "invalid fields",
                                   "fields": errors}, status)
     current = snapshot_now(request).lib.entry_text(key) if conflict else None
+    if current is not None:
+        # The form now stands against the entry shown beside it: saving after review
+        # succeeds, a later change by someone else is still a conflict.
+        version = entry_version(current)
     return render(request, "edit.html", status=status, key=key, entry_type=entry_type,
                   values=values, extras=extras, errors=errors, conflict=conflict,
                   current=current, version=version, fields=EDIT_FIELDS)

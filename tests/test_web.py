@@ -492,6 +492,20 @@ def test_add_by_url_proposes_then_saves_on_confirm(editor, bib, http_server):
     assert editor.post(answer.headers["location"] + ".json", data=form).json()["key"] == key
 
 
+def test_keywords_of_the_add_form_go_into_a_single_proposal(editor, http_server):
+    url = http_server.route("/artikel", send(200, ARTICLE.encode()))
+    token = csrf_of(editor.get("/add").text)
+    for data, files in [({"sources": url}, None),
+                        ({}, {"file": ("artikel.html", ARTICLE.encode(), "text/html")})]:
+        answer = editor.post("/add", data=dict(data, csrf=token, tags="testtag, presse"),
+                             files=files)
+        assert answer.status_code == 303
+        proposal = editor.get(answer.headers["location"]).text
+        keywords = re.search(r'<input id="f-keywords" name="keywords" value="([^"]*)"',
+                             proposal).group(1)
+        assert "testtag" in keywords and "presse" in keywords
+
+
 def test_batch_of_urls_reports_progress(editor, bib, http_server):
     urls = [http_server.route(f"/a{i}", send(200, ARTICLE.replace(
         "Jaroslawl", f"Stadt{i}").encode())) for i in range(3)]

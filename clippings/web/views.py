@@ -664,6 +664,13 @@ async def add_view(request):
             raise UsageError("give a URL, DOI or ISBN, or choose a file",
                              german="Bitte eine URL, DOI oder ISBN angeben oder eine Datei "
                                     "wählen")
+        # The keywords typed beside the source belong to a single one too, not only to
+        # a batch: the proposal starts with them, merged with those the page gave.
+        tags = _form_tags(form)
+        if tags:
+            from ..manage import merge_keywords
+            fetched.record.fields["keywords"] = merge_keywords(
+                fetched.record.fields.get("keywords", ""), tags)
     except ClippingsError as exc:
         if wants_json(request):
             return json_response({"error": str(exc)}, status_for(exc))
@@ -787,11 +794,15 @@ def _run_batch(cfg, ident: str, user: str, batch: Batch, tags) -> None:
         cfg.pending.update(ident, user, batch)   # progress, for whichever worker is asked
 
 
+def _form_tags(form) -> tuple[str, ...]:
+    return tuple(w.strip() for w in str(form.get("tags", "")).split(",") if w.strip())
+
+
 def _start_batch(request, user: str, sources: list[str], form):
     cfg = config(request)
     if len(sources) > 200:
         raise HTTPException(400, "at most 200 sources at once")
-    tags = tuple(w.strip() for w in str(form.get("tags", "")).split(",") if w.strip())
+    tags = _form_tags(form)
     batch = Batch(sources)
     bid = cfg.pending.put(user, batch)
     threading.Thread(target=_run_batch, args=(cfg, bid, user, batch, tags),

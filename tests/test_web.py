@@ -263,6 +263,20 @@ def test_snapshot_is_served_sandboxed_and_its_text_escaped(client, bib):
     assert "Artikeltext" in page and "Herkunft" not in page
 
 
+def test_a_huge_snapshot_text_is_cut_on_the_entry_page_and_linked(client, bib):
+    folder = bib.parent / "snapshots" / KEY
+    folder.mkdir(parents=True)
+    paragraph = "Ein Absatz über die Partnerschaft der Städte. " * 20 + "\n\n"
+    (folder / "text.txt").write_text("ANFANG " + paragraph * 2000 + "ENDE", "utf-8")
+    page = client.get(f"/entry/{KEY}").text
+    assert len(page) < 100_000 and "ANFANG" in page and "ENDE" not in page
+    assert "Hier steht nur der Anfang des Textes." in page
+    shown = re.search(r'<div class="snaptext">(.*?)</div>', page, re.S).group(1)
+    assert shown.endswith("Städte.")   # cut after a paragraph, not inside a word
+    full = client.get(re.search(r'href="(/snapshot/[^"]+/text.txt)"', page).group(1))
+    assert full.status_code == 200 and full.text.endswith("ENDE")
+
+
 @pytest.mark.parametrize("path", [
     "/snapshot/..%2F..%2Fetc/passwd", "/snapshot/%2E%2E/library.bib",
     f"/snapshot/{KEY}/..%2F..%2Flibrary.bib", f"/snapshot/{KEY}/meta.json",

@@ -62,6 +62,8 @@ TEXTS: dict[str, tuple[str, str]] = {   # id: (German, English)
     "bibtex_source": ("BibTeX-Quelle", "BibTeX source"),
     "snapshot": ("Gespeicherte Kopie", "Snapshot"),
     "snapshot_text": ("Text", "Text"),
+    "text_cut": ("Hier steht nur der Anfang des Textes.", "Only the start of the text is shown here."),
+    "full_text": ("Ganzen Text öffnen", "Open the full text"),
     "original_page": ("Originalseite (geschützt, ohne Skripte)", "Original page (sandboxed, no scripts)"),
     "provenance": ("Herkunft", "Provenance"),
     "no_snapshot": ("Keine gespeicherte Kopie.", "No snapshot saved."),

@@ -401,6 +401,22 @@ def _entry_data(request, key: str):
     return snap, key, rec, data
 
 
+SNAPSHOT_TEXT_SHOWN = 20_000   # characters of a snapshot's text on the entry page
+
+
+def _text_start(text: str) -> tuple[str, bool]:
+    """The start of a snapshot's text and whether it was cut: a page of many megabytes
+    would make the entry page as big (a minute on a phone); the rest has its own link."""
+    if len(text) <= SNAPSHOT_TEXT_SHOWN:
+        return text, False
+    head = text[:SNAPSHOT_TEXT_SHOWN]
+    for end in ("\n\n", "\n", " "):   # at a paragraph, else a line, else a word
+        at = head.rfind(end)
+        if at > SNAPSHOT_TEXT_SHOWN // 2:
+            return head[:at].rstrip(), True
+    return head, True
+
+
 async def entry_view(request):
     from .. import snapshots
     from ..manage import entry_version, field_values
@@ -410,10 +426,12 @@ async def entry_view(request):
     if wants_json(request):
         return json_response(data)
     text = snapshots.text(cfg.folder, key) if data["snapshot"] else None
+    text, text_cut = _text_start(text or "")
     bibtex = snap.lib.entry_text(key)
     return render(request, "entry.html", key=key, rec=rec, data=data,
                   fields=list(field_values(rec).items()),
                   snapshot=data["snapshot"], link=data["link"], text=text,
+                  text_cut=text_cut,
                   bibtex=bibtex, version=entry_version(bibtex),
                   message=request.query_params.get("message", ""))
 

@@ -135,6 +135,20 @@ def test_later_pages_count_their_range_and_link_their_json(client):
     assert client.get(link).json()["filters"] == {"type": ["article"]}
 
 
+def test_a_page_past_the_end_goes_to_the_last_page(client):
+    total = client.get("/.json").json()["total"]
+    last = -(-total // 5)
+    answer = client.get("/", params={"per_page": 5, "page": 99, "q": ""})
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"/?per_page=5&q=&page={last}"
+    assert f"Seite {last} / {last}" in client.get(answer.headers["location"]).text
+    nothing = client.get("/", params={"q": "xyzzyquux", "page": 3})
+    assert nothing.status_code == 303 and nothing.headers["location"] == "/?q=xyzzyquux"
+    # a program paging on gets an empty page with the total, not a redirect
+    data = client.get("/.json", params={"per_page": 5, "page": 99}).json()
+    assert data["hits"] == [] and data["total"] == total
+
+
 def test_every_json_link_answers_json(editor):
     """The footer's JSON link is offered where the page has a JSON answer, and only
     there (forms have none)."""

@@ -315,6 +315,10 @@ async def search_view(request):
     per_page = page.limit or PER_PAGE
     pages = max(1, -(-page.listed // per_page))
     current = page.offset // per_page + 1
+    if current > pages:
+        # A page past the end (an old link, a shrunken library) goes to the last one
+        # rather than showing "page 99 / 4" with nothing on it.
+        return RedirectResponse(url_with(page=pages if pages > 1 else None), 303)
     lang = language(request)
     return render(request, "search.html", page=page, snap=snap, toggle=toggle,
                   facet_groups=facet_groups(page, toggle, lang),

@@ -702,8 +702,18 @@ def test_rename_remove_keywords_through_the_web(editor, bib):
                                                                              "Wirklich")
     removed = editor.post("/entry/lohse2017/remove", data={"csrf": token})
     assert removed.status_code == 303
+    assert removed.headers["location"] == "/"
     assert "Eintrag lohse2017 entfernt." in editor.get(removed.headers["location"]).text
+    assert "entfernt." not in editor.get("/").text   # shown once
     assert "lohse2017" not in bib.read_text(encoding="utf-8")
+
+
+def test_no_notice_is_taken_from_the_address(editor):
+    page = editor.get("/", params={"removed": "Ihr Konto wurde gesperrt"}).text
+    assert "gesperrt entfernt" not in page and 'class="flash"' not in page
+    # `message` is a fixed id (saved): other text is never shown
+    page = editor.get(f"/entry/{KEY}", params={"message": "Ihr Konto wurde gesperrt"}).text
+    assert 'class="flash"' not in page
 
 
 def test_remove_answers_json_and_keeps_a_parent_that_others_need(editor, bib):

@@ -325,6 +325,7 @@ async def search_view(request):
                   url_with=url_with, pages=pages, current=current,
                   active=[(n, v) for n, vs in page.filters.items() for v in vs],
                   shown=len(page.hits), export_formats=EXPORT_TYPES,
+                  removed=request.session.pop("removed", None),   # shown once
                   query_items=[(k, v) for k, v in base if k in FACET_NAMES or k == "q"])
 
 
@@ -562,7 +563,10 @@ async def remove_view(request):
                                    False, cfg.settings)
     if wants_json(request):
         return json_response([{"key": d.key, "snapshot_removed": d.snapshot} for d in done])
-    return RedirectResponse("/?" + urlencode({"removed": done[0].key}), 303)
+    # The notice travels in the signed session, not in the address: a crafted link
+    # could otherwise show any text as our green success notice.
+    request.session["removed"] = done[0].key
+    return RedirectResponse("/", 303)
 
 
 async def keywords_view(request):

@@ -977,3 +977,26 @@ def test_browse_shows_facet_values_as_words(client, facet, raw, word):
     assert re.search(rf'<a href="/\?{facet}={raw}">{word} <span class="fc">', page)
     english = client.get(f"/browse/{facet}", headers={"Accept-Language": "en"}).text
     assert f'<a href="/?{facet}={raw}">' in english and f">{word} " not in english
+
+
+def test_addresses_in_cited_references_are_links(client):
+    page = client.get("/cite", params={"key": "portal2017deutsch"}).text
+    assert ('<a href="http://www.russlandpartner.de/" rel="noopener noreferrer">'
+            in page)
+
+
+def test_references_keep_only_http_and_mailto_links():
+    from clippings.web.views import _clean_html
+    html = _clean_html('<div><a href="javascript:alert(1)">j</a> <a href=" JaVaScript:x">k</a>'
+                       ' <a href="data:text/html,x">d</a> <a href="file:///etc/passwd">f</a>'
+                       ' <a href="/relative">r</a> <a href="mailto:a@example.org">m</a>'
+                       ' <a href="https://example.org/" onclick="x">h</a></div>')
+    assert html.count("href=") == 2
+    assert 'href="mailto:a@example.org" rel="noopener noreferrer"' in html
+    assert '<a href="https://example.org/" rel="noopener noreferrer">h</a>' in html
+    assert "javascript" not in html.lower() and "onclick" not in html
+
+
+def test_link_check_is_offered_only_for_entries_with_an_address(editor):
+    assert "Link jetzt prüfen" in editor.get(f"/entry/{KEY}").text
+    assert "Link jetzt prüfen" not in editor.get("/entry/kreis2016dueren").text

@@ -330,3 +330,76 @@ def test_form_fields_have_human_labels_on_a_phone(browser, site):
     assert pg.evaluate("document.documentElement.scrollWidth") <= 390
     shot(pg, "entry-phone")
     context.close()
+
+
+def _luminance(rgb: str) -> float:
+    import re
+    channels = [int(c) / 255 for c in re.findall(r"\d+", rgb)[:3]]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _tab_to(page, test: str, limit: int = 40) -> None:
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"(() => {{ const el = document.activeElement; return {test}; }})()"):
+            return
+    raise AssertionError(f"Tab never reached {test}")
+
+
+def test_checkboxes_have_a_clearly_visible_focus_ring(page, site):
+    """WCAG 2.2 focus appearance: the ring contrasts at least 3:1 with the white around it."""
+    base, _ = site
+    page.goto(base + "/?q=Partnerschaft")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'q'")
+    for target in ("el.closest('.hit') !== null && el.type === 'checkbox'",
+                   "el.id === 'all-results'"):
+        _tab_to(page, target)
+        ring = page.evaluate("""(() => { const el = document.activeElement,
+            s = getComputedStyle(el); return [el.matches(':focus-visible'), s.outlineStyle,
+            parseFloat(s.outlineWidth), s.outlineColor]; })()""")
+        visible, style, width, colour = ring
+        assert visible and style == "solid" and width >= 2, ring
+        ratio = (1.0 + 0.05) / (_luminance(colour) + 0.05)
+        assert ratio >= 3, (colour, ratio)
+
+
+def test_the_sort_box_steps_with_the_arrow_keys_and_applies_on_enter(page, site):
+    base, _ = site
+    page.goto(base + "/")
+    _tab_to(page, "el.id === 'sort'")
+    before = page.url
+    page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(300)          # time for a (wrong) reload to start
+    assert page.url == before
+    assert page.evaluate("document.activeElement.id") == "sort"
+    page.keyboard.press("ArrowDown")    # the keyboard user steps on to the next option
+    chosen = page.evaluate("document.activeElement.value")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert f"sort={chosen}" in page.url
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(100)          # past the search box's autofocus
+    assert page.evaluate("document.activeElement.id") == "sort"   # focus stays put
+    assert page.locator("#sort").input_value() == chosen
+    # a pick with the mouse still applies at once
+    with page.expect_navigation():
+        page.locator("#sort").select_option("newest")
+    assert "sort=newest" in page.url
+
+
+@pytest.mark.parametrize("width, height", [(1280, 900), (390, 844)])
+def test_the_link_history_is_not_hidden_under_the_top_bar(browser, site, width, height):
+    """The link check redirects to #links: the heading shows below the sticky bar (which
+    wraps to a taller one on a phone)."""
+    base, _ = site
+    context = browser.new_context(locale="de-DE", viewport={"width": width, "height": height})
+    page = context.new_page()
+    log_in(page, base)
+    page.goto(f"{base}/entry/{KEY}#links")
+    page.wait_for_load_state("load")
+    bar = page.evaluate("document.querySelector('.topbar').getBoundingClientRect().bottom")
+    heading = page.evaluate("document.getElementById('h-links').getBoundingClientRect().top")
+    assert page.evaluate("window.scrollY") > 0
+    assert heading >= bar, (heading, bar)
+    context.close()

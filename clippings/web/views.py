@@ -951,10 +951,19 @@ def _clean_html(fragment: str) -> str:
         return ""
     cleaner = Cleaner(scripts=True, javascript=True, comments=True, style=True,
                       links=True, meta=True, forms=True, embedded=True, frames=True,
-                      safe_attrs_only=True, safe_attrs=frozenset({"class"}),
+                      safe_attrs_only=True, safe_attrs=frozenset({"class", "href"}),
                       allow_tags=["div", "span", "i", "b", "em", "strong", "sup", "sub",
                                   "p", "a"], remove_unknown_tags=False)
     cleaned = cleaner.clean_html(lxml.html.fragment_fromstring(fragment, create_parent="div"))
+    # Addresses in references are links, but only http(s) and mailto: every other
+    # scheme (javascript:, data:, file:, relative paths) loses its href.
+    for a in cleaned.iter("a"):
+        href = (a.get("href") or "").strip()
+        if safe_url(href) or (href.lower().startswith("mailto:") and len(href) > 7):
+            a.set("href", href)
+            a.set("rel", "noopener noreferrer")
+        else:
+            a.attrib.pop("href", None)
     return lxml.html.tostring(cleaned, encoding="unicode")
 
 

@@ -1,9 +1,32 @@
 // clippings: the few interactions of the pages. No inline scripts (the CSP forbids them).
 (function () {
   "use strict";
-  // Sorting applies at once.
+  // Sorting: a pick with the mouse applies at once. From the keyboard the arrow keys
+  // only step through the options (a reload on each would throw the user out of the box);
+  // Enter or leaving the box applies the choice. After the reload the box has the focus
+  // again, ahead of the search box's autofocus.
+  var store = null;
+  try { store = window.sessionStorage; } catch (e) { /* storage blocked: no refocus */ }
+  var refocus = store && store.getItem("clippings-refocus");
+  if (refocus) {
+    store.removeItem("clippings-refocus");
+    var again = document.getElementById(refocus);
+    if (again) { again.focus(); }
+  }
   document.querySelectorAll("select[data-autosubmit]").forEach(function (el) {
-    el.addEventListener("change", function () { el.form.submit(); });
+    var applied = el.value, keyed = false;
+    var apply = function () {
+      if (el.value === applied) { return; }
+      applied = el.value;
+      if (store && el.id) { store.setItem("clippings-refocus", el.id); }
+      el.form.submit();
+    };
+    el.addEventListener("pointerdown", function () { keyed = false; });
+    el.addEventListener("keydown", function (e) {
+      if (e.key === "Enter") { e.preventDefault(); apply(); } else { keyed = true; }
+    });
+    el.addEventListener("change", function () { if (!keyed) { apply(); } });
+    el.addEventListener("blur", apply);
   });
   // "All results of this search" ticks (and greys out) the single checkboxes.
   var all = document.getElementById("all-results");

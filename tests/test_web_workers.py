@@ -198,8 +198,10 @@ def test_a_proposal_fetched_by_one_worker_is_confirmed_by_another(bib, http_serv
         saved = two.post(fetched.headers["location"], data=form)
         assert saved.status_code == 303, saved.text
         assert "Partnerschaft mit Jaroslawl" in bib.read_text(encoding="utf-8")
-        # taken: neither worker offers it again
-        assert one.get(fetched.headers["location"]).status_code == 404
+        # taken: neither worker offers it again; asking again leads to the saved entry
+        again = one.get(fetched.headers["location"])
+        assert again.status_code == 303
+        assert again.headers["location"].endswith("?message=already_saved")
 
 
 def test_a_batch_started_by_one_worker_shows_its_progress_in_another(bib, http_server):
@@ -254,7 +256,7 @@ def test_a_proposal_older_than_an_hour_expires_and_is_removed(bib, http_server):
         path = bib.parent / PENDING_DIR / (location.rsplit("/", 1)[1] + ".pickle")
         old = time.time() - Pending.TTL - 60
         os.utime(path, (old, old))
-        expired = one.get(location)
+        expired = one.get(location, headers={"Accept-Language": "en"})
         assert expired.status_code == 404 and "expired" in expired.text
         assert one.post("/add", data={"csrf": token, "sources": url}).status_code == 303
         assert not path.exists()

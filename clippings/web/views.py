@@ -744,7 +744,7 @@ async def proposal_view(request):
         if wants_json(request):
             return json_response({"error": f"this proposal was already saved as {key!r}",
                                   "status": 409, "key": key}, 409)
-        return RedirectResponse(f"/entry/{key}?message=already_saved", 303)
+        return RedirectResponse(entry_url(key, "?message=already_saved"), 303)
     entry_type, values = _proposal_values(fetched.record)
     errors, message, status = {}, None, 200
     if request.method == "POST":

@@ -62,11 +62,17 @@ def test_search_page_marks_the_title_words_the_query_matched(client):
     assert found["hits"][0]["title"] == "Spremberg schlägt Brücke nach Russland"
 
 
-def test_a_marked_title_is_escaped_and_keeps_its_own_stars(tmp_path):
+def library_with(tmp_path, entry: str):
+    """The test library with `entry` (BibTeX) appended."""
     bib = make_library(tmp_path)
     with bib.open("a", encoding="utf-8") as out:
-        out.write("\n@article{hostile,\n  title = {<img src=x onerror=alert(1)> Kaluga "
-                  "**fett** & 2**10},\n  date = {2020},\n}\n")
+        out.write(entry)
+    return bib
+
+
+def test_a_marked_title_is_escaped_and_keeps_its_own_stars(tmp_path):
+    bib = library_with(tmp_path, "\n@article{hostile,\n  title = {<img src=x onerror=alert(1)> "
+                       "Kaluga **fett** & 2**10},\n  date = {2020},\n}\n")
     with make_client(bib) as c:
         page = c.get("/", params={"q": "Kaluga onerror"}).text
     assert "<img" not in page
@@ -958,10 +964,9 @@ def test_too_large_upload_gets_a_page_in_the_layout_and_language(bib):
 
 
 def test_many_authors_read_et_al_in_english(tmp_path):
-    bib = make_library(tmp_path)
-    with bib.open("a", encoding="utf-8") as out:
-        out.write("\n@article{viele,\n  title = {Zwergpinguin Quappe},\n  author = {A, Anna "
-                  "and B, Bert and C, Carl and D, Dora},\n  date = {2020},\n}\n")
+    bib = library_with(tmp_path, "\n@article{viele,\n  title = {Zwergpinguin Quappe},\n  "
+                       "author = {A, Anna and B, Bert and C, Carl and D, Dora},\n"
+                       "  date = {2020},\n}\n")
     with make_client(bib) as c:
         de = c.get("/", params={"q": "Zwergpinguin"}).text
         en = c.get("/", params={"q": "Zwergpinguin"}, headers={"Accept-Language": "en"}).text

@@ -297,6 +297,38 @@ def test_a_huge_snapshot_text_is_cut_on_the_entry_page_and_linked(client, bib):
     assert full.status_code == 200 and full.text.endswith("ENDE")
 
 
+def test_the_full_text_link_reaches_a_key_with_a_slash(tmp_path):
+    from clippings import snapshots
+    key = "DBLP:journals/corr/Roters16"
+    bib = library_with(tmp_path, "\n@article{" + key + ",\n  title = {Zwergpinguin},\n"
+                       "  date = {2016},\n}\n")
+    folder = snapshots.folder(bib.parent, key)
+    folder.mkdir(parents=True)
+    (folder / "text.txt").write_text("Wort " * 10_000 + "ENDE", "utf-8")
+    with make_client(bib) as c:
+        page = c.get("/entry/DBLP:journals%2Fcorr%2FRoters16").text
+        link = re.search(r'href="(/snapshot/[^"]+/text.txt)"', page).group(1)
+        full = c.get(link)
+    assert full.status_code == 200 and full.text.endswith("ENDE")
+
+
+def test_a_configured_style_file_serves_the_cite_page_and_its_downloads(tmp_path):
+    """The server's own `style` may be a path to a .csl file: its pages and their links
+    (which carry it back) work; a request still cannot name any other path."""
+    from clippings.export.csl import SHIPPED_DIR
+    bib = make_library(tmp_path)
+    style = tmp_path / "team.csl"
+    style.write_bytes((SHIPPED_DIR / "din-iso-690.csl").read_bytes())
+    (tmp_path / "clippings.toml").write_text(f'style = "{style}"\n', "utf-8")
+    with make_client(bib) as c:
+        page = c.get("/cite", params={"key": KEY})
+        assert page.status_code == 200
+        links = [unescape(u) for u in re.findall(r'href="(/export\?[^"]+)"', page.text)]
+        assert links and all(c.get(u).status_code == 200 for u in links)
+        other = c.get("/cite", params={"key": KEY, "style": str(tmp_path / "other.csl")})
+        assert other.status_code == 400
+
+
 @pytest.mark.parametrize("path", [
     "/snapshot/..%2F..%2Fetc/passwd", "/snapshot/%2E%2E/library.bib",
     f"/snapshot/{KEY}/..%2F..%2Flibrary.bib", f"/snapshot/{KEY}/meta.json",

@@ -891,14 +891,14 @@ def _cite(request, params):
 
 # What a request may name: a style of the collection, never a file of the server's (a
 # path read any file, and pandoc's error quoted it: the accounts file's secret with it).
-_STYLE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
+_STYLE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,199}")
 _LOCALE_NAME = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,3}")
 
 
 def _asked_style(params, cfg) -> str:
     """The style a request names (the configured one when it names none)."""
     name = params.get("style")
-    if not name:
+    if not name or name == cfg.settings.style:   # the server's own, a path perhaps
         return cfg.settings.style
     if not _STYLE_NAME.fullmatch(name):
         raise UsageError(f"unknown style {name!r}: give a style's name, e.g. apa",

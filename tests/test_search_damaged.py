@@ -93,6 +93,7 @@ def test_export_query_meets_a_damaged_index(indexed):
                  library=indexed)
     assert result.exit_code == 0, result.output
     assert "@article{spremberg2016schlaegt," in result.stdout
+    assert result.stderr == REBUILT          # said, and kept out of the references
 
 
 def test_a_stale_and_damaged_index_is_rebuilt_by_the_update_before_a_search(indexed):

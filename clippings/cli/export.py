@@ -48,8 +48,11 @@ def _select(lib, path: Path, keys, query: str | None, tag: str | None):
 
 
 def _query_keys(path: Path, text: str) -> list[str]:
-    from ..search import find
-    return [hit.key for hit in find(path, text, None)]
+    from ..search import page
+    from .search import say_rebuilt
+    found = page(path, text, limit=None, facets=False)
+    say_rebuilt(found)
+    return [hit.key for hit in found.hits]
 
 
 @click.command("export")

@@ -22,6 +22,14 @@ BACKEND_HELP = ("Search backend: 'whoosh' (index/ beside library.bib) or a URL "
                 "and search_read_url for searches).")
 
 
+
+def say_rebuilt(found) -> None:
+    """A rebuild a search needed (a damaged index), said as `index` says it, on stderr:
+    piped keys and exported references stay clean."""
+    if found.rebuilt:
+        click.echo(f"rebuilt the search index: {found.rebuilt.total} entries "
+                   f"({found.rebuilt.rebuilt})", err=True)
+
 @click.command("index")
 @click.option("--rebuild", is_flag=True, help="Throw the index away and build it anew.")
 @click.option("--backend", metavar="URL", help=BACKEND_HELP)
@@ -105,9 +113,7 @@ def search(ctx: click.Context, query: tuple[str, ...], limit: int, as_json: bool
         found = page(path, " ".join(query), limit=limit or None, facets=False,
                      settings=settings_for(path), backend=backend,
                      progress=progress.update, rebuild_progress=rebuild.update)
-    if found.rebuilt:   # said as `index` says it, on stderr: piped keys stay clean
-        click.echo(f"rebuilt the search index: {found.rebuilt.total} entries "
-                   f"({found.rebuilt.rebuilt})", err=True)
+    say_rebuilt(found)
     hits, total = found.hits, found.total
     if as_json:
         echo_json([hit.as_json() for hit in hits])

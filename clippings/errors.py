@@ -15,10 +15,10 @@ class ClippingsError(Exception):
         super().__init__(*args)
         self.german, self.web = german, web
 
-    def message(self, lang: str = "en") -> str:
-        """The web's line in `lang` ("de" or "en"): English where no German was given."""
-        german = getattr(self, "german", None)   # subclasses with an __init__ of their own
-        return german if lang == "de" and german else getattr(self, "web", None) or str(self)
+    def line_for(self, lang: str = "en") -> str:
+        """The web's line in `lang` ("de" or "en"): English where no German was given.
+        (Not `message`: BibSyntaxError keeps its bare message under that name.)"""
+        return self.german if lang == "de" and self.german else self.web or str(self)
 
 
 class UsageError(ClippingsError):

@@ -215,8 +215,8 @@ def test_bad_queries_say_what_is_wrong(clipped, query, message, german):
     with pytest.raises(UsageError, match=message.replace("(", r"\(").replace(")", r"\)")) \
             as raised:
         keys(clipped, query)
-    assert german in raised.value.message("de")
-    assert raised.value.message("en") == str(raised.value)
+    assert german in raised.value.line_for("de")
+    assert raised.value.line_for("en") == str(raised.value)
 
 
 def test_bad_query_on_the_command_line_is_one_line_and_exit_2(clipped):

@@ -231,6 +231,18 @@ def test_bad_requests_get_error_pages_with_fitting_status(client):
     assert client.get("/export", params={"key": KEY, "format": "exe"}).status_code == 400
 
 
+def test_a_broken_library_is_a_clear_error_page_not_a_server_error(client, bib):
+    """A merge left conflict markers in library.bib: every page names the line, as the
+    command line does, in the page's language and as JSON (it was a 500: the error's
+    own `message` string hid the method that picks the page's line)."""
+    text = bib.read_text(encoding="utf-8")
+    bib.write_text("<<<<<<< HEAD\n" + text + "=======\n>>>>>>> other\n", encoding="utf-8")
+    page = client.get(f"/entry/{KEY}")
+    assert page.status_code == 400 and "unresolved merge conflict marker" in page.text
+    data = client.get(f"/entry/{KEY}.json")
+    assert data.status_code == 400 and "unresolved merge conflict marker" in data.json()["error"]
+
+
 def test_a_users_mistake_is_answered_not_raised_as_a_server_error(bib):
     """Invalid queries, unknown keys, bad formats are handled where they are answered:
     they never reach the server's error log as a stack trace."""

@@ -154,6 +154,12 @@ def json_response(data, status: int = 200) -> JSONResponse:
     return JSONResponse(data, status_code=status, headers={"Vary": "Accept"})
 
 
+def error_line(request, exc: ClippingsError) -> str:
+    """What a page says of `exc`: in its language; a JSON answer keeps the English line
+    (programs read it)."""
+    return exc.line_for("en" if wants_json(request) else language(request))
+
+
 def http_error(status: int, english: str, text_id: str, **values) -> HTTPException:
     """An HTTPException whose page shows TEXTS[text_id] in the request's language; a JSON
     answer keeps `english` (programs may read it)."""
@@ -228,8 +234,7 @@ async def exception_page(request, exc: Exception) -> Response:
         if getattr(exc, "text_id", None) and not wants_json(request):
             message = i18n.translator(language(request))(exc.text_id, **exc.values)
     elif isinstance(exc, ClippingsError):
-        # a JSON answer keeps the English line (programs read it); a page speaks its language
-        message = exc.message("en" if wants_json(request) else language(request))
+        message = error_line(request, exc)
     else:
         import logging
         logging.getLogger("clippings.web").exception("internal error")
@@ -518,7 +523,7 @@ async def edit_view(request):
         except FieldErrors as exc:
             errors, status = exc.errors, 422
         except ConflictError as exc:
-            conflict = exc.message("en" if wants_json(request) else language(request))
+            conflict = error_line(request, exc)
             status = 409
         else:
             if wants_json(request):
@@ -692,16 +697,13 @@ async def add_view(request):
                                     "wählen")
         # The keywords typed beside the source belong to a single one too, not only to
         # a batch: the proposal starts with them, merged with those the page gave.
-        tags = _form_tags(form)
-        if tags:
-            from ..manage import merge_keywords
-            fetched.record.fields["keywords"] = merge_keywords(
-                fetched.record.fields.get("keywords", ""), tags)
+        from ..manage import apply_assignments
+        apply_assignments(fetched.record, (), _form_tags(form))
     except ClippingsError as exc:
         if wants_json(request):
             return json_response({"error": str(exc)}, status_for(exc))
         return render(request, "add.html", status=status_for(exc), prefill="\n".join(sources),
-                      token=cfg.users.token(user), error=exc.message(language(request)))
+                      token=cfg.users.token(user), error=error_line(request, exc))
     pid = cfg.pending.put(user, fetched)
     return RedirectResponse(f"/add/proposal/{pid}", 303)
 
@@ -766,7 +768,7 @@ async def proposal_view(request):
             except FieldErrors as exc:
                 errors = exc.errors
             except ConflictError as exc:
-                message = exc.message(language(request))
+                message = error_line(request, exc)
                 status = 409
             else:
                 # Kept as a marker until it expires: a re-post finds the entry.

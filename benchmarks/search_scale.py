@@ -196,8 +196,9 @@ def build_figures(bib: Path, engine, name: str, settings, server) -> None:
     total = main_cpu + workers_cpu + db_cpu
     cores = os.cpu_count() or 1
     print(f"  {name:10} build CPU      main {main_cpu:.0f} s, workers {workers_cpu:.0f} s, "
-          f"server {db_cpu:.0f} s: at best {mb / max(total, 1e-9) * cores:.2f} MB/s "
-          f"on {cores} idle cores", flush=True)
+          f"server {db_cpu:.0f} s: {total / mb:.2f} CPU-s per MB ({db_cpu / mb:.2f} the "
+          f"server's), at best {mb / max(total, 1e-9) * cores:.2f} MB/s on {cores} idle cores",
+          flush=True)
     if workers_cpu:
         # What the build target asks of the machine, from the CPU it took: the part
         # outside the analysis bounds the build however fast the analysis gets.

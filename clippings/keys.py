@@ -86,9 +86,9 @@ def is_valid_key(key: str) -> bool:
 
 
 def _folder_bytes(key: str) -> int:
-    """The length of the key's snapshot folder name in bytes (`/` and `%` are written
-    as three characters there: see snapshots.escaped)."""
-    return len(key.encode("utf-8")) + 2 * (key.count("/") + key.count("%"))
+    """The length of the key's snapshot folder name in bytes."""
+    from .snapshots import escaped   # snapshots imports this module's checks
+    return len(escaped(key).encode("utf-8"))
 
 
 def key_problem(key: str, lang: str = "en") -> str | None:
@@ -98,12 +98,13 @@ def key_problem(key: str, lang: str = "en") -> str | None:
     if not key:
         return "ein Schlüssel kann nicht leer sein" if de else "a key cannot be empty"
     if _VALID_KEY_RE.fullmatch(key) and key[0] != ".":   # the usual case, in one match
-        if _folder_bytes(key) > MAX_FOLDER_BYTES:
+        size = _folder_bytes(key)
+        if size > MAX_FOLDER_BYTES:
             if de:
                 return (f"ein Schlüssel hat höchstens {MAX_FOLDER_BYTES} Bytes (er benennt "
-                        f"einen Ordner in snapshots/); dieser hat {_folder_bytes(key)}")
+                        f"einen Ordner in snapshots/); dieser hat {size}")
             return (f"a key can have at most {MAX_FOLDER_BYTES} bytes (it names a folder "
-                    f"in snapshots/); this one has {_folder_bytes(key)}")
+                    f"in snapshots/); this one has {size}")
         return None
     if key.startswith("."):
         if de:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -105,7 +104,7 @@ def add_record(path: Path, record: Record, *, key: str | None = None, force: boo
     `snapshot(key)` saves the entry's snapshot once its key is known, before library.bib
     is saved: when it fails, the entry is not saved either (and the other way round).
     """
-    from .keys import check_key, make_key
+    from .keys import KeySet, check_key, make_key
     if not record.fields.get("title") and not record.names:
         raise UsageError("an entry needs at least a title (use --set title=...)")
     with Library.update(path, settings) as lib:
@@ -124,11 +123,11 @@ def add_record(path: Path, record: Record, *, key: str | None = None, force: boo
                 raise ConflictError(f"key '{key}' is already used",
                                     german=f"Der Schlüssel '{key}' ist schon vergeben")
         else:
-            taken = list(lib.keys())
+            taken = KeySet(lib.keys())
             key = make_key(record, taken, lib.settings.key_pattern)
             while snapshots.has_snapshot(lib.folder, key):
                 # a folder `rm --keep-snapshot` left: another entry's page, not ours to take
-                taken.append(key)
+                taken.add(key)
                 key = make_key(record, taken, lib.settings.key_pattern)
         record.key = key
         lib.add(record, key)
@@ -173,7 +172,7 @@ def _set_aside(library_folder: Path, key: str) -> Path | None:
     if not snapshots.has_snapshot(library_folder, key):
         return None
     path = snapshots.folder(library_folder, key)
-    aside = path.with_name(f".{path.name}.kept-{secrets.token_hex(4)}")
+    aside = path.with_name(f".{path.name}.kept-{os.urandom(4).hex()}")
     os.replace(path, aside)
     return aside
 

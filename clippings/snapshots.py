@@ -97,12 +97,13 @@ def info(library_folder: Path, key: str) -> dict | None:
     return {"path": str(path), "files": sorted(p.name for p in path.iterdir()), "meta": meta}
 
 
-def text(library_folder: Path, key: str) -> str | None:
-    """The snapshot's extracted main text, if there is one."""
+def text(library_folder: Path, key: str, limit: int = -1) -> str | None:
+    """The snapshot's extracted main text, if there is one (its first `limit`
+    characters when given)."""
     try:
         with open(os.path.join(_proven(library_folder, key), "text.txt"),
                   encoding="utf-8") as file:
-            return file.read()
+            return file.read(limit)
     except (UnsafeKey, OSError, UnicodeDecodeError):
         return None
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from .. import __version__
-from ..errors import ClippingsError
+from ..errors import ClippingsError, UsageError
 
 
 # Options of the group that may also follow the command's name (`clippings import f.bib
@@ -169,7 +169,6 @@ def write_output(output: str, data: bytes, library: Path) -> None:
     """Write a command's `-o FILE` atomically. Refused (exit 2) when FILE is one of the
     library's own files: `export -o library.bib` would replace the library with its
     formatted references."""
-    from ..errors import UsageError
     from ..library import atomic_write
     path = Path(output)
     if _library_owns(path, library):
@@ -186,14 +185,16 @@ def write_output(output: str, data: bytes, library: Path) -> None:
 def _library_owns(path: Path, library: Path) -> bool:
     """Whether `path` is library.bib (by any name: a link too), its settings file, or
     inside the folders clippings keeps beside it (index/, snapshots/)."""
+    from ..bibcache import _index
+    from ..snapshots import SNAPSHOTS
     folder = library.parent.resolve()
     target = path.resolve()
-    if target == library.resolve() or target == folder / "clippings.toml":
+    if target == folder / "clippings.toml":
         return True
-    if any(target.is_relative_to(folder / name) for name in ("index", "snapshots")):
+    if any(target.is_relative_to(inside) for inside in (_index(folder), folder / SNAPSHOTS)):
         return True
     try:
-        return os.path.samefile(path, library)
+        return os.path.samefile(path, library)   # follows links: any name of the file
     except OSError:             # not there yet
         return False
 

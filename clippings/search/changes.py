@@ -129,10 +129,10 @@ def from_journal(bib_path: Path, bib: dict | None, snapshots_sig: list | None,
     entry may read differently)."""
     from .. import journal
     from ..bibcache import unpack_record
-    from .index import bib_signature, snapshots_signature
+    from .index import bib_signature, read_with, snapshots_signature
     bib_stat = (bib or {}).get("stat")
     if inheriting != 0 or not snapshots_sig or bib_stat is None or \
-            (bib or {}).get("encoding", "") != encoding:
+            not read_with(bib, encoding):
         return None
     now = journal.stats(bib_path)
     links_now = snapshots_signature(Path(bib_path).parent)[1]

@@ -203,6 +203,12 @@ def bib_signature(stat, digest: str | None, encoding: str = "") -> dict:
     return signature
 
 
+def read_with(bib: dict | None, encoding: str) -> bool:
+    """Whether a recorded signature of library.bib was read with the `encoding` setting
+    (none recorded: the setting was unset)."""
+    return (bib or {}).get("encoding", "") == encoding
+
+
 def encoding_of(settings) -> str:
     """The `encoding` setting ("" when unset or when no settings are given)."""
     return getattr(settings, "encoding", "") or ""
@@ -302,7 +308,7 @@ def signatures_match(bib_path: Path, bib: dict | None, snapshots_sig, entries,
     changed; then `refresh(new signature)`), snapshots/ and the link results of the same
     stat, or else every snapshot of the same stamp (`entries()`: key -> [_, stamp])."""
     bib = bib or {}
-    if bib.get("encoding", "") != encoding:
+    if not read_with(bib, encoding):
         return False
     if bib.get("stat") is None or bib["stat"] != _path_stat(bib_path):
         try:

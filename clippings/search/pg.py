@@ -207,6 +207,7 @@ class PostgresBackend:
         # ms a search statement may run (0: no limit of ours; the server's may apply)
         timeout = float(getattr(settings, "search_timeout", 0) or 0)
         self.timeout_ms = max(1, round(1000 * timeout)) if timeout > 0 else 0
+        self.settings = settings
         self.encoding = files.encoding_of(settings)   # library.bib's, as the index records it
 
     # -- connections ----------------------------------------------------------------
@@ -359,8 +360,10 @@ class PostgresBackend:
             if not reason:
                 _year_index(conn, self.schema)
                 _sample_table(conn, self.schema)
+            # one reading of library.bib for both ways of updating
+            settings = settings or self.settings
             report = None if reason or compare_all else \
-                self._journaled(conn, bib_path, meta, progress)
+                self._journaled(conn, bib_path, meta, progress, files.encoding_of(settings))
             if report is None:
                 report = self._compare_all(conn, bib_path, meta, reason, records, progress,
                                            settings)
@@ -415,7 +418,7 @@ class PostgresBackend:
                        entries=len(keys), inheriting=inheriting, changed=report.changed)
         return report
 
-    def _journaled(self, conn, bib_path: Path, meta: dict, progress
+    def _journaled(self, conn, bib_path: Path, meta: dict, progress, encoding: str
                    ) -> files.IndexReport | None:
         """The update from the journal (`clippings.journal`): only the entries that
         clippings' own writers touched since the recorded state are read, so an update
@@ -426,7 +429,7 @@ class PostgresBackend:
         if "entries" not in meta:
             return None
         found = changes.from_journal(bib_path, meta.get("bib"), meta.get("snapshots"),
-                                     meta.get("inheriting"), self.encoding)
+                                     meta.get("inheriting"), encoding)
         if found is None:
             return None
         folder = bib_path.parent

@@ -13,6 +13,7 @@ class WhooshBackend:
 
     def __init__(self, library_folder: Path, settings=None):
         self.folder = Path(library_folder)
+        self.settings = settings
         self.encoding = index.encoding_of(settings)
 
     def is_current(self, bib_path: Path) -> bool:
@@ -35,7 +36,7 @@ class WhooshBackend:
             (hits, total, counts), report = search(), None
         else:
             (hits, total, counts), report = index.searched(bib_path, search,
-                                                           rebuild_progress)
+                                                           rebuild_progress, self.settings)
         return Page(hits=hits, total=total, offset=offset, limit=limit, facets=counts,
                     rebuilt=report)
 

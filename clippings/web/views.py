@@ -435,7 +435,10 @@ async def entry_view(request):
                                                    request.path_params["key"])
     if wants_json(request):
         return json_response(data)
-    text = snapshots.text(cfg.folder, key) if data["snapshot"] else None
+    # one character more than is shown says whether there is more: a 17 MB text is not
+    # read for its first 20,000 characters
+    text = snapshots.text(cfg.folder, key, SNAPSHOT_TEXT_SHOWN + 1) if data["snapshot"] \
+        else None
     text, text_cut = _text_start(text or "")
     bibtex = snap.lib.entry_text(key)
     return render(request, "entry.html", key=key, rec=rec, data=data,
